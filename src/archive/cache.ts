@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+/** The default cache directory: JEOS_CACHE_DIR, else $XDG_CACHE_HOME/jeos, else ~/.cache/jeos. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.JEOS_CACHE_DIR) return env.JEOS_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'jeos');
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The archive metadata cache. Index files are stored by their SHA256 (the one the
+ * signed Release names), so a cached file is trusted only after its hash is
+ * checked again; verified InRelease files are kept per mirror and suite.
+ * Every write is atomic.
+ */
+export class ArchiveCache {
+  constructor(readonly dir: string) {}
+
+  inReleasePath(mirror: string, suite: string): string {
+    const key = mirror.replace(/^[a-z]+:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_').replace(/_+$/, '');
+    return join(this.dir, 'dists', key, suite, 'InRelease');
+  }
+
+  indexPath(sha: string): string {
+    return join(this.dir, 'by-hash', 'sha256', sha);
+  }
+
+  parsedPath(sha: string, version: number): string {
+    return join(this.dir, 'parsed', `v${version}`, `${sha}.json`);
+  }
+
+  /**
+   * The path of a cached index if it exists and still matches its hash and size.
+   * A damaged file (truncated, edited) is removed so that it is fetched again.
+   */
+  async verifiedIndex(sha: string, size: number): Promise<string | undefined> {
+    const path = this.indexPath(sha);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return undefined;
+    if (st.size === size && (await sha256File(path)) === sha) return path;
+    await rm(path, { force: true });
+    return undefined;
+  }
+
+  async storeIndex(sha: string, bytes: Uint8Array): Promise<string> {
+    const path = this.indexPath(sha);
+    await writeFileAtomic(path, bytes);
+    return path;
+  }
+
+  async readText(path: string): Promise<string | undefined> {
+    return readFile(path, 'utf8').catch(() => undefined);
+  }
+
+  async writeText(path: string, text: string): Promise<void> {
+    await writeFileAtomic(path, text);
+  }
+}
