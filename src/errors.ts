@@ -6,16 +6,24 @@
 export class JeosError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
+  /** Further lines when one message is not enough (every problem in a config file, say). */
+  readonly details: string[];
 
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown; details?: string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'JeosError';
     this.code = code;
     this.hint = options.hint;
+    this.details = options.details ?? [];
   }
 
-  toJSON(): { code: string; message: string; hint?: string } {
-    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  toJSON(): { code: string; message: string; hint?: string; details?: string[] } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.details.length ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -29,7 +37,7 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof JeosError && !e.message.startsWith(`${name}: `)) {
-      throw new JeosError(e.code, `${name}: ${e.message}`, { hint: e.hint, cause: e.cause ?? e });
+      throw new JeosError(e.code, `${name}: ${e.message}`, { hint: e.hint, cause: e.cause ?? e, details: e.details });
     }
     throw e;
   }

@@ -1,0 +1,12 @@
+export { loadArchive, type ArchiveOptions, type ArchiveEvent, type ArchiveIndex, type SuiteMetadata } from './client.js';
+export { openArchive, expandSuites, type ArchiveSettings } from './open.js';
+export { candidateOf, versionsOf, searchPackages, providersOf } from './candidates.js';
+export { discoverMirrors, readAptSources, mirrorFor, type Mirrors } from './mirrors.js';
+export { ArchiveCache, defaultCacheDir } from './cache.js';
+export { fetchBytes, type Fetcher, type FetchOptions } from './http.js';
+export { loadKeyring, verifyClearsigned, DEFAULT_KEYRING } from './signature.js';
+export { parseRelease, type Release } from './release.js';
+export { parseDeb822, type Stanza } from './deb822.js';
+export { PackagesParser, type PackageRecord } from './packages.js';
+export { parseRelations, formatAlternatives, formatAtom, type Atom, type Alternatives, type RelationOp } from './relations.js';
+export { compareVersions, parseVersion, isValidVersion, satisfiesRelation } from './version.js';

@@ -1,0 +1,36 @@
+import type { ArchiveEvent } from '../archive/client.js';
+import { formatBytes } from './format.js';
+
+/**
+ * Renders archive progress on stderr: one rewritten status line on a TTY,
+ * plain lines otherwise, nothing when quiet (--json or --quiet).
+ */
+export function archiveProgress(quiet: boolean): ((e: ArchiveEvent) => void) | undefined {
+  if (quiet) return undefined;
+  const tty = process.stderr.isTTY === true;
+  let lastDraw = 0;
+  const clear = () => tty && process.stderr.write('\r\x1b[K');
+  return (e) => {
+    switch (e.kind) {
+      case 'download': {
+        if (!tty) return;
+        const now = Date.now();
+        if (now - lastDraw < 100) return;
+        lastDraw = now;
+        const pct = e.total ? ` ${Math.floor((e.received / e.total) * 100)}%` : '';
+        process.stderr.write(`\r\x1b[Kdownloading ${e.suite} index ${formatBytes(e.received)}${e.total ? ` / ${formatBytes(e.total)}` : ''}${pct}`);
+        return;
+      }
+      case 'downloaded':
+        clear();
+        process.stderr.write(`downloaded ${e.suite} index (${formatBytes(e.bytes)}, verified against the signed Release)\n`);
+        return;
+      case 'index':
+        clear();
+        if (e.from !== 'parsed-cache') process.stderr.write(`loaded ${e.suite}/${e.component}: ${e.packages} packages\n`);
+        return;
+      case 'release':
+        return;
+    }
+  };
+}

@@ -1,0 +1,11 @@
+export { loadConfig, parseConfig, configDigest, CONFIG_FILE, type LoadedConfig } from './load.js';
+export {
+  ConfigSchema,
+  configJsonSchema,
+  DEFAULT_RELEASE,
+  DEFAULT_SUITES,
+  OUTPUT_FORMATS,
+  PACKAGE_SPEC,
+  type Config,
+  type ConfigInput,
+} from './schema.js';
