@@ -12,7 +12,7 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const tierAt = args.indexOf('--tier');
 const tier = tierAt >= 0 ? args[tierAt + 1] : 'all';
-const filters = args.filter((a, i) => !a.startsWith('--') && i !== tierAt + 1);
+const filters = args.filter((a, i) => !a.startsWith('--') && (tierAt < 0 || i !== tierAt + 1));
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir).sort()) {

@@ -62,8 +62,8 @@ export class ArchiveCache {
     return path;
   }
 
-  async readText(path: string): Promise<string | undefined> {
-    return readFile(path, 'utf8').catch(() => undefined);
+  async readText(path: string, encoding: BufferEncoding = 'utf8'): Promise<string | undefined> {
+    return readFile(path, encoding).catch(() => undefined);
   }
 
   async writeText(path: string, text: string): Promise<void> {

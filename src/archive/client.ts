@@ -161,7 +161,7 @@ async function loadIndex(
 ): Promise<PackageRecord[]> {
   const where = `${suite}/${file.path}`;
   const parsedPath = cache.parsedPath(file.sha256, FORMAT_VERSION);
-  const parsedText = await cache.readText(parsedPath);
+  const parsedText = await cache.readText(parsedPath, 'latin1');
   if (parsedText !== undefined) {
     const records = fromColumnar(parsedText, suite, component);
     if (records) {

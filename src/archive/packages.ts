@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { JeosError } from '../errors.js';
@@ -60,6 +59,8 @@ const STRING_FIELDS: Record<string, keyof PackageRecord> = {
 
 /**
  * Incremental Packages parser: feed it text in any chunking, get records out.
+ * Text is expected as latin1 (one char per byte, the cheapest decoding); the
+ * only kept field that may hold non-ASCII, the synopsis, is re-decoded as UTF-8.
  * Only the fields above are kept (long descriptions are skipped), which keeps
  * 69k-package indices fast to load and small in memory.
  */
@@ -104,7 +105,8 @@ export class PackagesParser {
           if (data.charCodeAt(end - 1) === 13) end--;
           const value = data.slice(colon + 1, end).trim();
           const prop = STRING_FIELDS[key];
-          if (prop) (this.current as Record<string, unknown>)[prop] = value;
+          if (prop === 'description') this.current.description = /[\x80-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+          else if (prop) (this.current as Record<string, unknown>)[prop] = value;
           else if (key === 'Installed-Size') this.current.installedSize = Number(value);
           else if (key === 'Size') this.current.size = Number(value);
           else if (key === 'Essential') this.current.essential = value === 'yes';
@@ -175,10 +177,20 @@ export async function readPackagesFile(
   origin: { suite: string; component: string; where: string },
 ): Promise<PackageRecord[]> {
   const parser = new PackagesParser(origin.suite, origin.component, origin.where);
-  const decoder = new StringDecoder('utf8');
   const { stream, done } = decompressed(path, compression);
+  let rest: Buffer | undefined;
   try {
-    for await (const chunk of stream) parser.push(decoder.write(chunk as Buffer));
+    // Hand the parser whole lines only, decoded as latin1 (see PackagesParser).
+    for await (const piece of stream) {
+      const chunk: Buffer = rest ? Buffer.concat([rest, piece as Buffer]) : (piece as Buffer);
+      const nl = chunk.lastIndexOf(10);
+      if (nl < 0) {
+        rest = chunk;
+        continue;
+      }
+      parser.push(chunk.toString('latin1', 0, nl + 1));
+      rest = chunk.subarray(nl + 1);
+    }
     await done;
   } catch (e) {
     if (e instanceof JeosError) throw e;
@@ -187,6 +199,6 @@ export async function readPackagesFile(
       cause: e,
     });
   }
-  parser.push(decoder.end());
+  if (rest?.length) parser.push(rest.toString('latin1'));
   return parser.end();
 }

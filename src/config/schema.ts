@@ -76,7 +76,6 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export function configJsonSchema(): Record<string, unknown> {
   return {
-    $id: 'https://jeos.invalid/jeos.schema.json',
     title: 'jeos.yaml',
     ...z.toJSONSchema(ConfigSchema, { io: 'input' }),
   };

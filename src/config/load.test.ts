@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { JeosError } from '../errors.js';
+import { configDigest, loadConfig, parseConfig } from './load.js';
+import { DEFAULT_SUITES } from './schema.js';
+
+function failure(text: string): JeosError {
+  try {
+    parseConfig(text, 'jeos.yaml');
+  } catch (e) {
+    assert.ok(e instanceof JeosError, `expected a JeosError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+const minimal = 'name: web\nworkload:\n  packages: [nginx]\n';
+
+test('a minimal config gets every default', () => {
+  const c = parseConfig(minimal);
+  assert.equal(c.name, 'web');
+  assert.deepEqual(c.debian.suites, DEFAULT_SUITES);
+  assert.deepEqual(c.debian.components, ['main']);
+  assert.equal(c.debian.architecture, 'amd64');
+  assert.deepEqual(c.workload, { packages: ['nginx'], recommends: false });
+  assert.deepEqual(c.outputs, ['tar', 'oci']);
+});
+
+test('an unknown key is an error at its line and column, with the nearest valid key', () => {
+  const e = failure('name: web\nworkload:\n  pakages: [nginx]\n');
+  assert.equal(e.code, 'E_CONFIG_INVALID');
+  assert.match(e.message, /^jeos\.yaml:3:3: unknown key "workload\.pakages" \(did you mean "packages"\?\)$/);
+  assert.equal(e.hint, 'rename "pakages" to "packages"');
+});
+
+test('an unknown top-level key far from any valid one lists the valid keys', () => {
+  const e = failure(`${minimal}zzzzzz: 1\n`);
+  assert.match(e.message, /jeos\.yaml:4:1: unknown key "zzzzzz"$/);
+  assert.match(e.hint ?? '', /valid keys here: name, description, debian, workload, outputs/);
+});
+
+test('a bad enum value names the allowed values and suggests the closest', () => {
+  const e = failure(`${minimal}outputs: [tar, ocii]\n`);
+  assert.match(e.message, /^jeos\.yaml:4:16: outputs\.1: "ocii" is not one of tar, oci, oci-archive, vm, disk \(did you mean "oci"\?\)/);
+});
+
+test('malformed YAML is reported with its position', () => {
+  const e = failure('name: web\nworkload:\n  packages: [nginx\n');
+  assert.equal(e.code, 'E_CONFIG_YAML');
+  assert.match(e.message, /^jeos\.yaml:\d+:\d+: /);
+});
+
+test('duplicate keys are refused', () => {
+  const e = failure('name: web\nname: other\nworkload:\n  packages: [nginx]\n');
+  assert.equal(e.code, 'E_CONFIG_YAML');
+  assert.match(e.message, /jeos\.yaml:2:1: .*unique/i);
+});
+
+test('missing required keys and wrong types say what was expected, every problem listed', () => {
+  const e = failure('name: Bad Name\nworkload:\n  packages: []\n  recommends: maybe\n');
+  const all = [e.message, ...e.details].join('\n');
+  assert.match(all, /jeos\.yaml:1:7: name: "Bad Name" is not valid/);
+  assert.match(all, /jeos\.yaml:3:13: workload\.packages: .*>=1/);
+  assert.match(all, /jeos\.yaml:4:15: workload\.recommends: .*expected boolean/);
+  const missing = failure('name: web\n');
+  assert.match(missing.message, /workload: missing required key/);
+});
+
+test('package requests are checked for form', () => {
+  const e = failure('name: web\nworkload:\n  packages: ["nginx (>= 1)"]\n');
+  assert.match(e.message, /workload\.packages\.0/);
+  for (const ok of ['nginx', 'nginx=1.26.*', 'nginx=1:2.0-1+deb13u1', 'nginx/trixie-security', 'python3:any', 'libstdc++6']) {
+    assert.doesNotThrow(() => parseConfig(`name: web\nworkload:\n  packages: ["${ok}"]\n`), ok);
+  }
+});
+
+test('the digest ignores comments, key order and spelled-out defaults, and follows real changes', () => {
+  const a = configDigest(parseConfig(minimal));
+  const b = configDigest(
+    parseConfig('# a comment\nworkload:\n  recommends: false\n  packages: [nginx]\nname: web\noutputs: [tar, oci]\n'),
+  );
+  const c = configDigest(parseConfig('name: web\nworkload:\n  packages: [nginx, curl]\n'));
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+  assert.match(a, /^[0-9a-f]{64}$/);
+});
+
+test('loadConfig reads DIR/jeos.yaml and names a missing file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jeos-config-'));
+  try {
+    await assert.rejects(loadConfig(dir), (e: JeosError) => e.code === 'E_CONFIG_MISSING' && e.message.includes(join(dir, 'jeos.yaml')));
+    await writeFile(join(dir, 'jeos.yaml'), minimal);
+    const loaded = await loadConfig(dir);
+    assert.equal(loaded.dir, dir);
+    assert.equal(loaded.config.name, 'web');
+    await writeFile(join(dir, 'jeos.yaml'), 'name: web\nworkload:\n  packges: [nginx]\n');
+    await assert.rejects(loadConfig(dir), (e: JeosError) => e.message.startsWith(`${join(dir, 'jeos.yaml')}:3:3:`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the bundled example is valid', async () => {
+  const loaded = await loadConfig(new URL('../../examples/nginx', import.meta.url).pathname);
+  assert.deepEqual(loaded.config.workload.packages, ['nginx']);
+});
