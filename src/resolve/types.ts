@@ -1,0 +1,58 @@
+import type { PackageRecord } from '../archive/packages.js';
+
+/** What to resolve: the workload's packages and how far to follow relationships. */
+export interface ResolveRequest {
+  /**
+   * Package specs: `nginx`, `nginx=1.26.3-3` (exact), `nginx=1.26.*` (glob on the version),
+   * `nginx/trixie-security` (newest version in that suite). A pin replaces the candidate
+   * (the newest version across suites) for that package only. A name that no package has
+   * but some package Provides is a virtual request: the smallest provider is chosen.
+   */
+  packages: string[];
+  /** Follow Recommends as well (unsatisfiable Recommends are skipped, as apt does). Default false. */
+  recommends?: boolean;
+  /** 'minbase' also requests every Essential: yes and Priority: required package. Default 'none'. */
+  profile?: 'none' | 'minbase';
+}
+
+export interface ResolvedPackage {
+  record: PackageRecord;
+  /** Names of the chosen packages whose relationship this package satisfies; '(request)' for a requested one. */
+  requestedBy: string[];
+}
+
+/** One relationship the chosen set relies on: `from` needs `relation`, and `to` satisfies it. */
+export interface ResolutionEdge {
+  /** A package name, or '(request)'. */
+  from: string;
+  to: string;
+  field: 'request' | 'depends' | 'pre-depends' | 'recommends';
+  /** The relationship as written, e.g. `libssl3t64 (>= 3.0.0)` or `awk | mawk`. */
+  relation: string;
+}
+
+export interface Resolution {
+  /** The chosen packages, sorted by name. */
+  packages: ResolvedPackage[];
+  /** Sum of Installed-Size over `packages`, in KiB (as in the Packages index). */
+  totalInstalledSize: number;
+  /** The packages that satisfy the request lines themselves (roots of every why-path), sorted. */
+  roots: string[];
+  /** Every satisfied relationship between chosen packages, sorted; what `whyPaths` walks. */
+  edges: ResolutionEdge[];
+  stats: ResolveStats;
+}
+
+export interface ResolveStats {
+  /** Packages reachable from the request (the pruned problem). */
+  closure: number;
+  /** Packages fixed by unit propagation before the SAT search. */
+  forced: number;
+  /** Packages left to the SAT search. */
+  free: number;
+  clauses: number;
+  /** SAT calls made by the optimisation (first solution + bound tightening). */
+  satCalls: number;
+  /** Whether the optimum was proven (always true today: exact KiB weights). */
+  optimal: boolean;
+}
