@@ -48,7 +48,11 @@ export async function loadArchive(options: ArchiveOptions): Promise<ArchiveIndex
   if (options.suites.length === 0) throw new JeosError('E_CONFIG', 'no suites to load', { hint: 'name at least one Debian suite' });
   const keyring = await loadKeyring(options.keyring);
   const cache = new ArchiveCache(options.cacheDir);
-  const suites = await Promise.all(options.suites.map((suite) => loadSuite(suite, keyring, cache, options)));
+  // allSettled: when one suite fails, let the others finish their (atomic) cache writes before reporting.
+  const settled = await Promise.allSettled(options.suites.map((suite) => loadSuite(suite, keyring, cache, options)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const suites = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof loadSuite>>>).value);
   const packages: PackageRecord[] = [];
   const byName = new Map<string, PackageRecord[]>();
   for (const s of suites) {
