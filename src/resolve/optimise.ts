@@ -7,18 +7,36 @@ export interface Optimum {
   chosen: Set<number>;
   satCalls: number;
   free: number;
+  /** True when no set with a smaller exact KiB total exists (proven by an unsatisfiable bound). */
+  optimal: boolean;
+}
+
+export interface OptimiseOptions {
+  /** Up to this many open packages, bisect directly on exact KiB weights. */
+  exactLimit?: number;
+  /** Above it: time allowed for the exact KiB descent after the MiB-scaled optimum (default 0: one exact step on
+   *  gnome-core took seconds, so large requests stop at the MiB optimum unless asked). */
+  refineMs?: number;
+  now?: () => number;
 }
 
 const name = (v: number) => `p${v}`;
 const lit = (l: number) => (l > 0 ? name(l) : `-${name(-l)}`);
 
 /**
- * Minimise the total Installed-Size (exact KiB weights) with MiniSat: find any model, then
- * binary-search the bound `sum <= k` with solveAssuming until the smallest feasible k is
- * proven. Variables fixed by propagation enter as units and stay out of the sum, so the
- * adder circuit only covers the real choices. Returns undefined when there is no model.
+ * Minimise the total Installed-Size with MiniSat. Variables fixed by propagation enter as
+ * units and stay out of the sum, so the adder circuit only covers the real choices.
+ * Small problems: bisect the bound `sum <= k` on exact KiB weights until the smallest
+ * feasible k is proven. Large problems (a desktop task): exact-KiB circuits make MiniSat
+ * crawl on loose bounds, so first bisect on MiB weights (ceil, so small packages still
+ * cost something), then descend on exact KiB from that near-optimal answer — each step
+ * asks for a strictly smaller total — until one step is unsatisfiable (proven optimal) or
+ * the refine budget runs out (optimal: false). Returns undefined when there is no model.
  */
-export function optimise(cnf: Cnf, prop: Propagation, weightOf: (v: number) => number): Optimum | undefined {
+export function optimise(cnf: Cnf, prop: Propagation, weightOf: (v: number) => number, options: OptimiseOptions = {}): Optimum | undefined {
+  const exactLimit = options.exactLimit ?? 200;
+  const refineMs = options.refineMs ?? 0;
+  const now = options.now ?? (() => performance.now());
   return Logic.disablingAssertions(() => {
     const solver = new Logic.Solver();
     const n = cnf.names.length;
@@ -26,40 +44,72 @@ export function optimise(cnf: Cnf, prop: Propagation, weightOf: (v: number) => n
       if (prop.value[v] === 1) solver.require(name(v));
       else if (prop.value[v] === -1) solver.forbid(name(v));
     }
+    const used = new Set<number>();
     for (const c of cnf.clauses) {
       // Clauses already satisfied by a forced literal add nothing.
       if (c.lits.some((l) => (l > 0 ? prop.value[l] === 1 : prop.value[-l] === -1))) continue;
       const open = c.lits.filter((l) => prop.value[Math.abs(l)] === 0);
+      for (const l of open) used.add(Math.abs(l));
       solver.require(Logic.or(open.map(lit)));
     }
+    // An open variable no remaining clause mentions is unconstrained: leaving it out is optimal.
+    for (let v = 1; v <= n; v++) if (prop.value[v] === 0 && !used.has(v)) solver.forbid(name(v));
     const terms: string[] = [];
-    const weights: number[] = [];
+    const exact: number[] = [];
     for (let v = 1; v <= n; v++) {
-      if (prop.value[v] !== 0) continue;
+      if (prop.value[v] !== 0 || !used.has(v)) continue;
       terms.push(name(v));
-      weights.push(Math.max(0, Math.round(weightOf(v))));
+      exact.push(Math.max(0, Math.round(weightOf(v))));
     }
-    let satCalls = 1;
+    const calls = { n: 1 };
     let best = solver.solve();
     if (!best) return undefined;
-    if (terms.length > 0) {
-      const sum = Logic.weightedSum(terms, weights);
-      let hi = best.getWeightedSum(terms, weights);
-      let lo = 0;
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        satCalls++;
-        const s = solver.solveAssuming(Logic.lessThanOrEqual(sum, Logic.constantBits(mid)));
-        if (s) {
-          best = s;
-          hi = s.getWeightedSum(terms, weights);
-        } else {
-          lo = mid + 1;
+    let optimal = true;
+    if (terms.length > 0 && terms.length <= exactLimit) {
+      best = bisect(solver, best, terms, exact, calls);
+    } else if (terms.length > 0) {
+      const coarse = exact.map((w) => Math.ceil(w / 1024));
+      best = bisect(solver, best, terms, coarse, calls);
+      const sum = Logic.weightedSum(terms, exact);
+      const deadline = now() + refineMs;
+      optimal = false;
+      while (now() < deadline) {
+        const cost = best.getWeightedSum(terms, exact);
+        if (cost === 0) {
+          optimal = true;
+          break;
         }
+        calls.n++;
+        const s = solver.solveAssuming(Logic.lessThanOrEqual(sum, Logic.constantBits(cost - 1)));
+        if (!s) {
+          optimal = true;
+          break;
+        }
+        best = s;
       }
     }
     const chosen = new Set<number>();
     for (const t of best.getTrueVars()) if (/^p\d+$/.test(t)) chosen.add(Number(t.slice(1)));
-    return { chosen, satCalls, free: terms.length };
+    return { chosen, satCalls: calls.n, free: terms.length, optimal };
   });
+}
+
+/** Smallest feasible `sum <= k` by bisection between 0 and the current cost. */
+function bisect(solver: Logic.Solver, start: Logic.Solution, terms: string[], weights: number[], calls: { n: number }): Logic.Solution {
+  let best = start;
+  const sum = Logic.weightedSum(terms, weights);
+  let hi = best.getWeightedSum(terms, weights);
+  let lo = 0;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    calls.n++;
+    const s = solver.solveAssuming(Logic.lessThanOrEqual(sum, Logic.constantBits(mid)));
+    if (s) {
+      best = s;
+      hi = s.getWeightedSum(terms, weights);
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return best;
 }

@@ -7,6 +7,7 @@ import { dropUnneeded } from './minimal.js';
 import { optimise } from './optimise.js';
 import { buildProblem, REQUEST, type Need } from './problem.js';
 import { propagate } from './propagate.js';
+import { dropUnreachable } from './simplify.js';
 import { isPin, parseSpec, selectPinned, type RequestSpec } from './request.js';
 import type { Resolution, ResolutionEdge, ResolveRequest } from './types.js';
 import { Universe } from './universe.js';
@@ -44,6 +45,7 @@ export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolutio
       details: chain,
     });
   }
+  dropUnreachable(cnf, prop);
   const weight = (v: number) => universe.record(cnf.names[v - 1]!)!.installedSize || 0;
   const best = optimise(cnf, prop, weight);
   if (!best) {
@@ -63,7 +65,7 @@ export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolutio
     free: best.free,
     clauses: cnf.clauses.length,
     satCalls: best.satCalls,
-    optimal: true,
+    optimal: best.optimal,
   });
 }
 

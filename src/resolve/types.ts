@@ -53,6 +53,6 @@ export interface ResolveStats {
   clauses: number;
   /** SAT calls made by the optimisation (first solution + bound tightening). */
   satCalls: number;
-  /** Whether the optimum was proven (always true today: exact KiB weights). */
+  /** Whether the KiB optimum was proven; false only when a large request ran out of refine time (then within MiB rounding). */
   optimal: boolean;
 }
