@@ -14,8 +14,10 @@ export interface Optimum {
 export interface OptimiseOptions {
   /** Up to this many open packages, bisect directly on exact KiB weights. */
   exactLimit?: number;
-  /** Above it: time allowed for the exact KiB descent after the MiB-scaled optimum (default 0: one exact step on
-   *  gnome-core took seconds, so large requests stop at the MiB optimum unless asked). */
+  /** Up to this many open packages, the exact KiB descent after the MiB-scaled optimum runs to a proof. */
+  refineLimit?: number;
+  /** Above refineLimit: time allowed for the exact descent (default 0: one exact step on gnome-core's 632 open
+   *  packages took seconds, so very large requests stop at the MiB optimum, reported as optimal: false). */
   refineMs?: number;
   now?: () => number;
 }
@@ -35,6 +37,7 @@ const lit = (l: number) => (l > 0 ? name(l) : `-${name(-l)}`);
  */
 export function optimise(cnf: Cnf, prop: Propagation, weightOf: (v: number) => number, options: OptimiseOptions = {}): Optimum | undefined {
   const exactLimit = options.exactLimit ?? 200;
+  const refineLimit = options.refineLimit ?? 400;
   const refineMs = options.refineMs ?? 0;
   const now = options.now ?? (() => performance.now());
   return Logic.disablingAssertions(() => {
@@ -71,7 +74,7 @@ export function optimise(cnf: Cnf, prop: Propagation, weightOf: (v: number) => n
       const coarse = exact.map((w) => Math.ceil(w / 1024));
       best = bisect(solver, best, terms, coarse, calls);
       const sum = Logic.weightedSum(terms, exact);
-      const deadline = now() + refineMs;
+      const deadline = terms.length <= refineLimit ? Infinity : now() + refineMs;
       optimal = false;
       while (now() < deadline) {
         const cost = best.getWeightedSum(terms, exact);
