@@ -14,6 +14,7 @@ export function buildProgram(): Command {
     .description('Just Enough Operating System: images that carry only what one workload needs, from signed Debian packages')
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
     .configureHelp({ sortSubcommands: false })
     .addHelpText(
       'after',
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;

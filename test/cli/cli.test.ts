@@ -1,0 +1,149 @@
+// The compiled CLI and library (dist/, from `npm run build`) on plain Node, against a signed loopback repository.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildSignedRepo, type SignedRepo } from '../fixtures/signed-repo.js';
+import { serveDirectory, type Served } from '../fixtures/serve.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const cli = join(root, 'dist/cli/main.js');
+
+describe('jeos CLI (compiled)', () => {
+  let repo: SignedRepo;
+  let served: Served;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    assert.ok(existsSync(cli), 'dist/cli/main.js is missing: run npm run build (npm test does)');
+    const soon = new Date(Date.now() + 86400_000);
+    repo = await buildSignedRepo({
+      suites: [
+        {
+          suite: 'trixie',
+          validUntil: soon,
+          packages: [
+            { name: 'web', version: '1.0-1', depends: 'libweb (>= 1.0), base | other', provides: 'httpd', description: 'a small web server', installedSizeKiB: 300 },
+            { name: 'libweb', version: '1.0-1', description: 'library for the web server', installedSizeKiB: 120 },
+            { name: 'base', version: '3', description: 'base things' },
+          ],
+        },
+        { suite: 'trixie-updates', validUntil: soon, packages: [] },
+        { suite: 'trixie-security', validUntil: soon, packages: [{ name: 'web', version: '1.0-1+deb13u1', depends: 'libweb (>= 1.0), base | other', description: 'a small web server', installedSizeKiB: 310 }] },
+      ],
+    });
+    served = await serveDirectory(repo.root);
+    work = await mkdtemp(join(tmpdir(), 'jeos-cli-'));
+    env = {
+      PATH: process.env.PATH,
+      HOME: work,
+      JEOS_MIRROR: served.url,
+      JEOS_SECURITY_MIRROR: served.url,
+      JEOS_KEYRING: repo.keyring,
+      JEOS_CACHE_DIR: join(work, 'cache'),
+      NO_COLOR: '1',
+    };
+  });
+  after(async () => {
+    await served?.close();
+    await repo?.cleanup();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  // Asynchronous on purpose: the loopback server runs in this process and must keep answering.
+  const jeos = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  test('--help lists the commands and --version prints the package version', async () => {
+    const help = await jeos('--help');
+    assert.equal(help.code, 0);
+    for (const c of ['show', 'search', 'update', 'config', 'schema']) assert.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+    assert.equal((await jeos('--version')).stdout.trim(), version);
+    assert.match((await jeos('show', '--help')).stdout, /--offline/);
+  });
+
+  test('show --json gives the candidate across suites, with sizes in KiB and parsed depends', async () => {
+    const r = await jeos('show', 'web', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const p = JSON.parse(r.stdout);
+    assert.equal(p.name, 'web');
+    assert.equal(p.version, '1.0-1+deb13u1');
+    assert.equal(p.suite, 'trixie-security');
+    assert.equal(p.installedSize, 310);
+    assert.deepEqual(p.depends, ['libweb (>= 1.0)', 'base | other']);
+    assert.deepEqual(p.otherVersions, [{ version: '1.0-1', suite: 'trixie', architecture: 'amd64' }]);
+    // A release name stands for the release with its updates and security suites.
+    const human = await jeos('show', 'web', '--suite', 'trixie');
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /version\s+1\.0-1\+deb13u1 \(trixie-security\/main, amd64\)/);
+    assert.match(human.stdout, /other versions\s+1\.0-1 \(trixie\)/);
+    assert.match(human.stdout, /depends\s+libweb \(>= 1\.0\), base \| other/);
+  });
+
+  test('search and update print results, and JSON for scripts', async () => {
+    const s = JSON.parse((await jeos('search', 'web', '--json')).stdout);
+    assert.deepEqual(s.results.map((x: { name: string }) => x.name), ['web', 'libweb']);
+    assert.match((await jeos('search', 'library')).stdout, /^libweb\s+1\.0-1/m);
+    const u = await jeos('update', '--json');
+    assert.equal(u.code, 0, u.stderr);
+    assert.deepEqual(JSON.parse(u.stdout).suites.map((x: { suite: string }) => x.suite), ['trixie', 'trixie-updates', 'trixie-security']);
+    assert.equal((await jeos('show', 'web', '--offline', '--json')).code, 0, 'the cache serves an offline run');
+  });
+
+  test('errors print a code, a message and a hint; --json puts them on stdout', async () => {
+    const r = await jeos('show', 'nosuch');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error\[E_PACKAGE_NOT_FOUND\]: no package nosuch for amd64 in trixie, trixie-updates, trixie-security$/m);
+    assert.match(r.stderr, /^hint: /m);
+    const virtual = await jeos('show', 'httpd');
+    assert.match(virtual.stderr, /E_PACKAGE_VIRTUAL.*provided by web/);
+    const j = await jeos('show', 'nosuch', '--json');
+    assert.equal(j.code, 1);
+    assert.equal(JSON.parse(j.stdout).error.code, 'E_PACKAGE_NOT_FOUND');
+    assert.equal((await jeos('show')).code, 2, 'a usage error exits 2');
+    const badKeyring = await jeos('show', 'web', '--keyring', repo.otherKeyring);
+    assert.equal(badKeyring.code, 1);
+    assert.match(badKeyring.stderr, /E_SIGNATURE_UNKNOWN_KEY/);
+    assert.doesNotMatch(badKeyring.stderr, /at \w+ \(/, 'an expected error prints no stack');
+  });
+
+  test('config checks jeos.yaml with positions, and -C reads its debian settings', async () => {
+    const dir = join(work, 'img');
+    await rm(dir, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    await writeFile(join(dir, 'jeos.yaml'), 'name: web\nworkload:\n  packages: [web]\n  recomends: true\n');
+    const bad = await jeos('config', dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /jeos\.yaml:4:3: unknown key "workload\.recomends" \(did you mean "recommends"\?\)/);
+    await writeFile(join(dir, 'jeos.yaml'), 'name: web\ndebian:\n  suites: [trixie]\nworkload:\n  packages: [web]\n');
+    const ok = JSON.parse((await jeos('config', dir, '--json')).stdout);
+    assert.match(ok.digest, /^[0-9a-f]{64}$/);
+    assert.deepEqual(ok.config.outputs, ['tar', 'oci']);
+    const shown = JSON.parse((await jeos('show', 'web', '-C', dir, '--json')).stdout);
+    assert.equal(shown.version, '1.0-1', 'only the suites of jeos.yaml were read');
+    assert.equal(JSON.parse((await jeos('schema')).stdout).type, 'object');
+  });
+
+  test('the library entry point exports the same functions', async () => {
+    const lib = await import(join(root, 'dist/index.js'));
+    for (const name of ['loadConfig', 'parseConfig', 'openArchive', 'loadArchive', 'compareVersions', 'JeosError']) {
+      assert.equal(typeof lib[name], 'function', name);
+    }
+    assert.ok(lib.compareVersions('1.0~rc1', '1.0') < 0);
+    assert.ok(lib.compareVersions('1:0.9', '2.0') > 0);
+    assert.equal(lib.compareVersions('1.0', '1.00'), 0);
+  });
+});
