@@ -4,3 +4,5 @@
 export { JeosError, isJeosError, step } from './errors.js';
 export * from './config/index.js';
 export * from './archive/index.js';
+export * from './resolve/index.js';
+export * from './lock/index.js';

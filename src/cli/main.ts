@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './commands/config.js';
+import { registerLock } from './commands/lock.js';
+import { registerResolve } from './commands/resolve.js';
+import { registerWhy } from './commands/why.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerUpdate } from './commands/update.js';
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
       'after',
       '\nEnvironment:\n  JEOS_MIRROR, JEOS_SECURITY_MIRROR   archive URLs (win over jeos.yaml and apt\'s sources)\n  JEOS_KEYRING                        keyring that must sign the archive\n  JEOS_CACHE_DIR                      metadata and package cache\n\nDocs: docs/config.md (jeos.yaml), README.md',
     );
+  registerLock(program);
+  registerResolve(program);
+  registerWhy(program);
   registerShow(program);
   registerSearch(program);
   registerUpdate(program);

@@ -16,8 +16,8 @@ const suiteName = z
 
 const url = z.string().regex(/^(https?|file):\/\/\S+$/, 'an http://, https:// or file:// URL');
 
-/** A package request: `name`, `name:arch`, `name=version` (globs allowed), `name/suite`. */
-export const PACKAGE_SPEC = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:*-]+|\/[a-z0-9.-]+)?$/;
+/** A package request: `name`, `name=version` (`*` globs allowed), `name/suite` (as src/resolve/request.ts reads it). */
+export const PACKAGE_SPEC = /^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:*-]+|\/[a-z0-9][a-z0-9.-]*)?$/;
 
 export const DebianSchema = z
   .strictObject({
@@ -49,10 +49,14 @@ export const DebianSchema = z
 export const WorkloadSchema = z
   .strictObject({
     packages: z
-      .array(z.string().regex(PACKAGE_SPEC, 'a package name, optionally name=version, name:arch or name/suite'))
+      .array(z.string().regex(PACKAGE_SPEC, 'a package name, optionally name=version (globs allowed) or name/suite'))
       .min(1)
       .describe('Packages the workload needs (name, name=version with * globs, name/suite).'),
     recommends: z.boolean().default(false).describe('Also install Recommends (off: a JeOS carries only hard dependencies).'),
+    profile: z
+      .enum(['none', 'minbase'])
+      .default('none')
+      .describe('none: only what the workload pulls in. minbase: also every Essential and Priority: required package (a shell-capable base).'),
   })
   .describe('What the image runs.');
 

@@ -1,27 +1,19 @@
 // The compiled CLI and library (dist/, from `npm run build`) on plain Node, against a signed loopback repository.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildSignedRepo, type SignedRepo } from '../fixtures/signed-repo.js';
-import { serveDirectory, type Served } from '../fixtures/serve.js';
-
-const root = new URL('../../', import.meta.url).pathname;
-const cli = join(root, 'dist/cli/main.js');
+import { root, startHarness, type Harness } from './harness.js';
 
 describe('jeos CLI (compiled)', () => {
-  let repo: SignedRepo;
-  let served: Served;
+  let h: Harness;
   let work: string;
-  let env: NodeJS.ProcessEnv;
+  const jeos = (...args: string[]) => h.jeos(...args);
 
   before(async () => {
-    assert.ok(existsSync(cli), 'dist/cli/main.js is missing: run npm run build (npm test does)');
     const soon = new Date(Date.now() + 86400_000);
-    repo = await buildSignedRepo({
+    h = await startHarness({
       suites: [
         {
           suite: 'trixie',
@@ -36,40 +28,16 @@ describe('jeos CLI (compiled)', () => {
         { suite: 'trixie-security', validUntil: soon, packages: [{ name: 'web', version: '1.0-1+deb13u1', depends: 'libweb (>= 1.0), base | other', description: 'a small web server', installedSizeKiB: 310 }] },
       ],
     });
-    served = await serveDirectory(repo.root);
-    work = await mkdtemp(join(tmpdir(), 'jeos-cli-'));
-    env = {
-      PATH: process.env.PATH,
-      HOME: work,
-      JEOS_MIRROR: served.url,
-      JEOS_SECURITY_MIRROR: served.url,
-      JEOS_KEYRING: repo.keyring,
-      JEOS_CACHE_DIR: join(work, 'cache'),
-      NO_COLOR: '1',
-    };
+    work = h.work;
   });
   after(async () => {
-    await served?.close();
-    await repo?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    await h?.close();
   });
-
-  // Asynchronous on purpose: the loopback server runs in this process and must keep answering.
-  const jeos = (...args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
 
   test('--help lists the commands and --version prints the package version', async () => {
     const help = await jeos('--help');
     assert.equal(help.code, 0);
-    for (const c of ['show', 'search', 'update', 'config', 'schema']) assert.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['lock', 'resolve', 'why', 'show', 'search', 'update', 'config', 'schema']) assert.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'));
     const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
     assert.equal((await jeos('--version')).stdout.trim(), version);
     assert.match((await jeos('show', '--help')).stdout, /--offline/);
@@ -114,7 +82,7 @@ describe('jeos CLI (compiled)', () => {
     assert.equal(j.code, 1);
     assert.equal(JSON.parse(j.stdout).error.code, 'E_PACKAGE_NOT_FOUND');
     assert.equal((await jeos('show')).code, 2, 'a usage error exits 2');
-    const badKeyring = await jeos('show', 'web', '--keyring', repo.otherKeyring);
+    const badKeyring = await jeos('show', 'web', '--keyring', h.repo.otherKeyring);
     assert.equal(badKeyring.code, 1);
     assert.match(badKeyring.stderr, /E_SIGNATURE_UNKNOWN_KEY/);
     assert.doesNotMatch(badKeyring.stderr, /at \w+ \(/, 'an expected error prints no stack');
@@ -123,7 +91,7 @@ describe('jeos CLI (compiled)', () => {
   test('config checks jeos.yaml with positions, and -C reads its debian settings', async () => {
     const dir = join(work, 'img');
     await rm(dir, { recursive: true, force: true });
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    await mkdir(dir);
     await writeFile(join(dir, 'jeos.yaml'), 'name: web\nworkload:\n  packages: [web]\n  recomends: true\n');
     const bad = await jeos('config', dir);
     assert.equal(bad.code, 1);

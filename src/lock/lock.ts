@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArchiveIndex } from '../archive/client.js';
+import type { LoadedConfig } from '../config/load.js';
+import { JeosError } from '../errors.js';
+import type { Resolution, ResolutionEdge } from '../resolve/types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { LOCK_FILE, LOCK_VERSION, type Lock } from './types.js';
+
+const REQUEST = '(request)';
+
+/** Build the lock for a resolution. Everything in it is sorted, so the same inputs give the same bytes. */
+export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution: Resolution): Lock {
+  const neededBy = new Map<string, Set<string>>();
+  for (const e of resolution.edges) {
+    if (e.from === e.to) continue;
+    const set = neededBy.get(e.to) ?? new Set<string>();
+    set.add(e.from === REQUEST ? REQUEST : `${e.from}: ${e.relation}`);
+    neededBy.set(e.to, set);
+  }
+  const w = loaded.config.workload;
+  return {
+    lockVersion: LOCK_VERSION,
+    configDigest: loaded.digest,
+    architecture: index.architecture,
+    request: { packages: [...w.packages], recommends: w.recommends, profile: w.profile },
+    suites: index.suites.map((s) => ({
+      suite: s.suite,
+      codename: s.release.codename ?? null,
+      date: s.release.date?.toISOString() ?? null,
+      validUntil: s.release.validUntil?.toISOString() ?? null,
+    })),
+    totalInstalledSize: resolution.totalInstalledSize,
+    packages: resolution.packages.map(({ record: r }) => ({
+      name: r.name,
+      version: r.version,
+      architecture: r.architecture,
+      suite: r.suite,
+      filename: r.filename,
+      size: r.size,
+      sha256: r.sha256,
+      installedSize: r.installedSize,
+      neededBy: [...(neededBy.get(r.name) ?? [])].sort(),
+    })),
+  };
+}
+
+/** The lock as text: JSON with a fixed key order, one package per block, a newline at the end. */
+export function serializeLock(lock: Lock): string {
+  return JSON.stringify(lock, null, 2) + '\n';
+}
+
+export function parseLock(text: string, path: string): Lock {
+  let data: Lock;
+  try {
+    data = JSON.parse(text) as Lock;
+  } catch (e) {
+    throw new JeosError('E_LOCK_INVALID', `${path} is not valid JSON (${(e as Error).message})`, {
+      hint: 'it may have been damaged or hand-edited; write it anew with jeos lock',
+      cause: e,
+    });
+  }
+  if (data?.lockVersion !== LOCK_VERSION || !Array.isArray(data.packages) || typeof data.configDigest !== 'string') {
+    throw new JeosError('E_LOCK_INVALID', `${path} is not a version ${LOCK_VERSION} jeos lock`, {
+      hint: 'write it anew with jeos lock',
+    });
+  }
+  return data;
+}
+
+export async function writeLock(dir: string, lock: Lock): Promise<string> {
+  const path = join(dir, LOCK_FILE);
+  await writeFileAtomic(path, serializeLock(lock));
+  return path;
+}
+
+/** The lock in DIR, or undefined when there is none. */
+export async function readLock(dir: string): Promise<Lock | undefined> {
+  const path = join(dir, LOCK_FILE);
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  return text === undefined ? undefined : parseLock(text, path);
+}
+
+export type LockStatus = { state: 'missing' } | { state: 'stale'; reason: string } | { state: 'fresh'; lock: Lock };
+
+/** Whether DIR's lock was made for the config as it is now. */
+export async function lockStatus(loaded: LoadedConfig): Promise<LockStatus> {
+  const lock = await readLock(loaded.dir);
+  if (!lock) return { state: 'missing' };
+  if (lock.configDigest !== loaded.digest) {
+    return { state: 'stale', reason: `${LOCK_FILE} was written for a different ${loaded.path.split('/').pop()} (it changed since); run jeos lock to update it` };
+  }
+  return { state: 'fresh', lock };
+}
+
+/** Enough of a Resolution, rebuilt from a lock, for whyPaths. */
+export function lockAsResolution(lock: Lock): Pick<Resolution, 'roots' | 'edges'> & { packages: Array<{ record: { name: string } }> } {
+  const edges: ResolutionEdge[] = [];
+  const roots: string[] = [];
+  for (const p of lock.packages) {
+    for (const reason of p.neededBy) {
+      if (reason === REQUEST) {
+        roots.push(p.name);
+        edges.push({ from: REQUEST, to: p.name, field: 'request', relation: p.name });
+        continue;
+      }
+      const colon = reason.indexOf(': ');
+      edges.push({ from: reason.slice(0, colon), to: p.name, field: 'depends', relation: reason.slice(colon + 2) });
+    }
+  }
+  return { roots: roots.sort(), edges, packages: lock.packages.map((p) => ({ record: { name: p.name } })) };
+}

@@ -1,0 +1,67 @@
+// Runs the compiled CLI (dist/, from `npm run build`) against a signed loopback repository.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSignedRepo, type SignedRepo, type SignedRepoOptions } from '../fixtures/signed-repo.js';
+import { serveDirectory, type Served } from '../fixtures/serve.js';
+
+export const root = new URL('../../', import.meta.url).pathname;
+export const cli = join(root, 'dist/cli/main.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  repo: SignedRepo;
+  served: Served;
+  /** A scratch directory (cwd and HOME of every run). */
+  work: string;
+  env: NodeJS.ProcessEnv;
+  jeos(...args: string[]): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(repoOptions: SignedRepoOptions): Promise<Harness> {
+  assert.ok(existsSync(cli), 'dist/cli/main.js is missing: run npm run build (npm test does)');
+  const repo = await buildSignedRepo(repoOptions);
+  const served = await serveDirectory(repo.root);
+  const work = await mkdtemp(join(tmpdir(), 'jeos-cli-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: work,
+    JEOS_MIRROR: served.url,
+    JEOS_SECURITY_MIRROR: served.url,
+    JEOS_KEYRING: repo.keyring,
+    JEOS_CACHE_DIR: join(work, 'cache'),
+    NO_COLOR: '1',
+  };
+  // Asynchronous on purpose: the loopback server runs in this process and must keep answering.
+  const jeos = (...args: string[]) =>
+    new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  return {
+    repo,
+    served,
+    work,
+    env,
+    jeos,
+    async close() {
+      await served.close();
+      await repo.cleanup();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
