@@ -27,5 +27,6 @@ echo "==> building"
 npm run --silent build
 
 echo "==> jeos on examples/nginx"
-node dist/cli/main.js config examples/nginx
-node dist/cli/main.js show nginx -C examples/nginx
+node dist/cli/main.js config examples/nginx >/dev/null
+node dist/cli/main.js lock examples/nginx
+node dist/cli/main.js why libssl3t64 examples/nginx
