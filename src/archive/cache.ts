@@ -58,7 +58,7 @@ export class ArchiveCache {
 
   async storeIndex(sha: string, bytes: Uint8Array): Promise<string> {
     const path = this.indexPath(sha);
-    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, bytes, { durable: false });
     return path;
   }
 
@@ -66,7 +66,7 @@ export class ArchiveCache {
     return readFile(path, encoding).catch(() => undefined);
   }
 
-  async writeText(path: string, text: string): Promise<void> {
-    await writeFileAtomic(path, text);
+  async writeText(path: string, text: string, encoding: BufferEncoding = 'utf8'): Promise<void> {
+    await writeFileAtomic(path, Buffer.from(text, encoding), { durable: false });
   }
 }

@@ -3,7 +3,7 @@ import { ArchiveCache, sha256 } from './cache.js';
 import { fetchBytes, NOT_FOUND, type Fetcher } from './http.js';
 import { mirrorFor, type Mirrors } from './mirrors.js';
 import { compressionOf, readPackagesFile, type PackageRecord } from './packages.js';
-import { FORMAT_VERSION, fromColumnar, toColumnar } from './parsed-cache.js';
+import { columnsToText, FORMAT_VERSION, fromColumnar } from './parsed-cache.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
 import { loadKeyring, verifyClearsigned, type Keyring } from './signature.js';
 
@@ -186,8 +186,9 @@ async function loadIndex(
     path = await cache.storeIndex(file.sha256, bytes);
     from = 'download';
   }
-  const records = await readPackagesFile(path, compressionOf(file.path), { suite, component, where });
-  await cache.writeText(parsedPath, toColumnar(records));
+  const parsed = await readPackagesFile(path, compressionOf(file.path), { suite, component, where });
+  const records = parsed.records;
+  await cache.writeText(parsedPath, columnsToText(parsed.columns, records.length), 'latin1');
   options.onEvent?.({ kind: 'index', suite, component, packages: records.length, from });
   return records;
 }

@@ -35,39 +35,60 @@ export interface PackageRecord {
   description?: string;
 }
 
-/** Field name in the index → property, for the plain string fields. */
-const STRING_FIELDS: Record<string, keyof PackageRecord> = {
-  Package: 'name',
-  Version: 'version',
-  Architecture: 'architecture',
-  Filename: 'filename',
-  SHA256: 'sha256',
-  Depends: 'depends',
-  'Pre-Depends': 'preDepends',
-  Provides: 'provides',
-  Conflicts: 'conflicts',
-  Breaks: 'breaks',
-  Replaces: 'replaces',
-  Recommends: 'recommends',
-  Suggests: 'suggests',
-  'Multi-Arch': 'multiArch',
-  Priority: 'priority',
-  Section: 'section',
-  Source: 'source',
-  Description: 'description',
-};
+/**
+ * The kept fields: index field name → record property, in the column order of
+ * the pre-parsed cache (src/archive/parsed-cache.ts). Everything else in a
+ * stanza (long descriptions, Maintainer, MD5sum, Tag, …) is skipped unread.
+ */
+export const FIELDS = [
+  ['Package', 'name'],
+  ['Version', 'version'],
+  ['Architecture', 'architecture'],
+  ['Filename', 'filename'],
+  ['SHA256', 'sha256'],
+  ['Depends', 'depends'],
+  ['Pre-Depends', 'preDepends'],
+  ['Provides', 'provides'],
+  ['Conflicts', 'conflicts'],
+  ['Breaks', 'breaks'],
+  ['Replaces', 'replaces'],
+  ['Recommends', 'recommends'],
+  ['Suggests', 'suggests'],
+  ['Multi-Arch', 'multiArch'],
+  ['Priority', 'priority'],
+  ['Section', 'section'],
+  ['Source', 'source'],
+  ['Description', 'description'],
+  ['Installed-Size', 'installedSize'],
+  ['Size', 'size'],
+  ['Essential', 'essential'],
+] as const;
+
+const F = Object.fromEntries(FIELDS.map(([, prop], i) => [prop, i])) as { [K in (typeof FIELDS)[number][1]]: number };
+
+// Field names grouped by length, so a line's key is matched without cutting it out.
+const BY_LENGTH: Array<Array<[string, number]>> = [];
+FIELDS.forEach(([name], i) => (BY_LENGTH[name.length] ??= []).push([name, i]));
+
+const NON_ASCII = /[\x80-\xff]/;
+const opt = (v: string) => (v === '' ? undefined : v);
 
 /**
  * Incremental Packages parser: feed it text in any chunking, get records out.
  * Text is expected as latin1 (one char per byte, the cheapest decoding); the
  * only kept field that may hold non-ASCII, the synopsis, is re-decoded as UTF-8.
- * Only the fields above are kept (long descriptions are skipped), which keeps
- * 69k-package indices fast to load and small in memory.
+ * Besides records it keeps every field as a column of strings (raw, still
+ * latin1-decoded), which is the pre-parsed cache format, so writing that cache
+ * costs only a join per column.
  */
 export class PackagesParser {
   private rest = '';
-  private current: Partial<PackageRecord> & Record<string, unknown> = {};
+  private row: string[] = new Array(FIELDS.length).fill('');
+  private seen = false;
+  /** The kept field the previous line set (-1: none), for folded values. */
+  private last = -1;
   readonly records: PackageRecord[] = [];
+  readonly columns: string[][] = FIELDS.map(() => []);
 
   constructor(private readonly suite: string, private readonly component: string, private readonly where: string) {}
 
@@ -97,19 +118,28 @@ export class PackagesParser {
       const first = data.charCodeAt(start);
       if (nl === start || (first === 13 && nl === start + 1)) {
         this.flush();
-      } else if (first !== 32 && first !== 9) {
+      } else if (first === 32 || first === 9) {
+        // A folded value: kept for relationship fields; the long description is skipped.
+        if (this.last >= 0 && this.last !== F.description) {
+          const more = data.slice(start, nl).trim();
+          if (more) this.row[this.last] = `${this.row[this.last]} ${more}`.trim();
+        }
+      } else {
+        this.last = -1;
         const colon = data.indexOf(':', start);
-        if (colon > start && colon < nl) {
-          const key = data.slice(start, colon);
-          let end = nl;
-          if (data.charCodeAt(end - 1) === 13) end--;
-          const value = data.slice(colon + 1, end).trim();
-          const prop = STRING_FIELDS[key];
-          if (prop === 'description') this.current.description = /[\x80-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
-          else if (prop) (this.current as Record<string, unknown>)[prop] = value;
-          else if (key === 'Installed-Size') this.current.installedSize = Number(value);
-          else if (key === 'Size') this.current.size = Number(value);
-          else if (key === 'Essential') this.current.essential = value === 'yes';
+        const candidates = colon > start && colon < nl ? BY_LENGTH[colon - start] : undefined;
+        if (candidates) {
+          for (const [name, index] of candidates) {
+            if (!data.startsWith(name, start)) continue;
+            let from = colon + 1;
+            let to = nl;
+            while (from < to && (data.charCodeAt(from) === 32 || data.charCodeAt(from) === 9)) from++;
+            while (to > from && data.charCodeAt(to - 1) <= 32) to--;
+            this.row[index] = data.slice(from, to);
+            this.seen = true;
+            this.last = index;
+            break;
+          }
         }
       }
       start = nl + 1;
@@ -117,24 +147,46 @@ export class PackagesParser {
   }
 
   private flush(): void {
-    const c = this.current;
-    if (c.name === undefined) {
-      this.current = {};
-      return;
-    }
-    if (!c.version || !c.architecture) {
-      throw new JeosError('E_PACKAGES_MALFORMED', `${this.where}: package ${c.name} has no Version or Architecture`, {
+    if (!this.seen) return;
+    const v = this.row;
+    this.row = new Array(FIELDS.length).fill('');
+    this.seen = false;
+    this.last = -1;
+    if (v[F.name] === '') return;
+    if (v[F.version] === '' || v[F.architecture] === '') {
+      throw new JeosError('E_PACKAGES_MALFORMED', `${this.where}: package ${v[F.name]} has no Version or Architecture`, {
         hint: 'the index is damaged; clear the cache entry or use another mirror',
       });
     }
-    c.suite = this.suite;
-    c.component = this.component;
-    c.installedSize ??= 0;
-    c.size ??= 0;
-    c.filename ??= '';
-    c.sha256 ??= '';
-    this.records.push(c as PackageRecord);
-    this.current = {};
+    v[F.essential] = v[F.essential] === 'yes' ? '1' : '';
+    // Columns keep the raw (latin1-decoded UTF-8) text: the cache is written and read as latin1.
+    for (let i = 0; i < v.length; i++) this.columns[i]!.push(v[i]!);
+    if (NON_ASCII.test(v[F.description]!)) v[F.description] = Buffer.from(v[F.description]!, 'latin1').toString('utf8');
+    this.records.push({
+      name: v[F.name]!,
+      version: v[F.version]!,
+      architecture: v[F.architecture]!,
+      suite: this.suite,
+      component: this.component,
+      installedSize: Number(v[F.installedSize]) || 0,
+      size: Number(v[F.size]) || 0,
+      filename: v[F.filename]!,
+      sha256: v[F.sha256]!,
+      depends: opt(v[F.depends]!),
+      preDepends: opt(v[F.preDepends]!),
+      provides: opt(v[F.provides]!),
+      conflicts: opt(v[F.conflicts]!),
+      breaks: opt(v[F.breaks]!),
+      replaces: opt(v[F.replaces]!),
+      recommends: opt(v[F.recommends]!),
+      suggests: opt(v[F.suggests]!),
+      multiArch: opt(v[F.multiArch]!),
+      essential: v[F.essential] === '1',
+      priority: opt(v[F.priority]!),
+      section: opt(v[F.section]!),
+      source: opt(v[F.source]!),
+      description: opt(v[F.description]!),
+    });
   }
 }
 
@@ -170,12 +222,12 @@ function decompressed(path: string, compression: Compression): { stream: Readabl
   return { stream, done };
 }
 
-/** Decompress and parse a (verified) Packages file, overlapping decompression with parsing. */
+/** Decompress and parse a (verified) Packages file, overlapping decompression with parsing. The parser holds records and columns. */
 export async function readPackagesFile(
   path: string,
   compression: Compression,
   origin: { suite: string; component: string; where: string },
-): Promise<PackageRecord[]> {
+): Promise<PackagesParser> {
   const parser = new PackagesParser(origin.suite, origin.component, origin.where);
   const { stream, done } = decompressed(path, compression);
   let rest: Buffer | undefined;
@@ -200,5 +252,6 @@ export async function readPackagesFile(
     });
   }
   if (rest?.length) parser.push(rest.toString('latin1'));
-  return parser.end();
+  parser.end();
+  return parser;
 }
