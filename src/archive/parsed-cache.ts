@@ -12,9 +12,8 @@ import { FIELDS, type PackageRecord } from './packages.js';
  */
 export const FORMAT_VERSION = 4;
 
-// Column order: the parser's FIELDS (strings first, then the two sizes, then Essential as '1' or '').
-const STRINGS = FIELDS.slice(0, 18).map(([, prop]) => prop) as ReadonlyArray<keyof PackageRecord>;
-const NUMBERS = ['installedSize', 'size'] as const satisfies ReadonlyArray<keyof PackageRecord>;
+// One line per field, in the parser's FIELDS order (Essential stored as '1' or '').
+const PROPS: ReadonlyArray<keyof PackageRecord> = FIELDS.map(([, prop]) => prop);
 
 const SEP = '\u0000';
 const NON_ASCII = /[\u0080-\u00ff]/;
@@ -118,7 +117,7 @@ class CachedRecord implements PackageRecord {
   }
   toJSON(): PackageRecord {
     const out: Record<string, unknown> = {};
-    for (const key of [...STRINGS, ...NUMBERS, 'essential', 'suite', 'component'] as const) out[key] = this[key];
+    for (const key of [...PROPS, 'suite', 'component'] as const) out[key] = this[key];
     return out as unknown as PackageRecord;
   }
 }
@@ -126,7 +125,7 @@ class CachedRecord implements PackageRecord {
 /** Rebuild records; undefined when the text is not a complete cache of the current format. */
 export function fromColumnar(text: string, suite: string, component: string): PackageRecord[] | undefined {
   const lines = text.split('\n');
-  if (lines.length !== 2 + STRINGS.length + NUMBERS.length + 1 || lines[lines.length - 1] !== '') return undefined;
+  if (lines.length !== 2 + PROPS.length || lines[lines.length - 1] !== '') return undefined;
   let header: { format?: number; count?: number };
   try {
     header = JSON.parse(lines[0]!) as typeof header;
@@ -135,15 +134,15 @@ export function fromColumnar(text: string, suite: string, component: string): Pa
   }
   const count = header.count ?? -1;
   if (header.format !== FORMAT_VERSION || count < 0) return undefined;
-  const column = (key: string) => lines[1 + [...STRINGS, ...NUMBERS, 'essential'].indexOf(key)]!;
+  const column = (key: keyof PackageRecord) => lines[1 + PROPS.indexOf(key)]!;
   // A damaged file must not pass: every column must hold exactly `count` values.
   for (let c = 1; c < lines.length - 1; c++) {
     let n = count === 0 ? 0 : 1;
     for (let at = lines[c]!.indexOf(SEP); at >= 0; at = lines[c]!.indexOf(SEP, at + 1)) n++;
     if (n !== count) return undefined;
   }
-  const split = (key: string) => (count === 0 ? [] : column(key).split(SEP));
-  const lazy = (key: string) => new LazyColumn(column(key), count);
+  const split = (key: keyof PackageRecord) => (count === 0 ? [] : column(key).split(SEP));
+  const lazy = (key: keyof PackageRecord) => new LazyColumn(column(key), count);
   const lazyColumns: LazyColumns = {
     filename: lazy('filename'),
     sha256: lazy('sha256'),
@@ -155,7 +154,7 @@ export function fromColumnar(text: string, suite: string, component: string): Pa
   };
   const [name, version, architecture, depends, preDepends, provides, conflicts, breaks, recommends, multiArch, priority, installedSize, size, essential] = [
     'name', 'version', 'architecture', 'depends', 'preDepends', 'provides', 'conflicts', 'breaks', 'recommends', 'multiArch', 'priority', 'installedSize', 'size', 'essential',
-  ].map(split) as string[][];
+  ].map((k) => split(k as keyof PackageRecord)) as string[][];
   const out: PackageRecord[] = new Array(count);
   for (let i = 0; i < count; i++) {
     out[i] = new CachedRecord(

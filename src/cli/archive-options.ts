@@ -33,12 +33,14 @@ export function withArchiveOptions(cmd: Command): Command {
     .option('-q, --quiet', 'no progress output');
 }
 
-/** Turn flags (and jeos.yaml, when there is one) into archive settings. */
-export async function archiveSettings(flags: ArchiveFlags): Promise<ArchiveSettings> {
-  let debian: ArchiveSettings['debian'];
+/**
+ * Turn flags into archive settings. The debian: settings come from `loaded` when the
+ * command has read jeos.yaml already, else from -C DIR or ./jeos.yaml when present.
+ */
+export async function archiveSettings(flags: ArchiveFlags, loaded?: ArchiveSettings['debian']): Promise<ArchiveSettings> {
+  let debian = loaded;
   const dir = flags.config ?? '.';
-  const explicit = flags.config !== undefined;
-  if (explicit || (await stat(join(resolve(dir), CONFIG_FILE)).catch(() => undefined))) {
+  if (!debian && (flags.config !== undefined || (await stat(join(resolve(dir), CONFIG_FILE)).catch(() => undefined)))) {
     debian = (await loadConfig(dir)).config.debian;
   }
   return {

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { JeosError } from '../errors.js';
@@ -40,10 +40,9 @@ export async function loadConfig(dirOrFile = '.'): Promise<LoadedConfig> {
 export function parseConfig(text: string, file = CONFIG_FILE): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const name = basename(file) === file ? file : file;
   const at = (offset: number | undefined) => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
-    return `${name}:${line}:${col}`;
+    return `${file}:${line}:${col}`;
   };
   if (doc.errors.length) {
     const problems = doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`);

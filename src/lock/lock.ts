@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import type { ArchiveIndex } from '../archive/client.js';
 import type { LoadedConfig } from '../config/load.js';
 import { JeosError } from '../errors.js';
-import type { Resolution, ResolutionEdge } from '../resolve/types.js';
+import { REQUEST } from '../resolve/problem.js';
+import type { DependencyGraph, Resolution, ResolutionEdge } from '../resolve/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { LOCK_FILE, LOCK_VERSION, type Lock } from './types.js';
-
-const REQUEST = '(request)';
 
 /** Build the lock for a resolution. Everything in it is sorted, so the same inputs give the same bytes. */
 export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution: Resolution): Lock {
@@ -96,8 +95,8 @@ export async function lockStatus(loaded: LoadedConfig): Promise<LockStatus> {
   return { state: 'fresh', lock };
 }
 
-/** Enough of a Resolution, rebuilt from a lock, for whyPaths. */
-export function lockAsResolution(lock: Lock): Pick<Resolution, 'roots' | 'edges'> & { packages: Array<{ record: { name: string } }> } {
+/** The dependency graph of a lock, for whyPaths. */
+export function lockAsResolution(lock: Lock): DependencyGraph {
   const edges: ResolutionEdge[] = [];
   const roots: string[] = [];
   for (const p of lock.packages) {

@@ -43,6 +43,9 @@ export interface Resolution {
   stats: ResolveStats;
 }
 
+/** What whyPaths walks: the roots, the edges and the names in the set (a Resolution, or one rebuilt from a lock). */
+export type DependencyGraph = Pick<Resolution, 'roots' | 'edges'> & { packages: ReadonlyArray<{ record: { name: string } }> };
+
 export interface ResolveStats {
   /** Packages reachable from the request (the pruned problem). */
   closure: number;

@@ -1,12 +1,12 @@
 import { REQUEST } from './problem.js';
-import type { Resolution } from './types.js';
+import type { DependencyGraph } from './types.js';
 
 /**
  * Dependency paths from a requested package to `name` over the chosen edges: every
  * shortest path (at most `limit`), each starting at a root, e.g.
  * [['nginx', 'libssl3t64', 'openssl-provider-legacy']]. [] when `name` is not in the set.
  */
-export function whyPaths(resolution: Resolution, name: string, limit = 20): string[][] {
+export function whyPaths(resolution: DependencyGraph, name: string, limit = 20): string[][] {
   if (!resolution.packages.some((p) => p.record.name === name)) return [];
   const next = new Map<string, string[]>();
   for (const e of resolution.edges) {

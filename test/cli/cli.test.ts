@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { root, startHarness, type Harness } from './harness.js';
+import { root, startHarness, trixieRepo, type Harness } from './harness.js';
 
 describe('jeos CLI (compiled)', () => {
   let h: Harness;
@@ -12,22 +12,16 @@ describe('jeos CLI (compiled)', () => {
   const jeos = (...args: string[]) => h.jeos(...args);
 
   before(async () => {
-    const soon = new Date(Date.now() + 86400_000);
-    h = await startHarness({
-      suites: [
-        {
-          suite: 'trixie',
-          validUntil: soon,
-          packages: [
-            { name: 'web', version: '1.0-1', depends: 'libweb (>= 1.0), base | other', provides: 'httpd', description: 'a small web server', installedSizeKiB: 300 },
-            { name: 'libweb', version: '1.0-1', description: 'library for the web server', installedSizeKiB: 120 },
-            { name: 'base', version: '3', description: 'base things' },
-          ],
-        },
-        { suite: 'trixie-updates', validUntil: soon, packages: [] },
-        { suite: 'trixie-security', validUntil: soon, packages: [{ name: 'web', version: '1.0-1+deb13u1', depends: 'libweb (>= 1.0), base | other', description: 'a small web server', installedSizeKiB: 310 }] },
-      ],
-    });
+    h = await startHarness(
+      trixieRepo(
+        [
+          { name: 'web', version: '1.0-1', depends: 'libweb (>= 1.0), base | other', provides: 'httpd', description: 'a small web server', installedSizeKiB: 300 },
+          { name: 'libweb', version: '1.0-1', description: 'library for the web server', installedSizeKiB: 120 },
+          { name: 'base', version: '3', description: 'base things' },
+        ],
+        [{ name: 'web', version: '1.0-1+deb13u1', depends: 'libweb (>= 1.0), base | other', description: 'a small web server', installedSizeKiB: 310 }],
+      ),
+    );
     work = h.work;
   });
   after(async () => {

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DebRecipe } from '../fixtures/debs.js';
 import { buildSignedRepo, type SignedRepo, type SignedRepoOptions } from '../fixtures/signed-repo.js';
 import { serveDirectory, type Served } from '../fixtures/serve.js';
 
@@ -25,6 +26,18 @@ export interface Harness {
   env: NodeJS.ProcessEnv;
   jeos(...args: string[]): Promise<RunResult>;
   close(): Promise<void>;
+}
+
+/** trixie, an empty trixie-updates and trixie-security (jeos's default suites), valid for a day. */
+export function trixieRepo(main: DebRecipe[], security: DebRecipe[]): SignedRepoOptions {
+  const validUntil = new Date(Date.now() + 86400_000);
+  return {
+    suites: [
+      { suite: 'trixie', validUntil, packages: main },
+      { suite: 'trixie-updates', validUntil, packages: [] },
+      { suite: 'trixie-security', validUntil, packages: security },
+    ],
+  };
 }
 
 export async function startHarness(repoOptions: SignedRepoOptions): Promise<Harness> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, trixieRepo, type Harness } from './harness.js';
 
 describe('jeos lock, resolve and why', () => {
   let h: Harness;
@@ -11,26 +11,20 @@ describe('jeos lock, resolve and why', () => {
   const yaml = (packages: string[]) => `name: app\ndebian:\n  suites: [trixie, trixie-security]\nworkload:\n  packages: [${packages.join(', ')}]\n`;
 
   before(async () => {
-    const soon = new Date(Date.now() + 86400_000);
-    h = await startHarness({
-      suites: [
-        {
-          suite: 'trixie',
-          validUntil: soon,
-          packages: [
-            // app needs an httpd: big-httpd is listed first but tiny-httpd is smaller.
-            { name: 'app', version: '2.0-1', depends: 'libapp (>= 2), big-httpd | tiny-httpd', installedSizeKiB: 50 },
-            { name: 'libapp', version: '2.1-1', depends: 'libc', installedSizeKiB: 40 },
-            { name: 'libc', version: '2.41-1', installedSizeKiB: 12000 },
-            { name: 'big-httpd', version: '1', depends: 'libc', installedSizeKiB: 900 },
-            { name: 'tiny-httpd', version: '1', depends: 'libc', installedSizeKiB: 30 },
-            { name: 'old', version: '1', depends: 'libapp (>= 3)', installedSizeKiB: 1 },
-          ],
-        },
-        { suite: 'trixie-updates', validUntil: soon, packages: [] },
-        { suite: 'trixie-security', validUntil: soon, packages: [{ name: 'libc', version: '2.41-1+deb13u1', installedSizeKiB: 12001 }] },
-      ],
-    });
+    h = await startHarness(
+      trixieRepo(
+        [
+          // app needs an httpd: big-httpd is listed first but tiny-httpd is smaller.
+          { name: 'app', version: '2.0-1', depends: 'libapp (>= 2), big-httpd | tiny-httpd', installedSizeKiB: 50 },
+          { name: 'libapp', version: '2.1-1', depends: 'libc', installedSizeKiB: 40 },
+          { name: 'libc', version: '2.41-1', installedSizeKiB: 12000 },
+          { name: 'big-httpd', version: '1', depends: 'libc', installedSizeKiB: 900 },
+          { name: 'tiny-httpd', version: '1', depends: 'libc', installedSizeKiB: 30 },
+          { name: 'old', version: '1', depends: 'libapp (>= 3)', installedSizeKiB: 1 },
+        ],
+        [{ name: 'libc', version: '2.41-1+deb13u1', installedSizeKiB: 12001 }],
+      ),
+    );
     dir = join(h.work, 'img');
     await mkdir(dir);
     await writeFile(join(dir, 'jeos.yaml'), yaml(['app']));

@@ -16,7 +16,7 @@ export function registerLock(program: Command): void {
     .addHelpText('after', '\nExamples:\n  jeos lock examples/nginx\n  jeos lock . --json')
     .action(async (dir: string, flags: ArchiveFlags) => {
       const loaded = await loadConfig(dir);
-      const index = await openArchive(await archiveSettings({ ...flags, config: dir }));
+      const index = await openArchive(await archiveSettings(flags, loaded.config.debian));
       const w = loaded.config.workload;
       const resolution = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
       const lock = createLock(loaded, index, resolution);

@@ -3,7 +3,7 @@ import { openArchive } from '../../archive/open.js';
 import { loadConfig } from '../../config/load.js';
 import { JeosError } from '../../errors.js';
 import { lockAsResolution, lockStatus } from '../../lock/lock.js';
-import { resolve, whyPaths, type Resolution } from '../../resolve/index.js';
+import { resolve, whyPaths, type DependencyGraph } from '../../resolve/index.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
 import { printJson } from '../format.js';
 
@@ -19,10 +19,10 @@ export function registerWhy(program: Command): void {
     .action(async (name: string, dir: string, flags: ArchiveFlags) => {
       const loaded = await loadConfig(dir);
       const status = await lockStatus(loaded);
-      let resolution: Resolution;
+      let graph: DependencyGraph;
       let source: 'lock' | 'resolved';
       if (status.state === 'fresh') {
-        resolution = lockAsResolution(status.lock) as unknown as Resolution;
+        graph = lockAsResolution(status.lock);
         source = 'lock';
       } else {
         if (!flags.quiet && !flags.json) {
@@ -32,12 +32,12 @@ export function registerWhy(program: Command): void {
               : `note: no jeos.lock in ${loaded.dir}; answering from a fresh resolution (jeos lock writes one)\n`,
           );
         }
-        const index = await openArchive(await archiveSettings({ ...flags, config: dir }));
+        const index = await openArchive(await archiveSettings(flags, loaded.config.debian));
         const w = loaded.config.workload;
-        resolution = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
+        graph = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
         source = 'resolved';
       }
-      const paths = whyPaths(resolution, name);
+      const paths = whyPaths(graph, name);
       if (!paths.length) {
         throw new JeosError('E_NOT_IN_IMAGE', `${name} is not in the image of ${loaded.path}`, {
           hint: `nothing the workload needs pulls it in; jeos show ${name} tells what it is`,
