@@ -1,0 +1,2 @@
+export * from './types.js';
+export { ImageTree, defaultMeta, normalizePath } from './tree.js';

@@ -1,0 +1,21 @@
+/**
+ * What unpacking a .deb yields besides the files it puts in the tree: the control
+ * archive, which the configure stage needs (dpkg status, md5sums, conffiles, and
+ * the maintainer scripts whose effects it reproduces or reports).
+ */
+export interface UnpackedPackage {
+  /** Package name as in the control file. */
+  name: string;
+  version: string;
+  architecture: string;
+  /** `same` packages get `name:arch` file names in /var/lib/dpkg/info, as dpkg does. */
+  multiArch: 'no' | 'same' | 'foreign' | 'allowed';
+  /** The control file's paragraph, field names as written, in order. */
+  control: Array<[string, string]>;
+  /** Every member of control.tar except `control` itself: md5sums, conffiles, postinst, triggers, … */
+  controlFiles: Map<string, Buffer>;
+  /** The data.tar entries as shipped (`/usr/bin/x`, `/etc`, `/.` omitted), in archive order: what dpkg's info/*.list holds. */
+  paths: string[];
+  /** Conffiles listed by the package (absolute paths). */
+  conffiles: string[];
+}
