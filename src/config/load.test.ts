@@ -25,7 +25,16 @@ test('a minimal config gets every default', () => {
   assert.deepEqual(c.debian.suites, DEFAULT_SUITES);
   assert.deepEqual(c.debian.components, ['main']);
   assert.equal(c.debian.architecture, 'amd64');
-  assert.deepEqual(c.workload, { packages: ['nginx'], recommends: false, profile: 'none' });
+  assert.deepEqual(c.workload, {
+    packages: ['nginx'],
+    recommends: false,
+    profile: 'none',
+    user: 'root',
+    workdir: '/',
+    env: {},
+    files: [],
+    ports: [],
+  });
   assert.deepEqual(c.outputs, ['tar', 'oci']);
 });
 
@@ -86,6 +95,44 @@ test('the digest ignores comments, key order and spelled-out defaults, and follo
   assert.equal(a, b);
   assert.notEqual(a, c);
   assert.match(a, /^[0-9a-f]{64}$/);
+});
+
+test('the workload section: command, files, ports and a health check', () => {
+  const c = parseConfig(
+    [
+      'name: web',
+      'workload:',
+      '  packages: [nginx]',
+      '  command: [/usr/sbin/nginx, -g, daemon off;]',
+      '  env: { LANG: C.UTF-8 }',
+      '  files:',
+      '    - { path: /var/www/html/index.html, content: hello }',
+      '  ports: [80, 53/udp]',
+      '  healthcheck: { http: "http://localhost/" }',
+    ].join('\n'),
+  );
+  assert.deepEqual(c.workload.command, ['/usr/sbin/nginx', '-g', 'daemon off;']);
+  assert.deepEqual(c.workload.files, [{ path: '/var/www/html/index.html', content: 'hello', mode: '0644', owner: 'root:root' }]);
+  assert.deepEqual(c.workload.ports, [80, '53/udp']);
+  assert.deepEqual(c.workload.healthcheck, { http: 'http://localhost/', status: 200, timeout: 60 });
+});
+
+test('workload files and health checks refuse ambiguous or unsafe entries', () => {
+  const base = 'name: web\nworkload:\n  packages: [nginx]\n';
+  const both = failure(`${base}  files:\n    - { path: /a, content: x, source: y }\n`);
+  assert.match(both.message, /jeos\.yaml:5:7: workload\.files\.0: give exactly one of content or source/);
+  const climbing = failure(`${base}  files:\n    - { path: /etc/../../x, content: x }\n`);
+  assert.match(climbing.message, /workload\.files\.0\.path: .*absolute path inside the image/);
+  const two = failure(`${base}  healthcheck: { tcp: 80, http: "http://localhost/" }\n`);
+  assert.match(two.message, /workload\.healthcheck: give exactly one of http, tcp or command/);
+});
+
+test('the lock digest ignores the command, files and ports but follows the package selection', () => {
+  const a = parseConfig('name: web\nworkload:\n  packages: [nginx]\n');
+  const b = parseConfig('name: web\nworkload:\n  packages: [nginx]\n  command: [nginx]\n  ports: [80]\n');
+  const c = parseConfig('name: web\nworkload:\n  packages: [nginx, curl]\n');
+  assert.equal(configDigest(a), configDigest(b));
+  assert.notEqual(configDigest(a), configDigest(c));
 });
 
 test('loadConfig reads DIR/jeos.yaml and names a missing file', async () => {

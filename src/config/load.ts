@@ -94,9 +94,15 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
   });
 }
 
-/** SHA256 over the normalized config, stable across key order, comments and defaults spelled out or not. */
+/**
+ * SHA256 over the part of the config that decides the package set (debian and the
+ * workload's packages, recommends and profile), normalized: stable across key order,
+ * comments and defaults spelled out or not. Changing the command, files or ports
+ * does not make a lock stale; changing what is installed does.
+ */
 export function configDigest(config: Config): string {
-  return sha256(stableJson(config));
+  const { packages, recommends, profile } = config.workload;
+  return sha256(stableJson({ debian: config.debian, workload: { packages, recommends, profile } }));
 }
 
 function stableJson(value: unknown): string {

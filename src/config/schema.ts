@@ -46,6 +46,52 @@ export const DebianSchema = z
   })
   .describe('Where packages come from.');
 
+const absolutePath = z.string().regex(/^\/(?!.*(^|\/)\.\.(\/|$)).*$/, 'an absolute path inside the image (starting with /, no "..")');
+
+/** A command as an argv array, or a string split on spaces (there is no shell in the image to parse it). */
+const commandLine = z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]);
+
+const port = z.union([
+  z.number().int().min(1).max(65535),
+  z.string().regex(/^[0-9]{1,5}(\/(tcp|udp))?$/, 'a port such as 80, "80/tcp" or "53/udp"'),
+]);
+
+export const WorkloadFileSchema = z
+  .strictObject({
+    path: absolutePath.describe('Where the file goes in the image.'),
+    content: z.string().optional().describe('The file\'s text, inline.'),
+    source: z.string().min(1).optional().describe('A file to copy, relative to the directory holding jeos.yaml.'),
+    mode: z
+      .string()
+      .regex(/^0?[0-7]{3,4}$/, 'an octal mode such as "0644"')
+      .default('0644')
+      .describe('Permission bits, octal (quote it: "0644").'),
+    owner: z
+      .string()
+      .regex(/^[a-z_0-9][a-z0-9_.-]*(:[a-z_0-9][a-z0-9_.-]*)?$/, 'user or user:group')
+      .default('root:root')
+      .describe('user or user:group, names from the image\'s own /etc/passwd and /etc/group, or numeric ids.'),
+  })
+  .refine((f) => (f.content === undefined) !== (f.source === undefined), {
+    message: 'give exactly one of content or source',
+  });
+
+export const HealthcheckSchema = z
+  .strictObject({
+    http: z
+      .string()
+      .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'a URL such as http://localhost:80/')
+      .optional()
+      .describe('Fetch this URL (host and port as seen inside the image; jeos maps the port to the host).'),
+    status: z.number().int().min(100).max(599).default(200).describe('Expected HTTP status for http checks.'),
+    tcp: z.number().int().min(1).max(65535).optional().describe('Succeed when this port accepts a TCP connection.'),
+    command: commandLine.optional().describe('Run this command inside the image; exit status 0 is healthy.'),
+    timeout: z.number().positive().default(60).describe('Seconds to wait for the workload to become healthy.'),
+  })
+  .refine((h) => [h.http, h.tcp, h.command].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of http, tcp or command',
+  });
+
 export const WorkloadSchema = z
   .strictObject({
     packages: z
@@ -57,6 +103,22 @@ export const WorkloadSchema = z
       .enum(['none', 'minbase'])
       .default('none')
       .describe('none: only what the workload pulls in. minbase: also every Essential and Priority: required package (a shell-capable base).'),
+    command: commandLine
+      .optional()
+      .describe('What the image runs (its entrypoint): an argv list, or a string split on spaces (no shell).'),
+    user: z
+      .string()
+      .regex(/^[a-z_0-9][a-z0-9_.-]*(:[a-z_0-9][a-z0-9_.-]*)?$/, 'user or user:group')
+      .default('root')
+      .describe('User (and group) the command runs as; a user the packages do not create is added as a system user.'),
+    workdir: absolutePath.default('/').describe('Working directory of the command.'),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string())
+      .default({})
+      .describe('Environment variables for the command.'),
+    files: z.array(WorkloadFileSchema).default([]).describe('Files to add to the image: {path, content | source, mode, owner}.'),
+    ports: z.array(port).default([]).describe('Ports the workload listens on (80, "80/tcp", "53/udp").'),
+    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {command}, with timeout.'),
   })
   .describe('What the image runs.');
 
