@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
 import { registerLock } from './commands/lock.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerWhy } from './commands/why.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
+import { registerTest } from './commands/test.js';
 import { registerUpdate } from './commands/update.js';
 import { reportError } from './report-error.js';
 
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
       'after',
       '\nEnvironment:\n  JEOS_MIRROR, JEOS_SECURITY_MIRROR   archive URLs (win over jeos.yaml and apt\'s sources)\n  JEOS_KEYRING                        keyring that must sign the archive\n  JEOS_CACHE_DIR                      metadata and package cache\n\nDocs: docs/config.md (jeos.yaml), README.md',
     );
+  registerBuild(program);
+  registerTest(program);
   registerLock(program);
   registerResolve(program);
   registerWhy(program);
@@ -37,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that finished but failed its check (jeos test) sets process.exitCode itself.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     return reportError(e, argv.includes('--json'));

@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256 } from '../archive/cache.js';
+import { openArchive } from '../archive/open.js';
+import { discoverMirrors } from '../archive/mirrors.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { configureImage } from '../configure/index.js';
+import { JeosError, step } from '../errors.js';
+import { fetchPackages } from '../fetch/index.js';
+import { createLock, lockStatus, readLock, writeLock } from '../lock/lock.js';
+import { LOCK_FILE, type Lock } from '../lock/types.js';
+import { writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
+import { resolve } from '../resolve/index.js';
+import { ImageTree } from '../tree/index.js';
+import { unpackPackages } from '../unpack/index.js';
+import { sourceDateEpoch } from './epoch.js';
+import { imageSpecOf } from './image-spec.js';
+import { treeStats } from './tree-stats.js';
+import type { BuildEvent, BuildOptions, BuildRecord, BuildStep } from './types.js';
+import { addWorkloadFiles } from './workload-files.js';
+
+const CONTAINER_FORMATS: readonly OutputFormat[] = ['tar', 'oci', 'oci-archive'];
+
+const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface BuildResult {
+  record: BuildRecord;
+  outDir: string;
+  outputs: OutputResult[];
+}
+
+/** The formats to write: --format, else the config's outputs. VM and disk images come with their own stages. */
+export function buildFormats(requested: string[]): OutputFormat[] {
+  const unsupported = requested.filter((f) => !CONTAINER_FORMATS.includes(f as OutputFormat));
+  if (unsupported.length) {
+    throw new JeosError('E_BUILD_FORMAT_UNSUPPORTED', `this jeos cannot write ${unsupported.join(', ')} images yet`, {
+      hint: `choose from ${CONTAINER_FORMATS.join(', ')} (--format, or outputs: in jeos.yaml)`,
+    });
+  }
+  return [...new Set(requested)] as OutputFormat[];
+}
+
+/**
+ * jeos build: lock (when needed) → fetch → unpack → configure → workload files →
+ * outputs. Each step is named in its errors; nothing under the output directory
+ * changes unless every step succeeds.
+ */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const emit = options.onEvent ?? (() => {});
+  const timings = {} as Record<BuildStep | 'total', number>;
+  const began = performance.now();
+  const run = async <T>(name: BuildStep, fn: () => Promise<T>, detail: (value: T) => string): Promise<T> => {
+    emit({ kind: 'step', step: name, state: 'start' });
+    const t = performance.now();
+    const value = await step(name, fn);
+    timings[name] = Math.round(performance.now() - t);
+    emit({ kind: 'step', step: name, state: 'done', ms: timings[name], detail: detail(value) });
+    return value;
+  };
+
+  const loaded = await run('config', () => loadConfig(options.dir), (l) => l.path);
+  const formats = buildFormats(options.formats ?? loaded.config.outputs);
+  const outDir = options.outDir ?? join(loaded.dir, 'out');
+
+  const lock = await run('lock', () => ensureLock(loaded, options, emit), (l) => `${l.packages.length} packages`);
+  const lockBytes = await readFile(join(loaded.dir, LOCK_FILE));
+  const epoch = sourceDateEpoch(lock, options.env);
+
+  const mirrors = await discoverMirrors({ env: options.env, config: options.archive.debian ?? loaded.config.debian });
+  const fetched = await run(
+    'fetch',
+    () =>
+      fetchPackages(lock, {
+        cacheDir: options.cacheDir,
+        mirrors,
+        offline: options.offline,
+        onEvent: (event) => emit({ kind: 'fetch', event }),
+      }),
+    (f) => `${f.filter((p) => p.from === 'download').length} downloaded, ${f.filter((p) => p.from === 'cache').length} cached`,
+  );
+
+  const tree = new ImageTree();
+  const unpacked = await run(
+    'unpack',
+    async () => {
+      const debs = await Promise.all(fetched.map(async (f) => ({ label: `${f.pkg.name}_${f.pkg.version}_${f.pkg.architecture}`, bytes: await readFile(f.path) })));
+      return unpackPackages(tree, debs, { architecture: loaded.config.debian.architecture });
+    },
+    (u) => `${u.packages.length} packages, ${tree.size} entries`,
+  );
+
+  const codename = lock.suites.find((s) => !s.suite.includes('-'))?.codename ?? undefined;
+  const report = await run(
+    'configure',
+    async () =>
+      configureImage(tree, unpacked.packages, {
+        architecture: loaded.config.debian.architecture,
+        sourceDateEpoch: epoch,
+        workloadUser: loaded.config.workload.user.split(':')[0],
+        os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: loaded.config.name, imageVersion: lock.configDigest.slice(0, 12) },
+      }),
+    (r) => `${r.effects.length} effects, ${r.scripts.filter((s) => s.notReproduced.length).length} scripts not reproduced`,
+  );
+
+  await run('workload', () => addWorkloadFiles(tree, loaded.config.workload.files, loaded.dir, epoch), (added) => `${added.length} files added`);
+
+  const image = imageSpecOf(loaded.config, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) });
+  const outputs = await run(
+    'outputs',
+    () =>
+      writeOutputs(tree, image, formats, {
+        outDir,
+        sourceDateEpoch: epoch,
+        layerCacheDir: join(options.cacheDir, 'layers'),
+        onEvent: (event) => emit({ kind: 'output', event }),
+        extraFiles: (results: OutputResult[]) => [{ path: 'build.json', data: JSON.stringify(recordOf(results), null, 2) + '\n' }],
+      }),
+    (o) => o.map((r) => r.path).join(', '),
+  );
+
+  function recordOf(results: OutputResult[]): BuildRecord {
+    timings.total = Math.round(performance.now() - began);
+    return {
+      buildVersion: 1,
+      jeos: version,
+      name: loaded.config.name,
+      configDigest: lock.configDigest,
+      lockDigest: sha256(lockBytes),
+      sourceDateEpoch: epoch,
+      architecture: lock.architecture,
+      packages: lock.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture, sha256: p.sha256 })),
+      tree: treeStats(tree),
+      outputs: results.map((r) => ({ format: r.format, path: r.path, files: r.files, ...(r.image ? { image: r.image } : {}) })),
+      notReproduced: report.scripts
+        .filter((s) => s.notReproduced.length)
+        .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
+      configure: report.effects,
+      timings,
+    };
+  }
+  timings.total = Math.round(performance.now() - began);
+  return { record: recordOf(outputs), outDir, outputs };
+}
+
+/** Debian release names to os-release VERSION_ID. */
+const VERSION_IDS: Record<string, string> = { bookworm: '12', trixie: '13', forky: '14' };
+
+async function ensureLock(loaded: LoadedConfig, options: BuildOptions, emit: (e: BuildEvent) => void): Promise<Lock> {
+  const status = await lockStatus(loaded);
+  if (status.state === 'fresh') {
+    emit({ kind: 'lock', state: 'fresh' });
+    return status.lock;
+  }
+  const reason = status.state === 'missing' ? `${LOCK_FILE} does not exist` : status.reason;
+  if (options.frozen) {
+    throw new JeosError('E_BUILD_LOCK_STALE', reason, { hint: 'run `jeos lock` and commit jeos.lock, or build without --frozen' });
+  }
+  const index = await openArchive({ ...options.archive, debian: options.archive.debian ?? loaded.config.debian, cacheDir: options.cacheDir, offline: options.offline });
+  const w = loaded.config.workload;
+  const resolution = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
+  await writeLock(loaded.dir, createLock(loaded, index, resolution));
+  emit({ kind: 'lock', state: 'written', reason });
+  const lock = await readLock(loaded.dir);
+  if (!lock) throw new JeosError('E_BUILD_LOCK', `${LOCK_FILE} could not be read back after writing it`);
+  return lock;
+}

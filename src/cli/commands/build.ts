@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { defaultCacheDir } from '../../archive/cache.js';
+import { build } from '../../build/index.js';
+import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
+import { buildProgress } from '../build-progress.js';
+import { formatBytes, printJson } from '../format.js';
+
+interface BuildFlags extends ArchiveFlags {
+  format?: string[];
+  out?: string;
+  frozen?: boolean;
+}
+
+const list = (v: string, acc: string[] = []) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export function registerBuild(program: Command): void {
+  withArchiveOptions(
+    program
+      .command('build')
+      .argument('[dir]', 'directory holding jeos.yaml (the build context)', '.')
+      .description('build the image of DIR/jeos.yaml: lock (if needed), fetch, unpack, configure, write outputs')
+      .option('--format <list>', 'outputs to write, comma-separated: tar, oci, oci-archive (default: outputs: in jeos.yaml)', list)
+      .option('--out <dir>', 'output directory (default: DIR/out)')
+      .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Outputs (in the output directory, replaced atomically):
+  rootfs.tar       the root file system (tar, numeric owners, reproducible)
+  oci/             OCI image layout, tag "latest" (skopeo, podman, umoci, registries)
+  image.oci.tar    the same layout as one tar (--format oci-archive)
+  build.json       digests, sizes, packages, unreproduced maintainer scripts, timings
+
+The image is a pure function of jeos.yaml + jeos.lock: timestamps come from
+SOURCE_DATE_EPOCH, else the newest Release date in the lock.
+
+Examples:
+  jeos build examples/nginx
+  jeos build . --format oci-archive --out /tmp/image
+  jeos build . --frozen --offline --json`,
+    )
+    .action(async (dir: string, flags: BuildFlags) => {
+      const quiet = !!(flags.json || flags.quiet);
+      const archive = await archiveSettings({ ...flags, config: flags.config ?? dir });
+      const result = await build({
+        dir,
+        outDir: flags.out,
+        formats: flags.format as never,
+        cacheDir: flags.cacheDir ?? defaultCacheDir(),
+        offline: flags.offline,
+        frozen: flags.frozen,
+        archive,
+        onEvent: buildProgress(quiet),
+      });
+      const r = result.record;
+      if (flags.json) return printJson({ ok: true, outDir: result.outDir, ...r });
+      const oci = result.outputs.find((o) => o.image)?.image;
+      const lines = [
+        `built ${r.name}: ${r.packages.length} packages, ${r.tree.files} files, ${formatBytes(r.tree.bytes)} in ${(r.timings.total / 1000).toFixed(2)} s`,
+        ...result.outputs.map((o) => `  ${o.path.padEnd(14)} ${o.files.length === 1 ? `sha256:${o.files[0]!.sha256}` : `${o.files.length} files`}`),
+        ...(oci ? [`  image digest   ${oci.manifestDigest}`] : []),
+      ];
+      if (r.notReproduced.length) {
+        lines.push(`maintainer script steps not reproduced (${r.notReproduced.length} scripts; details in build.json):`);
+        for (const s of r.notReproduced) lines.push(`  ${s.pkg} ${s.script}: ${s.commands.slice(0, 3).join('; ')}${s.commands.length > 3 ? ' …' : ''}`);
+      }
+      console.log(lines.join('\n'));
+    });
+}
