@@ -1,0 +1,110 @@
+/**
+ * The outputs stage: the image tree written as a rootfs tar, an OCI image layout and
+ * an OCI archive, all committed to outDir together or not at all.
+ */
+import { writeFile } from 'node:fs/promises';
+import { JeosError, step } from '../errors.js';
+import type { ImageTree } from '../tree/index.js';
+import { ociArchiveWriter, ociWriter } from './oci/index.js';
+import { OutputStaging, type CommitHooks } from './staging.js';
+import { tarWriter } from './tar/index.js';
+import type { ImageSpec, OutputContext, OutputFormat, OutputResult, OutputWriter } from './types.js';
+
+export * from './types.js';
+export { OutputStaging, type CommitHooks } from './staging.js';
+export { tarWriter, ROOTFS_TAR, encodeHeader, paxRecord, tarChunks, treeTarItems, type TarEntry, type TarItem, type TarType } from './tar/index.js';
+export { ociWriter, ociArchiveWriter, ociPlatform, OCI_DIR, OCI_ARCHIVE, GZIP_LEVEL, MEDIA_TYPES, REF_NAME_ANNOTATION, type OciPlatform } from './oci/index.js';
+
+export const OUTPUT_WRITERS: Readonly<Record<OutputFormat, OutputWriter>> = {
+  tar: tarWriter,
+  oci: ociWriter,
+  'oci-archive': ociArchiveWriter,
+};
+
+export const OUTPUT_FORMATS = Object.keys(OUTPUT_WRITERS) as OutputFormat[];
+
+export interface PreparedOutputs {
+  results: OutputResult[];
+  staging: OutputStaging;
+  /** Move every prepared output into outDir; returns the top-level names committed. */
+  commit(hooks?: CommitHooks): Promise<string[]>;
+  /** Drop the prepared outputs; outDir stays as it was. */
+  discard(): Promise<void>;
+}
+
+function writerFor(output: OutputFormat | OutputWriter): OutputWriter {
+  if (typeof output !== 'string') return output;
+  const writer = OUTPUT_WRITERS[output];
+  if (!writer) {
+    throw new JeosError('E_OUTPUT_FORMAT', `unknown output format ${JSON.stringify(output)}`, { hint: `use one of ${OUTPUT_FORMATS.join(', ')}` });
+  }
+  return writer;
+}
+
+/** File-system failures (full disk, permissions) are expected; anything else is a bug and keeps its stack. */
+function asOutputError(format: OutputFormat, outDir: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (e instanceof JeosError || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  return new JeosError('E_OUTPUT_WRITE', `writing the ${format} output failed: ${(e as Error).message}`, {
+    hint: `check free space and permissions in ${outDir}`,
+    cause: e,
+  });
+}
+
+/**
+ * Write every output into a staging directory inside outDir, without touching what is
+ * there. The caller commits (or discards) the result, possibly after other work, so a
+ * failure anywhere leaves the previous outputs intact.
+ */
+export async function prepareOutputs(
+  tree: ImageTree,
+  image: ImageSpec,
+  outputs: Array<OutputFormat | OutputWriter>,
+  ctx: OutputContext,
+): Promise<PreparedOutputs> {
+  const writers = [...new Set(outputs.map(writerFor))];
+  const staging = await OutputStaging.open(ctx.outDir, { durable: ctx.durable });
+  const results: OutputResult[] = [];
+  try {
+    for (const writer of writers) {
+      ctx.onEvent?.({ kind: 'output-start', format: writer.format });
+      const result = await step(`output ${writer.format}`, async () => {
+        try {
+          return await writer.write(tree, image, { ...ctx, staging });
+        } catch (e) {
+          throw asOutputError(writer.format, ctx.outDir, e);
+        }
+      });
+      results.push(result);
+      ctx.onEvent?.({ kind: 'output-done', format: writer.format, result });
+    }
+    for (const extra of ctx.extraFiles?.(results) ?? []) {
+      await writeFile(staging.path(extra.path), extra.data, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
+    }
+  } catch (e) {
+    await staging.discard();
+    throw e;
+  }
+  return {
+    results,
+    staging,
+    async commit(hooks) {
+      const paths = await staging.commit(hooks);
+      ctx.onEvent?.({ kind: 'outputs-committed', paths });
+      return paths;
+    },
+    discard: () => staging.discard(),
+  };
+}
+
+/** Write the given outputs and commit them together. */
+export async function writeOutputs(
+  tree: ImageTree,
+  image: ImageSpec,
+  outputs: Array<OutputFormat | OutputWriter>,
+  ctx: OutputContext,
+): Promise<OutputResult[]> {
+  const prepared = await prepareOutputs(tree, image, outputs, ctx);
+  await prepared.commit();
+  return prepared.results;
+}

@@ -1,0 +1,112 @@
+/**
+ * The image tree as a stream of tar chunks: header blocks, file contents (the tree's
+ * own Buffers, never copied) and padding, ending with two zero blocks.
+ */
+import { JeosError } from '../../errors.js';
+import type { FileNode, ImageTree, TreeNode } from '../../tree/index.js';
+import { normalizePath } from '../../tree/index.js';
+import { BLOCK, encodeHeader, padLength, ZEROS, type TarEntry } from './header.js';
+
+export interface TarItem {
+  entry: TarEntry;
+  data?: Buffer;
+}
+
+export interface TarStreamOptions {
+  /** Called with the number of content bytes just streamed (for progress). */
+  onData?: (bytes: number) => void;
+}
+
+/** Header, data and padding for each item, then the end-of-archive marker. */
+export function* tarChunks(items: Iterable<TarItem>, options: TarStreamOptions = {}): Generator<Buffer> {
+  for (const { entry, data } of items) {
+    yield encodeHeader(entry);
+    if (data && data.length > 0) {
+      yield data;
+      const pad = padLength(data.length) - data.length;
+      if (pad > 0) yield ZEROS.subarray(0, pad);
+      options.onData?.(data.length);
+    }
+  }
+  yield ZEROS.subarray(0, BLOCK * 2);
+}
+
+/** Sum of file content bytes in the tree (what `onData` counts up to). */
+export function treeDataSize(tree: ImageTree): number {
+  let total = 0;
+  for (const [, node] of tree.entries()) if (node.kind === 'file') total += node.data.length;
+  return total;
+}
+
+function danglingHardlink(path: string, target: string, why: string): JeosError {
+  return new JeosError('E_OUTPUT_HARDLINK', `hardlink /${path} points to /${target}, which ${why}`, {
+    hint: 'a hardlink in the image tree must name a regular file that is in the tree',
+  });
+}
+
+/** The regular file a hardlink shares its content with (following chains of hardlinks). */
+function linkedFile(tree: ImageTree, path: string, node: TreeNode & { kind: 'hardlink' }): [string, FileNode] {
+  let target = normalizePath(node.target);
+  for (let hops = 0; hops < 64; hops++) {
+    const t = tree.get(target);
+    if (!t) throw danglingHardlink(path, target, 'is not in the tree');
+    if (t.kind === 'file') return [target, t];
+    if (t.kind !== 'hardlink') throw danglingHardlink(path, target, `is a ${t.kind}`);
+    target = normalizePath(t.target);
+  }
+  throw danglingHardlink(path, target, 'is part of a hardlink loop');
+}
+
+/**
+ * Tar items for the tree, in tree order (parents first, byte order). The root itself
+ * is not an entry, and paths carry no `./` prefix, as in the layers Docker and Go's
+ * archive/tar write. Times are clamped to SOURCE_DATE_EPOCH.
+ *
+ * Hardlinks: the first name of a file in tree order carries the data, whether the tree
+ * holds it as the file or as a hardlink to it; every later name is a type '1' entry
+ * pointing at that first name, so a reader always meets the target first. The data
+ * entry has the file's metadata and xattrs (they belong to the inode).
+ */
+export function* treeTarItems(tree: ImageTree, sourceDateEpoch: number): Generator<TarItem> {
+  const entries = tree.entries();
+  const linkTargets = new Map<string, [string, FileNode]>();
+  const firstName = new Map<string, string>();
+  for (const [path, node] of entries) {
+    if (node.kind === 'file') {
+      if (!firstName.has(path)) firstName.set(path, path);
+    } else if (node.kind === 'hardlink') {
+      const target = linkedFile(tree, path, node);
+      linkTargets.set(path, target);
+      if (!firstName.has(target[0])) firstName.set(target[0], path);
+    }
+  }
+  const clamp = (mtime: number) => Math.min(Math.floor(mtime), sourceDateEpoch);
+  for (const [path, node] of entries) {
+    if (path === '') continue;
+    const meta = { path, mode: node.mode, uid: node.uid, gid: node.gid, mtime: clamp(node.mtime), size: 0 };
+    switch (node.kind) {
+      case 'dir':
+        yield { entry: { ...meta, type: 'dir', xattrs: node.xattrs } };
+        break;
+      case 'symlink':
+        yield { entry: { ...meta, type: 'symlink', linkname: node.target, xattrs: node.xattrs } };
+        break;
+      case 'char':
+      case 'block':
+        yield { entry: { ...meta, type: node.kind, devmajor: node.major, devminor: node.minor, xattrs: node.xattrs } };
+        break;
+      case 'fifo':
+        yield { entry: { ...meta, type: 'fifo', xattrs: node.xattrs } };
+        break;
+      case 'file':
+      case 'hardlink': {
+        const [filePath, file] = node.kind === 'file' ? [path, node] : linkTargets.get(path)!;
+        const first = firstName.get(filePath)!;
+        const inode = { path, mode: file.mode, uid: file.uid, gid: file.gid, mtime: clamp(file.mtime) };
+        if (first === path) yield { entry: { ...inode, type: 'file', size: file.data.length, xattrs: file.xattrs }, data: file.data };
+        else yield { entry: { ...inode, type: 'hardlink', size: 0, linkname: first } };
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The contract every output writer implements. A writer turns the in-memory image
+ * tree into files inside a staging directory; nothing under `outDir` changes until
+ * the staging is committed, so a failed or interrupted build leaves the previous
+ * outputs as they were.
+ */
+import type { ImageTree } from '../tree/index.js';
+import type { OutputStaging } from './staging.js';
+
+export type OutputFormat = 'tar' | 'oci' | 'oci-archive';
+
+/** What a container runtime needs to know about the image besides its files. */
+export interface ImageSpec {
+  /** Image name (`nginx`); recorded in the image history. */
+  name: string;
+  /** Tag written as `org.opencontainers.image.ref.name` in index.json (default `latest`). */
+  tag?: string;
+  /** Debian architecture (`amd64`, `arm64`, `armhf`, …); mapped to the OCI platform. */
+  architecture: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  /** `user`, `uid`, `user:group` or `uid:gid`, as in the OCI config. */
+  user?: string;
+  /** Environment, in the order given. */
+  env?: Record<string, string>;
+  workdir?: string;
+  /** `80/tcp`, `53/udp`, `9000` (tcp). */
+  exposedPorts?: string[];
+  labels?: Record<string, string>;
+}
+
+export interface OutputContext {
+  /** Where outputs end up: `out/rootfs.tar`, `out/oci/`, `out/image.oci.tar`. */
+  outDir: string;
+  /** SOURCE_DATE_EPOCH in seconds: every timestamp in every output is at most this. */
+  sourceDateEpoch: number;
+  /** Compressed layers keyed by the uncompressed layer digest; an unchanged rebuild skips gzip. */
+  layerCacheDir?: string;
+  /** fsync every output file and directory before it is renamed into place (slower, survives power loss). */
+  durable?: boolean;
+  onEvent?: (event: OutputEvent) => void;
+  /**
+   * Small files committed together with the outputs (e.g. `build.json`), made once every
+   * writer has finished. Each path is one top-level name inside outDir.
+   */
+  extraFiles?: (results: OutputResult[]) => Array<{ path: string; data: string | Buffer }>;
+}
+
+/** What a writer sees: the run's context plus the staging directory it writes into. */
+export interface WriterContext extends OutputContext {
+  staging: OutputStaging;
+}
+
+export interface OutputFile {
+  /** Path relative to outDir, with `/` separators: `rootfs.tar`, `oci/blobs/sha256/…`. */
+  path: string;
+  size: number;
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: string;
+  mediaType?: string;
+}
+
+/** The digests registries and OCI tools show for an image. */
+export interface OciImageInfo {
+  ref: string;
+  manifestDigest: string;
+  manifestSize: number;
+  configDigest: string;
+  layerDigest: string;
+  layerSize: number;
+  /** `sha256:` of the uncompressed layer, as in the config's rootfs.diff_ids. */
+  diffId: string;
+}
+
+export interface OutputResult {
+  format: OutputFormat;
+  /** The top-level name under outDir this output owns: `rootfs.tar`, `oci`, `image.oci.tar`. */
+  path: string;
+  /** Every file written, for build.json. */
+  files: OutputFile[];
+  image?: OciImageInfo;
+}
+
+export interface OutputWriter {
+  readonly format: OutputFormat;
+  /** Write into `ctx.staging` only; the staging helper moves the result into outDir. */
+  write(tree: ImageTree, image: ImageSpec, ctx: WriterContext): Promise<OutputResult>;
+}
+
+export type OutputEvent =
+  | { kind: 'output-start'; format: OutputFormat }
+  /** Bytes of file content streamed so far out of the tree's total. */
+  | { kind: 'output-progress'; format: OutputFormat; done: number; total: number }
+  | { kind: 'layer-cache'; hit: boolean; diffId: string }
+  /** The build went on without caching the layer (the cache is an optimisation, not an output). */
+  | { kind: 'layer-cache-write-failed'; diffId: string; message: string }
+  | { kind: 'output-done'; format: OutputFormat; result: OutputResult }
+  | { kind: 'outputs-committed'; paths: string[] };
