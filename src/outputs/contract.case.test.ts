@@ -274,8 +274,10 @@ export function outputContract(name: string, subject: ContractSubject): void {
     before(async () => {
       work = await mkdtemp(join(tmpdir(), `jeos-contract-${name}-`));
       tree = contractTree();
-      [result] = await writeOutputs(tree, CONTRACT_IMAGE, [subject.writer], { outDir: join(work, 'a'), sourceDateEpoch: EPOCH });
-      tarPath = await subject.rootfsTar(join(work, 'a'), result!, join(work, 'scratch-a'));
+      const results = await writeOutputs(tree, CONTRACT_IMAGE, [subject.writer], { outDir: join(work, 'a'), sourceDateEpoch: EPOCH });
+      assert.equal(results.length, 1);
+      result = results[0]!;
+      tarPath = await subject.rootfsTar(join(work, 'a'), result, join(work, 'scratch-a'));
     });
     after(() => rm(work, { recursive: true, force: true }));
 
