@@ -63,6 +63,7 @@ export async function prepareOutputs(
   ctx: OutputContext,
 ): Promise<PreparedOutputs> {
   const writers = [...new Set(outputs.map(writerFor))];
+  for (const writer of writers) await step(`output ${writer.format}`, async () => writer.check?.(image));
   const staging = await OutputStaging.open(ctx.outDir, { durable: ctx.durable });
   const results: OutputResult[] = [];
   try {

@@ -83,6 +83,8 @@ export interface OutputResult {
 
 export interface OutputWriter {
   readonly format: OutputFormat;
+  /** Refuse a bad image spec before any slow work starts (throws a JeosError). */
+  check?(image: ImageSpec): void;
   /** Write into `ctx.staging` only; the staging helper moves the result into outDir. */
   write(tree: ImageTree, image: ImageSpec, ctx: WriterContext): Promise<OutputResult>;
 }

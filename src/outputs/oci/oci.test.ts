@@ -80,7 +80,7 @@ describe('OCI image layout and archive', () => {
     assert.equal(config.history[0]!.created, config.created);
   });
 
-  test('ARM images carry the variant; unknown architectures, bad tags and ports fail before writing', async () => {
+  test('ARM images carry the variant; unknown architectures, bad tags, ports and workdirs fail before anything is written', async () => {
     const dir = join(work, 'arm');
     await writeOutputs(contractTree(), { ...CONTRACT_IMAGE, architecture: 'arm64', tag: 'v1.2' }, ['oci'], { outDir: dir, sourceDateEpoch: EPOCH });
     const arm = await readLayout(join(dir, 'oci'));
@@ -91,7 +91,8 @@ describe('OCI image layout and archive', () => {
     await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, architecture: 'pdp11' }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_ARCH', /^output oci: .*pdp11/);
     await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, tag: 'no:colons' }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /tag/);
     await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, exposedPorts: ['http'] }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /port/);
-    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, workdir: 'srv' }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /working directory/);
+    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, workdir: 'srv' }, ['tar', 'oci-archive'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /^output oci-archive: working directory/);
+    await assert.rejects(lstat(bad), { code: 'ENOENT' }, 'checked before the output directory was even made');
   });
 
   test('skopeo inspects the layout and the archive', async () => {

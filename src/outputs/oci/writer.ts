@@ -36,9 +36,15 @@ function hex(digest: string): string {
   return digest.slice('sha256:'.length);
 }
 
+/** Build every document once with a stand-in layer, so a bad spec fails before the layer is compressed. */
+function checkImage(image: ImageSpec): void {
+  const stand = { mediaType: MEDIA_TYPES.layerGzip, digest: `sha256:${'0'.repeat(64)}`, size: 0 };
+  imageIndex(imageManifest(imageConfig(image, [stand.digest], 0), [stand]), image);
+}
+
 /** Every file of the layout, sorted by path; only the layer stays on disk. */
 async function buildLayout(tree: ImageTree, image: ImageSpec, ctx: WriterContext, format: OutputFormat): Promise<Layout> {
-  imageTag(image); // a bad tag fails before the slow part
+  checkImage(image);
   const layer: LayerBlob = await layerBlob(tree, ctx, format);
   const config = imageConfig(image, [layer.diffId], ctx.sourceDateEpoch);
   const manifest = imageManifest(config, [layer]);
@@ -79,6 +85,7 @@ function outputFiles(prefix: string, files: LayoutFile[]): OutputFile[] {
 /** `out/oci/`: an OCI image layout with one manifest, tagged in index.json. */
 export const ociWriter: OutputWriter = {
   format: 'oci',
+  check: checkImage,
   async write(tree, image, ctx): Promise<OutputResult> {
     const layout = await buildLayout(tree, image, ctx, 'oci');
     const dir = ctx.staging.path(OCI_DIR);
@@ -95,6 +102,7 @@ export const ociWriter: OutputWriter = {
 /** `out/image.oci.tar`: the same layout as one deterministic tar (for `skopeo copy oci-archive:…`, `podman load`). */
 export const ociArchiveWriter: OutputWriter = {
   format: 'oci-archive',
+  check: checkImage,
   async write(tree, image, ctx): Promise<OutputResult> {
     const layout = await buildLayout(tree, image, ctx, 'oci-archive');
     const meta = { uid: 0, gid: 0, mtime: ctx.sourceDateEpoch, size: 0 };
