@@ -63,6 +63,12 @@ export async function prepareOutputs(
   ctx: OutputContext,
 ): Promise<PreparedOutputs> {
   const writers = [...new Set(outputs.map(writerFor))];
+  const epoch = ctx.sourceDateEpoch;
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > 253_402_300_799) {
+    throw new JeosError('E_OUTPUT_EPOCH', `SOURCE_DATE_EPOCH ${epoch} is not a time outputs can carry`, {
+      hint: 'SOURCE_DATE_EPOCH is whole seconds since 1970-01-01 UTC, up to the year 9999',
+    });
+  }
   for (const writer of writers) await step(`output ${writer.format}`, async () => writer.check?.(image));
   const staging = await OutputStaging.open(ctx.outDir, { durable: ctx.durable });
   const results: OutputResult[] = [];

@@ -26,40 +26,75 @@ async function writeAll(fh: FileHandle, chunks: Buffer[], bytes: number): Promis
 }
 
 /**
- * Write chunks to a new file (which must not exist), hashing them on the way. One
- * batch is being written (on libuv's thread pool) while the next is hashed.
+ * Hashes chunks and writes them in batches with writev. One batch is being written (on
+ * libuv's thread pool) while the next is hashed.
  */
-export async function writeChunksToFile(path: string, chunks: Iterable<Buffer>, options: { durable?: boolean } = {}): Promise<Digest> {
+class BatchedFile {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly fh: FileHandle) {}
+
+  /** Returns a promise only when the caller must wait (the previous batch is still being written). */
+  add(chunk: Buffer): Promise<void> | undefined {
+    if (chunk.length === 0) return undefined;
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+    if (this.batchBytes < BATCH_BYTES && this.batch.length < BATCH_CHUNKS) return undefined;
+    return this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    await this.inFlight;
+    if (this.batch.length === 0) return;
+    this.inFlight = writeAll(this.fh, this.batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+  }
+
+  async finish(): Promise<Digest> {
+    await this.flush();
+    await this.inFlight;
+    this.inFlight = undefined;
+    return { sha256: this.hash.digest('hex'), size: this.size };
+  }
+
+  /** A write still running when the stream failed must end before the handle closes. */
+  async settle(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+  }
+}
+
+/** Write chunks to a new file (which must not exist), hashing them on the way. */
+export async function writeChunksToFile(
+  path: string,
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+  options: { durable?: boolean } = {},
+): Promise<Digest> {
   const fh = await open(path, 'wx', 0o644);
-  const hash = createHash('sha256');
-  let size = 0;
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  let inFlight: Promise<void> | undefined;
+  const out = new BatchedFile(fh);
   try {
-    for (const chunk of chunks) {
-      if (chunk.length === 0) continue;
-      hash.update(chunk);
-      size += chunk.length;
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_CHUNKS) {
-        await inFlight;
-        inFlight = writeAll(fh, batch, batchBytes);
-        batch = [];
-        batchBytes = 0;
+    // The tree's chunks come from a synchronous generator: a plain loop avoids a microtask per chunk.
+    if (Symbol.asyncIterator in chunks) {
+      for await (const chunk of chunks) await out.add(chunk);
+    } else {
+      for (const chunk of chunks) {
+        const wait = out.add(chunk);
+        if (wait) await wait;
       }
     }
-    await inFlight;
-    inFlight = undefined;
-    if (batch.length > 0) await writeAll(fh, batch, batchBytes);
+    const digest = await out.finish();
     if (options.durable) await fh.sync();
+    return digest;
   } finally {
-    // A write still running when the stream failed must finish before the handle closes.
-    await inFlight?.catch(() => undefined);
+    await out.settle();
     await fh.close();
   }
-  return { sha256: hash.digest('hex'), size };
 }
 
 export async function syncFile(path: string): Promise<void> {

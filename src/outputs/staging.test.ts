@@ -202,8 +202,14 @@ process.stdout.write('finished\\n');
     assert.deepEqual(await snapshot(dir), baseline);
   });
 
-  test('an unknown format is refused before anything is written', async () => {
-    await assert.rejects(writeOutputs(contractTree(), CONTRACT_IMAGE, ['qcow2' as OutputFormat], { ...ctx, outDir: join(work, 'never') }), isCode('E_OUTPUT_FORMAT', /qcow2/));
+  test('an unknown format, a bad SOURCE_DATE_EPOCH or an output directory that cannot exist is refused', async () => {
+    const never = { ...ctx, outDir: join(work, 'never') };
+    await assert.rejects(writeOutputs(contractTree(), CONTRACT_IMAGE, ['qcow2' as OutputFormat], never), isCode('E_OUTPUT_FORMAT', /qcow2/));
+    for (const sourceDateEpoch of [Number.NaN, -1, 1.5]) {
+      await assert.rejects(writeOutputs(contractTree(), CONTRACT_IMAGE, ['tar'], { ...never, sourceDateEpoch }), isCode('E_OUTPUT_EPOCH'));
+    }
     await assert.rejects(readdir(join(work, 'never')), { code: 'ENOENT' });
+    await writeFile(join(work, 'a-file'), '');
+    await assert.rejects(writeOutputs(contractTree(), CONTRACT_IMAGE, ['tar'], { ...ctx, outDir: join(work, 'a-file', 'out') }), isCode('E_OUTPUT_DIR', /a-file/));
   });
 });

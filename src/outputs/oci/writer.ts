@@ -3,12 +3,12 @@
  * same layout). Both share one compressed layer per run.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, link, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageTree } from '../../tree/index.js';
 import { writeChunksToFile } from '../sink.js';
-import type { TarItem } from '../tar/stream.js';
-import { tarChunks } from '../tar/stream.js';
+import { encodeHeader, padLength, ZEROS } from '../tar/header.js';
 import type { ImageSpec, OciImageInfo, OutputFile, OutputFormat, OutputResult, OutputWriter, WriterContext } from '../types.js';
 import { imageConfig, imageIndex, imageManifest, imageTag, MEDIA_TYPES, ociLayoutFile } from './documents.js';
 import { layerBlob, type LayerBlob } from './layer.js';
@@ -99,22 +99,36 @@ export const ociWriter: OutputWriter = {
   },
 };
 
+/** The layout as tar chunks; the layer is streamed from its file, never held in memory whole. */
+async function* archiveChunks(files: LayoutFile[], mtime: number): AsyncGenerator<Buffer> {
+  const meta = { uid: 0, gid: 0, mtime, size: 0 };
+  yield encodeHeader({ ...meta, path: 'blobs', type: 'dir', mode: 0o755 });
+  yield encodeHeader({ ...meta, path: 'blobs/sha256', type: 'dir', mode: 0o755 });
+  for (const file of files) {
+    yield encodeHeader({ ...meta, path: file.path, type: 'file', mode: 0o644, size: file.size });
+    let streamed = 0;
+    if (file.data) {
+      yield file.data;
+      streamed = file.data.length;
+    } else {
+      for await (const chunk of createReadStream(file.source!, { highWaterMark: 1 << 20 })) {
+        streamed += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    }
+    if (streamed !== file.size) throw new Error(`${file.path} changed while it was archived (${streamed} bytes, expected ${file.size})`);
+    yield ZEROS.subarray(0, padLength(file.size) - file.size);
+  }
+  yield ZEROS.subarray(0, 1024);
+}
+
 /** `out/image.oci.tar`: the same layout as one deterministic tar (for `skopeo copy oci-archive:…`, `podman load`). */
 export const ociArchiveWriter: OutputWriter = {
   format: 'oci-archive',
   check: checkImage,
   async write(tree, image, ctx): Promise<OutputResult> {
     const layout = await buildLayout(tree, image, ctx, 'oci-archive');
-    const meta = { uid: 0, gid: 0, mtime: ctx.sourceDateEpoch, size: 0 };
-    const items: TarItem[] = [
-      { entry: { ...meta, path: 'blobs', type: 'dir', mode: 0o755 } },
-      { entry: { ...meta, path: 'blobs/sha256', type: 'dir', mode: 0o755 } },
-    ];
-    for (const file of layout.files) {
-      const data = file.data ?? (await readFile(file.source!));
-      items.push({ entry: { ...meta, path: file.path, type: 'file', mode: 0o644, size: data.length }, data });
-    }
-    const digest = await writeChunksToFile(ctx.staging.path(OCI_ARCHIVE), tarChunks(items), { durable: ctx.durable });
+    const digest = await writeChunksToFile(ctx.staging.path(OCI_ARCHIVE), archiveChunks(layout.files, ctx.sourceDateEpoch), { durable: ctx.durable });
     return {
       format: 'oci-archive',
       path: OCI_ARCHIVE,

@@ -131,6 +131,14 @@ describe('tree to tar items', () => {
     }
   });
 
+  test('metadata no file system can hold is refused with the path', () => {
+    for (const bad of [{ uid: -1 }, { gid: 1.5 }, { mode: 0o10000 }, { mtime: Number.NaN }, { uid: 2 ** 32 - 1 }]) {
+      const t = new ImageTree();
+      t.writeFile('etc/x', 'x', { mode: 0o644, uid: 0, gid: 0, mtime: 0, ...bad });
+      assert.throws(() => [...treeTarItems(t, 0)], (e: unknown) => e instanceof JeosError && e.code === 'E_OUTPUT_METADATA' && e.message.includes('/etc/x'), JSON.stringify(bad));
+    }
+  });
+
   test('an empty tree is just the end-of-archive marker, and GNU tar accepts it', async () => {
     const path = join(work, 'empty.tar');
     const digest = await writeChunksToFile(path, tarChunks(treeTarItems(new ImageTree(), 0)));

@@ -57,6 +57,19 @@ function linkedFile(tree: ImageTree, path: string, node: TreeNode & { kind: 'har
   throw danglingHardlink(path, target, 'is part of a hardlink loop');
 }
 
+const MAX_ID = 2 ** 32 - 2; // (uid_t)-1 means "no change" to chown, so it is never an owner
+
+function checkMeta(path: string, node: TreeNode): void {
+  const bad = (what: string, value: number) =>
+    new JeosError('E_OUTPUT_METADATA', `/${path} has ${what} ${value}, which no file system can store`, {
+      hint: 'the stage that made this tree entry set invalid metadata; owners are whole numbers from 0, modes are 0 to 0o7777',
+    });
+  if (!Number.isInteger(node.uid) || node.uid < 0 || node.uid > MAX_ID) throw bad('uid', node.uid);
+  if (!Number.isInteger(node.gid) || node.gid < 0 || node.gid > MAX_ID) throw bad('gid', node.gid);
+  if (!Number.isInteger(node.mode) || node.mode < 0 || node.mode > 0o7777) throw bad('mode', node.mode);
+  if (!Number.isFinite(node.mtime)) throw bad('mtime', node.mtime);
+}
+
 /**
  * Tar items for the tree, in tree order (parents first, byte order). The root itself
  * is not an entry, and paths carry no `./` prefix, as in the layers Docker and Go's
@@ -83,6 +96,7 @@ export function* treeTarItems(tree: ImageTree, sourceDateEpoch: number): Generat
   const clamp = (mtime: number) => Math.min(Math.floor(mtime), sourceDateEpoch);
   for (const [path, node] of entries) {
     if (path === '') continue;
+    checkMeta(path, node);
     const meta = { path, mode: node.mode, uid: node.uid, gid: node.gid, mtime: clamp(node.mtime), size: 0 };
     switch (node.kind) {
       case 'dir':
