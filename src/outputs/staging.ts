@@ -143,8 +143,9 @@ export class OutputStaging {
         const old = await lstat(final).catch(() => undefined);
         const stagedIsFile = (await lstat(staged)).isFile();
         if (old?.isFile() && stagedIsFile) {
-          // Keep a second name for the old file, then replace it in one rename.
-          await link(final, join(oldDir, name));
+          // Keep a second name for the old file, then replace it in one rename (where the
+          // file system has no hardlinks, move it aside instead: a moment without the file).
+          await link(final, join(oldDir, name)).catch(() => rename(final, join(oldDir, name)));
         } else if (old) {
           await rename(final, join(oldDir, name));
         }
@@ -154,7 +155,14 @@ export class OutputStaging {
       }
       if (this.durable) await syncDir(this.outDir);
     } catch (e) {
-      await this.undo(moved, oldDir);
+      try {
+        await this.undo(moved, oldDir);
+      } catch (undoError) {
+        throw new JeosError('E_OUTPUT_COMMIT', `cannot move the new outputs into ${this.outDir} (${(e as Error).message}), nor put the old ones back (${(undoError as Error).message})`, {
+          hint: `the previous outputs are in ${oldDir}; move them back by hand, or build again`,
+          cause: e,
+        });
+      }
       throw new JeosError('E_OUTPUT_COMMIT', `cannot move the new outputs into ${this.outDir}: ${(e as Error).message}`, {
         hint: 'the previous outputs were left in place; check free space and permissions of the output directory',
         cause: e,

@@ -74,7 +74,8 @@ async function toCache(cacheDir: string, diffIdHex: string, blobPath: string, di
 async function makeLayer(tree: ImageTree, ctx: WriterContext, format: OutputFormat): Promise<LayerBlob> {
   const dir = ctx.staging.path('.layers');
   await mkdir(dir, { recursive: true });
-  const chunks = () => tarChunks(treeTarItems(tree, ctx.sourceDateEpoch), { onData: treeProgress(tree, format, ctx) });
+  const chunks = (progress: boolean) =>
+    tarChunks(treeTarItems(tree, ctx.sourceDateEpoch), progress ? { onData: treeProgress(tree, format, ctx) } : {});
   const blobAt = (d: Digest) => join(dir, d.sha256);
   const layer = (tar: Digest, gz: Digest): LayerBlob => ({
     mediaType: MEDIA_TYPES.layerGzip,
@@ -86,7 +87,7 @@ async function makeLayer(tree: ImageTree, ctx: WriterContext, format: OutputForm
 
   let tar = await ctx.staging.recall<Digest>(tree, LAYER_TAR_DIGEST);
   if (ctx.layerCacheDir) {
-    tar ??= hashChunks(chunks());
+    tar ??= hashChunks(chunks(false)); // fast next to gzip: no progress for it
     const tmp = tmpName(join(dir, 'cached'));
     const gz = await fromCache(ctx.layerCacheDir, tar.sha256, tmp);
     ctx.onEvent?.({ kind: 'layer-cache', hit: gz !== undefined, diffId: `sha256:${tar.sha256}` });
@@ -98,7 +99,7 @@ async function makeLayer(tree: ImageTree, ctx: WriterContext, format: OutputForm
   }
 
   const tmp = tmpName(join(dir, 'gzip'));
-  const { uncompressed, compressed } = await gzipChunksToFile(tmp, chunks(), { level: GZIP_LEVEL, durable: ctx.durable });
+  const { uncompressed, compressed } = await gzipChunksToFile(tmp, chunks(true), { level: GZIP_LEVEL, durable: ctx.durable });
   if (tar && tar.sha256 !== uncompressed.sha256) {
     throw new Error(`the layer tar changed between two passes over the same tree (${tar.sha256} then ${uncompressed.sha256})`);
   }
