@@ -78,7 +78,8 @@ test('decompressAll: many xz members through shared processes, others alone, res
 test('decompressAll: a broken xz member in a batch is reported by its own name', async () => {
   const good = (i: number): DecompressJob => ({ data: compress(payload, 'xz'), compression: 'xz', ref: { label: `good${i}`, member: 'data.tar.xz' } });
   const broken = compress(payload, 'xz');
-  broken[broken.length / 2] ^= 0xff; // the index is intact, a block is not
+  const middle = broken.length >> 1;
+  broken[middle] = broken[middle]! ^ 0xff; // the index is intact, a block is not
   const jobs = [good(1), { data: broken, compression: 'xz' as const, ref: { label: 'broken_2_amd64', member: 'data.tar.xz' } }, good(3)];
   await rejects(decompressAll(jobs, 1), 'E_DEB_BAD_COMPRESSION', 'broken_2_amd64', 'data.tar.xz');
 });

@@ -14,7 +14,11 @@ export interface UnpackedPackage {
   control: Array<[string, string]>;
   /** Every member of control.tar except `control` itself: md5sums, conffiles, postinst, triggers, … */
   controlFiles: Map<string, Buffer>;
-  /** The data.tar entries as shipped (`/usr/bin/x`, `/etc`, `/.` omitted), in archive order: what dpkg's info/*.list holds. */
+  /**
+   * The data.tar entries as shipped (`/.`, `/usr`, `/usr/bin/x`), in archive order: what dpkg's
+   * info/*.list holds. Like dpkg, the root is listed as `/.`, and a path another package took
+   * over through Replaces is left out.
+   */
   paths: string[];
   /** Conffiles listed by the package (absolute paths). */
   conffiles: string[];
