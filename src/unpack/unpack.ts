@@ -3,15 +3,14 @@
  * --unpack would put it on a merged-/usr trixie system, without running anything.
  */
 import { availableParallelism } from 'node:os';
-import { parseRelations, satisfiesRelation, type Atom } from '../archive/index.js';
+import { parseRelations, type Atom } from '../archive/index.js';
 import { JeosError } from '../errors.js';
-import { ImageTree, normalizePath } from '../tree/index.js';
-import type { NodeMeta, TreeNode } from '../tree/index.js';
+import type { ImageTree } from '../tree/index.js';
 import { readDebMembers } from './ar.js';
 import { controlField, parseConffiles, parseDeb, type DebContents } from './deb.js';
 import { checkDecompressors } from './decompress.js';
 import { decompressAll, type DecompressJob } from './decompress-all.js';
-import type { TarEntry } from './tar.js';
+import { placeEntry, type Owner, type PackageState } from './place.js';
 import type { UnpackedPackage } from './types.js';
 
 export interface DebInput {
@@ -78,27 +77,6 @@ export function makeMergedUsr(tree: ImageTree, architecture: string): void {
     tree.mkdirp(target);
     if (!tree.get(link)) tree.symlink(link, target);
   }
-}
-
-interface PackageState {
-  /** `name`, or `name:arch` for Multi-Arch: same. Stored on every node as `pkg`. */
-  id: string;
-  name: string;
-  version: string;
-  architecture: string;
-  multiArch: UnpackedPackage['multiArch'];
-  replaces: Atom[];
-  deb: DebContents;
-  paths: string[];
-  /** Listed paths another package took over (dpkg drops them from this package's list). */
-  lost: Set<string>;
-  /** Entry path → tree path of the regular files this package wrote, for its hardlinks. */
-  files: Map<string, string>;
-}
-
-interface Owner {
-  pkg: PackageState;
-  listed: string;
 }
 
 /**
@@ -192,205 +170,3 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
-function placeEntry(
-  tree: ImageTree,
-  pkg: PackageState,
-  entry: TarEntry,
-  owners: Map<string, Owner>,
-  diversions: ReadonlyMap<string, Diversion>,
-  stats: UnpackStats,
-): void {
-  stats.entries++;
-  const where = `${pkg.deb.label}: entry ${JSON.stringify(entry.path)}`;
-  if (entry.path.startsWith('/')) {
-    throw new JeosError('E_DEB_UNSAFE_ENTRY', `${where} has an absolute path`, {
-      hint: 'a .deb must hold relative paths (./usr/...); this package is broken or hostile',
-    });
-  }
-  try {
-    const rel = normalizePath(entry.path);
-    const listed = rel === '' ? '/.' : `/${rel}`;
-    pkg.paths.push(listed);
-    if (rel === '') return; // the image root is jeos's
-
-    const diversion = entry.type === 'dir' ? undefined : diversions.get(listed);
-    const target = diversion && diversion.package !== pkg.name ? normalizePath(diversion.to) : rel;
-    const slash = target.lastIndexOf('/');
-    const dir = tree.resolve(parentOf(target), { followLast: true });
-    const real = dir === '' ? target.slice(slash + 1) : `${dir}/${target.slice(slash + 1)}`;
-    const existing = tree.get(real);
-    const meta: NodeMeta = { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, pkg: pkg.id };
-    if (entry.xattrs) meta.xattrs = entry.xattrs;
-
-    if (entry.type === 'dir') {
-      // A directory where a symlink to a directory already is (bin -> usr/bin): keep the link, as dpkg does.
-      if (existing?.kind === 'symlink' && tree.stat(real)?.kind === 'dir') return;
-      if (existing && existing.kind !== 'dir') {
-        const outcome = settle(tree, pkg, listed, real, existing, { kind: 'dir', ...meta }, owners);
-        if (outcome !== 'replace') return;
-        owners.delete(real);
-      }
-      tree.put(real, { kind: 'dir', ...meta });
-      return;
-    }
-
-    const node = nodeOf(tree, pkg, entry, meta, where);
-    if (existing) {
-      if (existing.kind === 'dir') {
-        const owner = existing.pkg ?? 'jeos';
-        throw new JeosError('E_UNPACK_FILE_CONFLICT', `${where}: ${pkg.id} ships a ${node.kind} at /${real}, where ${owner} has a directory`, {
-          hint: 'the two packages cannot be installed together; remove one of them from the image',
-        });
-      }
-      const outcome = settle(tree, pkg, listed, real, existing, node, owners);
-      if (outcome !== 'replace') {
-        // The file on "disk" is the other package's; this package's hard links to the name still work, as with dpkg.
-        if (node.kind === 'file' && existing.kind === 'file') pkg.files.set(rel, real);
-        return;
-      }
-    }
-    tree.put(real, node);
-    owners.set(real, { pkg, listed });
-    if (node.kind === 'file') {
-      pkg.files.set(rel, real);
-      stats.files++;
-      stats.bytes += node.data.length;
-    }
-  } catch (e) {
-    throw asEntryError(e, where);
-  }
-}
-
-function nodeOf(tree: ImageTree, pkg: PackageState, entry: TarEntry, meta: NodeMeta, where: string): TreeNode {
-  switch (entry.type) {
-    case 'file':
-      return { kind: 'file', data: entry.data, ...meta };
-    case 'symlink':
-      return { kind: 'symlink', target: entry.linkname, ...meta };
-    case 'char':
-    case 'block':
-      return { kind: entry.type, major: entry.devmajor, minor: entry.devminor, ...meta };
-    case 'fifo':
-      return { kind: 'fifo', ...meta };
-    case 'hardlink': {
-      const target = pkg.files.get(normalizePath(entry.linkname));
-      const file = target === undefined ? undefined : tree.get(target);
-      if (target === undefined || file?.kind !== 'file') {
-        throw new JeosError('E_DEB_BAD_HARDLINK', `${where} is a hard link to ${JSON.stringify(entry.linkname)}, which is not a regular file earlier in the same package`, {
-          hint: 'the package is malformed; a hard link must name a file shipped before it in the same data.tar',
-        });
-      }
-      // A hard link shares its inode, so it has the file's metadata.
-      const { kind: _kind, data: _data, ...fileMeta } = file;
-      return { kind: 'hardlink', target, ...fileMeta, pkg: pkg.id };
-    }
-    case 'dir':
-      throw new Error('unreachable: directories are placed by placeEntry');
-  }
-}
-
-/**
- * Two packages ship the same non-directory path. Allowed as Debian allows it: one package
- * Replaces the other (in either unpack order, so the result does not depend on it), or both
- * are Multi-Arch: same and the contents are identical. The returned outcome says what to do
- * with the new node: replace the old one, keep the old one, or share it.
- */
-function settle(
-  tree: ImageTree,
-  pkg: PackageState,
-  listed: string,
-  real: string,
-  existing: TreeNode,
-  node: TreeNode,
-  owners: Map<string, Owner>,
-): 'replace' | 'keep' | 'share' {
-  const owner = owners.get(real);
-  if (!owner) {
-    // Something jeos made (the merged-/usr links): a package may ship the same thing and adopt it.
-    if (sameContent(tree, existing, node) || sameDestination(tree, real, existing, node)) return 'replace';
-    throw new JeosError('E_UNPACK_FILE_CONFLICT', `${pkg.deb.label}: entry ${listed} (/${real}) conflicts with the ${existing.kind} jeos made there for the merged-/usr layout`, {
-      hint: 'a trixie image has /bin, /sbin, /lib (and /lib64 on amd64) as links into /usr; a package that needs otherwise cannot be used',
-    });
-  }
-  if (owner.pkg === pkg) return 'replace';
-  if (doesReplace(pkg, owner.pkg)) {
-    owner.pkg.lost.add(owner.listed);
-    return 'replace';
-  }
-  if (doesReplace(owner.pkg, pkg)) {
-    pkg.lost.add(listed);
-    return 'keep';
-  }
-  if (pkg.multiArch === 'same' && owner.pkg.multiArch === 'same' && sameContent(tree, existing, node)) return 'share';
-  throw new JeosError(
-    'E_UNPACK_FILE_CONFLICT',
-    `${pkg.id} (${pkg.deb.label}) and ${owner.pkg.id} (${owner.pkg.deb.label}) both ship ${listed}${listed === `/${real}` ? '' : ` (/${real})`}`,
-    {
-      hint: 'dpkg refuses this too: two packages may share a file only when one Replaces the other, or both are Multi-Arch: same with identical contents; drop one of them, or pass a diversion if a maintainer script diverts the file',
-    },
-  );
-}
-
-function doesReplace(by: PackageState, of: PackageState): boolean {
-  return by.replaces.some(
-    (atom) => atom.name === of.name && (atom.op === undefined || satisfiesRelation(of.version, atom.op, atom.version!)),
-  );
-}
-
-/** Two symlinks at `real` that lead to the same place (`usr/bin` and `/usr/bin`). */
-function sameDestination(tree: ImageTree, real: string, a: TreeNode, b: TreeNode): boolean {
-  if (a.kind !== 'symlink' || b.kind !== 'symlink') return false;
-  const from = (target: string): string => (target.startsWith('/') ? target : `${parentOf(real)}/${target}`);
-  return tree.resolve(from(a.target), { followLast: true }) === tree.resolve(from(b.target), { followLast: true });
-}
-
-function sameContent(tree: ImageTree, a: TreeNode, b: TreeNode): boolean {
-  if (a.kind !== b.kind) return false;
-  switch (a.kind) {
-    case 'file':
-      return a.data.equals((b as typeof a).data);
-    case 'symlink':
-    case 'hardlink':
-      return a.target === (b as typeof a).target;
-    case 'char':
-    case 'block':
-      return a.major === (b as typeof a).major && a.minor === (b as typeof a).minor;
-    default:
-      return true;
-  }
-}
-
-const TREE_ERRORS: Record<string, { code: string; what: string; hint: string }> = {
-  E_TREE_UNSAFE_PATH: {
-    code: 'E_DEB_UNSAFE_ENTRY',
-    what: 'contains a ".." component',
-    hint: 'a .deb must not climb out of the directory it is unpacked in; this package is broken or hostile',
-  },
-  E_TREE_ESCAPE: {
-    code: 'E_DEB_SYMLINK_ESCAPE',
-    what: 'would be written outside the image root, through a symlink',
-    hint: 'a symlink in the image climbs above the root; this package (or an earlier one) is broken or hostile',
-  },
-  E_TREE_SYMLINK_LOOP: {
-    code: 'E_DEB_SYMLINK_LOOP',
-    what: 'lies under a symlink loop',
-    hint: 'symlinks in the image point at each other; check the packages that ship them',
-  },
-  E_TREE_NOT_A_DIRECTORY: {
-    code: 'E_UNPACK_NOT_A_DIRECTORY',
-    what: 'lies under something that is not a directory',
-    hint: 'another package ships a file where this package expects a directory; the two cannot be installed together',
-  },
-};
-
-function asEntryError(e: unknown, where: string): unknown {
-  if (!(e instanceof JeosError)) return e;
-  const mapped = TREE_ERRORS[e.code];
-  if (!mapped) return e;
-  return new JeosError(mapped.code, `${where} ${mapped.what} (${e.message})`, { hint: mapped.hint, cause: e });
-}
