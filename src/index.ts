@@ -6,3 +6,22 @@ export * from './config/index.js';
 export * from './archive/index.js';
 export * from './resolve/index.js';
 export * from './lock/index.js';
+export * from './tree/index.js';
+export * from './fetch/index.js';
+export { unpackPackages, readDeb, type UnpackedPackage, type UnpackOptions, type UnpackResult } from './unpack/index.js';
+export * from './configure/index.js';
+export {
+  writeOutputs,
+  prepareOutputs,
+  tarWriter,
+  ociWriter,
+  ociArchiveWriter,
+  OUTPUT_WRITERS,
+  type ImageSpec,
+  type OutputContext,
+  type OutputFormat,
+  type OutputResult,
+  type OutputWriter,
+  type OutputEvent,
+} from './outputs/index.js';
+export * from './build/index.js';

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { resolve as resolvePath } from 'node:path';
+import { mkdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import { JeosError } from '../errors.js';
 import { argv, healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
 import { requireTool, run, which } from './tools.js';
@@ -112,9 +114,21 @@ function mapperOf(ports: Record<string, string>): PortMapper {
 export async function testContainer(options: ContainerTestOptions): Promise<ContainerTestResult> {
   await requireTool('podman', 'run the image in a container (jeos test --container)', 'podman');
   const began = Date.now();
-  const ref = `oci:${resolvePath(options.ociDir)}:${options.tag}`;
+  // podman names an image pulled from oci:DIR after DIR, and refuses upper-case names:
+  // pull through a lower-case link so any output path works.
+  const base = tmpdir() === tmpdir().toLowerCase() ? tmpdir() : '/tmp';
+  const linkDir = join(base, `jeos-test-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(linkDir, { mode: 0o700 });
+  const link = join(linkDir, 'image');
+  await symlink(resolvePath(options.ociDir), link);
+  const ref = `oci:${link}:${options.tag}`;
   options.onEvent?.({ type: 'load', image: ref });
-  const image = (await podman(['pull', '-q', ref])).split('\n').pop()!;
+  let image: string;
+  try {
+    image = (await podman(['pull', '-q', ref])).split('\n').pop()!;
+  } finally {
+    await rm(linkDir, { recursive: true, force: true });
+  }
   const loaded = Date.now();
   const name = `jeos-test-${process.pid}-${randomBytes(3).toString('hex')}`;
   const wanted = new Map<string, PublishedPort>();
