@@ -1,0 +1,188 @@
+/**
+ * Literal file-system commands from maintainer scripts, carried out on the tree
+ * in script order: mkdir, install, touch, `: > f`/`echo … > f`/`cat > f <<EOF`,
+ * cp, ln -s, rm, rmdir, chown, chgrp, chmod and dpkg-statoverride --add (which
+ * is also recorded in /var/lib/dpkg/statoverride). Owners are looked up in the
+ * accounts the users effect wrote. A command whose path is missing, or whose
+ * user does not exist, is marked not reproduced with the reason.
+ */
+import type { ImageTree, TreeNode } from '../../tree/index.js';
+import { normalizePath } from '../../tree/index.js';
+import { actionsOf, type Action, type ActionRecord } from '../actions.js';
+import { applyMode } from '../maintscripts/file-commands.js';
+import type { EffectReport } from '../types.js';
+import { Changes, madeMeta, type EffectContext } from './context.js';
+
+class Failure extends Error {}
+
+export function configureFilesystem(ctx: EffectContext): EffectReport {
+  const changes = new Changes();
+  const overrides: string[] = [];
+  let done = 0;
+  const records = actionsOf(ctx.actions, 'mkdir', 'write-file', 'touch', 'copy', 'symlink', 'remove', 'chown', 'chmod', 'statoverride');
+  for (const r of records) {
+    try {
+      apply(ctx, r, changes, overrides);
+      done++;
+    } catch (e) {
+      if (!(e instanceof Failure)) throw e;
+      r.failed = e.message;
+    }
+  }
+  if (overrides.length) {
+    ctx.tree.writeFile('var/lib/dpkg/statoverride', overrides.join(''), madeMeta(ctx.options, 0o644));
+    changes.add('var/lib/dpkg/statoverride');
+  }
+  const failed = records.length - done;
+  return changes.report('filesystem', `${done} script file operations carried out${failed ? `, ${failed} not (see the script report)` : ''}`);
+}
+
+function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides: string[]): void {
+  const { tree, options } = ctx;
+  const a = r.action as Extract<Action, { kind: 'mkdir' | 'write-file' | 'touch' | 'copy' | 'symlink' | 'remove' | 'chown' | 'chmod' | 'statoverride' }>;
+  switch (a.kind) {
+    case 'mkdir':
+      for (const p of a.paths) {
+        const real = tree.resolve(p, { followLast: true });
+        const node = tree.get(real);
+        if (node) {
+          if (node.kind !== 'dir') throw new Failure(`${p} exists and is not a directory`);
+          continue;
+        }
+        if (!a.parents && !tree.isDir(parentOf(real))) throw new Failure(`the parent of ${p} does not exist`);
+        tree.mkdirp(real, madeMeta(options, a.mode ?? 0o755));
+        changes.add(real);
+      }
+      return;
+    case 'write-file': {
+      const real = tree.resolve(a.path, { followLast: true });
+      if (!tree.isDir(parentOf(real))) throw new Failure(`the directory of ${a.path} does not exist`);
+      const node = tree.get(real);
+      if (node && node.kind !== 'file') throw new Failure(`${a.path} is a ${node.kind}`);
+      const data = Buffer.from(a.content, 'latin1');
+      const content = a.append && node ? Buffer.concat([node.data, data]) : data;
+      tree.put(real, node ? { ...node, data: content } : { kind: 'file', data: content, ...madeMeta(options, 0o644) });
+      changes.add(real);
+      return;
+    }
+    case 'touch':
+      for (const p of a.paths) {
+        const real = tree.resolve(p, { followLast: true });
+        if (tree.get(real)) continue;
+        if (!tree.isDir(parentOf(real))) throw new Failure(`the directory of ${p} does not exist`);
+        tree.writeFile(real, '', madeMeta(options, 0o644));
+        changes.add(real);
+      }
+      return;
+    case 'copy': {
+      const src = tree.stat(normalizePath(a.from));
+      const data = tree.readFile(normalizePath(a.from));
+      if (!src || data === undefined) throw new Failure(`${a.from} is not a file in the image`);
+      let dest = tree.resolve(a.to, { followLast: true });
+      if (tree.isDir(dest)) dest = `${dest}/${a.from.split('/').pop()}`;
+      const existing = tree.get(dest);
+      if (existing && a.onlyIfMissing) return;
+      if (existing && existing.kind !== 'file') throw new Failure(`${a.to} is a ${existing.kind}`);
+      if (!tree.isDir(parentOf(dest))) throw new Failure(`the directory of ${a.to} does not exist`);
+      const meta = a.preserve
+        ? { mode: src.mode, uid: src.uid, gid: src.gid, mtime: src.mtime }
+        : existing
+          ? { mode: existing.mode, uid: existing.uid, gid: existing.gid, mtime: options.sourceDateEpoch }
+          : madeMeta(options, src.mode & 0o7755);
+      tree.put(dest, { kind: 'file', data: Buffer.from(data), ...meta, ...(existing?.pkg ? { pkg: existing.pkg } : {}) });
+      changes.add(dest);
+      return;
+    }
+    case 'symlink': {
+      let link = tree.resolve(a.link, { followLast: !a.noDereference });
+      if (!a.noDereference && tree.isDir(link)) link = `${link}/${a.target.replace(/\/+$/, '').split('/').pop()}`;
+      else link = tree.resolve(a.link);
+      const existing = tree.get(link);
+      if (existing?.kind === 'dir') throw new Failure(`${a.link} is a directory`);
+      if (existing && !a.force) throw new Failure(`${a.link} already exists`);
+      if (!tree.isDir(parentOf(link))) throw new Failure(`the directory of ${a.link} does not exist`);
+      tree.symlink(link, a.target, madeMeta(options, 0o777));
+      changes.add(link);
+      return;
+    }
+    case 'remove':
+      for (const p of a.paths) {
+        const real = tree.resolve(p);
+        const node = tree.get(real);
+        if (!node) continue;
+        if (a.dirsOnly) {
+          if (node.kind !== 'dir') throw new Failure(`${p} is not a directory`);
+          if (tree.list(real).length) throw new Failure(`${p} is not empty`);
+        } else if (node.kind === 'dir' && !a.recursive) throw new Failure(`${p} is a directory`);
+        tree.remove(real);
+        changes.add(real);
+      }
+      return;
+    case 'chown': {
+      const accounts = ctx.accounts!;
+      const uid = a.user === undefined ? undefined : accounts.uid(a.user);
+      if (a.user !== undefined && uid === undefined) throw new Failure(`user ${a.user} does not exist`);
+      const gid = a.loginGroup ? accounts.primaryGid(a.user!) : a.group === undefined ? undefined : accounts.gid(a.group);
+      if (a.group !== undefined && gid === undefined) throw new Failure(`group ${a.group} does not exist`);
+      for (const p of a.paths) {
+        forEachTarget(tree, p, a.recursive, false, (path, node) => {
+          if (uid !== undefined) node.uid = uid;
+          if (gid !== undefined) node.gid = gid;
+          changes.add(path);
+        });
+      }
+      return;
+    }
+    case 'chmod':
+      for (const p of a.paths) {
+        forEachTarget(tree, p, a.recursive, true, (path, node) => {
+          const mode = applyMode(node.mode, a.mode, node.kind === 'dir');
+          if (mode === undefined) throw new Failure(`mode ${a.mode} is not understood`);
+          node.mode = mode;
+          changes.add(path);
+        });
+      }
+      return;
+    case 'statoverride': {
+      const accounts = ctx.accounts!;
+      const uid = accounts.uid(a.user.replace(/^#/, ''));
+      const gid = accounts.gid(a.group.replace(/^#/, ''));
+      if (uid === undefined) throw new Failure(`user ${a.user} does not exist`);
+      if (gid === undefined) throw new Failure(`group ${a.group} does not exist`);
+      overrides.push(`${a.user} ${a.group} ${a.mode.toString(8)} ${a.path}\n`);
+      if (a.update) {
+        forEachTarget(tree, a.path, false, false, (path, node) => {
+          node.uid = uid;
+          node.gid = gid;
+          node.mode = a.mode;
+          changes.add(path);
+        });
+      }
+      return;
+    }
+  }
+}
+
+/** The node a command-line path names (following symlinks), and with `recursive` everything below it. */
+function forEachTarget(tree: ImageTree, path: string, recursive: boolean, skipLinks: boolean, fn: (path: string, node: TreeNode) => void): void {
+  const real = tree.resolve(path, { followLast: true });
+  const node = tree.get(real);
+  if (!node) throw new Failure(`${path} does not exist in the image`);
+  const visit = (p: string, n: TreeNode): void => {
+    if (skipLinks && n.kind === 'symlink') return;
+    fn(p, n);
+    if (n.kind === 'hardlink') {
+      const target = tree.get(n.target);
+      if (target) fn(n.target, target);
+    }
+  };
+  visit(real, node);
+  if (!recursive || node.kind !== 'dir') return;
+  const prefix = real === '' ? '' : `${real}/`;
+  for (const [p, n] of tree.entries()) if (p.startsWith(prefix) && p !== real) visit(p, n);
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}

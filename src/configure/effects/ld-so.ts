@@ -1,0 +1,435 @@
+/**
+ * The dynamic linker cache: /etc/ld.so.cache in glibc's "glibc-ld.so.cache1.1"
+ * format, built the way `ldconfig -r ROOT` builds it, so the bytes match what the
+ * image's own ldconfig would write. Missing soname symlinks are made as ldconfig
+ * makes them. The rules are those of glibc 2.39 and later (trixie's 2.41):
+ * glibc-hwcaps subdirectories, *.dpkg-new/*.dpkg-tmp skipped, every ELF library
+ * flagged libc6. Bookworm's 2.36 differs only in corner cases: it also reads
+ * legacy hwcap directories (tls, haswell, …), does not skip *.dpkg-new, and flags
+ * a 32-bit library that does not link libc.so.6 as plain ELF.
+ *
+ * Directories: those in /etc/ld.so.conf (following `include` globs, in order),
+ * then Debian's built-in /lib/<triplet>, /usr/lib/<triplet>, /lib, /usr/lib; a
+ * directory reached twice (merged /usr) keeps its first name.
+ */
+import type { ImageTree } from '../../tree/index.js';
+import { EM_386, EM_X86_64, readElf, type ElfInfo } from '../../elf/index.js';
+import { globToRegExp } from '../shell/interpret.js';
+import type { EffectReport } from '../types.js';
+import { Changes, madeMeta, type EffectContext } from './context.js';
+
+interface ArchInfo {
+  triplet: string;
+  /** The cache flags ldconfig gives a library, or undefined when it skips it. */
+  flags(elf: ElfInfo): number | undefined;
+  /** Whether C `char` is signed (it matters to _dl_cache_libcmp). */
+  signedChar: boolean;
+  /** Smallest file ldconfig will look at: sizeof (ElfW(Ehdr)). */
+  minSize: number;
+}
+
+const FLAG_ELF_LIBC6 = 0x0003;
+const x86 = (elf: ElfInfo): number | undefined =>
+  elf.machine === EM_X86_64 ? (elf.class === 64 ? 0x0303 : 0x0803) : elf.machine === EM_386 && elf.class === 32 ? FLAG_ELF_LIBC6 : undefined;
+const arm = (elf: ElfInfo): number | undefined => {
+  if (elf.class === 64) return 0x0a03;
+  if (elf.flags >>> 24 !== 5) return FLAG_ELF_LIBC6; // EF_ARM_EABI_VER5
+  if (elf.flags & 0x400) return 0x0903; // EF_ARM_ABI_FLOAT_HARD
+  if (elf.flags & 0x200) return 0x0b03; // EF_ARM_ABI_FLOAT_SOFT
+  return FLAG_ELF_LIBC6;
+};
+
+const ARCHES: Record<string, ArchInfo> = {
+  amd64: { triplet: 'x86_64-linux-gnu', flags: x86, signedChar: true, minSize: 64 },
+  i386: { triplet: 'i386-linux-gnu', flags: x86, signedChar: true, minSize: 52 },
+  arm64: { triplet: 'aarch64-linux-gnu', flags: arm, signedChar: false, minSize: 64 },
+  armhf: { triplet: 'arm-linux-gnueabihf', flags: arm, signedChar: false, minSize: 52 },
+};
+
+interface DirEntry {
+  /** The path as configured (what the cache records). */
+  path: string;
+  /** Where it really is in the tree. */
+  real: string;
+  hwcaps?: string;
+}
+
+interface CacheEntry {
+  lib: Buffer;
+  path: Buffer;
+  flags: number;
+  isaLevel: number;
+  hwcaps?: string;
+}
+
+export interface LdCacheResult {
+  cache: Buffer;
+  entries: Array<{ soname: string; path: string; flags: number; hwcaps?: string }>;
+  links: string[];
+}
+
+export function configureLdSo(ctx: EffectContext): EffectReport {
+  const changes = new Changes();
+  const arch = ARCHES[ctx.options.architecture];
+  if (!arch) {
+    for (const r of ctx.actions) if (r.action.kind === 'ldconfig') r.failed = `ld.so.cache is not built for ${ctx.options.architecture}`;
+    return changes.report('ld-so', `not built: ldconfig's rules for ${ctx.options.architecture} are not implemented`);
+  }
+  const result = buildLdCache(ctx.tree, ctx.options.architecture, generatorFor(ctx));
+  if (result.entries.length === 0 && !ctx.actions.some((r) => r.action.kind === 'ldconfig')) {
+    return changes.report('ld-so', 'no shared libraries in the image; no cache written');
+  }
+  for (const l of result.links) changes.add(l);
+  ctx.tree.writeFile('etc/ld.so.cache', result.cache, madeMeta(ctx.options, 0o644));
+  changes.add('etc/ld.so.cache');
+  return changes.report('ld-so', `${result.entries.length} libraries in /etc/ld.so.cache${result.links.length ? `, ${result.links.length} soname links made` : ''}`);
+}
+
+/** The generator string the image's own ldconfig writes (from the libc-bin or libc6 version). */
+function generatorFor(ctx: EffectContext): string {
+  const libc = ctx.packages.find((p) => p.name === 'libc-bin') ?? ctx.packages.find((p) => p.name === 'libc6');
+  if (!libc) return 'ldconfig (jeos)';
+  const upstream = libc.version.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
+  return `ldconfig (Debian GLIBC ${libc.version.replace(/^\d+:/, '')}) stable release version ${upstream}`;
+}
+
+export function buildLdCache(tree: ImageTree, architecture: string, generator: string): LdCacheResult {
+  const arch = ARCHES[architecture];
+  if (!arch) throw new Error(`no ldconfig rules for ${architecture}`);
+  const strings = new Set<string>(); // hwcaps names interned on discovery (they are in the table even when unused)
+  const dirs = searchDirs(tree, arch, strings);
+  const entries: CacheEntry[] = [];
+  const links: string[] = [];
+  for (const dir of dirs) searchDir(tree, arch, dir, entries, links);
+
+  const cmp = (a: CacheEntry, b: CacheEntry): number => {
+    const res = libcmp(b.lib, a.lib, arch.signedChar);
+    if (res !== 0) return res;
+    if (a.flags !== b.flags) return a.flags < b.flags ? 1 : -1;
+    if (a.hwcaps !== undefined && b.hwcaps === undefined) return -1;
+    if (a.hwcaps === undefined && b.hwcaps !== undefined) return 1;
+    if (a.hwcaps !== undefined && b.hwcaps !== undefined) return Buffer.compare(Buffer.from(a.hwcaps), Buffer.from(b.hwcaps));
+    return 0;
+  };
+  entries.sort(cmp); // stable: equal entries keep the order they were added in, as ldconfig's insertion does
+
+  return {
+    cache: serialize(entries, strings, generator),
+    entries: entries.map((e) => ({ soname: e.lib.toString('latin1'), path: e.path.toString(), flags: e.flags, ...(e.hwcaps ? { hwcaps: e.hwcaps } : {}) })),
+    links,
+  };
+}
+
+function searchDirs(tree: ImageTree, arch: ArchInfo, strings: Set<string>): DirEntry[] {
+  const dirs: DirEntry[] = [];
+  const add = (line: string): void => {
+    const path = line.replace(/\s+$/, '').replace(/\/+$/, '');
+    if (!path) return;
+    const real = realDir(tree, path);
+    if (real === undefined) return;
+    if (dirs.some((d) => d.real === real)) return;
+    const entry: DirEntry = { path, real };
+    dirs.push(entry);
+    // glibc-hwcaps subdirectories of a newly added directory.
+    const hw = `${real === '' ? '' : `${real}/`}glibc-hwcaps`;
+    if (!tree.isDir(hw)) return;
+    for (const name of tree.list(hw)) {
+      const node = tree.get(`${hw}/${name}`);
+      if (name.startsWith('.') || name.includes(':') || !node || node.kind === 'file' || node.kind === 'hardlink') continue;
+      const subReal = realDir(tree, `/${hw}/${name}`);
+      if (subReal === undefined) continue;
+      strings.add(name);
+      if (dirs.some((d) => d.real === subReal)) continue;
+      dirs.push({ path: `${path}/glibc-hwcaps/${name}`, real: subReal, hwcaps: name });
+    }
+  };
+  parseConf(tree, '/etc/ld.so.conf', add, 0);
+  for (const d of [`/lib/${arch.triplet}`, `/usr/lib/${arch.triplet}`, '/lib', '/usr/lib']) add(d);
+  return dirs;
+}
+
+function realDir(tree: ImageTree, path: string): string | undefined {
+  try {
+    const real = tree.resolve(path, { followLast: true });
+    return tree.get(real)?.kind === 'dir' ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseConf(tree: ImageTree, file: string, add: (line: string) => void, depth: number): void {
+  if (depth > 16) return;
+  let text: string | undefined;
+  try {
+    text = tree.readFile(file)?.toString('latin1');
+  } catch {
+    return;
+  }
+  if (text === undefined) return;
+  for (let line of text.split('\n')) {
+    const hash = line.indexOf('#');
+    if (hash >= 0) line = line.slice(0, hash);
+    line = line.replace(/^\s+/, '');
+    if (!line) continue;
+    if (/^include[ \t]/.test(line)) {
+      for (const pattern of line.slice(8).split(/[ \t]/)) {
+        if (!pattern) continue;
+        const full = pattern.startsWith('/') ? pattern : `${file.slice(0, file.lastIndexOf('/'))}/${pattern}`;
+        for (const match of glob(tree, full)) parseConf(tree, match, add, depth + 1);
+      }
+    } else if (/^hwcap[ \t]/i.test(line)) {
+      continue;
+    } else {
+      add(line);
+    }
+  }
+}
+
+/** glob(3) over the tree: sorted matches, `*` not matching a leading dot. */
+function glob(tree: ImageTree, pattern: string): string[] {
+  let current = [''];
+  const parts = pattern.split('/').filter(Boolean);
+  for (const [i, part] of parts.entries()) {
+    const last = i === parts.length - 1;
+    const next: string[] = [];
+    for (const base of current) {
+      if (!/[*?[]/.test(part)) {
+        next.push(`${base}/${part}`);
+        continue;
+      }
+      const re = globToRegExp(part);
+      if (re === undefined || !tree.isDir(base || '/')) continue;
+      const matcher = new RegExp(`^${re}$`, 's');
+      for (const name of tree.list(base || '')) if (!name.startsWith('.') && matcher.test(name)) next.push(`${base}/${name}`);
+    }
+    current = last ? next : next.filter((p) => tree.isDir(p));
+  }
+  return current.filter((p) => tree.stat(p) !== undefined).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+function isDsoName(name: string): boolean {
+  return ((name.startsWith('lib') || name.startsWith('ld-')) && name.includes('.so')) || name.startsWith('ld.so.') || name.startsWith('ld64.so.');
+}
+
+function skipByName(name: string): boolean {
+  return name.endsWith('.#prelink#') || /\.#prelink#\.[^/]{6}$/.test(name) || name.includes(';') || name.endsWith('.dpkg-new') || name.endsWith('.dpkg-tmp');
+}
+
+interface Dlib {
+  name: string;
+  soname: Buffer;
+  flags: number;
+  isLink: boolean;
+  isaLevel: number;
+}
+
+function searchDir(tree: ImageTree, arch: ArchInfo, dir: DirEntry, entries: CacheEntry[], links: string[]): void {
+  const prefix = dir.real === '' ? '' : `${dir.real}/`;
+  let dlibs: Dlib[] = []; // newest first, as ldconfig prepends
+  for (const name of tree.list(dir.real)) {
+    const node = tree.get(prefix + name);
+    if (!node) continue;
+    const type = node.kind === 'file' || node.kind === 'hardlink' ? 'reg' : node.kind === 'symlink' ? 'lnk' : node.kind === 'dir' ? 'dir' : undefined;
+    if (!type) continue;
+    if (!isDsoName(name) && (type === 'reg' || dir.hwcaps === undefined)) continue;
+    if (skipByName(name)) continue;
+    let isLink = type === 'lnk';
+    let target;
+    try {
+      target = tree.stat(prefix + name);
+    } catch {
+      continue;
+    }
+    if (!target) continue;
+    if (type === 'dir') continue;
+    const data = tree.readFile(prefix + name);
+    if (!data || data.length < Math.max(32, arch.minSize)) continue;
+    let elf: ElfInfo | undefined;
+    try {
+      elf = readElf(data, name);
+    } catch {
+      continue;
+    }
+    // Every architecture handled here is little-endian: ldconfig would misread a big-endian header.
+    if (!elf || elf.endian !== 'little' || elf.type !== 3 || !elf.dynamic || !elf.dynamicStrings) continue;
+    const flags = arch.flags(elf);
+    if (flags === undefined) continue;
+    const nameBytes = Buffer.from(name);
+    let soname = elf.soname !== undefined ? Buffer.from(elf.soname, 'latin1') : nameBytes;
+    if (isLink && !soname.equals(nameBytes)) {
+      // A link that is neither the soname nor a libfoo.so development link counts as a file.
+      if (!(name.endsWith('.so') && soname.subarray(0, nameBytes.length).equals(nameBytes))) isLink = false;
+    }
+    if (isLink) soname = nameBytes;
+    const existing = dlibs.find((d) => d.soname.equals(soname));
+    if (existing) {
+      if ((!isLink && existing.isLink) || (isLink === existing.isLink && libcmp(Buffer.from(existing.name), nameBytes, arch.signedChar) < 0)) {
+        existing.name = name;
+        existing.isLink = isLink;
+        existing.isaLevel = elf.isaLevel;
+      }
+      continue;
+    }
+    dlibs = [{ name, soname, flags, isLink, isaLevel: elf.isaLevel }, ...dlibs];
+  }
+  for (const d of dlibs) {
+    let filename: Buffer;
+    if (dir.hwcaps === undefined) {
+      if (!d.isLink) createLink(tree, prefix, d.name, d.soname.toString('latin1'), links);
+      filename = d.soname;
+    } else {
+      filename = Buffer.from(d.name);
+    }
+    entries.push({
+      lib: d.soname,
+      path: Buffer.concat([Buffer.from(`${dir.path}/`), filename]),
+      flags: d.flags,
+      isaLevel: d.isaLevel,
+      ...(dir.hwcaps !== undefined ? { hwcaps: dir.hwcaps } : {}),
+    });
+  }
+}
+
+/** ldconfig's create_links: make SONAME → NAME unless SONAME already leads to that file or is not a symlink. */
+function createLink(tree: ImageTree, prefix: string, name: string, soname: string, links: string[]): void {
+  if (soname.includes('/') || soname === name) return;
+  const real = (p: string): string | undefined => {
+    try {
+      const r = tree.resolve(p, { followLast: true });
+      const n = tree.get(r);
+      return n?.kind === 'hardlink' ? n.target : n ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const soPath = prefix + soname;
+  const soReal = real(soPath);
+  if (soReal !== undefined && soReal === real(prefix + name)) return;
+  const existing = tree.get(soPath);
+  if (existing && existing.kind !== 'symlink') return;
+  const lib = tree.get(prefix + name)!;
+  tree.symlink(soPath, name, { mode: 0o777, uid: 0, gid: 0, mtime: lib.mtime });
+  links.push(soPath);
+}
+
+/** glibc's _dl_cache_libcmp: digit runs compare as numbers, and sort after other characters. */
+export function libcmp(a: Buffer, b: Buffer, signedChar: boolean): number {
+  const ch = (buf: Buffer, i: number): number => {
+    const c = i < buf.length ? buf[i]! : 0;
+    return signedChar && c > 127 ? c - 256 : c;
+  };
+  const digit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+  let i = 0;
+  let j = 0;
+  while (ch(a, i) !== 0) {
+    const c1 = ch(a, i);
+    const c2 = ch(b, j);
+    if (digit(c1)) {
+      if (!digit(c2)) return 1;
+      let v1 = 0;
+      let v2 = 0;
+      while (digit(ch(a, i))) v1 = v1 * 10 + ch(a, i++) - 0x30;
+      while (digit(ch(b, j))) v2 = v2 * 10 + ch(b, j++) - 0x30;
+      if (v1 !== v2) return v1 < v2 ? -1 : 1;
+    } else if (digit(c2)) {
+      return -1;
+    } else if (c1 !== c2) {
+      return c1 - c2;
+    } else {
+      i++;
+      j++;
+    }
+  }
+  return ch(a, i) - ch(b, j);
+}
+
+/** glibc's stringtable_finalize: strings ordered by their reversed bytes, suffixes shared. */
+function finalizeStrings(strings: Buffer[]): { table: Buffer; offsets: Map<string, number> } {
+  const sorted = [...strings].sort((l, r) => {
+    const n = Math.min(l.length, r.length);
+    for (let i = 1; i <= n; i++) {
+      const lc = l[l.length - i]!;
+      const rc = r[r.length - i]!;
+      if (lc !== rc) return rc - lc;
+    }
+    return r.length - l.length;
+  });
+  const offsets = new Map<string, number>();
+  const parts: Buffer[] = [];
+  let size = 0;
+  let prev: { buf: Buffer; offset: number } | undefined;
+  for (const s of sorted) {
+    let offset: number;
+    if (prev && prev.buf.length >= s.length && prev.buf.subarray(prev.buf.length - s.length).equals(s)) {
+      offset = prev.offset + prev.buf.length - s.length;
+    } else {
+      offset = size;
+      parts.push(s, Buffer.alloc(1));
+      size += s.length + 1;
+    }
+    offsets.set(s.toString('binary'), offset);
+    prev = { buf: s, offset };
+  }
+  return { table: Buffer.concat(parts), offsets };
+}
+
+function serialize(entries: CacheEntry[], hwcapsNames: Set<string>, generator: string): Buffer {
+  const all = new Map<string, Buffer>();
+  const intern = (b: Buffer): void => void all.set(b.toString('binary'), b);
+  for (const n of hwcapsNames) intern(Buffer.from(n));
+  for (const e of entries) {
+    intern(e.path);
+    intern(e.lib);
+  }
+  const { table, offsets } = finalizeStrings([...all.values()]);
+  const off = (b: Buffer): number => offsets.get(b.toString('binary'))!;
+
+  const used = [...new Set(entries.map((e) => e.hwcaps).filter((h): h is string => h !== undefined))].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const headerSize = 48 + entries.length * 24;
+  const strOffset = headerSize;
+  const extOffset = Math.ceil((headerSize + table.length) / 4) * 4;
+  const sections = used.length ? 2 : 1;
+  const hwcapsOffset = extOffset + 8 + 2 * 16;
+  const generatorOffset = used.length ? hwcapsOffset + used.length * 4 : hwcapsOffset - 16;
+  const gen = Buffer.from(generator);
+  const total = extOffset + 8 + sections * 16 + used.length * 4 + gen.length;
+
+  const b = Buffer.alloc(total);
+  b.write('glibc-ld.so.cache1.1', 0, 'latin1');
+  b.writeUInt32LE(entries.length, 20);
+  b.writeUInt32LE(table.length, 24);
+  b.writeUInt8(2, 28); // cache_file_new_flags_endian_little
+  b.writeUInt32LE(extOffset, 32);
+  entries.forEach((e, i) => {
+    const o = 48 + i * 24;
+    b.writeInt32LE(e.flags, o);
+    b.writeUInt32LE(strOffset + off(e.lib), o + 4);
+    b.writeUInt32LE(strOffset + off(e.path), o + 8);
+    b.writeUInt32LE(0, o + 12);
+    const hwcap = e.hwcaps === undefined ? 0n : (1n << 62n) | (BigInt(e.isaLevel & 0x3ff) << 32n) | BigInt(used.indexOf(e.hwcaps));
+    b.writeBigUInt64LE(hwcap, o + 16);
+  });
+  table.copy(b, headerSize);
+  let o = extOffset;
+  b.writeUInt32LE(0xeaa42174, o); // cache_extension_magic
+  b.writeUInt32LE(sections, o + 4);
+  o += 8;
+  b.writeUInt32LE(0, o); // cache_extension_tag_generator
+  b.writeUInt32LE(0, o + 4);
+  b.writeUInt32LE(generatorOffset, o + 8);
+  b.writeUInt32LE(gen.length, o + 12);
+  o += 16;
+  if (used.length) {
+    b.writeUInt32LE(1, o); // cache_extension_tag_glibc_hwcaps
+    b.writeUInt32LE(0, o + 4);
+    b.writeUInt32LE(hwcapsOffset, o + 8);
+    b.writeUInt32LE(used.length * 4, o + 12);
+    o += 16;
+    for (const name of used) {
+      b.writeUInt32LE(strOffset + off(Buffer.from(name)), o);
+      o += 4;
+    }
+  }
+  gen.copy(b, o);
+  return b;
+}

@@ -1,0 +1,47 @@
+/**
+ * The configure stage's contract: what it takes and what it reports.
+ */
+
+export interface ConfigureOptions {
+  /** dpkg architecture of the image (amd64, arm64, …). */
+  architecture: string;
+  /** SOURCE_DATE_EPOCH: the only clock the stage reads (shadow's last-change day). */
+  sourceDateEpoch: number;
+  /** The workload's user name: made a system user (with a group of its name) unless it exists. */
+  workloadUser?: string;
+  os: {
+    /** Debian release codename (trixie). */
+    codename?: string;
+    /** Debian VERSION_ID (13). */
+    versionId?: string;
+    /** os-release IMAGE_ID: [a-z0-9._-]+ */
+    imageId: string;
+    /** os-release IMAGE_VERSION: [A-Za-z0-9._~+-]+ */
+    imageVersion: string;
+  };
+}
+
+export interface EffectReport {
+  /** The effect's name: users, filesystem, alternatives, ld-so, ca-certificates, os-release, machine-id, systemd-units, dpkg-database. */
+  effect: string;
+  /** Image paths the effect wrote, made or changed (absolute, sorted). */
+  changed: string[];
+  summary: string;
+}
+
+export interface ScriptReport {
+  pkg: string;
+  /** preinst, postinst, triggers, or `postinst triggered` (the run dpkg makes when a trigger fires). */
+  script: string;
+  /** Commands whose effect is in the image, each `line N: command`. */
+  reproduced: string[];
+  /** Commands that change nothing in an image built from scratch (queries, service starts, `set -e`…). */
+  notApplicable: string[];
+  /** Commands whose effect is NOT in the image, with the reason. */
+  notReproduced: string[];
+}
+
+export interface ConfigureReport {
+  effects: EffectReport[];
+  scripts: ScriptReport[];
+}
