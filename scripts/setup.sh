@@ -26,7 +26,6 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; 
 echo "==> building"
 npm run --silent build
 
-echo "==> jeos on examples/nginx"
-node dist/cli/main.js config examples/nginx >/dev/null
-node dist/cli/main.js lock examples/nginx
-node dist/cli/main.js why libssl3t64 examples/nginx
+echo "==> jeos on examples/nginx: build the image, then run it and check it answers"
+node dist/cli/main.js build examples/nginx
+node dist/cli/main.js test examples/nginx --container
