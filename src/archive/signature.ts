@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as OpenPGP from 'openpgp';
 import { JeosError } from '../errors.js';
 
 /** The machine's Debian archive keyring (package debian-archive-keyring). */
 export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
-export type Keyring = openpgp.PublicKey[];
+export type Keyring = OpenPGP.PublicKey[];
+
+/** OpenPGP.js is loaded when a signature is first checked: commands that never read metadata start faster. */
+const pgp = () => import('openpgp');
 
 /** Load an OpenPGP keyring: binary (.gpg, as Debian ships it) or ASCII-armored (.asc). */
 export async function loadKeyring(path: string): Promise<Keyring> {
@@ -20,6 +23,7 @@ export async function loadKeyring(path: string): Promise<Keyring> {
       cause: e,
     });
   }
+  const openpgp = await pgp();
   try {
     const text = bytes.subarray(0, 64).toString('latin1');
     const keys = text.includes('-----BEGIN PGP')
@@ -46,7 +50,8 @@ export async function verifyClearsigned(inRelease: string, keyring: Keyring, whe
       hint: 'jeos only trusts signed metadata; point it at a mirror that serves InRelease',
     });
   }
-  let message: openpgp.CleartextMessage;
+  const openpgp = await pgp();
+  let message: OpenPGP.CleartextMessage;
   try {
     message = await openpgp.readCleartextMessage({ cleartextMessage: inRelease });
   } catch (e) {

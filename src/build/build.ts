@@ -84,7 +84,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     'unpack',
     async () => {
       const debs = await Promise.all(fetched.map(async (f) => ({ label: `${f.pkg.name}_${f.pkg.version}_${f.pkg.architecture}`, bytes: await readFile(f.path) })));
-      return unpackPackages(tree, debs, { architecture: loaded.config.debian.architecture });
+      return unpackPackages(tree, debs, { architecture: loaded.config.debian.architecture, cacheDir: options.cacheDir });
     },
     (u) => `${u.packages.length} packages, ${tree.size} entries`,
   );

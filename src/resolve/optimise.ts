@@ -1,4 +1,12 @@
-import Logic from 'logic-solver';
+import { createRequire } from 'node:module';
+import type LogicModule from 'logic-solver';
+
+// MiniSat compiled to JS takes ~150 ms to load: load it on the first solve, not at start-up,
+// so commands that never resolve (build with a current lock, test, show) start fast.
+let logic: typeof LogicModule | undefined;
+const Logic = new Proxy({} as typeof LogicModule, {
+  get: (_, key) => (logic ??= createRequire(import.meta.url)('logic-solver') as typeof LogicModule)[key as keyof typeof LogicModule],
+});
 import type { Cnf } from './clauses.js';
 import type { Propagation } from './propagate.js';
 
@@ -98,7 +106,7 @@ export function optimise(cnf: Cnf, prop: Propagation, weightOf: (v: number) => n
 }
 
 /** Smallest feasible `sum <= k` by bisection between 0 and the current cost. */
-function bisect(solver: Logic.Solver, start: Logic.Solution, terms: string[], weights: number[], calls: { n: number }): Logic.Solution {
+function bisect(solver: LogicModule.Solver, start: LogicModule.Solution, terms: string[], weights: number[], calls: { n: number }): LogicModule.Solution {
   let best = start;
   const sum = Logic.weightedSum(terms, weights);
   let hi = best.getWeightedSum(terms, weights);

@@ -9,7 +9,8 @@ import type { ImageTree } from '../tree/index.js';
 import { readDebMembers } from './ar.js';
 import { controlField, parseConffiles, parseDeb, type DebContents } from './deb.js';
 import { checkDecompressors } from './decompress.js';
-import { decompressAll, type DecompressJob } from './decompress-all.js';
+import type { DecompressJob } from './decompress-all.js';
+import { decompressCached } from './member-cache.js';
 import { placeEntry, type Owner, type PackageState } from './place.js';
 import type { UnpackedPackage } from './types.js';
 
@@ -36,6 +37,8 @@ export interface UnpackOptions {
    * empty unless the caller knows better.
    */
   diversions?: ReadonlyMap<string, Diversion>;
+  /** The jeos cache: decompressed members are kept under `members/` so rebuilds skip xz. Default: no caching. */
+  cacheDir?: string;
   /** How many decompressor processes run at once (default: the CPU count). */
   processes?: number;
   onEvent?: (event: UnpackEvent) => void;
@@ -94,7 +97,7 @@ export async function unpackPackages(tree: ImageTree, debs: DebInput[], options:
     { data: m.control.data, compression: m.control.compression, ref: { label: debs[i]!.label, member: m.control.name } },
     { data: m.data.data, compression: m.data.compression, ref: { label: debs[i]!.label, member: m.data.name } },
   ]);
-  const tars = await decompressAll(jobs, options.processes ?? availableParallelism());
+  const tars = await decompressCached(jobs, options.processes ?? availableParallelism(), options.cacheDir);
   options.onEvent?.({ type: 'decompressed', packages: debs.length });
   const contents = members.map((m, i) => parseDeb(m, tars[2 * i]!, tars[2 * i + 1]!, debs[i]!.label));
 
