@@ -24,7 +24,7 @@ import type { ConfigureOptions, ConfigureReport, EffectReport } from './types.js
 export function configureImage(tree: ImageTree, packages: UnpackedPackage[], options: ConfigureOptions): ConfigureReport {
   const sorted = sortPackages(packages);
   const shipped = captureShippedState(tree, sorted);
-  const scan = scanScripts(tree, sorted);
+  const scan = scanScripts(tree, sorted, options.architecture);
   const ctx: EffectContext = { tree, packages: sorted, options, actions: scan.actions };
   const effects: EffectReport[] = [
     configureUsers(ctx),

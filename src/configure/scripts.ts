@@ -12,7 +12,7 @@ import type { ActionRecord } from './actions.js';
 import { STATIC_GROUPS, STATIC_USERS } from './effects/base-passwd.js';
 import { readSysusers } from './effects/sysusers.js';
 import { shellQuote } from './maintscripts/args.js';
-import { classify, type ClassifyContext } from './maintscripts/commands.js';
+import { classify, substitute, type ClassifyContext } from './maintscripts/commands.js';
 import { ScriptWorld } from './maintscripts/world.js';
 import type { Node } from './shell/ast.js';
 import { interpret, type ExecutedCommand } from './shell/interpret.js';
@@ -50,7 +50,7 @@ export function sortPackages(packages: UnpackedPackage[]): UnpackedPackage[] {
   return [...packages].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-export function scanScripts(tree: ImageTree, packages: UnpackedPackage[]): ScriptScan {
+export function scanScripts(tree: ImageTree, packages: UnpackedPackage[], architecture: string): ScriptScan {
   const world = new ScriptWorld(tree);
   for (const u of STATIC_USERS) world.users.add(u.name);
   for (const g of STATIC_GROUPS) world.groups.add(g.name);
@@ -60,7 +60,7 @@ export function scanScripts(tree: ImageTree, packages: UnpackedPackage[]): Scrip
       world.groups.add(line.name);
     } else if (line.type === 'g') world.groups.add(line.name);
   }
-  const ctx: ClassifyContext = { world, activations: new Set() };
+  const ctx: ClassifyContext = { world, architecture, activations: new Set() };
   const scan: ScriptScan = { logs: [], actions: [] };
   const sorted = sortPackages(packages);
 
@@ -104,6 +104,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     },
     host: {
+      substitute: (text) => substitute(text, ctx),
       run(cmd) {
         const c = classify(cmd, ctx);
         if (c.status === 'silent') return c.exit;

@@ -73,10 +73,13 @@ export function configureUsers(ctx: EffectContext): EffectReport {
   const users = new Map<string, UserReq>();
   const groups = new Map<string, GroupReq>();
   const members = new Map<string, Set<string>>();
-  const referenced = new Set<string>(['root', 'nobody', 'nogroup']);
+  // Names things refer to, as users and as groups: what decides which static accounts are written.
+  const refUsers = new Set<string>(['root', 'nobody']);
+  const refGroups = new Set<string>(['root', 'nogroup']);
   const addMember = (user: string, group: string): void => {
     members.set(group, (members.get(group) ?? new Set()).add(user));
-    referenced.add(user).add(group);
+    refUsers.add(user);
+    refGroups.add(group);
   };
 
   // 1. Script commands, in script order.
@@ -86,7 +89,7 @@ export function configureUsers(ctx: EffectContext): EffectReport {
       addMember(a.user, a.group);
       continue;
     }
-    referenced.add(a.name);
+    (a.kind === 'add-group' ? refGroups : refUsers).add(a.name);
     if (a.kind === 'add-group') {
       if (!groups.has(a.name)) groups.set(a.name, { name: a.name, system: a.system, record: r, ...(a.gid !== undefined ? { gid: a.gid } : {}) });
       continue;
@@ -94,7 +97,8 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     if (users.has(a.name)) continue;
     const group: UserReq['group'] =
       a.group.kind === 'default' ? { kind: 'name', name: 'nogroup' } : a.group.kind === 'same' ? { kind: 'same' } : a.group.kind === 'name' ? { kind: 'name', name: a.group.name } : { kind: 'gid', gid: a.group.gid };
-    if (group.kind === 'name') referenced.add(group.name);
+    if (group.kind === 'name') refGroups.add(group.name);
+    if (group.kind === 'same') refGroups.add(a.name);
     if (group.kind === 'same' && !groups.has(a.name)) groups.set(a.name, { name: a.name, system: a.system });
     users.set(a.name, {
       name: a.name,
@@ -113,14 +117,15 @@ export function configureUsers(ctx: EffectContext): EffectReport {
   // 2. sysusers.d.
   const sysusers = readSysusers(tree);
   for (const line of sysusers.lines) {
-    referenced.add(line.name);
+    if (line.type !== 'g') refUsers.add(line.name);
+    if (line.type !== 'm') refGroups.add(line.name);
     if (line.type === 'm') {
       addMember(line.name, line.group);
     } else if (line.type === 'g') {
       if (!groups.has(line.name)) groups.set(line.name, { name: line.name, system: true, ...(line.gid !== undefined ? { gid: line.gid } : {}) });
     } else if (!users.has(line.name)) {
       const group: UserReq['group'] = line.gid !== undefined ? { kind: 'gid', gid: line.gid } : line.groupName ? { kind: 'name', name: line.groupName } : { kind: 'same' };
-      if (line.groupName) referenced.add(line.groupName);
+      if (line.groupName) refGroups.add(line.groupName);
       if (group.kind === 'same' && !groups.has(line.name)) groups.set(line.name, { name: line.name, system: true, ...(line.uid !== undefined ? { gid: line.uid } : {}) });
       users.set(line.name, {
         name: line.name,
@@ -146,7 +151,8 @@ export function configureUsers(ctx: EffectContext): EffectReport {
         hint: 'use lower-case letters, digits, "_" and "-", starting with a letter or "_" (at most 32 characters)',
       });
     }
-    referenced.add(workload);
+    refUsers.add(workload);
+    refGroups.add(workload);
     if (!users.has(workload) && !STATIC_USER.has(workload)) {
       if (!groups.has(workload)) groups.set(workload, { name: workload, system: true });
       users.set(workload, { name: workload, group: { kind: 'same' }, gecos: '', home: '/nonexistent', shell: '/usr/sbin/nologin', createHome: false, system: true });
@@ -157,11 +163,13 @@ export function configureUsers(ctx: EffectContext): EffectReport {
   // References to static names from elsewhere in the image.
   for (const r of actionsOf(ctx.actions, 'chown', 'statoverride')) {
     const a = r.action;
-    if (a.user !== undefined) referenced.add(a.user);
-    if (a.group !== undefined) referenced.add(a.group);
+    if (a.user !== undefined) refUsers.add(a.user);
+    if (a.group !== undefined) refGroups.add(a.group);
   }
-  for (const name of unitReferences(ctx)) referenced.add(name);
-  for (const name of conffileReferences(ctx)) referenced.add(name);
+  for (const refs of [unitReferences(ctx), conffileReferences(ctx)]) {
+    for (const n of refs.users) refUsers.add(n);
+    for (const n of refs.groups) refGroups.add(n);
+  }
   const ownerIds = { uids: new Set<number>(), gids: new Set<number>() };
   for (const [, node] of tree.entries()) {
     ownerIds.uids.add(node.uid);
@@ -175,7 +183,7 @@ export function configureUsers(ctx: EffectContext): EffectReport {
   const takenGids = new Set<number>(STATIC_GROUPS.map((g) => g.gid));
   const staticGroupsIncluded = new Set<string>();
   for (const u of STATIC_USERS) {
-    if (!referenced.has(u.name) && !ownerIds.uids.has(u.uid)) continue;
+    if (!refUsers.has(u.name) && !ownerIds.uids.has(u.uid)) continue;
     let shell = u.shell;
     if (u.name === 'root' && !tree.stat(u.shell.slice(1)) && tree.stat('bin/sh')) shell = '/bin/sh';
     passwd.push({ ...u, shell, static: true });
@@ -183,7 +191,7 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     if (primary) staticGroupsIncluded.add(primary.name);
   }
   for (const g of STATIC_GROUPS) {
-    if (referenced.has(g.name) || ownerIds.gids.has(g.gid) || staticGroupsIncluded.has(g.name)) {
+    if (refGroups.has(g.name) || ownerIds.gids.has(g.gid) || staticGroupsIncluded.has(g.name)) {
       staticGroupsIncluded.add(g.name);
       groupIds.set(g.name, g.gid);
     }
@@ -326,9 +334,14 @@ export function configureUsers(ctx: EffectContext): EffectReport {
   return changes.report('users', summary);
 }
 
+interface Refs {
+  users: Set<string>;
+  groups: Set<string>;
+}
+
 /** Static names systemd units refer to. */
-function unitReferences(ctx: EffectContext): Set<string> {
-  const names = new Set<string>();
+function unitReferences(ctx: EffectContext): Refs {
+  const refs: Refs = { users: new Set(), groups: new Set() };
   const seen = new Set<string>();
   for (const dir of UNIT_DIRS) {
     if (!ctx.tree.isDir(dir)) continue;
@@ -338,29 +351,31 @@ function unitReferences(ctx: EffectContext): Set<string> {
     for (const name of ctx.tree.list(real)) {
       const text = ctx.tree.readFile(`${real}/${name}`)?.toString('utf8');
       if (!text) continue;
-      for (const m of text.matchAll(/^\s*(?:User|Group|SupplementaryGroups|SocketUser|SocketGroup)\s*=\s*(.+)$/gm)) {
-        for (const n of m[1]!.trim().split(/\s+/)) if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) names.add(n);
+      for (const m of text.matchAll(/^\s*(User|Group|SupplementaryGroups|SocketUser|SocketGroup)\s*=\s*(.+)$/gm)) {
+        const set = m[1]!.endsWith('User') ? refs.users : refs.groups;
+        for (const n of m[2]!.trim().split(/\s+/)) if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) set.add(n);
       }
     }
   }
-  return names;
+  return refs;
 }
 
 /** Static names that packages' configuration files name as the user or group to run as. */
-function conffileReferences(ctx: EffectContext): Set<string> {
-  const names = new Set<string>();
-  const patterns = [/^\s*(?:user|group|User|Group|owner)\s*[=:]?\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)/gm, /(?:^|\s)(?:export\s+)?[A-Z_]*(?:USER|GROUP)=["']?([a-z_][a-z0-9_-]*)/gm];
+function conffileReferences(ctx: EffectContext): Refs {
+  const refs: Refs = { users: new Set(), groups: new Set() };
+  const patterns = [/^\s*(user|group|User|Group|owner)\s*[=:]?\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)/gm, /(?:^|\s)(?:export\s+)?[A-Z_]*(USER|GROUP)=["']?([a-z_][a-z0-9_-]*)/gm];
   for (const pkg of ctx.packages) {
     for (const conffile of pkg.conffiles) {
       const text = ctx.tree.readFile(conffile.replace(/^\/+/, ''))?.toString('utf8');
       if (!text || text.includes('\u0000')) continue;
       for (const re of patterns) {
         for (const m of text.matchAll(re)) {
-          const n = m[1]!.replace(/[;,]$/, '');
-          if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) names.add(n);
+          const n = m[2]!.replace(/[;,]$/, '');
+          const set = /group/i.test(m[1]!) ? refs.groups : refs.users;
+          if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) set.add(n);
         }
       }
     }
   }
-  return names;
+  return refs;
 }

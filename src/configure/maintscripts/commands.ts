@@ -22,6 +22,8 @@ export interface Classification {
 
 export interface ClassifyContext {
   world: ScriptWorld;
+  /** dpkg architecture of the image, for `dpkg --print-architecture`. */
+  architecture: string;
   /** Trigger names activated with dpkg-trigger, collected for the trigger pass. */
   activations: Set<string>;
 }
@@ -30,8 +32,11 @@ type Args = Array<string | undefined>;
 type Handler = (args: Args, cmd: ExecutedCommand, ctx: ClassifyContext) => Classification;
 
 const na = (note?: string, exit?: Tri): Classification => ({ status: 'notApplicable', ...(note ? { note } : {}), exit });
+/** A command with no effect that succeeds (builtins, messages, service starts). */
+const done = (note?: string): Classification => na(note, true);
 const notReproduced = (note: string): Classification => ({ status: 'notReproduced', note });
-const reproduced = (actions: Action[], note?: string): Classification => ({ status: 'reproduced', actions, ...(note ? { note } : {}) });
+/** A reproduced command succeeds, as it would have in the script. */
+const reproduced = (actions: Action[], note?: string): Classification => ({ status: 'reproduced', actions, ...(note ? { note } : {}), exit: true });
 
 /** Files that effect modules write as a whole: a script writing them is covered by that effect. */
 export function ownerEffect(path: string | undefined): string | undefined {
@@ -61,9 +66,9 @@ const MESSAGE_FUNCTIONS = ['setup_colors', 'debug', 'error', 'warning', 'usageer
 
 const HANDLERS: Record<string, Handler> = {};
 for (const q of QUERIES) HANDLERS[q] = () => na();
-for (const s of SERVICES) HANDLERS[s] = () => na('acts on running services or processes; nothing runs while the image is built');
-for (const b of BUILTINS) HANDLERS[b] = () => na();
-for (const m of MESSAGE_FUNCTIONS) HANDLERS[m] = () => na('prints a message');
+for (const s of SERVICES) HANDLERS[s] = () => done('acts on running services or processes; nothing runs while the image is built');
+for (const b of BUILTINS) HANDLERS[b] = () => done();
+for (const m of MESSAGE_FUNCTIONS) HANDLERS[m] = () => done('prints a message');
 
 HANDLERS['true'] = (_args, cmd, ctx) => (cmd.stdout.to === 'file' ? { ...writeOut(cmd, '', ctx.world), exit: true } : na(undefined, true));
 HANDLERS[':'] = HANDLERS['true'];
@@ -95,7 +100,7 @@ HANDLERS['command'] = (args, cmd, ctx) => {
 };
 
 HANDLERS['echo'] = (args, cmd, ctx) => {
-  if (cmd.stdout.to !== 'file') return na();
+  if (cmd.stdout.to !== 'file') return done();
   const words = [...args];
   let newline = '\n';
   if (words[0] === '-n') {
@@ -107,7 +112,7 @@ HANDLERS['echo'] = (args, cmd, ctx) => {
   // dash's echo interprets backslash escapes; keep to text that has none.
   return writeOut(cmd, text.includes('\\') ? undefined : text + newline, ctx.world);
 };
-HANDLERS['printf'] = (_args, cmd) => (cmd.stdout.to === 'file' ? writeOut(cmd, undefined) : na());
+HANDLERS['printf'] = (_args, cmd) => (cmd.stdout.to === 'file' ? writeOut(cmd, undefined) : done());
 HANDLERS['cat'] = (args, cmd, ctx) => {
   if (cmd.stdout.to !== 'file') return na();
   if (args.length === 0) return writeOut(cmd, cmd.stdin ? cmd.stdin.heredoc : undefined, ctx.world);
@@ -122,7 +127,7 @@ HANDLERS['cat'] = (args, cmd, ctx) => {
 };
 
 HANDLERS['.'] = (args) =>
-  args[0] === '/usr/share/debconf/confmodule' ? na('debconf: non-interactive, defaults apply') : na(`sources ${args[0] ?? 'a file'}; its definitions are not read`);
+  args[0] === '/usr/share/debconf/confmodule' ? done('debconf: non-interactive, defaults apply') : done(`sources ${args[0] ?? 'a file'}; its definitions are not read`);
 HANDLERS['source'] = HANDLERS['.'];
 HANDLERS['eval'] = () => notReproduced('eval runs text built at run time');
 
@@ -134,11 +139,11 @@ HANDLERS['dpkg'] = (args) => {
   const queries = /^(--compare-versions|--print-architecture|--print-foreign-architectures|-s|--status|-L|--listfiles|-S|--search|-l|--list|--assert-.*|--validate-.*|--get-selections|--version|-p|--print-avail)$/;
   return args.some((a) => a !== undefined && queries.test(a)) ? na() : notReproduced('dpkg changes the package database');
 };
-HANDLERS['dpkg-maintscript-helper'] = () => na('nothing to migrate on a first installation');
+HANDLERS['dpkg-maintscript-helper'] = () => done('nothing to migrate on a first installation');
 HANDLERS['dpkg-trigger'] = (args, _cmd, ctx) => {
   const names = args.filter((a): a is string => a !== undefined && !a.startsWith('-'));
   for (const n of names) ctx.activations.add(n);
-  return na(`activates trigger ${names.join(' ')}; the interested package's run is reported with it`);
+  return done(`activates trigger ${names.join(' ')}; the interested package's run is reported with it`);
 };
 HANDLERS['dpkg-divert'] = (args) =>
   args.some((a) => a === '--add' || a === '--remove' || a === '--rename' || (a !== undefined && !a.startsWith('-') && args.length === 1))
@@ -196,7 +201,7 @@ HANDLERS['rmdir'] = fileHandler(rmdir);
 HANDLERS['chown'] = fileHandler(chown);
 HANDLERS['chgrp'] = fileHandler(chgrp);
 HANDLERS['chmod'] = fileHandler(chmod);
-HANDLERS['ucfr'] = () => na('ucf bookkeeping');
+HANDLERS['ucfr'] = () => done('ucf bookkeeping');
 HANDLERS['ucf'] = (args, _cmd, ctx) => {
   const { operands } = parseArgs(args, {
     flags: { '--three-way': 'ignore', '--debconf-ok': 'ignore', '--purge': 'purge', '-p': 'purge', '--verbose': 'ignore', '-v': 'ignore', '--debug': 'ignore', '-d': 'ignore' },
@@ -216,10 +221,11 @@ HANDLERS['systemctl'] = (args) => {
   const [verb, ...units] = operands;
   if (opts.has('user')) return notReproduced('user units are not enabled');
   if (verb === 'enable') return reproduced([{ kind: 'enable-units', units }], 'by the systemd-units effect');
-  if (verb === 'unmask') return na('nothing is masked on a first installation');
-  if (verb && /^(daemon-reload|daemon-reexec|start|stop|restart|try-restart|reload|reload-or-restart|try-reload-or-restart|status|show|cat|list-units|list-unit-files|kill|reset-failed|is-system-running)$/.test(verb)) {
-    return na('acts on the running systemd; nothing runs while the image is built');
+  if (verb === 'unmask') return done('nothing is masked on a first installation');
+  if (verb && /^(daemon-reload|daemon-reexec|start|stop|restart|try-restart|reload|reload-or-restart|try-reload-or-restart|kill|reset-failed)$/.test(verb)) {
+    return done('acts on the running systemd; nothing runs while the image is built');
   }
+  if (verb && /^(status|show|cat|list-units|list-unit-files|is-system-running)$/.test(verb)) return na();
   if (verb && /^is-(active|enabled|failed)$/.test(verb)) return na(undefined, undefined);
   return notReproduced(`systemctl ${verb ?? ''} is not reproduced`);
 };
@@ -239,7 +245,7 @@ HANDLERS['deb-systemd-helper'] = (args) => {
     case 'update-state':
     case 'purge':
     case 'disable':
-      return na('deb-systemd-helper state bookkeeping; nothing to do on a first installation');
+      return done('deb-systemd-helper state bookkeeping; nothing to do on a first installation');
     default:
       return notReproduced(`deb-systemd-helper ${verb ?? ''} is not reproduced`);
   }
@@ -266,7 +272,7 @@ function classifyWords(words: Args, cmd: ExecutedCommand, ctx: ClassifyContext):
   const name = words[0];
   if (name === undefined) return notReproduced('the command name is not known when the image is built');
   const base = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
-  if (base.startsWith('db_')) return na('debconf: non-interactive, defaults apply');
+  if (base.startsWith('db_')) return na('debconf: non-interactive, defaults apply', base === 'db_get' || base === 'db_fget' || base === 'db_metaget' ? undefined : true);
   const handler = Object.hasOwn(HANDLERS, base) ? HANDLERS[base] : undefined;
   let result: Classification;
   try {
@@ -356,4 +362,38 @@ function updateAlternatives(args: Args): Classification {
   if (verb === '--remove' || verb === '--remove-all') return na('nothing is registered on a first installation');
   if (verb && /^--(query|display|list|get-selections)$/.test(verb)) return na();
   return notReproduced(`update-alternatives ${verb ?? ''} is not reproduced`);
+}
+
+/**
+ * The output of a command substitution, when the image decides it: `command -v X`,
+ * `which X`, `stat -c %a|%u|%g PATH`, `dpkg --print-architecture`, `basename`/`dirname`.
+ */
+export function substitute(text: string, ctx: ClassifyContext): string | undefined {
+  const inner = text.startsWith('$(') ? text.slice(2, -1) : text.startsWith('`') ? text.slice(1, -1) : undefined;
+  if (inner === undefined || inner.startsWith('(')) return undefined;
+  const cmd = inner.replace(/\s+(?:[0-9]?>\s*\/dev\/null|[0-9]>&[0-9])/g, '').trim();
+  if (/[|;&<>$`"'\\*?[]/.test(cmd)) return undefined;
+  const w = cmd.split(/\s+/);
+  if ((w[0] === 'command' && w[1] === '-v' && w.length === 3) || (w[0] === 'which' && w.length === 2)) {
+    const name = w[w.length - 1]!;
+    return ctx.world.findCommand(name);
+  }
+  if (w[0] === 'stat' && (w.length === 4 || (w.length === 5 && w[1] === '-L'))) {
+    const [fmtFlag, fmt, path] = w.slice(-3);
+    if (fmtFlag !== '-c' || !path) return undefined;
+    const node = ctx.world.node(path);
+    if (!node) return undefined;
+    if (fmt === '%a') return (node.mode & 0o7777).toString(8);
+    if (fmt === '%u') return String(node.uid);
+    if (fmt === '%g') return String(node.gid);
+    return undefined;
+  }
+  if (w[0] === 'dpkg' && w[1] === '--print-architecture' && w.length === 2) return ctx.architecture;
+  if (w[0] === 'basename' && w.length === 2) return w[1]!.replace(/\/+$/, '').split('/').pop();
+  if (w[0] === 'dirname' && w.length === 2) {
+    const p = w[1]!.replace(/\/+$/, '');
+    const i = p.lastIndexOf('/');
+    return i < 0 ? '.' : i === 0 ? '/' : p.slice(0, i);
+  }
+  return undefined;
 }

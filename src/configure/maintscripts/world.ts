@@ -4,7 +4,7 @@
  * accounts that exist. Used to decide conditions (`[ -d /var/mail ]`,
  * `getent passwd _apt`) while scripts are interpreted.
  */
-import type { ImageTree } from '../../tree/index.js';
+import type { ImageTree, TreeNode } from '../../tree/index.js';
 import { normalizePath } from '../../tree/index.js';
 import { compareVersions } from '../../archive/index.js';
 import type { Tri } from '../shell/interpret.js';
@@ -68,12 +68,34 @@ export class ScriptWorld {
 
   /** `command -v NAME` / `which NAME`: whether an executable of that name is on the default PATH. */
   commandExists(name: string): Tri {
-    if (name.includes('/')) return this.executable(name);
+    const found = this.findCommand(name);
+    return found === undefined ? undefined : found !== '';
+  }
+
+  /** What `command -v NAME` prints: the path on the default PATH, '' when there is none. */
+  findCommand(name: string): string | undefined {
+    if (name.includes('/')) {
+      const x = this.executable(name);
+      return x === undefined ? undefined : x ? name : '';
+    }
     for (const dir of PATH_DIRS) {
       const found = this.executable(`/${dir}/${name}`);
-      if (found !== false) return found;
+      if (found === undefined) return undefined;
+      if (found) return `/${dir}/${name}`;
     }
-    return false;
+    return '';
+  }
+
+  /** The tree node a path leads to (following symlinks), when nothing recognized so far changed it. */
+  node(path: string): TreeNode | undefined {
+    const p = ScriptWorld.treePath(path);
+    if (p === undefined || this.overlay.has(p)) return undefined;
+    try {
+      const n = this.tree.stat(p);
+      return n?.kind === 'hardlink' ? this.tree.get(n.target) : n;
+    } catch {
+      return undefined;
+    }
   }
 
   /** `test` / `[`: three-valued evaluation of the expression. */
@@ -90,6 +112,7 @@ export class ScriptWorld {
       const [op, v] = args;
       if (op === '-n' || op === '-z') return v === undefined ? undefined : (v !== '') === (op === '-n');
       if (v === undefined || op === undefined) return undefined;
+      if (v === '' && /^-[efdLhxsrwpSbc]$/.test(op)) return false;
       switch (op) {
         case '-e':
         case '-r':

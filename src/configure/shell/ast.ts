@@ -10,8 +10,8 @@ export type Part =
   | { kind: 'lit'; text: string; quoted: boolean }
   /** `$name`, `${name}`, `${name:-word}`…; `op` is the operator (`:-`, `-`, `:+`, `+`, `:=`, `=`, `#len`, or `other`). */
   | { kind: 'param'; name: string; op?: string; arg?: Word; quoted: boolean }
-  /** `$(…)`, `` `…` `` or `$((…))`: never evaluated, its value is unknown. */
-  | { kind: 'subst'; text: string };
+  /** `$(…)`, `` `…` `` or `$((…))`: not run; the host may know its value (`$(command -v x)`), else it is unknown. */
+  | { kind: 'subst'; text: string; quoted: boolean };
 
 export interface Word {
   parts: Part[];

@@ -38,6 +38,8 @@ export interface ExecutedCommand {
 export interface ShellHost {
   /** Classify one command; return its exit status (true = 0) when it can be known. */
   run(cmd: ExecutedCommand): Tri;
+  /** The output of a command substitution (`$(command -v x)`), trailing newlines removed, when it can be known. */
+  substitute?(text: string): string | undefined;
 }
 
 export interface InterpretOptions {
@@ -262,9 +264,8 @@ class Interpreter {
     if (subject === undefined) return undefined;
     let re = '';
     for (const part of pattern.parts) {
-      if (part.kind === 'subst') return undefined;
-      if (part.kind === 'param') {
-        const v = this.paramValue(part);
+      if (part.kind === 'param' || part.kind === 'subst') {
+        const v = part.kind === 'subst' ? this.substitute(part.text) : this.paramValue(part);
         if (v === undefined) return undefined;
         re += escapeRegExp(v);
         continue;
@@ -304,7 +305,7 @@ class Interpreter {
 
     if (words.length === 0) {
       for (const a of assigns) this.vars.set(a.name, a.value);
-      return node.assigns.some((a) => a.value.parts.some((p) => p.kind === 'subst')) ? undefined : true;
+      return assigns.some((a) => a.value === undefined) ? undefined : true;
     }
     return this.builtin(words, status);
   }
@@ -452,14 +453,21 @@ class Interpreter {
     let out = '';
     for (const p of parts) {
       if (p.kind === 'lit') out += p.text;
-      else if (p.kind === 'subst') return undefined;
-      else {
+      else if (p.kind === 'subst') {
+        const v = this.substitute(p.text);
+        if (v === undefined) return undefined;
+        out += v;
+      } else {
         const v = this.paramValue(p);
         if (v === undefined) return undefined;
         out += v;
       }
     }
     return out;
+  }
+
+  private substitute(text: string): string | undefined {
+    return this.options.host.substitute?.(text)?.replace(/\n+$/, '');
   }
 
   expandString(word: Word): string | undefined {
@@ -479,14 +487,13 @@ class Interpreter {
     let cur = '';
     let has = false;
     for (const p of word.parts) {
-      if (p.kind === 'subst') return [undefined];
       if (p.kind === 'lit') {
         if (!p.quoted && /[*?[]/.test(p.text) && !(word.parts.length === 1 && (p.text === '[' || p.text === '[['))) return [undefined];
         cur += p.text;
         has ||= p.quoted || p.text !== '';
         continue;
       }
-      const v = this.paramValue(p);
+      const v = p.kind === 'subst' ? this.substitute(p.text) : this.paramValue(p);
       if (v === undefined) return [undefined];
       if (p.quoted) {
         cur += v;

@@ -93,7 +93,7 @@ class WordScanner {
         continue;
       }
       if (c === '`') {
-        parts.push({ kind: 'subst', text: this.scanBacktick() });
+        parts.push({ kind: 'subst', text: this.scanBacktick(), quoted: mode === 'heredoc' });
         continue;
       }
       lit(this.take(), mode === 'heredoc');
@@ -128,7 +128,7 @@ class WordScanner {
         continue;
       }
       if (c === '`') {
-        parts.push({ kind: 'subst', text: this.scanBacktick() });
+        parts.push({ kind: 'subst', text: this.scanBacktick(), quoted: true });
         continue;
       }
       lit(this.take(), true);
@@ -190,7 +190,7 @@ class WordScanner {
     if (next === '(') {
       this.take();
       this.skipBalanced('(', ')');
-      parts.push({ kind: 'subst', text: this.src.slice(start, this.pos) });
+      parts.push({ kind: 'subst', text: this.src.slice(start, this.pos), quoted });
       return;
     }
     if (next === '{') {
@@ -213,7 +213,7 @@ class WordScanner {
 function braced(inner: string, quoted: boolean): Part {
   if (inner.startsWith('#') && inner.length > 1) return { kind: 'param', name: inner.slice(1), op: '#len', quoted };
   const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?\-$!])/.exec(inner);
-  if (!m) return { kind: 'subst', text: `\${${inner}}` };
+  if (!m) return { kind: 'subst', text: `\${${inner}}`, quoted };
   const name = m[0];
   const rest = inner.slice(name.length);
   if (rest === '') return { kind: 'param', name, quoted };
@@ -221,7 +221,7 @@ function braced(inner: string, quoted: boolean): Part {
   if (!op) return { kind: 'param', name, op: 'other', quoted };
   const argText = rest.slice(op.length);
   const arg: Word = { parts: new WordScanner(argText).scan('braced'), raw: argText };
-  if (quoted) for (const p of arg.parts) if (p.kind !== 'subst') p.quoted = true;
+  if (quoted) for (const p of arg.parts) p.quoted = true;
   return { kind: 'param', name, op, arg, quoted };
 }
 
