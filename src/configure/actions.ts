@@ -35,6 +35,7 @@ export type Action =
   | { kind: 'touch'; paths: string[] }
   | { kind: 'copy'; from: string; to: string; preserve: boolean; onlyIfMissing: boolean }
   | { kind: 'symlink'; target: string; link: string; noDereference: boolean; force: boolean }
+  | { kind: 'move'; from: string; to: string }
   | { kind: 'remove'; paths: string[]; recursive: boolean; dirsOnly: boolean }
   | { kind: 'chown'; user?: string; group?: string; /** `chown user: path`: the user's login group. */ loginGroup?: boolean; paths: string[]; recursive: boolean }
   | { kind: 'chmod'; mode: string; paths: string[]; recursive: boolean }
@@ -42,7 +43,10 @@ export type Action =
   | { kind: 'alternative'; link: string; name: string; path: string; priority: number; slaves: Array<{ link: string; name: string; path: string }> }
   | { kind: 'ldconfig' }
   | { kind: 'ca-certificates' }
-  | { kind: 'enable-units'; units: string[] }
+  /** Enable units: system units, or with `user` the units every user's systemd instance starts (systemctl --global). */
+  | { kind: 'enable-units'; units: string[]; user?: boolean }
+  /** update-alternatives --set: a manual choice. */
+  | { kind: 'alternative-set'; name: string; path: string }
   | { kind: 'machine-id' };
 
 export type ActionKind = Action['kind'];

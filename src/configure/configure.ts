@@ -6,12 +6,13 @@
  *   scan scripts → users → filesystem → alternatives → ld-so → ca-certificates
  *   → os-release → machine-id → systemd-units → dpkg-database
  */
+import { JeosError } from '../errors.js';
 import type { ImageTree } from '../tree/index.js';
 import type { UnpackedPackage } from '../unpack/types.js';
 import { configureAlternatives } from './effects/alternatives.js';
 import { configureCaCertificates } from './effects/ca-certificates.js';
 import type { EffectContext } from './effects/context.js';
-import { captureShippedState, configureDpkgDatabase } from './effects/dpkg-database.js';
+import { captureShippedState, configureDpkgDatabase, type ShippedState } from './effects/dpkg-database.js';
 import { configureFilesystem } from './effects/filesystem.js';
 import { configureLdSo } from './effects/ld-so.js';
 import { configureMachineId } from './effects/machine-id.js';
@@ -21,21 +22,34 @@ import { configureUsers } from './effects/users.js';
 import { scanScripts, scriptReports, sortPackages } from './scripts.js';
 import type { ConfigureOptions, ConfigureReport, EffectReport } from './types.js';
 
+/** The effects, in the order they run; dpkg-database comes last so that it sees the packages as shipped. */
+const EFFECTS: Array<[string, (ctx: EffectContext, shipped: ShippedState) => EffectReport]> = [
+  ['users', configureUsers],
+  ['filesystem', configureFilesystem],
+  ['alternatives', configureAlternatives],
+  ['ld-so', configureLdSo],
+  ['ca-certificates', configureCaCertificates],
+  ['os-release', configureOsRelease],
+  ['machine-id', configureMachineId],
+  ['systemd-units', configureSystemdUnits],
+  ['dpkg-database', configureDpkgDatabase],
+];
+
 export function configureImage(tree: ImageTree, packages: UnpackedPackage[], options: ConfigureOptions): ConfigureReport {
   const sorted = sortPackages(packages);
   const shipped = captureShippedState(tree, sorted);
-  const scan = scanScripts(tree, sorted, options.architecture);
+  const scan = named('maintainer scripts', () => scanScripts(tree, sorted, options.architecture));
   const ctx: EffectContext = { tree, packages: sorted, options, actions: scan.actions };
-  const effects: EffectReport[] = [
-    configureUsers(ctx),
-    configureFilesystem(ctx),
-    configureAlternatives(ctx),
-    configureLdSo(ctx),
-    configureCaCertificates(ctx),
-    configureOsRelease(ctx),
-    configureMachineId(ctx),
-    configureSystemdUnits(ctx),
-    configureDpkgDatabase(ctx, shipped),
-  ];
+  const effects = EFFECTS.map(([name, fn]) => named(name, () => fn(ctx, shipped)));
   return { effects, scripts: scriptReports(scan) };
+}
+
+/** Run one named part; a JeosError from inside gets the name in front of its message. */
+function named<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof JeosError) throw new JeosError(e.code, `${name}: ${e.message}`, { hint: e.hint, cause: e, details: e.details });
+    throw e;
+  }
 }

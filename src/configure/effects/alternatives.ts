@@ -1,6 +1,6 @@
 /**
  * update-alternatives --install, as dpkg's update-alternatives leaves things on a
- * first installation in auto mode: for each link group the highest-priority
+ * first installation in auto mode (or manual, after --set): for each link group the highest-priority
  * choice whose path is in the image (ties: the first path in byte order, as
  * update-alternatives keeps its choices sorted) becomes /etc/alternatives/NAME →
  * PATH with LINK → /etc/alternatives/NAME, and likewise each slave whose file is
@@ -51,12 +51,25 @@ export function configureAlternatives(ctx: EffectContext): EffectReport {
     groups.set(a.name, g);
   }
 
+  const manual = new Map<string, ActionRecord>();
+  for (const r of actionsOf(ctx.actions, 'alternative-set')) manual.set(r.action.name, r);
+
   const meta = madeMeta(options, 0o777);
   const summary: string[] = [];
   for (const g of [...groups.values()].sort((a, b) => byteCompare(a.name, b.name))) {
     const choices = [...g.choices.values()].sort((a, b) => byteCompare(a.path, b.path));
     let best = choices[0]!;
     for (const c of choices) if (c.priority > best.priority) best = c;
+    const set = manual.get(g.name);
+    let status = 'auto';
+    if (set?.action.kind === 'alternative-set') {
+      const chosen = g.choices.get(set.action.path);
+      if (chosen) {
+        best = chosen;
+        status = 'manual';
+      } else set.failed = `${set.action.path} is not a choice of ${g.name} in the image`;
+      manual.delete(g.name);
+    }
     const slaveNames = [...g.slaveLinks.keys()].filter((s) => choices.some((c) => c.slaves.has(s))).sort(byteCompare);
 
     const install = (name: string, link: string, path: string): string | undefined => {
@@ -83,7 +96,7 @@ export function configureAlternatives(ctx: EffectContext): EffectReport {
     }
     if (problems.length) for (const r of g.records) if (r.action.kind === 'alternative' && r.action.path === best.path) r.failed = problems.join('; ');
 
-    const lines = ['auto', g.link];
+    const lines = [status, g.link];
     for (const s of slaveNames) lines.push(s, g.slaveLinks.get(s)!);
     lines.push('');
     for (const c of choices) {
@@ -97,5 +110,6 @@ export function configureAlternatives(ctx: EffectContext): EffectReport {
     changes.add(admin);
     summary.push(`${g.name} → ${best.path}`);
   }
+  for (const r of manual.values()) r.failed = `no link group ${r.action.kind === 'alternative-set' ? r.action.name : ''} is registered`;
   return changes.report('alternatives', summary.length ? summary.join(', ') : 'no alternatives');
 }

@@ -19,7 +19,7 @@ export function configureFilesystem(ctx: EffectContext): EffectReport {
   const changes = new Changes();
   const overrides: string[] = [];
   let done = 0;
-  const records = actionsOf(ctx.actions, 'mkdir', 'write-file', 'touch', 'copy', 'symlink', 'remove', 'chown', 'chmod', 'statoverride');
+  const records = actionsOf(ctx.actions, 'mkdir', 'write-file', 'touch', 'copy', 'symlink', 'move', 'remove', 'chown', 'chmod', 'statoverride');
   for (const r of records) {
     try {
       apply(ctx, r, changes, overrides);
@@ -39,7 +39,7 @@ export function configureFilesystem(ctx: EffectContext): EffectReport {
 
 function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides: string[]): void {
   const { tree, options } = ctx;
-  const a = r.action as Extract<Action, { kind: 'mkdir' | 'write-file' | 'touch' | 'copy' | 'symlink' | 'remove' | 'chown' | 'chmod' | 'statoverride' }>;
+  const a = r.action as Extract<Action, { kind: 'mkdir' | 'write-file' | 'touch' | 'copy' | 'symlink' | 'move' | 'remove' | 'chown' | 'chmod' | 'statoverride' }>;
   switch (a.kind) {
     case 'mkdir':
       for (const p of a.paths) {
@@ -103,6 +103,24 @@ function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides:
       if (!tree.isDir(parentOf(link))) throw new Failure(`the directory of ${a.link} does not exist`);
       tree.symlink(link, a.target, madeMeta(options, 0o777));
       changes.add(link);
+      return;
+    }
+    case 'move': {
+      const from = tree.resolve(a.from);
+      const node = tree.get(from);
+      if (!node) throw new Failure(`${a.from} is not in the image`);
+      let to = tree.resolve(a.to, { followLast: true });
+      if (tree.isDir(to) && node.kind !== 'dir') to = `${to}/${from.split('/').pop()}`;
+      else to = tree.resolve(a.to);
+      if (to === from) return;
+      if (to.startsWith(`${from}/`)) throw new Failure(`cannot move ${a.from} into itself`);
+      if (!tree.isDir(parentOf(to))) throw new Failure(`the directory of ${a.to} does not exist`);
+      if (tree.get(to)?.kind === 'dir') throw new Failure(`${a.to} is a directory`);
+      const moved = node.kind === 'dir' ? tree.entries().filter(([p]) => p === from || p.startsWith(`${from}/`)) : [[from, node] as const];
+      tree.remove(from);
+      for (const [p, n] of moved) tree.put(to + p.slice(from.length), n);
+      changes.add(from);
+      changes.add(to);
       return;
     }
     case 'remove':

@@ -4,6 +4,7 @@
  * [Install] section — /etc/systemd/system/T.wants/U and T.requires/U for
  * WantedBy=/RequiredBy=/UpheldBy=, /etc/systemd/system/A for Alias=, and the
  * same for units named in Also=. Templates are enabled with DefaultInstance=.
+ * `--user`/`--global` enablement links user units under /etc/systemd/user.
  * A unit whose file is not in the image is not enabled, and the command is
  * reported as not reproduced.
  */
@@ -13,7 +14,8 @@ import { actionsOf } from '../actions.js';
 import type { EffectReport } from '../types.js';
 import { Changes, madeMeta, type EffectContext } from './context.js';
 
-const UNIT_PATHS = ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'];
+const SYSTEM = { dir: 'etc/systemd/system', paths: ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'] };
+const USER = { dir: 'etc/systemd/user', paths: ['etc/systemd/user', 'usr/lib/systemd/user', 'lib/systemd/user'] };
 
 interface Install {
   wantedBy: string[];
@@ -51,8 +53,8 @@ function parseInstall(text: string): Install {
 }
 
 /** Where a unit's file is, as an absolute path in the image (the first unit directory that has it). */
-function findUnit(tree: ImageTree, name: string): string | undefined {
-  for (const dir of UNIT_PATHS) {
+function findUnit(tree: ImageTree, name: string, paths: string[]): string | undefined {
+  for (const dir of paths) {
     const path = `${dir}/${name}`;
     const node = tree.get(tree.resolve(path));
     if (node && (node.kind === 'file' || node.kind === 'hardlink' || (node.kind === 'symlink' && tree.stat(path)))) {
@@ -75,13 +77,13 @@ export function configureSystemdUnits(ctx: EffectContext): EffectReport {
     changes.add(path);
   };
 
-  const enable = (unit: string, r: ActionRecord, seen: Set<string>): string | undefined => {
+  const enable = (unit: string, r: ActionRecord, seen: Set<string>, scope: typeof SYSTEM): string | undefined => {
     if (seen.has(unit)) return undefined;
     seen.add(unit);
     const at = unit.indexOf('@');
     const template = at >= 0 ? `${unit.slice(0, at)}@${unit.slice(unit.lastIndexOf('.'))}` : undefined;
     const instance = at >= 0 ? unit.slice(at + 1, unit.lastIndexOf('.')) : undefined;
-    const file = findUnit(tree, unit) ?? (template ? findUnit(tree, template) : undefined);
+    const file = findUnit(tree, unit, scope.paths) ?? (template ? findUnit(tree, template, scope.paths) : undefined);
     if (!file) return `unit ${unit} is not in the image`;
     const text = tree.readFile(file.slice(1))?.toString('utf8') ?? '';
     const inst = parseInstall(text);
@@ -90,18 +92,19 @@ export function configureSystemdUnits(ctx: EffectContext): EffectReport {
       if (!inst.defaultInstance) return undefined; // a template without DefaultInstance= has nothing to enable
       name = `${unit.slice(0, at)}@${inst.defaultInstance}${unit.slice(unit.lastIndexOf('.'))}`;
     }
-    const linkName = (target: string, kind: 'wants' | 'requires' | 'upholds'): string => `etc/systemd/system/${target}.${kind}/${name}`;
+    const linkName = (target: string, kind: 'wants' | 'requires' | 'upholds'): string => `${scope.dir}/${target}.${kind}/${name}`;
     for (const t of inst.wantedBy) link(linkName(t, 'wants'), file);
     for (const t of inst.requiredBy) link(linkName(t, 'requires'), file);
     for (const t of inst.upheldBy) link(linkName(t, 'upholds'), file);
-    for (const a of inst.alias) link(`etc/systemd/system/${a}`, file);
-    enabled.push(name);
-    for (const also of inst.also) enable(also, r, seen);
+    for (const a of inst.alias) link(`${scope.dir}/${a}`, file);
+    enabled.push(scope === USER ? `${name} (user)` : name);
+    for (const also of inst.also) enable(also, r, seen, scope);
     return undefined;
   };
 
   for (const r of actionsOf(ctx.actions, 'enable-units')) {
-    const problems = r.action.units.map((u) => enable(u, r, new Set())).filter((p): p is string => p !== undefined);
+    const scope = r.action.user ? USER : SYSTEM;
+    const problems = r.action.units.map((u) => enable(u, r, new Set(), scope)).filter((p): p is string => p !== undefined);
     if (problems.length) r.failed = problems.join('; ');
   }
   const unique = [...new Set(enabled)].sort();

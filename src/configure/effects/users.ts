@@ -9,19 +9,28 @@
  *
  * Debian's static accounts (base-passwd, ids below 100 and 65534) keep their
  * fixed ids and are written only when something in the image refers to them:
- * root/root and nobody/nogroup always; otherwise a static name is included when
- * it is named by a script command (account tools, chown, chgrp,
- * dpkg-statoverride), a sysusers.d line, a systemd unit (User=, Group=,
- * SupplementaryGroups=, SocketUser=, SocketGroup=), a `user`/`group` directive or
- * a *_USER=/*_GROUP= setting in a package's conffiles (nginx's `user www-data;`),
- * or the workload user; when a file in the tree is owned by its id; or when it
- * is the primary group of an included static user.
+ * root/root and nobody/nogroup always; otherwise a static user (group) is
+ * included when it is named as a user (group) by a script command (account
+ * tools, chown, chgrp, dpkg-statoverride), a sysusers.d line, a systemd unit
+ * (User=/SocketUser=; Group=/SupplementaryGroups=/SocketGroup=), a `user`
+ * (`group`) directive or a *_USER= (*_GROUP=) setting in a package's conffiles
+ * (nginx's `user www-data;`), or is the workload user; when a file in the tree is
+ * owned by its id; and a static group also when it is the primary group of an
+ * included static user.
  *
  * Other ids are allocated deterministically: names sorted bytewise, each given
  * the lowest free id from 100 (system; 1000 for ordinary users) upward, a user
  * that gets a group of its own name taking the lowest id free as both uid and
- * gid. Every static id counts as taken whether or not it is written, so adding
- * a package that names a static account never moves anyone else's id.
+ * gid (an explicit uid is given to its own group too when free). Explicit ids
+ * (adduser --uid, sysusers `u name 123`) are placed first. Every static id
+ * counts as taken whether or not it is written, so adding a package that names
+ * a static account never moves anyone else's id.
+ *
+ * Passwords are locked: static accounts `*` with pwconv's default aging
+ * (`name:*:DAY:0:99999:7:::`), others `!*` without aging, the day being
+ * SOURCE_DATE_EPOCH's. /etc/shadow and /etc/gshadow are 0640 root:shadow when
+ * the shadow group is written, 0600 root:root otherwise. root's shell is
+ * /bin/bash, or /bin/sh when the image has no bash but has sh.
  */
 import { JeosError } from '../../errors.js';
 import type { ActionRecord } from '../actions.js';
@@ -210,6 +219,9 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     else {
       takenUids.add(u.uid);
       uidOf.set(u.name, u.uid);
+      // Its own group gets the same id when that is free, as adduser and systemd-sysusers do.
+      const own = groups.get(u.name);
+      if (u.group.kind === 'same' && own && own.gid === undefined && !takenGids.has(u.uid) && !STATIC_GROUP.has(u.name)) own.gid = u.uid;
     }
   }
   for (const g of dynGroups) {

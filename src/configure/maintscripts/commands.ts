@@ -9,7 +9,7 @@ import type { Action } from '../actions.js';
 import type { ExecutedCommand, Tri } from '../shell/interpret.js';
 import { adduser, gpasswd, groupadd, useradd, usermod } from './account-commands.js';
 import { parseArgs, UnsupportedCommand } from './args.js';
-import { chgrp, chmod, chown, cp, install, ln, mkdir, rm, rmdir, statoverrideAdd, touch } from './file-commands.js';
+import { chgrp, chmod, chown, cp, install, ln, mkdir, mv, rm, rmdir, statoverrideAdd, touch } from './file-commands.js';
 import { ScriptWorld } from './world.js';
 import { compareVersionsOp } from './world.js';
 
@@ -77,7 +77,7 @@ HANDLERS['['] = (args, _cmd, ctx) => na(undefined, ctx.world.test(args[args.leng
 HANDLERS['test'] = (args, _cmd, ctx) => na(undefined, ctx.world.test(args));
 HANDLERS['which'] = (args, _cmd, ctx) => na(undefined, args.length === 1 && args[0] !== undefined ? ctx.world.commandExists(args[0]) : undefined);
 HANDLERS['type'] = HANDLERS['which'];
-HANDLERS['sed'] = (args) => (args.some((a) => a === undefined || /^(-i|--in-place)/.test(a) || /^-[a-zA-Z]*i/.test(a)) ? notReproduced('sed -i edits a file in place') : na());
+HANDLERS['sed'] = (args) => (args.some((a) => a !== undefined && (/^(-i|--in-place)/.test(a) || /^-[a-zA-Z]*i/.test(a))) ? notReproduced('sed -i edits a file in place') : na());
 HANDLERS['find'] = (args) => (args.some((a) => a === undefined || ['-delete', '-exec', '-execdir', '-ok', '-fprint', '-fprintf', '-fls'].includes(a)) ? notReproduced('find changes files') : na());
 HANDLERS['env'] = (args) => (args.length === 0 ? na() : notReproduced('env runs a command'));
 HANDLERS['hostname'] = (args) => (args.length === 0 ? na() : notReproduced('sets the host name'));
@@ -198,6 +198,7 @@ HANDLERS['cp'] = fileHandler(cp);
 HANDLERS['ln'] = fileHandler(ln);
 HANDLERS['rm'] = fileHandler(rm);
 HANDLERS['rmdir'] = fileHandler(rmdir);
+HANDLERS['mv'] = fileHandler(mv);
 HANDLERS['chown'] = fileHandler(chown);
 HANDLERS['chgrp'] = fileHandler(chgrp);
 HANDLERS['chmod'] = fileHandler(chmod);
@@ -211,7 +212,7 @@ HANDLERS['ucf'] = (args, _cmd, ctx) => {
   return fileActions([{ kind: 'copy', from: operands[0]!, to: operands[1]!, preserve: false, onlyIfMissing: true }], ctx);
 };
 
-HANDLERS['update-alternatives'] = (args) => updateAlternatives(args);
+HANDLERS['update-alternatives'] = (args, _cmd, ctx) => updateAlternatives(args, ctx);
 
 HANDLERS['systemctl'] = (args) => {
   const { opts, operands } = parseArgs(args.filter((a) => a !== ''), {
@@ -219,8 +220,9 @@ HANDLERS['systemctl'] = (args) => {
     values: { '--root': 'root' },
   });
   const [verb, ...units] = operands;
-  if (opts.has('user')) return notReproduced('user units are not enabled');
-  if (verb === 'enable') return reproduced([{ kind: 'enable-units', units }], 'by the systemd-units effect');
+  const user = opts.has('user');
+  if (verb === 'enable') return reproduced([{ kind: 'enable-units', units, ...(user ? { user } : {}) }], 'by the systemd-units effect');
+  if (user) return notReproduced(`systemctl --user ${verb ?? ''} is not reproduced`);
   if (verb === 'unmask') return done('nothing is masked on a first installation');
   if (verb && /^(daemon-reload|daemon-reexec|start|stop|restart|try-restart|reload|reload-or-restart|try-reload-or-restart|kill|reset-failed)$/.test(verb)) {
     return done('acts on the running systemd; nothing runs while the image is built');
@@ -232,10 +234,10 @@ HANDLERS['systemctl'] = (args) => {
 HANDLERS['deb-systemd-helper'] = (args) => {
   const { opts, operands } = parseArgs(args, { flags: { '--quiet': 'ignore', '--user': 'user' } });
   const [verb, ...units] = operands;
-  if (opts.has('user')) return notReproduced('user units are not enabled');
+  const user = opts.has('user');
   switch (verb) {
     case 'enable':
-      return reproduced([{ kind: 'enable-units', units }], 'by the systemd-units effect');
+      return reproduced([{ kind: 'enable-units', units, ...(user ? { user } : {}) }], 'by the systemd-units effect');
     case 'was-enabled':
       // No state yet on a first installation: deb-systemd-helper answers "enabled", so the script enables.
       return na(undefined, true);
@@ -297,10 +299,16 @@ function writeOut(cmd: ExecutedCommand, content: string | undefined, world?: Scr
   const owner = ownerEffect(path);
   if (owner) return reproduced(owner === 'users' ? [{ kind: 'accounts' }] : [], `by the ${owner} effect`);
   if (path === undefined) return notReproduced('writes to a file not known when the image is built');
+  if (isTemporary(path)) return done('a temporary file, not part of the image');
   if (!path.startsWith('/')) return notReproduced(`writes to ${path}, relative to a working directory the build does not have`);
   if (content === undefined) return notReproduced(`writes to ${path} text not known when the image is built`);
   world?.set(path, 'file');
   return reproduced([{ kind: 'write-file', path, content, append: cmd.stdout.append }]);
+}
+
+/** Scripts' scratch files (mktemp's, in /tmp): nothing of them stays in an installed system. */
+function isTemporary(path: string): boolean {
+  return /^\/tmp\/./.test(path) || /^\/var\/tmp\/./.test(path);
 }
 
 /** File actions: paths an effect owns are left to it; the world learns what the rest create or remove. */
@@ -309,11 +317,17 @@ function fileActions(actions: Action[], ctx: ClassifyContext): Classification {
   const kept: Action[] = [];
   const owners = new Set<string>();
   let absent = true;
+  let temporary = false;
   for (const a of actions) {
-    const paths = 'paths' in a ? a.paths : a.kind === 'copy' ? [a.to] : a.kind === 'symlink' ? [a.link] : a.kind === 'statoverride' || a.kind === 'write-file' ? [a.path] : [];
+    const paths =
+      'paths' in a ? a.paths : a.kind === 'copy' || a.kind === 'move' ? [a.to] : a.kind === 'symlink' ? [a.link] : a.kind === 'statoverride' || a.kind === 'write-file' ? [a.path] : [];
     const own = paths.map(ownerEffect);
     if (paths.length && own.every(Boolean)) {
       for (const o of own) owners.add(o!);
+      continue;
+    }
+    if (paths.length && paths.every(isTemporary) && (a.kind !== 'move' || isTemporary(a.from))) {
+      temporary = true;
       continue;
     }
     if (a.kind === 'remove') {
@@ -335,15 +349,19 @@ function fileActions(actions: Action[], ctx: ClassifyContext): Classification {
       w.set(w.kind(a.link) === 'dir' && !a.noDereference ? `${a.link}/${a.target.split('/').pop()}` : a.link, 'symlink');
     } else if (a.kind === 'write-file') {
       w.set(a.path, 'file');
+    } else if (a.kind === 'move') {
+      w.set(a.to, w.kind(a.from, true) ?? 'file');
+      w.set(a.from, 'absent');
     }
     kept.push(a);
   }
   if (!kept.length && owners.size) return reproduced([], `by the ${[...owners].join(', ')} effect`);
+  if (!kept.length && temporary) return done('a temporary file, not part of the image');
   if (!kept.length && absent) return na('nothing there to remove on a first installation');
   return reproduced(kept);
 }
 
-function updateAlternatives(args: Args): Classification {
+function updateAlternatives(args: Args, ctx: ClassifyContext): Classification {
   const words = args.filter((a) => a !== '--quiet' && a !== '--verbose' && a !== '--force' && a !== '--skip-auto');
   const [verb] = words;
   if (verb === '--install') {
@@ -357,9 +375,18 @@ function updateAlternatives(args: Args): Classification {
       if (rest[i] !== '--slave' || i + 3 >= rest.length) throw new UnsupportedCommand(`unexpected ${rest[i]} after --install`);
       slaves.push({ link: rest[i + 1]!, name: rest[i + 2]!, path: rest[i + 3]! });
     }
+    ctx.world.alternatives.add(name!);
     return reproduced([{ kind: 'alternative', link: link!, name: name!, path: path!, priority: Number(prio), slaves }], 'by the alternatives effect');
   }
-  if (verb === '--remove' || verb === '--remove-all') return na('nothing is registered on a first installation');
+  if (verb === '--set' && words.length === 3 && words[1] !== undefined && words[2] !== undefined) {
+    return reproduced([{ kind: 'alternative-set', name: words[1], path: words[2] }], 'by the alternatives effect');
+  }
+  if (verb === '--auto' && words.length === 2 && words[1] !== undefined) {
+    return done(ctx.world.alternatives.has(words[1]) ? 'link groups are in auto mode already' : `no link group ${words[1]} is registered`);
+  }
+  if ((verb === '--remove' || verb === '--remove-all') && words[1] !== undefined && !ctx.world.alternatives.has(words[1])) {
+    return done('nothing is registered on a first installation');
+  }
   if (verb && /^--(query|display|list|get-selections)$/.test(verb)) return na();
   return notReproduced(`update-alternatives ${verb ?? ''} is not reproduced`);
 }
@@ -389,6 +416,8 @@ export function substitute(text: string, ctx: ClassifyContext): string | undefin
     return undefined;
   }
   if (w[0] === 'dpkg' && w[1] === '--print-architecture' && w.length === 2) return ctx.architecture;
+  // A scratch file: what is done with it is done in /tmp, which the classification leaves out.
+  if (w[0] === 'mktemp' && w.slice(1).every((a) => /^-[dqu]+$/.test(a) || /^--(tmpdir|quiet)$/.test(a))) return '/tmp/tmp.mktemp';
   if (w[0] === 'basename' && w.length === 2) return w[1]!.replace(/\/+$/, '').split('/').pop();
   if (w[0] === 'dirname' && w.length === 2) {
     const p = w[1]!.replace(/\/+$/, '');

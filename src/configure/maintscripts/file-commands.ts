@@ -54,7 +54,10 @@ export function install(args: Args): Action[] {
 }
 
 export function touch(args: Args): Action[] {
-  const { opts, operands } = parseArgs(args, { flags: { '-c': 'no-create', '--no-create': 'no-create', '-a': 'ignore', '-m': 'ignore' } });
+  const { opts, operands } = parseArgs(args, {
+    flags: { '-c': 'no-create', '--no-create': 'no-create', '-a': 'ignore', '-m': 'ignore', '-h': 'ignore', '--no-dereference': 'ignore' },
+    values: { '-r': 'ignore', '--reference': 'ignore', '-d': 'ignore', '--date': 'ignore', '-t': 'ignore' },
+  });
   if (opts.has('no-create')) return [];
   if (!operands.length) throw new UnsupportedCommand('no file named');
   return [{ kind: 'touch', paths: absolute(operands) }];
@@ -62,7 +65,10 @@ export function touch(args: Args): Action[] {
 
 export function cp(args: Args): Action[] {
   const { opts, operands } = parseArgs(args, {
-    flags: { '-p': 'preserve', '-a': 'preserve', '--archive': 'preserve', '-f': 'ignore', '--force': 'ignore', '-v': 'ignore', '-P': 'ignore', '-d': 'ignore', '-L': 'ignore', '--preserve': 'preserve', '-n': 'no-clobber', '--no-clobber': 'no-clobber' },
+    flags: {
+      '-p': 'preserve', '-a': 'preserve', '--archive': 'preserve', '--preserve': 'preserve', '-f': 'ignore', '--force': 'ignore', '-v': 'ignore',
+      '-P': 'ignore', '-d': 'ignore', '-L': 'ignore', '-n': 'no-clobber', '--no-clobber': 'no-clobber', '-Z': 'ignore',
+    },
   });
   if (operands.length !== 2) throw new UnsupportedCommand('only cp SRC DEST with one source is reproduced');
   const [from, to] = absolute(operands);
@@ -79,6 +85,14 @@ export function ln(args: Args): Action[] {
   const [target, link] = operands;
   absolute([link!], 'link name');
   return [{ kind: 'symlink', target: target!, link: link!, noDereference: opts.has('no-deref'), force: opts.has('force') }];
+}
+
+/** mv [-f] SRC DEST (one source). */
+export function mv(args: Args): Action[] {
+  const { operands } = parseArgs(args, { flags: { '-f': 'ignore', '--force': 'ignore', '-v': 'ignore', '-T': 'ignore', '--no-target-directory': 'ignore' } });
+  if (operands.length !== 2) throw new UnsupportedCommand('only mv SRC DEST with one source is reproduced');
+  const [from, to] = absolute(operands);
+  return [{ kind: 'move', from: from!, to: to! }];
 }
 
 export function rm(args: Args): Action[] {

@@ -324,6 +324,13 @@ class Interpreter {
       case 'continue':
         if (this.certain && this.loopDepth > 0) throw new LoopSignal(name);
         return undefined;
+      case 'set': {
+        // `set -- a b` and `set a b` replace the positional parameters; `set -e` and the like change nothing here.
+        const dash = args.indexOf('--');
+        if (dash >= 0) this.positional = args.slice(dash + 1).some((a) => a === undefined) ? undefined : args.slice(dash + 1);
+        else if (args.length && args[0] !== undefined && !/^[-+]/.test(args[0])) this.positional = args.some((a) => a === undefined) ? undefined : [...args];
+        return true;
+      }
       case 'shift': {
         const n = args[0] === undefined ? 1 : Number(args[0]);
         this.positional = this.positional && Number.isInteger(n) ? this.positional.slice(n) : undefined;

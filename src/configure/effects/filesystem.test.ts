@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ImageTree } from '../../tree/index.js';
+import type { Action } from '../actions.js';
+import { context } from '../testing/context.js';
+import { mergedUsrTree } from '../testing/packages.js';
+import { configureFilesystem } from './filesystem.js';
+import type { Accounts } from './context.js';
+
+const ACCOUNTS: Accounts = {
+  uid: (n) => ({ root: 0, svc: 110 })[n] ?? (/^\d+$/.test(n) ? Number(n) : undefined),
+  gid: (n) => ({ root: 0, adm: 4, svc: 110 })[n] ?? (/^\d+$/.test(n) ? Number(n) : undefined),
+  primaryGid: (n) => ({ root: 0, svc: 110 })[n],
+};
+
+function run(tree: ImageTree, actions: Action[]) {
+  const ctx = context(tree, actions);
+  ctx.accounts = ACCOUNTS;
+  const report = configureFilesystem(ctx);
+  return { report, failed: ctx.actions.map((r) => r.failed) };
+}
+
+const m = { mode: 0o644, uid: 0, gid: 0, mtime: 0 };
+const show = (tree: ImageTree, path: string): string => {
+  const n = tree.get(path);
+  if (!n) return 'missing';
+  return `${n.kind} ${n.mode.toString(8)} ${n.uid}:${n.gid}${n.kind === 'symlink' ? ` -> ${n.target}` : ''}${n.kind === 'file' ? ` ${JSON.stringify(n.data.toString())}` : ''}`;
+};
+
+test('commands are carried out in script order, with owners by name and symbolic modes', () => {
+  const tree = mergedUsrTree(new ImageTree());
+  tree.mkdirp('etc');
+  tree.writeFile('usr/bin/tool', 'x', { ...m, mode: 0o755 });
+  const { report, failed } = run(tree, [
+    { kind: 'mkdir', paths: ['/var/lib/svc/cache'], parents: true },
+    { kind: 'write-file', path: '/var/lib/svc/state', content: 'one\n', append: false },
+    { kind: 'write-file', path: '/var/lib/svc/state', content: 'two\n', append: true },
+    { kind: 'chown', user: 'svc', loginGroup: true, paths: ['/var/lib/svc'], recursive: true },
+    { kind: 'chmod', mode: 'go-rwx,u+s', paths: ['/usr/bin/tool'], recursive: false },
+    { kind: 'chmod', mode: 'g+X', paths: ['/var/lib/svc'], recursive: true },
+    { kind: 'symlink', target: '../lib/svc', link: '/var/cache', noDereference: false, force: false },
+    { kind: 'copy', from: '/var/lib/svc/state', to: '/etc', preserve: true, onlyIfMissing: false },
+    { kind: 'move', from: '/etc/state', to: '/etc/state.conf' },
+    { kind: 'statoverride', user: 'root', group: 'adm', mode: 0o4750, path: '/usr/bin/tool', update: true },
+  ]);
+  assert.deepEqual(failed, Array(10).fill(undefined));
+  assert.equal(show(tree, 'var/lib/svc'), 'dir 755 110:110');
+  assert.equal(show(tree, 'var/lib/svc/cache'), 'dir 755 110:110');
+  assert.equal(show(tree, 'var/lib/svc/state'), 'file 644 110:110 "one\\ntwo\\n"');
+  assert.equal(show(tree, 'var/cache'), 'symlink 777 0:0 -> ../lib/svc');
+  assert.equal(show(tree, 'etc/state.conf'), 'file 644 110:110 "one\\ntwo\\n"');
+  assert.equal(show(tree, 'etc/state'), 'missing');
+  assert.equal(show(tree, 'usr/bin/tool'), 'file 4750 0:4 "x"');
+  assert.equal(tree.readFile('var/lib/dpkg/statoverride')!.toString(), 'root adm 4750 /usr/bin/tool\n');
+  assert.deepEqual(report.changed.slice(0, 4), ['/etc/state', '/etc/state.conf', '/usr/bin/tool', '/var/cache']);
+  assert.equal(report.summary, '10 script file operations carried out');
+});
+
+test('what a real shell would refuse is marked, and the rest goes on', () => {
+  const tree = mergedUsrTree(new ImageTree());
+  tree.mkdirp('etc/dir');
+  tree.writeFile('etc/dir/file', 'x', m);
+  tree.writeFile('etc/plain', 'x', m);
+  const { report, failed } = run(tree, [
+    { kind: 'mkdir', paths: ['/no/parent/here'], parents: false },
+    { kind: 'mkdir', paths: ['/etc/plain'], parents: true },
+    { kind: 'remove', paths: ['/etc/dir'], recursive: false, dirsOnly: false },
+    { kind: 'remove', paths: ['/etc/dir'], recursive: false, dirsOnly: true },
+    { kind: 'symlink', target: 'x', link: '/etc/plain', noDereference: false, force: false },
+    { kind: 'chown', user: 'nobody-here', paths: ['/etc/plain'], recursive: false },
+    { kind: 'chmod', mode: '755', paths: ['/etc/missing'], recursive: false },
+    { kind: 'copy', from: '/etc/missing', to: '/etc/copy', preserve: false, onlyIfMissing: false },
+    { kind: 'remove', paths: ['/etc/dir'], recursive: true, dirsOnly: false },
+  ]);
+  assert.deepEqual(failed, [
+    'the parent of /no/parent/here does not exist',
+    '/etc/plain exists and is not a directory',
+    '/etc/dir is a directory',
+    '/etc/dir is not empty',
+    '/etc/plain already exists',
+    'user nobody-here does not exist',
+    '/etc/missing does not exist in the image',
+    '/etc/missing is not a file in the image',
+    undefined,
+  ]);
+  assert.equal(show(tree, 'etc/dir/file'), 'missing');
+  assert.equal(report.summary, '1 script file operations carried out, 8 not (see the script report)');
+});
