@@ -36,6 +36,10 @@ export type Action =
   | { kind: 'copy'; from: string; to: string; preserve: boolean; onlyIfMissing: boolean }
   | { kind: 'symlink'; target: string; link: string; noDereference: boolean; force: boolean }
   | { kind: 'move'; from: string; to: string }
+  /** setcap: the security.capability xattr (an empty value removes it). */
+  | { kind: 'setcap'; path: string; value: Buffer }
+  /** dpkg-divert --add: recorded in /var/lib/dpkg/diversions; with `rename` the file is moved. */
+  | { kind: 'divert'; path: string; to: string; package?: string; rename: boolean }
   | { kind: 'remove'; paths: string[]; recursive: boolean; dirsOnly: boolean }
   | { kind: 'chown'; user?: string; group?: string; /** `chown user: path`: the user's login group. */ loginGroup?: boolean; paths: string[]; recursive: boolean }
   | { kind: 'chmod'; mode: string; paths: string[]; recursive: boolean }

@@ -162,6 +162,7 @@ function recipes(): DebRecipe[] {
       depends: 'libwebsvc1 (>= 1.2)',
       files: {
         '/usr/sbin/websvc': { content: '#!/bin/sh\n', mode: 0o755 },
+        '/usr/bin/update-mime-database': { content: '#!/bin/sh\n', mode: 0o755 },
         '/etc/websvc/websvc.conf': 'user www-data;\nworker_processes auto;\n',
         '/usr/lib/systemd/system/websvc.service': '[Unit]\nDescription=Web service\n\n[Service]\nUser=websvc\nExecStart=/usr/sbin/websvc\n\n[Install]\nWantedBy=multi-user.target\nAlias=httpd.service\nAlso=websvc.socket\n',
         '/usr/lib/systemd/system/websvc.socket': '[Socket]\nListenStream=80\n\n[Install]\nWantedBy=sockets.target\n',

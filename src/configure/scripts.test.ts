@@ -187,6 +187,7 @@ test('what is not understood is reported, never dropped', () => {
     { name: 'broken', scripts: { postinst: '#!/bin/sh\nif true; then\n  echo x\n' } },
     {
       name: 'misc',
+      files: { '/usr/bin/update-mime-database': { content: '#!/bin/sh\n', mode: 0o755 } },
       scripts: {
         preinst: '#!/bin/sh\nset -e\nif [ "$1" = install ]; then dpkg-divert --package misc --add --rename /usr/bin/x; fi\n',
         postinst: `#!/bin/sh
@@ -199,13 +200,14 @@ sed -i 's/a/b/' /etc/misc.conf
 py3compile -p misc
 chown missinguser /etc/misc.conf
 cat /etc/passwd.master > /etc/passwd
+if perl -e '' 2>/dev/null; then echo has-perl; fi
 `,
       },
     },
   );
   assert.deepEqual(report(reports, 'perlish'), { pkg: 'perlish', script: 'postinst', reproduced: [], notApplicable: [], notReproduced: ['whole script (written for /usr/bin/perl, which jeos does not interpret)'] });
   assert.deepEqual(report(reports, 'broken').notReproduced, ['whole script (could not be parsed (line 4: unexpected end of script))']);
-  assert.deepEqual(report(reports, 'misc', 'preinst').notReproduced, ['line 3: dpkg-divert --package misc --add --rename /usr/bin/x (diversions are not reproduced)']);
+  assert.deepEqual(report(reports, 'misc', 'preinst').reproduced, ['line 3: dpkg-divert --package misc --add --rename /usr/bin/x (recorded in /var/lib/dpkg/diversions)']);
   const misc = report(reports, 'misc');
   assert.deepEqual(misc.notReproduced, [
     'line 3: update-mime-database /usr/share/mime (update-mime-database is not a command jeos reproduces)',
@@ -214,6 +216,8 @@ cat /etc/passwd.master > /etc/passwd
     "line 7: sed -i s/a/b/ /etc/misc.conf (sed -i edits a file in place)",
     'line 8: py3compile -p misc (Python byte-code is not compiled into the image)',
   ]);
+  assert.ok(misc.notApplicable.includes("line 11: perl -e '' (perl is not in the image, so the command fails (status 127) as it would under dpkg)"));
+  assert.ok(!misc.notApplicable.some((l) => l.includes('has-perl')));
   assert.deepEqual(misc.reproduced, [
     'line 4: echo key=value > /etc/misc.conf',
     'line 9: chown missinguser /etc/misc.conf',

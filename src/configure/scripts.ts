@@ -60,7 +60,7 @@ export function scanScripts(tree: ImageTree, packages: UnpackedPackage[], archit
       world.groups.add(line.name);
     } else if (line.type === 'g') world.groups.add(line.name);
   }
-  const ctx: ClassifyContext = { world, architecture, activations: new Set() };
+  const ctx: ClassifyContext = { world, architecture, pkg: '', debconf: debconfDefaults(packages), activations: new Set() };
   const scan: ScriptScan = { logs: [], actions: [] };
   const sorted = sortPackages(packages);
 
@@ -90,6 +90,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
     log.entries.push({ text: 'whole script', status: 'notReproduced', note: `could not be parsed (${e.message})`, records: [] });
     return;
   }
+  ctx.pkg = pkg.name;
   interpret(ast, {
     positional,
     name: member,
@@ -105,6 +106,8 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
     },
     host: {
       substitute: (text) => substitute(text, ctx),
+      debconf: (question) => ctx.debconf.get(question) ?? '',
+      glob: (pattern) => ctx.world.glob(pattern),
       run(cmd) {
         const c = classify(cmd, ctx);
         if (c.status === 'silent') return c.exit;
@@ -167,6 +170,23 @@ function runTriggers(scan: ScriptScan, ctx: ClassifyContext, packages: UnpackedP
     }
     if (fired.length) runScript(scan, ctx, pkg, 'postinst', ['triggered', fired.join(' ')], 'postinst triggered');
   }
+}
+
+/**
+ * The default answer of every debconf question the packages define (their `templates`
+ * members): what a non-interactive installation answers.
+ */
+function debconfDefaults(packages: UnpackedPackage[]): Map<string, string> {
+  const defaults = new Map<string, string>();
+  for (const pkg of packages) {
+    const text = pkg.controlFiles.get('templates')?.toString('utf8');
+    if (!text) continue;
+    for (const para of text.split(/\n\s*\n/)) {
+      const name = /^Template:\s*(\S+)/m.exec(para)?.[1];
+      if (name) defaults.set(name, /^Default:[ \t]*(.*)$/m.exec(para)?.[1]?.trim() ?? '');
+    }
+  }
+  return defaults;
 }
 
 function triggerLines(pkg: UnpackedPackage): Array<[string, string | undefined, string]> {

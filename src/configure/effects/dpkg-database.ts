@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageTree } from '../../tree/index.js';
 import type { UnpackedPackage } from '../../unpack/types.js';
+import { actionsOf } from '../actions.js';
 import { packageId } from '../scripts.js';
 import type { EffectReport } from '../types.js';
 import { Changes, madeMeta, type EffectContext } from './context.js';
@@ -131,7 +132,9 @@ export function configureDpkgDatabase(ctx: EffectContext, shipped: ShippedState)
   file(`${DB}/status`, paragraphs.join('\n'));
   file(`${DB}/available`, '');
   file(`${DB}/info/format`, '1\n');
-  if (!tree.get(`${DB}/diversions`)) file(`${DB}/diversions`, '');
+  // Diversions made by the scripts (dpkg-divert --add), in the order they ran: path, diverted-to, package (":" for local).
+  const diversions = actionsOf(ctx.actions, 'divert').filter((r) => r.failed === undefined);
+  file(`${DB}/diversions`, diversions.map(({ action: d }) => `${d.path}\n${d.to}\n${d.package ?? ':'}\n`).join(''));
   if (!tree.get(`${DB}/statoverride`)) file(`${DB}/statoverride`, '');
 
   const foreign = [...new Set(ctx.packages.map((p) => p.architecture).filter((a) => a !== 'all' && a !== options.architecture))].sort();

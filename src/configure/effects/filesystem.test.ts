@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ImageTree } from '../../tree/index.js';
 import type { Action } from '../actions.js';
 import { context } from '../testing/context.js';
 import { mergedUsrTree } from '../testing/packages.js';
+import { capabilityXattr } from '../maintscripts/capabilities.js';
 import { configureFilesystem } from './filesystem.js';
 import type { Accounts } from './context.js';
 
@@ -85,4 +90,49 @@ test('what a real shell would refuse is marked, and the rest goes on', () => {
   ]);
   assert.equal(show(tree, 'etc/dir/file'), 'missing');
   assert.equal(report.summary, '1 script file operations carried out, 8 not (see the script report)');
+});
+
+test('setcap writes security.capability as the real setcap does; dpkg-divert --rename moves the file', () => {
+  const tree = mergedUsrTree(new ImageTree());
+  tree.writeFile('usr/bin/ping', 'x', { ...m, mode: 0o755 });
+  tree.writeFile('usr/bin/ip', 'x', { ...m, mode: 0o755 });
+  tree.writeFile('usr/bin/old', 'x', { ...m, mode: 0o755 });
+  const value = (text: string): Buffer => {
+    const v = capabilityXattr(text);
+    assert.ok(v, text);
+    return v;
+  };
+  const { failed } = run(tree, [
+    { kind: 'setcap', path: '/bin/ping', value: value('cap_net_raw+ep') },
+    { kind: 'setcap', path: '/usr/bin/ip', value: value('cap_dac_override,cap_bpf,cap_net_admin=ep') },
+    { kind: 'setcap', path: '/usr/bin/ip', value: Buffer.alloc(0) },
+    { kind: 'divert', path: '/usr/bin/old', to: '/usr/bin/old.distrib', package: 'other', rename: true },
+  ]);
+  assert.deepEqual(failed, [undefined, undefined, undefined, undefined]);
+  assert.equal(tree.get('usr/bin/ping')!.xattrs!.get('security.capability')!.toString('hex'), '0100000200200000000000000000000000000000');
+  assert.equal(tree.get('usr/bin/ip')!.xattrs, undefined);
+  assert.equal(tree.get('usr/bin/old'), undefined);
+  assert.equal(tree.get('usr/bin/old.distrib')!.kind, 'file');
+});
+
+const canSetcap = process.getuid?.() === 0 && spawnSync('setcap', ['-h']).status !== null && spawnSync('python3', ['-c', 'import os; os.getxattr']).status === 0;
+
+test('capability texts encode exactly as setcap(8) writes them', { skip: !canSetcap ? 'needs root, setcap and python3' : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jeos-setcap-'));
+  try {
+    const file = join(dir, 'f');
+    writeFileSync(file, '');
+    for (const text of ['cap_net_raw+ep', 'cap_dac_override,cap_bpf,cap_net_admin=ep', 'cap_sys_admin,cap_checkpoint_restore+p', 'all=ep cap_sys_module-ep', 'cap_setuid=i', 'cap_chown+ei cap_kill+ep']) {
+      execFileSync('setcap', [text, file]);
+      const real = execFileSync('python3', ['-c', 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], "security.capability").hex())', file]).toString();
+      assert.equal(capabilityXattr(text)!.toString('hex'), real, text);
+    }
+    // What setcap refuses is not understood here either.
+    for (const text of ['cap_chown+ei cap_kill=p', 'cap_no_such_thing+ep']) {
+      assert.notEqual(spawnSync('setcap', [text, file]).status, 0, text);
+      assert.equal(capabilityXattr(text), undefined, text);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

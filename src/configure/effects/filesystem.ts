@@ -19,7 +19,7 @@ export function configureFilesystem(ctx: EffectContext): EffectReport {
   const changes = new Changes();
   const overrides: string[] = [];
   let done = 0;
-  const records = actionsOf(ctx.actions, 'mkdir', 'write-file', 'touch', 'copy', 'symlink', 'move', 'remove', 'chown', 'chmod', 'statoverride');
+  const records = actionsOf(ctx.actions, 'mkdir', 'write-file', 'touch', 'copy', 'symlink', 'move', 'remove', 'chown', 'chmod', 'statoverride', 'setcap', 'divert');
   for (const r of records) {
     try {
       apply(ctx, r, changes, overrides);
@@ -39,7 +39,7 @@ export function configureFilesystem(ctx: EffectContext): EffectReport {
 
 function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides: string[]): void {
   const { tree, options } = ctx;
-  const a = r.action as Extract<Action, { kind: 'mkdir' | 'write-file' | 'touch' | 'copy' | 'symlink' | 'move' | 'remove' | 'chown' | 'chmod' | 'statoverride' }>;
+  const a = r.action as Extract<Action, { kind: 'mkdir' | 'write-file' | 'touch' | 'copy' | 'symlink' | 'move' | 'remove' | 'chown' | 'chmod' | 'statoverride' | 'setcap' | 'divert' }>;
   switch (a.kind) {
     case 'mkdir':
       for (const p of a.paths) {
@@ -161,6 +161,37 @@ function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides:
         });
       }
       return;
+    case 'setcap': {
+      const real = tree.resolve(a.path, { followLast: true });
+      let node = tree.get(real);
+      let at = real;
+      if (node?.kind === 'hardlink') {
+        at = node.target;
+        node = tree.get(at);
+      }
+      if (node?.kind !== 'file') throw new Failure(`${a.path} is not a file in the image`);
+      const xattrs = new Map(node.xattrs ?? []);
+      if (a.value.length) xattrs.set('security.capability', a.value);
+      else xattrs.delete('security.capability');
+      if (xattrs.size) node.xattrs = xattrs;
+      else delete node.xattrs;
+      changes.add(at);
+      return;
+    }
+    case 'divert': {
+      // The database entry is written by the dpkg-database effect; --rename also moves the file.
+      if (!a.rename) return;
+      const from = tree.resolve(a.path);
+      const to = tree.resolve(a.to);
+      const node = tree.get(from);
+      if (!node || tree.get(to)) return;
+      if (!tree.isDir(parentOf(to))) throw new Failure(`the directory of ${a.to} does not exist`);
+      tree.remove(from);
+      tree.put(to, node);
+      changes.add(from);
+      changes.add(to);
+      return;
+    }
     case 'statoverride': {
       const accounts = ctx.accounts!;
       const uid = accounts.uid(a.user.replace(/^#/, ''));

@@ -9,7 +9,7 @@ import type { Action } from '../actions.js';
 import type { ExecutedCommand, Tri } from '../shell/interpret.js';
 import { adduser, gpasswd, groupadd, useradd, usermod } from './account-commands.js';
 import { parseArgs, UnsupportedCommand } from './args.js';
-import { chgrp, chmod, chown, cp, install, ln, mkdir, mv, rm, rmdir, statoverrideAdd, touch } from './file-commands.js';
+import { chgrp, chmod, chown, cp, divert, install, ln, mkdir, mv, rm, rmdir, setcap, statoverrideAdd, touch } from './file-commands.js';
 import { ScriptWorld } from './world.js';
 import { compareVersionsOp } from './world.js';
 
@@ -22,6 +22,10 @@ export interface Classification {
 
 export interface ClassifyContext {
   world: ScriptWorld;
+  /** The package whose script is running (dpkg-divert's default --package). */
+  pkg: string;
+  /** Defaults of debconf questions (from the packages' templates), for db_get. */
+  debconf: Map<string, string>;
   /** dpkg architecture of the image, for `dpkg --print-architecture`. */
   architecture: string;
   /** Trigger names activated with dpkg-trigger, collected for the trigger pass. */
@@ -57,7 +61,7 @@ const QUERIES = [
   'readlink', 'realpath', 'stat', 'ls', 'md5sum', 'sha1sum', 'sha256sum', 'cmp', 'diff', 'expr', 'seq', 'date', 'uname', 'tty',
   'tput', 'stty', 'printenv', 'logger', 'pidof', 'pgrep', 'ps', 'getconf', 'nproc', 'mountpoint', 'findmnt', 'systemd-detect-virt',
   'ischroot', 'runlevel', 'mktemp', 'dpkg-query', 'dpkg-architecture', 'lsb_release', 'locale', 'getopt', 'sleep', 'pwck', 'grpck',
-  'ucfq', 'xargs', 'od', 'hexdump', 'file', 'tee',
+  'ucfq', 'xargs', 'od', 'hexdump', 'file', 'tee', 'getcap',
 ];
 const SERVICES = ['invoke-rc.d', 'deb-systemd-invoke', 'service', 'start-stop-daemon', 'initctl', 'start', 'stop', 'restart', 'reload', 'kill', 'pkill', 'killall', 'nscd', 'udevadm', 'systemd-notify', 'telinit'];
 const BUILTINS = ['set', ':', 'exit', 'return', 'shift', 'local', 'export', 'readonly', 'unset', 'read', 'break', 'continue', 'trap', 'umask', 'wait', 'cd', 'hash', 'alias', 'ulimit', 'getopts', 'exec'];
@@ -145,10 +149,11 @@ HANDLERS['dpkg-trigger'] = (args, _cmd, ctx) => {
   for (const n of names) ctx.activations.add(n);
   return done(`activates trigger ${names.join(' ')}; the interested package's run is reported with it`);
 };
-HANDLERS['dpkg-divert'] = (args) =>
-  args.some((a) => a === '--add' || a === '--remove' || a === '--rename' || (a !== undefined && !a.startsWith('-') && args.length === 1))
-    ? notReproduced('diversions are not reproduced')
-    : na();
+HANDLERS['dpkg-divert'] = (args, _cmd, ctx) => {
+  if (args.some((a) => a !== undefined && /^--(list|listpackage|truename)$/.test(a))) return na();
+  if (args.includes('--remove')) return done('no diversion exists on a first installation');
+  return fileActions(divert(args.filter((a) => a !== '--add'), ctx.pkg), ctx, 'recorded in /var/lib/dpkg/diversions');
+};
 HANDLERS['dpkg-statoverride'] = (args, _cmd, ctx) => {
   if (args.includes('--list')) {
     const path = args[args.indexOf('--list') + 1];
@@ -199,6 +204,7 @@ HANDLERS['ln'] = fileHandler(ln);
 HANDLERS['rm'] = fileHandler(rm);
 HANDLERS['rmdir'] = fileHandler(rmdir);
 HANDLERS['mv'] = fileHandler(mv);
+HANDLERS['setcap'] = fileHandler(setcap);
 HANDLERS['chown'] = fileHandler(chown);
 HANDLERS['chgrp'] = fileHandler(chgrp);
 HANDLERS['chmod'] = fileHandler(chmod);
@@ -278,6 +284,10 @@ function classifyWords(words: Args, cmd: ExecutedCommand, ctx: ClassifyContext):
   const handler = Object.hasOwn(HANDLERS, base) ? HANDLERS[base] : undefined;
   let result: Classification;
   try {
+    if (!handler && ctx.world.commandExists(name) === false) {
+      // The same packages installed by dpkg would not have it either: the command fails there too.
+      return na(`${name} is not in the image, so the command fails (status 127) as it would under dpkg`, false);
+    }
     result = handler ? handler(words.slice(1), cmd, ctx) : notReproduced(`${base} is not a command jeos reproduces`);
   } catch (e) {
     if (e instanceof UnsupportedCommand) return notReproduced(e.message);
@@ -312,7 +322,7 @@ function isTemporary(path: string): boolean {
 }
 
 /** File actions: paths an effect owns are left to it; the world learns what the rest create or remove. */
-function fileActions(actions: Action[], ctx: ClassifyContext): Classification {
+function fileActions(actions: Action[], ctx: ClassifyContext, note?: string): Classification {
   const w = ctx.world;
   const kept: Action[] = [];
   const owners = new Set<string>();
@@ -320,7 +330,15 @@ function fileActions(actions: Action[], ctx: ClassifyContext): Classification {
   let temporary = false;
   for (const a of actions) {
     const paths =
-      'paths' in a ? a.paths : a.kind === 'copy' || a.kind === 'move' ? [a.to] : a.kind === 'symlink' ? [a.link] : a.kind === 'statoverride' || a.kind === 'write-file' ? [a.path] : [];
+      'paths' in a
+        ? a.paths
+        : a.kind === 'copy' || a.kind === 'move'
+          ? [a.to]
+          : a.kind === 'symlink'
+            ? [a.link]
+            : a.kind === 'statoverride' || a.kind === 'write-file' || a.kind === 'setcap' || a.kind === 'divert'
+              ? [a.path]
+              : [];
     const own = paths.map(ownerEffect);
     if (paths.length && own.every(Boolean)) {
       for (const o of own) owners.add(o!);
@@ -358,7 +376,7 @@ function fileActions(actions: Action[], ctx: ClassifyContext): Classification {
   if (!kept.length && owners.size) return reproduced([], `by the ${[...owners].join(', ')} effect`);
   if (!kept.length && temporary) return done('a temporary file, not part of the image');
   if (!kept.length && absent) return na('nothing there to remove on a first installation');
-  return reproduced(kept);
+  return reproduced(kept, note);
 }
 
 function updateAlternatives(args: Args, ctx: ClassifyContext): Classification {

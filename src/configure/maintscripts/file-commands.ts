@@ -5,6 +5,7 @@
  */
 import type { Action } from '../actions.js';
 import { octalMode, parseArgs, UnsupportedCommand } from './args.js';
+import { capabilityXattr } from './capabilities.js';
 
 type Args = Array<string | undefined>;
 
@@ -214,4 +215,50 @@ export function applyMode(current: number, mode: string, isDir: boolean): number
     }
   }
   return bits;
+}
+
+/** setcap CAPS FILE [CAPS FILE…] and setcap -r FILE. */
+export function setcap(args: Args): Action[] {
+  const words: string[] = [];
+  let remove = false;
+  for (const a of args) {
+    if (a === undefined) throw new UnsupportedCommand('an argument is not known when the image is built');
+    if (a === '-q' || a === '-v') continue;
+    if (a === '-r') remove = true;
+    else if (a === '-n') throw new UnsupportedCommand('namespaced (-n) capabilities are not reproduced');
+    else words.push(a);
+  }
+  if (remove) return absolute(words).map((path) => ({ kind: 'setcap', path, value: Buffer.alloc(0) }));
+  if (words.length === 0 || words.length % 2) throw new UnsupportedCommand('expected CAPS FILE pairs');
+  const out: Action[] = [];
+  for (let i = 0; i < words.length; i += 2) {
+    const value = capabilityXattr(words[i]!);
+    if (!value) throw new UnsupportedCommand(`capabilities ${words[i]} are not understood`);
+    out.push({ kind: 'setcap', path: absolute([words[i + 1]!])[0]!, value });
+  }
+  return out;
+}
+
+/** dpkg-divert --add [--rename|--no-rename] [--package P|--local] [--divert TO] FILE, in a script run for PKG. */
+export function divert(args: Args, pkg: string): Action[] {
+  const { opts, operands } = parseArgs(args, {
+    flags: { '--add': 'add', '--rename': 'rename', '--no-rename': 'no-rename', '--local': 'local', '--quiet': 'ignore', '--test': 'test' },
+    values: { '--package': 'package', '--divert': 'divert', '--admindir': 'ignore', '--root': 'root', '--instdir': 'root' },
+  });
+  const root = opts.get('root');
+  if (root !== undefined && root !== '' && root !== '/') throw new UnsupportedCommand(`--root ${String(root)} is not the image`);
+  if (opts.has('test')) return [];
+  if (operands.length !== 1) throw new UnsupportedCommand('expected one file');
+  const [path] = absolute(operands);
+  const to = opts.get('divert');
+  const pkgOpt = opts.get('package');
+  return [
+    {
+      kind: 'divert',
+      path: path!,
+      to: typeof to === 'string' ? to : `${path}.distrib`,
+      ...(opts.has('local') ? {} : { package: typeof pkgOpt === 'string' ? pkgOpt : pkg }),
+      rename: opts.has('rename'),
+    },
+  ];
 }

@@ -7,7 +7,7 @@
 import type { ImageTree, TreeNode } from '../../tree/index.js';
 import { normalizePath } from '../../tree/index.js';
 import { compareVersions } from '../../archive/index.js';
-import type { Tri } from '../shell/interpret.js';
+import { globToRegExp, type Tri } from '../shell/interpret.js';
 
 export type PathKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -96,6 +96,32 @@ export class ScriptWorld {
     } catch {
       return undefined;
     }
+  }
+
+  /** Pathname expansion of an absolute pattern over the tree (dot files only by an explicit dot), sorted; undefined for a relative one. */
+  glob(pattern: string): string[] | undefined {
+    if (!pattern.startsWith('/')) return undefined;
+    let current = [''];
+    for (const part of pattern.split('/').filter(Boolean)) {
+      const next: string[] = [];
+      const magic = /(^|[^\\])[*?[]/.test(part);
+      const re = magic ? globToRegExp(part) : undefined;
+      if (magic && re === undefined) return undefined;
+      for (const base of current) {
+        if (!magic) {
+          next.push(`${base}/${part.replace(/\\(.)/g, '$1')}`);
+          continue;
+        }
+        if (this.kind(base || '/') !== 'dir') continue;
+        const m = new RegExp(`^${re}$`, 's');
+        for (const name of this.tree.list(this.tree.resolve(base.slice(1), { followLast: true }))) {
+          if ((name.startsWith('.') && !part.startsWith('.')) || !m.test(name)) continue;
+          next.push(`${base}/${name}`);
+        }
+      }
+      current = next;
+    }
+    return current.filter((p) => this.kind(p, true) !== undefined).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   }
 
   /** `test` / `[`: three-valued evaluation of the expression. */

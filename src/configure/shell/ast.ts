@@ -8,7 +8,7 @@
 export type Part =
   /** Literal text; `quoted` text is inert (no globbing, no field splitting). */
   | { kind: 'lit'; text: string; quoted: boolean }
-  /** `$name`, `${name}`, `${name:-word}`…; `op` is the operator (`:-`, `-`, `:+`, `+`, `:=`, `=`, `#len`, or `other`). */
+  /** `$name`, `${name}`, `${name:-word}`…; `op` is the operator (`:-`, `-`, `:+`, `+`, `:=`, `=`, `#`, `##`, `%`, `%%`, `#len`, or `other`). */
   | { kind: 'param'; name: string; op?: string; arg?: Word; quoted: boolean }
   /** `$(…)`, `` `…` `` or `$((…))`: not run; the host may know its value (`$(command -v x)`), else it is unknown. */
   | { kind: 'subst'; text: string; quoted: boolean };

@@ -172,6 +172,43 @@ fi
   assert.match(ua.raw, /^update-alternatives --install \/usr\/bin\/awk awk \/usr\/bin\/mawk 5 --slave/);
 });
 
+test('unquoted globs expand through the host; no match leaves the word as written', () => {
+  const seen: ExecutedCommand[] = [];
+  interpret(parseScript('rm -f /etc/x/*.bin "/etc/x/*.bin" /nothing/*.bin\nfor f in /etc/x/a?.conf; do echo "$f"; done\n'), {
+    positional: ['configure', ''],
+    name: 'postinst',
+    env: {},
+    host: {
+      run: (cmd) => (seen.push(cmd), true),
+      glob: (pattern) => (pattern === '/etc/x/*.bin' ? ['/etc/x/a.bin', '/etc/x/b.bin'] : pattern === '/etc/x/a?.conf' ? ['/etc/x/a1.conf'] : pattern.startsWith('/') ? [] : undefined),
+    },
+  });
+  assert.deepEqual(seen[0]!.words, ['rm', '-f', '/etc/x/a.bin', '/etc/x/b.bin', '/etc/x/*.bin', '/nothing/*.bin']);
+  assert.deepEqual(seen[1]!.words, ['echo', '/etc/x/a1.conf']);
+});
+
+test('db_get leaves the question\'s default in RET; set -- replaces the positional parameters', () => {
+  const seen: ExecutedCommand[] = [];
+  interpret(parseScript('db_get pkg/enable\nif [ "$RET" = true ]; then echo yes; fi\nset -- a "b c"\necho "$2" $#\n'), {
+    positional: ['configure', ''],
+    name: 'postinst',
+    env: {},
+    host: {
+      run: (cmd) => {
+        seen.push(cmd);
+        return cmd.words[0] === '[' ? cmd.words[1] === cmd.words[3] : true;
+      },
+      debconf: (q) => (q === 'pkg/enable' ? 'true' : ''),
+    },
+  });
+  assert.deepEqual(seen.filter((c) => c.words[0] === 'echo').map((c) => c.words), [['echo', 'yes'], ['echo', 'b c', '2']]);
+});
+
+test('prefix and suffix removal: ${x#p} ${x##p} ${x%p} ${x%%p}', () => {
+  const cmds = run('d=/lib64; f=/usr/lib/libfoo.so.1.2\necho "/.${d#/}.usr-is-merged" ${f##*/} ${f%.*} ${f%%.*} ${f#nomatch}\n');
+  assert.deepEqual(cmds.find((c) => c.words[0] === 'echo')!.words, ['echo', '/.lib64.usr-is-merged', 'libfoo.so.1.2', '/usr/lib/libfoo.so.1', '/usr/lib/libfoo', '/usr/lib/libfoo.so.1.2']);
+});
+
 test('syntax errors name the line', () => {
   assert.throws(() => parseScript('if true; then\n  echo x\n'), (e: unknown) => e instanceof ShellSyntaxError && /line 3/.test(e.message));
   assert.throws(() => parseScript('echo "unterminated\n'), ShellSyntaxError);

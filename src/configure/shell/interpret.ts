@@ -40,6 +40,10 @@ export interface ShellHost {
   run(cmd: ExecutedCommand): Tri;
   /** The output of a command substitution (`$(command -v x)`), trailing newlines removed, when it can be known. */
   substitute?(text: string): string | undefined;
+  /** What `db_get QUESTION` leaves in $RET: the question's default, non-interactively. */
+  debconf?(question: string): string | undefined;
+  /** Paths an unquoted glob pattern matches (sorted), or undefined when that cannot be known. */
+  glob?(pattern: string): string[] | undefined;
 }
 
 export interface InterpretOptions {
@@ -262,8 +266,14 @@ class Interpreter {
 
   private matchPattern(subject: string | undefined, pattern: Word): Tri {
     if (subject === undefined) return undefined;
+    const re = this.patternOf(pattern.parts);
+    return re === undefined ? undefined : new RegExp(`^${re}$`, 's').test(subject);
+  }
+
+  /** A shell pattern (quoted parts literal) as a regular expression fragment, or undefined. */
+  private patternOf(parts: Part[]): string | undefined {
     let re = '';
-    for (const part of pattern.parts) {
+    for (const part of parts) {
       if (part.kind === 'param' || part.kind === 'subst') {
         const v = part.kind === 'subst' ? this.substitute(part.text) : this.paramValue(part);
         if (v === undefined) return undefined;
@@ -278,7 +288,7 @@ class Interpreter {
       if (g === undefined) return undefined;
       re += g;
     }
-    return new RegExp(`^${re}$`, 's').test(subject);
+    return re;
   }
 
   private simple(node: SimpleCommand): Tri {
@@ -353,7 +363,8 @@ class Interpreter {
         for (const a of args) if (a !== undefined && !a.startsWith('-')) this.vars.set(a, undefined);
         return undefined;
       default:
-        if (name?.startsWith('db_')) this.vars.set('RET', undefined);
+        if (name === 'db_get') this.vars.set('RET', args[0] === undefined ? undefined : this.options.host.debconf?.(args[0]));
+        else if (name?.startsWith('db_')) this.vars.set('RET', undefined);
         return status;
     }
   }
@@ -432,6 +443,22 @@ class Interpreter {
       case ':?':
       case '?':
         return raw.value;
+      case '#':
+      case '##':
+      case '%':
+      case '%%': {
+        if (raw.value === undefined) return undefined;
+        const re = part.arg ? this.patternOf(part.arg.parts) : '';
+        if (re === undefined) return undefined;
+        const m = new RegExp(`^${re}$`, 's');
+        const v = raw.value;
+        const n = v.length;
+        const cuts = part.op.startsWith('#')
+          ? (part.op === '#' ? [...Array(n + 1).keys()] : [...Array(n + 1).keys()].reverse()).map((i) => [v.slice(0, i), v.slice(i)] as const)
+          : (part.op === '%' ? [...Array(n + 1).keys()].reverse() : [...Array(n + 1).keys()]).map((i) => [v.slice(i), v.slice(0, i)] as const);
+        for (const [removed, kept] of cuts) if (m.test(removed)) return kept;
+        return v;
+      }
       default:
         return undefined;
     }
@@ -473,6 +500,21 @@ class Interpreter {
     return out;
   }
 
+  /** A word with an unquoted *, ? or [: the paths it matches, itself when none do (as sh), or unknown. */
+  private expandGlob(word: Word): Array<string | undefined> {
+    let pattern = '';
+    let literal = '';
+    for (const p of word.parts) {
+      const v = p.kind === 'lit' ? p.text : p.kind === 'subst' ? this.substitute(p.text) : this.paramValue(p);
+      if (v === undefined) return [undefined];
+      literal += v;
+      pattern += p.kind === 'lit' && !p.quoted ? v : escapeGlob(v);
+    }
+    const matches = this.options.host.glob?.(pattern);
+    if (matches === undefined) return [undefined];
+    return matches.length ? matches : [literal];
+  }
+
   private substitute(text: string): string | undefined {
     return this.options.host.substitute?.(text)?.replace(/\n+$/, '');
   }
@@ -490,12 +532,13 @@ class Interpreter {
       if (only.quoted) return [...this.positional];
       return this.positional.flatMap((p) => (p === undefined ? [undefined] : p.split(/[ \t\n]+/).filter(Boolean)));
     }
+    const isGlob = word.parts.some((p) => p.kind === 'lit' && !p.quoted && /[*?[]/.test(p.text)) && !(word.parts.length === 1 && /^\[\[?$/.test((word.parts[0] as { text: string }).text));
+    if (isGlob) return this.expandGlob(word);
     const fields: string[] = [];
     let cur = '';
     let has = false;
     for (const p of word.parts) {
       if (p.kind === 'lit') {
-        if (!p.quoted && /[*?[]/.test(p.text) && !(word.parts.length === 1 && (p.text === '[' || p.text === '[['))) return [undefined];
         cur += p.text;
         has ||= p.quoted || p.text !== '';
         continue;
@@ -523,6 +566,11 @@ class Interpreter {
   }
 }
 
+/** Quote glob characters so that only the unquoted ones act as a pattern. */
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
@@ -532,7 +580,8 @@ export function globToRegExp(glob: string): string | undefined {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*') re += '.*';
+    if (c === '\\' && i + 1 < glob.length) re += escapeRegExp(glob[++i]!);
+    else if (c === '*') re += '.*';
     else if (c === '?') re += '.';
     else if (c === '[') {
       const end = glob.indexOf(']', i + 2);

@@ -217,7 +217,7 @@ function braced(inner: string, quoted: boolean): Part {
   const name = m[0];
   const rest = inner.slice(name.length);
   if (rest === '') return { kind: 'param', name, quoted };
-  const op = /^(:-|:=|:\+|:\?|-|=|\+|\?)/.exec(rest)?.[0];
+  const op = /^(:-|:=|:\+|:\?|-|=|\+|\?|##|#|%%|%)/.exec(rest)?.[0];
   if (!op) return { kind: 'param', name, op: 'other', quoted };
   const argText = rest.slice(op.length);
   const arg: Word = { parts: new WordScanner(argText).scan('braced'), raw: argText };
