@@ -37,6 +37,7 @@ import type { ActionRecord } from '../actions.js';
 import { actionsOf } from '../actions.js';
 import { STATIC_GROUP, STATIC_GROUPS, STATIC_USER, STATIC_USERS } from './base-passwd.js';
 import { byteCompare, Changes, ensureParents, madeMeta, type Accounts, type EffectContext } from './context.js';
+import { conffileReferences, unitReferences } from './account-references.js';
 import { readSysusers } from './sysusers.js';
 import type { EffectReport } from '../types.js';
 
@@ -70,7 +71,6 @@ interface Account {
   static: boolean;
 }
 
-const UNIT_DIRS = ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'];
 const FIRST_SYSTEM_ID = 100;
 const LAST_SYSTEM_ID = 999;
 const FIRST_USER_ID = 1000;
@@ -344,50 +344,4 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     (sysusers.ignored.length ? `; sysusers lines not applied: ${sysusers.ignored.join('; ')}` : '') +
     workloadNote;
   return changes.report('users', summary);
-}
-
-interface Refs {
-  users: Set<string>;
-  groups: Set<string>;
-}
-
-/** Static names systemd units refer to. */
-function unitReferences(ctx: EffectContext): Refs {
-  const refs: Refs = { users: new Set(), groups: new Set() };
-  const seen = new Set<string>();
-  for (const dir of UNIT_DIRS) {
-    if (!ctx.tree.isDir(dir)) continue;
-    const real = ctx.tree.resolve(dir, { followLast: true });
-    if (seen.has(real)) continue;
-    seen.add(real);
-    for (const name of ctx.tree.list(real)) {
-      const text = ctx.tree.readFile(`${real}/${name}`)?.toString('utf8');
-      if (!text) continue;
-      for (const m of text.matchAll(/^\s*(User|Group|SupplementaryGroups|SocketUser|SocketGroup)\s*=\s*(.+)$/gm)) {
-        const set = m[1]!.endsWith('User') ? refs.users : refs.groups;
-        for (const n of m[2]!.trim().split(/\s+/)) if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) set.add(n);
-      }
-    }
-  }
-  return refs;
-}
-
-/** Static names that packages' configuration files name as the user or group to run as. */
-function conffileReferences(ctx: EffectContext): Refs {
-  const refs: Refs = { users: new Set(), groups: new Set() };
-  const patterns = [/^\s*(user|group|User|Group|owner)\s*[=:]?\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)/gm, /(?:^|\s)(?:export\s+)?[A-Z_]*(USER|GROUP)=["']?([a-z_][a-z0-9_-]*)/gm];
-  for (const pkg of ctx.packages) {
-    for (const conffile of pkg.conffiles) {
-      const text = ctx.tree.readFile(conffile.replace(/^\/+/, ''))?.toString('utf8');
-      if (!text || text.includes('\u0000')) continue;
-      for (const re of patterns) {
-        for (const m of text.matchAll(re)) {
-          const n = m[2]!.replace(/[;,]$/, '');
-          const set = /group/i.test(m[1]!) ? refs.groups : refs.users;
-          if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) set.add(n);
-        }
-      }
-    }
-  }
-  return refs;
 }

@@ -6,41 +6,16 @@
  * report says so). Unknown commands are not reproduced; nothing is dropped.
  */
 import type { Action } from '../actions.js';
-import type { ExecutedCommand, Tri } from '../shell/interpret.js';
+import type { ExecutedCommand } from '../shell/interpret.js';
 import { adduser, gpasswd, groupadd, useradd, usermod } from './account-commands.js';
 import { parseArgs, UnsupportedCommand } from './args.js';
+import { done, na, notReproduced, reproduced, type Args, type Classification, type ClassifyContext, type Handler } from './classification.js';
+import { SERVICE_HANDLERS } from './service-commands.js';
+
+export type { Classification, ClassifyContext } from './classification.js';
+export { substitute } from './substitute.js';
 import { chgrp, chmod, chown, cp, divert, install, ln, mkdir, mv, rm, rmdir, setcap, statoverrideAdd, touch } from './file-commands.js';
-import { ScriptWorld } from './world.js';
-import { compareVersionsOp } from './world.js';
-
-export interface Classification {
-  status: 'reproduced' | 'notApplicable' | 'notReproduced' | 'silent';
-  note?: string;
-  actions?: Action[];
-  exit?: Tri;
-}
-
-export interface ClassifyContext {
-  world: ScriptWorld;
-  /** The package whose script is running (dpkg-divert's default --package). */
-  pkg: string;
-  /** Defaults of debconf questions (from the packages' templates), for db_get. */
-  debconf: Map<string, string>;
-  /** dpkg architecture of the image, for `dpkg --print-architecture`. */
-  architecture: string;
-  /** Trigger names activated with dpkg-trigger, collected for the trigger pass. */
-  activations: Set<string>;
-}
-
-type Args = Array<string | undefined>;
-type Handler = (args: Args, cmd: ExecutedCommand, ctx: ClassifyContext) => Classification;
-
-const na = (note?: string, exit?: Tri): Classification => ({ status: 'notApplicable', ...(note ? { note } : {}), exit });
-/** A command with no effect that succeeds (builtins, messages, service starts). */
-const done = (note?: string): Classification => na(note, true);
-const notReproduced = (note: string): Classification => ({ status: 'notReproduced', note });
-/** A reproduced command succeeds, as it would have in the script. */
-const reproduced = (actions: Action[], note?: string): Classification => ({ status: 'reproduced', actions, ...(note ? { note } : {}), exit: true });
+import { compareVersionsOp, ScriptWorld } from './world.js';
 
 /** Files that effect modules write as a whole: a script writing them is covered by that effect. */
 export function ownerEffect(path: string | undefined): string | undefined {
@@ -218,51 +193,7 @@ HANDLERS['ucf'] = (args, _cmd, ctx) => {
   return fileActions([{ kind: 'copy', from: operands[0]!, to: operands[1]!, preserve: false, onlyIfMissing: true }], ctx);
 };
 
-HANDLERS['update-alternatives'] = (args, _cmd, ctx) => updateAlternatives(args, ctx);
-
-HANDLERS['systemctl'] = (args) => {
-  const { opts, operands } = parseArgs(args.filter((a) => a !== ''), {
-    flags: { '--system': 'ignore', '--no-reload': 'ignore', '--quiet': 'ignore', '-q': 'ignore', '--no-block': 'ignore', '--now': 'now', '--user': 'user', '--global': 'user', '--force': 'ignore', '-f': 'ignore', '--no-ask-password': 'ignore', '--no-pager': 'ignore' },
-    values: { '--root': 'root' },
-  });
-  const [verb, ...units] = operands;
-  const user = opts.has('user');
-  if (verb === 'enable') return reproduced([{ kind: 'enable-units', units, ...(user ? { user } : {}) }], 'by the systemd-units effect');
-  if (user) return notReproduced(`systemctl --user ${verb ?? ''} is not reproduced`);
-  if (verb === 'unmask') return done('nothing is masked on a first installation');
-  if (verb && /^(daemon-reload|daemon-reexec|start|stop|restart|try-restart|reload|reload-or-restart|try-reload-or-restart|kill|reset-failed)$/.test(verb)) {
-    return done('acts on the running systemd; nothing runs while the image is built');
-  }
-  if (verb && /^(status|show|cat|list-units|list-unit-files|is-system-running)$/.test(verb)) return na();
-  if (verb && /^is-(active|enabled|failed)$/.test(verb)) return na(undefined, undefined);
-  return notReproduced(`systemctl ${verb ?? ''} is not reproduced`);
-};
-HANDLERS['deb-systemd-helper'] = (args) => {
-  const { opts, operands } = parseArgs(args, { flags: { '--quiet': 'ignore', '--user': 'user' } });
-  const [verb, ...units] = operands;
-  const user = opts.has('user');
-  switch (verb) {
-    case 'enable':
-      return reproduced([{ kind: 'enable-units', units, ...(user ? { user } : {}) }], 'by the systemd-units effect');
-    case 'was-enabled':
-      // No state yet on a first installation: deb-systemd-helper answers "enabled", so the script enables.
-      return na(undefined, true);
-    case 'debian-installed':
-      return na(undefined, false);
-    case 'unmask':
-    case 'update-state':
-    case 'purge':
-    case 'disable':
-      return done('deb-systemd-helper state bookkeeping; nothing to do on a first installation');
-    default:
-      return notReproduced(`deb-systemd-helper ${verb ?? ''} is not reproduced`);
-  }
-};
-HANDLERS['update-rc.d'] = (args, _cmd, ctx) => {
-  const name = args.find((a) => a !== undefined && !a.startsWith('-'));
-  if (name !== undefined && ctx.world.kind(`/etc/init.d/${name}`) === undefined) return na(`no /etc/init.d/${name} in the image`);
-  return notReproduced('SysV init rc.d links are not made');
-};
+Object.assign(HANDLERS, SERVICE_HANDLERS);
 for (const py of ['py3compile', 'pycompile', 'pypy3compile', 'py3clean', 'pyclean']) {
   HANDLERS[py] = () => notReproduced('Python byte-code is not compiled into the image');
 }
@@ -377,70 +308,4 @@ function fileActions(actions: Action[], ctx: ClassifyContext, note?: string): Cl
   if (!kept.length && temporary) return done('a temporary file, not part of the image');
   if (!kept.length && absent) return na('nothing there to remove on a first installation');
   return reproduced(kept, note);
-}
-
-function updateAlternatives(args: Args, ctx: ClassifyContext): Classification {
-  const words = args.filter((a) => a !== '--quiet' && a !== '--verbose' && a !== '--force' && a !== '--skip-auto');
-  const [verb] = words;
-  if (verb === '--install') {
-    const [, link, name, path, prio, ...rest] = words;
-    if ([link, name, path, prio].some((x) => x === undefined) || rest.some((x) => x === undefined)) {
-      throw new UnsupportedCommand('an argument is not known when the image is built');
-    }
-    if (!/^-?[0-9]+$/.test(prio!)) throw new UnsupportedCommand(`priority ${prio} is not a number`);
-    const slaves: Array<{ link: string; name: string; path: string }> = [];
-    for (let i = 0; i < rest.length; i += 4) {
-      if (rest[i] !== '--slave' || i + 3 >= rest.length) throw new UnsupportedCommand(`unexpected ${rest[i]} after --install`);
-      slaves.push({ link: rest[i + 1]!, name: rest[i + 2]!, path: rest[i + 3]! });
-    }
-    ctx.world.alternatives.add(name!);
-    return reproduced([{ kind: 'alternative', link: link!, name: name!, path: path!, priority: Number(prio), slaves }], 'by the alternatives effect');
-  }
-  if (verb === '--set' && words.length === 3 && words[1] !== undefined && words[2] !== undefined) {
-    return reproduced([{ kind: 'alternative-set', name: words[1], path: words[2] }], 'by the alternatives effect');
-  }
-  if (verb === '--auto' && words.length === 2 && words[1] !== undefined) {
-    return done(ctx.world.alternatives.has(words[1]) ? 'link groups are in auto mode already' : `no link group ${words[1]} is registered`);
-  }
-  if ((verb === '--remove' || verb === '--remove-all') && words[1] !== undefined && !ctx.world.alternatives.has(words[1])) {
-    return done('nothing is registered on a first installation');
-  }
-  if (verb && /^--(query|display|list|get-selections)$/.test(verb)) return na();
-  return notReproduced(`update-alternatives ${verb ?? ''} is not reproduced`);
-}
-
-/**
- * The output of a command substitution, when the image decides it: `command -v X`,
- * `which X`, `stat -c %a|%u|%g PATH`, `dpkg --print-architecture`, `basename`/`dirname`.
- */
-export function substitute(text: string, ctx: ClassifyContext): string | undefined {
-  const inner = text.startsWith('$(') ? text.slice(2, -1) : text.startsWith('`') ? text.slice(1, -1) : undefined;
-  if (inner === undefined || inner.startsWith('(')) return undefined;
-  const cmd = inner.replace(/\s+(?:[0-9]?>\s*\/dev\/null|[0-9]>&[0-9])/g, '').trim();
-  if (/[|;&<>$`"'\\*?[]/.test(cmd)) return undefined;
-  const w = cmd.split(/\s+/);
-  if ((w[0] === 'command' && w[1] === '-v' && w.length === 3) || (w[0] === 'which' && w.length === 2)) {
-    const name = w[w.length - 1]!;
-    return ctx.world.findCommand(name);
-  }
-  if (w[0] === 'stat' && (w.length === 4 || (w.length === 5 && w[1] === '-L'))) {
-    const [fmtFlag, fmt, path] = w.slice(-3);
-    if (fmtFlag !== '-c' || !path) return undefined;
-    const node = ctx.world.node(path);
-    if (!node) return undefined;
-    if (fmt === '%a') return (node.mode & 0o7777).toString(8);
-    if (fmt === '%u') return String(node.uid);
-    if (fmt === '%g') return String(node.gid);
-    return undefined;
-  }
-  if (w[0] === 'dpkg' && w[1] === '--print-architecture' && w.length === 2) return ctx.architecture;
-  // A scratch file: what is done with it is done in /tmp, which the classification leaves out.
-  if (w[0] === 'mktemp' && w.slice(1).every((a) => /^-[dqu]+$/.test(a) || /^--(tmpdir|quiet)$/.test(a))) return '/tmp/tmp.mktemp';
-  if (w[0] === 'basename' && w.length === 2) return w[1]!.replace(/\/+$/, '').split('/').pop();
-  if (w[0] === 'dirname' && w.length === 2) {
-    const p = w[1]!.replace(/\/+$/, '');
-    const i = p.lastIndexOf('/');
-    return i < 0 ? '.' : i === 0 ? '/' : p.slice(0, i);
-  }
-  return undefined;
 }

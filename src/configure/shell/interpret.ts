@@ -12,10 +12,11 @@
  * arguments, so a helper such as `install_directory var/mail 2775 mail` is seen as
  * the mkdir/chown/chmod it performs.
  */
-import type { Node, Part, Redirect, SimpleCommand, Word } from './ast.js';
+import type { Node, Redirect, SimpleCommand } from './ast.js';
+import { Expander, type Tri } from './expand.js';
 import { heredocParts } from './lex.js';
 
-export type Tri = boolean | undefined;
+export { globToRegExp, type Tri } from './expand.js';
 
 export type Stdout = { to: 'terminal' } | { to: 'pipe' } | { to: 'file'; path: string | undefined; append: boolean };
 
@@ -88,9 +89,18 @@ class Interpreter {
   private inFunction: string | undefined;
   private loopDepth = 0;
 
+  private readonly x: Expander;
+
   constructor(private readonly options: InterpretOptions) {
     this.vars = new Map(Object.entries(options.env));
     this.positional = [...options.positional];
+    this.x = new Expander({
+      lookup: (name) => this.lookup(name),
+      assign: (name, value) => void this.vars.set(name, value),
+      substitute: (text) => options.host.substitute?.(text)?.replace(/\n+$/, ''),
+      glob: (pattern) => options.host.glob?.(pattern),
+      positional: () => this.positional,
+    });
   }
 
   exec(node: Node): Tri {
@@ -216,7 +226,7 @@ class Interpreter {
   }
 
   private forClause(node: Extract<Node, { type: 'for' }>): Tri {
-    const values = node.words ? node.words.flatMap((w) => this.expandWord(w)) : this.positional ?? [undefined];
+    const values = node.words ? node.words.flatMap((w) => this.x.expandWord(w)) : this.positional ?? [undefined];
     if (values.some((v) => v === undefined) || values.length > MAX_LOOP_VALUES) {
       this.vars.set(node.name, undefined);
       this.inLoop(() => this.maybe([node.body], true));
@@ -248,10 +258,10 @@ class Interpreter {
   }
 
   private caseClause(node: Extract<Node, { type: 'case' }>): Tri {
-    const subject = this.expandString(node.word);
+    const subject = this.x.expandString(node.word);
     for (let i = 0; i < node.items.length; i++) {
       const item = node.items[i]!;
-      const matches = item.patterns.map((p) => this.matchPattern(subject, p));
+      const matches = item.patterns.map((p) => this.x.matchPattern(subject, p));
       if (matches.includes(true)) return this.exec(item.body);
       if (matches.includes(undefined)) {
         this.maybe(
@@ -264,36 +274,9 @@ class Interpreter {
     return true;
   }
 
-  private matchPattern(subject: string | undefined, pattern: Word): Tri {
-    if (subject === undefined) return undefined;
-    const re = this.patternOf(pattern.parts);
-    return re === undefined ? undefined : new RegExp(`^${re}$`, 's').test(subject);
-  }
-
-  /** A shell pattern (quoted parts literal) as a regular expression fragment, or undefined. */
-  private patternOf(parts: Part[]): string | undefined {
-    let re = '';
-    for (const part of parts) {
-      if (part.kind === 'param' || part.kind === 'subst') {
-        const v = part.kind === 'subst' ? this.substitute(part.text) : this.paramValue(part);
-        if (v === undefined) return undefined;
-        re += escapeRegExp(v);
-        continue;
-      }
-      if (part.quoted) {
-        re += escapeRegExp(part.text);
-        continue;
-      }
-      const g = globToRegExp(part.text);
-      if (g === undefined) return undefined;
-      re += g;
-    }
-    return re;
-  }
-
   private simple(node: SimpleCommand): Tri {
-    const words = node.words.flatMap((w) => this.expandWord(w));
-    const assigns = node.assigns.map((a) => ({ name: a.name, value: this.expandString(a.value) }));
+    const words = node.words.flatMap((w) => this.x.expandWord(w));
+    const assigns = node.assigns.map((a) => ({ name: a.name, value: this.x.expandString(a.value) }));
     const name = words[0];
 
     if (name !== undefined && this.functions.has(name) && !node.assigns.length) {
@@ -310,7 +293,7 @@ class Interpreter {
       ...(this.inFunction ? { inFunction: this.inFunction } : {}),
     };
     const heredoc = node.redirects.find((r) => r.heredoc);
-    if (heredoc?.heredoc) cmd.stdin = { heredoc: heredoc.heredoc.quoted ? heredoc.heredoc.body : this.expandParts(heredocParts(heredoc.heredoc.body)) };
+    if (heredoc?.heredoc) cmd.stdin = { heredoc: heredoc.heredoc.quoted ? heredoc.heredoc.body : this.x.expandParts(heredocParts(heredoc.heredoc.body)) };
     const status = this.options.host.run(cmd);
 
     if (words.length === 0) {
@@ -403,7 +386,7 @@ class Interpreter {
     for (const r of redirects) {
       const fd = r.fd ?? (r.op.startsWith('<') ? 0 : 1);
       if (r.op === '<' || r.op === '<<' || r.op === '<<-' || r.op === '<&' || r.op === '<>') continue;
-      const target = r.target ? this.expandString(r.target) : undefined;
+      const target = r.target ? this.x.expandString(r.target) : undefined;
       if (r.op === '>&') {
         if (fd === 1 && target !== '1') out = { to: 'terminal' }; // >&2: to stderr
         continue;
@@ -412,56 +395,6 @@ class Interpreter {
       out = target === '/dev/null' ? { to: 'terminal' } : { to: 'file', path: target, append: r.op === '>>' };
     }
     return out;
-  }
-
-  // ---- expansion ----
-
-  private paramValue(part: Extract<Part, { kind: 'param' }>): string | undefined {
-    const raw = this.lookup(part.name);
-    switch (part.op) {
-      case undefined:
-        return raw.value;
-      case '#len':
-        return raw.value === undefined ? undefined : String(raw.value.length);
-      case ':-':
-      case ':=':
-      case '-':
-      case '=': {
-        if (raw.value === undefined && raw.set !== false) return undefined;
-        const useArg = part.op.startsWith(':') ? !raw.set || raw.value === '' : !raw.set;
-        if (!useArg) return raw.value;
-        const v = part.arg ? this.expandParts(part.arg.parts) : '';
-        if (part.op.endsWith('=')) this.vars.set(part.name, v);
-        return v;
-      }
-      case ':+':
-      case '+': {
-        if (raw.value === undefined && raw.set !== false) return undefined;
-        const useArg = part.op === ':+' ? raw.set && raw.value !== '' : raw.set;
-        return useArg ? (part.arg ? this.expandParts(part.arg.parts) : '') : '';
-      }
-      case ':?':
-      case '?':
-        return raw.value;
-      case '#':
-      case '##':
-      case '%':
-      case '%%': {
-        if (raw.value === undefined) return undefined;
-        const re = part.arg ? this.patternOf(part.arg.parts) : '';
-        if (re === undefined) return undefined;
-        const m = new RegExp(`^${re}$`, 's');
-        const v = raw.value;
-        const n = v.length;
-        const cuts = part.op.startsWith('#')
-          ? (part.op === '#' ? [...Array(n + 1).keys()] : [...Array(n + 1).keys()].reverse()).map((i) => [v.slice(0, i), v.slice(i)] as const)
-          : (part.op === '%' ? [...Array(n + 1).keys()].reverse() : [...Array(n + 1).keys()]).map((i) => [v.slice(i), v.slice(0, i)] as const);
-        for (const [removed, kept] of cuts) if (m.test(removed)) return kept;
-        return v;
-      }
-      default:
-        return undefined;
-    }
   }
 
   /** A variable's value: `set: false` means unset (empty), value undefined with set undefined means unknown. */
@@ -481,116 +414,4 @@ class Interpreter {
     const value = this.vars.get(name);
     return { value, set: value === undefined ? undefined : true };
   }
-
-  /** Concatenate parts without field splitting; undefined if any part is unknown. */
-  private expandParts(parts: Part[]): string | undefined {
-    let out = '';
-    for (const p of parts) {
-      if (p.kind === 'lit') out += p.text;
-      else if (p.kind === 'subst') {
-        const v = this.substitute(p.text);
-        if (v === undefined) return undefined;
-        out += v;
-      } else {
-        const v = this.paramValue(p);
-        if (v === undefined) return undefined;
-        out += v;
-      }
-    }
-    return out;
-  }
-
-  /** A word with an unquoted *, ? or [: the paths it matches, itself when none do (as sh), or unknown. */
-  private expandGlob(word: Word): Array<string | undefined> {
-    let pattern = '';
-    let literal = '';
-    for (const p of word.parts) {
-      const v = p.kind === 'lit' ? p.text : p.kind === 'subst' ? this.substitute(p.text) : this.paramValue(p);
-      if (v === undefined) return [undefined];
-      literal += v;
-      pattern += p.kind === 'lit' && !p.quoted ? v : escapeGlob(v);
-    }
-    const matches = this.options.host.glob?.(pattern);
-    if (matches === undefined) return [undefined];
-    return matches.length ? matches : [literal];
-  }
-
-  private substitute(text: string): string | undefined {
-    return this.options.host.substitute?.(text)?.replace(/\n+$/, '');
-  }
-
-  expandString(word: Word): string | undefined {
-    return this.expandParts(word.parts);
-  }
-
-  /** Expand one word to its fields (field splitting of unquoted expansions; globs are unknown). */
-  expandWord(word: Word): Array<string | undefined> {
-    const parts = word.parts.filter((p) => !(p.kind === 'lit' && p.quoted && p.text === ''));
-    const only = parts.length === 1 ? parts[0] : undefined;
-    if (only?.kind === 'param' && only.name === '@' && only.op === undefined) {
-      if (!this.positional) return [undefined];
-      if (only.quoted) return [...this.positional];
-      return this.positional.flatMap((p) => (p === undefined ? [undefined] : p.split(/[ \t\n]+/).filter(Boolean)));
-    }
-    const isGlob = word.parts.some((p) => p.kind === 'lit' && !p.quoted && /[*?[]/.test(p.text)) && !(word.parts.length === 1 && /^\[\[?$/.test((word.parts[0] as { text: string }).text));
-    if (isGlob) return this.expandGlob(word);
-    const fields: string[] = [];
-    let cur = '';
-    let has = false;
-    for (const p of word.parts) {
-      if (p.kind === 'lit') {
-        cur += p.text;
-        has ||= p.quoted || p.text !== '';
-        continue;
-      }
-      const v = p.kind === 'subst' ? this.substitute(p.text) : this.paramValue(p);
-      if (v === undefined) return [undefined];
-      if (p.quoted) {
-        cur += v;
-        has = true;
-        continue;
-      }
-      const pieces = v.split(/[ \t\n]+/);
-      pieces.forEach((piece, i) => {
-        if (i > 0 && has) {
-          fields.push(cur);
-          cur = '';
-          has = false;
-        }
-        cur += piece;
-        has ||= piece !== '';
-      });
-    }
-    if (has) fields.push(cur);
-    return fields;
-  }
-}
-
-/** Quote glob characters so that only the unquoted ones act as a pattern. */
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-/** A shell glob to a regular expression fragment; undefined for unsupported syntax. */
-export function globToRegExp(glob: string): string | undefined {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '\\' && i + 1 < glob.length) re += escapeRegExp(glob[++i]!);
-    else if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) return undefined;
-      let cls = glob.slice(i + 1, end);
-      if (cls.startsWith('!')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else re += escapeRegExp(c);
-  }
-  return re;
 }

@@ -1,0 +1,35 @@
+/**
+ * How a maintainer-script command is classified, and what the classifier knows.
+ */
+import type { Action } from '../actions.js';
+import type { ExecutedCommand, Tri } from '../shell/interpret.js';
+import type { ScriptWorld } from './world.js';
+
+export interface Classification {
+  status: 'reproduced' | 'notApplicable' | 'notReproduced' | 'silent';
+  note?: string;
+  actions?: Action[];
+  exit?: Tri;
+}
+
+export interface ClassifyContext {
+  world: ScriptWorld;
+  /** The package whose script is running (dpkg-divert's default --package). */
+  pkg: string;
+  /** Defaults of debconf questions (from the packages' templates), for db_get. */
+  debconf: Map<string, string>;
+  /** dpkg architecture of the image, for `dpkg --print-architecture`. */
+  architecture: string;
+  /** Trigger names activated with dpkg-trigger, collected for the trigger pass. */
+  activations: Set<string>;
+}
+
+export type Args = Array<string | undefined>;
+export type Handler = (args: Args, cmd: ExecutedCommand, ctx: ClassifyContext) => Classification;
+
+export const na = (note?: string, exit?: Tri): Classification => ({ status: 'notApplicable', ...(note ? { note } : {}), exit });
+/** A command with no effect that succeeds (builtins, messages, service starts). */
+export const done = (note?: string): Classification => na(note, true);
+export const notReproduced = (note: string): Classification => ({ status: 'notReproduced', note });
+/** A reproduced command succeeds, as it would have in the script. */
+export const reproduced = (actions: Action[], note?: string): Classification => ({ status: 'reproduced', actions, ...(note ? { note } : {}), exit: true });
