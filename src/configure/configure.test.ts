@@ -15,7 +15,7 @@ import { buildElf } from '../elf/synthetic.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
 import { configureImage } from './configure.js';
-import { makeCert } from './effects/x509.test.js';
+import { makeCert } from './testing/certs.js';
 import * as debian from './testing/debian-scripts.js';
 import { materialize } from './testing/materialize.js';
 import type { ConfigureOptions, ConfigureReport } from './types.js';

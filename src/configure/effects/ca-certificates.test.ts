@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ImageTree } from '../../tree/index.js';
 import { context } from '../testing/context.js';
 import { CONF_HEADER, configureCaCertificates } from './ca-certificates.js';
-import { makeCert } from './x509.test.js';
+import { makeCert } from '../testing/certs.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const m = { mode: 0o644, uid: 0, gid: 0, mtime: 0 };

@@ -4,23 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCert } from '../testing/certs.js';
 import { pemBlocks, singleCertificate, subjectHash } from './x509.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
-
-/** A throwaway self-signed certificate with the given subject (openssl -subj syntax). */
-export function makeCert(subject: string, extra: string[] = []): string {
-  const dir = mkdtempSync(join(tmpdir(), 'jeos-x509-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'),
-      '-subj', subject, '-utf8', '-days', '1', '-out', join(dir, 'cert.pem'), ...extra,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    return readFileSync(join(dir, 'cert.pem'), 'latin1');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function opensslHash(pem: string): string {
   return execFileSync('openssl', ['x509', '-hash', '-noout'], { input: pem }).toString().trim();
