@@ -111,7 +111,9 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
       run(cmd) {
         const c = classify(cmd, ctx);
         if (c.status === 'silent') return c.exit;
-        const entry: Entry = { text: commandText(cmd), status: c.status, ...(c.note ? { note: c.note } : {}), records: [] };
+        // A command reached only through a condition the scan could not decide is run as if it held; say so.
+        const note = !cmd.certain && c.status !== 'notApplicable' ? [c.note, 'condition undecided at build time'].filter(Boolean).join('; ') : c.note;
+        const entry: Entry = { text: commandText(cmd), status: c.status, ...(note ? { note } : {}), records: [] };
         for (const action of c.actions ?? []) {
           const record: ActionRecord = { action, pkg: log.pkg, script: label, command: entry.text };
           entry.records.push(record);
@@ -219,7 +221,8 @@ export function scriptReports(scan: ScriptScan): ScriptReport[] {
     for (const e of log.entries) {
       const failed = e.records.map((r) => r.failed).filter((f): f is string => f !== undefined);
       const status: Status = failed.length ? 'notReproduced' : e.status;
-      const note = failed.length ? failed.join('; ') : e.note;
+      const undecided = e.note?.endsWith('condition undecided at build time') ? '; condition undecided at build time' : '';
+      const note = failed.length ? failed.join('; ') + undecided : e.note;
       const line = note ? `${e.text} (${note})` : e.text;
       if (seen[status].has(line)) continue;
       seen[status].add(line);
