@@ -106,7 +106,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
     },
     host: {
       substitute: (text) => substitute(text, ctx),
-      debconf: (question) => ctx.debconf.get(question) ?? '',
+      debconf: (question) => ctx.debconf.get(question),
       glob: (pattern) => ctx.world.glob(pattern),
       run(cmd) {
         const c = classify(cmd, ctx);
@@ -176,16 +176,17 @@ function runTriggers(scan: ScriptScan, ctx: ClassifyContext, packages: UnpackedP
 
 /**
  * The default answer of every debconf question the packages define (their `templates`
- * members): what a non-interactive installation answers.
+ * members): what a non-interactive installation answers when no config script set one.
  */
-function debconfDefaults(packages: UnpackedPackage[]): Map<string, string> {
-  const defaults = new Map<string, string>();
+function debconfDefaults(packages: UnpackedPackage[]): Map<string, string | undefined> {
+  const defaults = new Map<string, string | undefined>();
   for (const pkg of packages) {
     const text = pkg.controlFiles.get('templates')?.toString('utf8');
     if (!text) continue;
     for (const para of text.split(/\n\s*\n/)) {
       const name = /^Template:\s*(\S+)/m.exec(para)?.[1];
-      if (name) defaults.set(name, /^Default:[ \t]*(.*)$/m.exec(para)?.[1]?.trim() ?? '');
+      // Without a Default the answer comes from the package's config script, which jeos does not run: unknown.
+      if (name) defaults.set(name, /^Default:[ \t]*(.*)$/m.exec(para)?.[1]?.trim());
     }
   }
   return defaults;

@@ -16,8 +16,8 @@ export interface ClassifyContext {
   world: ScriptWorld;
   /** The package whose script is running (dpkg-divert's default --package). */
   pkg: string;
-  /** Defaults of debconf questions (from the packages' templates), for db_get. */
-  debconf: Map<string, string>;
+  /** Debconf questions the packages define, with their defaults (undefined: none), for db_get. */
+  debconf: Map<string, string | undefined>;
   /** dpkg architecture of the image, for `dpkg --print-architecture`. */
   architecture: string;
   /** Trigger names activated with dpkg-trigger, collected for the trigger pass. */

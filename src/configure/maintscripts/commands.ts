@@ -211,7 +211,8 @@ function classifyWords(words: Args, cmd: ExecutedCommand, ctx: ClassifyContext):
   const name = words[0];
   if (name === undefined) return notReproduced('the command name is not known when the image is built');
   const base = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
-  if (base.startsWith('db_')) return na('debconf: non-interactive, defaults apply', base === 'db_get' || base === 'db_fget' || base === 'db_metaget' ? undefined : true);
+  if (base === 'db_get') return na('debconf: non-interactive, defaults apply', words[1] !== undefined && ctx.debconf.has(words[1]) ? true : undefined);
+  if (base.startsWith('db_')) return na('debconf: non-interactive, defaults apply', base === 'db_fget' || base === 'db_metaget' ? undefined : true);
   const handler = Object.hasOwn(HANDLERS, base) ? HANDLERS[base] : undefined;
   let result: Classification;
   try {
