@@ -387,3 +387,14 @@ test('the same inputs give the same tree, byte for byte', async () => {
     t.entries().map(([p, n]) => `${p} ${n.kind} ${n.mode} ${n.uid}:${n.gid} ${n.mtime} ${n.kind === 'file' ? n.data.toString('hex') : 'target' in n ? n.target : ''}`);
   assert.deepEqual(dump(again.tree), dump(tree));
 });
+
+test('an image with no packages still gets accounts, os-release, machine-id and an empty dpkg database', () => {
+  const empty = new ImageTree();
+  const r = configureImage(empty, [], { ...OPTIONS, workloadUser: undefined });
+  assert.deepEqual(r.scripts, []);
+  assert.equal(empty.readFile('etc/passwd')!.toString(), 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+  assert.equal(empty.readFile('var/lib/dpkg/status')!.toString(), '');
+  assert.equal(empty.get('etc/ld.so.cache'), undefined);
+  assert.equal(r.effects.find((e) => e.effect === 'ld-so')!.summary, 'no shared libraries in the image; no cache written');
+  assert.equal(empty.readFile('etc/machine-id')!.length, 0);
+});

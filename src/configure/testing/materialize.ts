@@ -10,6 +10,7 @@ import type { ImageTree } from '../../tree/index.js';
 export async function materialize(tree: ImageTree, dir: string): Promise<void> {
   const root = process.getuid?.() === 0;
   const dirs: Array<[string, number, number]> = [];
+  const hardlinks: Array<[string, string]> = [];
   for (const [path, node] of tree.entries()) {
     const dest = path === '' ? dir : join(dir, path);
     switch (node.kind) {
@@ -25,7 +26,7 @@ export async function materialize(tree: ImageTree, dir: string): Promise<void> {
         await symlink(node.target, dest);
         break;
       case 'hardlink':
-        await link(join(dir, node.target), dest);
+        hardlinks.push([join(dir, node.target), dest]); // after every file exists
         continue;
       default:
         continue;
@@ -33,6 +34,7 @@ export async function materialize(tree: ImageTree, dir: string): Promise<void> {
     if (root) await lchown(dest, node.uid, node.gid);
     if (node.kind !== 'dir') await lutimes(dest, node.mtime, node.mtime);
   }
+  for (const [target, dest] of hardlinks) await link(target, dest);
   // Directory modes last, so that a read-only directory does not stop its children being written.
   for (const [dest, mode, mtime] of dirs.reverse()) {
     await chmod(dest, mode);
