@@ -97,6 +97,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         architecture: loaded.config.debian.architecture,
         sourceDateEpoch: epoch,
         workloadUser: loaded.config.workload.user.split(':')[0],
+        referencedUsers: loaded.config.workload.files.map((f) => f.owner.split(':')[0]!),
+        referencedGroups: loaded.config.workload.files.flatMap((f) => f.owner.split(':').slice(1)),
         os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: loaded.config.name, imageVersion: lock.configDigest.slice(0, 12) },
       }),
     (r) => `${r.effects.length} effects, ${r.scripts.filter((s) => s.notReproduced.length).length} scripts not reproduced`,
@@ -104,21 +106,27 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   await run('workload', () => addWorkloadFiles(tree, loaded.config.workload.files, loaded.dir, epoch), (added) => `${added.length} files added`);
 
+  let outputsStarted = 0;
   const image = imageSpecOf(loaded.config, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) });
   const outputs = await run(
     'outputs',
-    () =>
-      writeOutputs(tree, image, formats, {
+    () => {
+      outputsStarted = performance.now();
+      return writeOutputs(tree, image, formats, {
         outDir,
         sourceDateEpoch: epoch,
         layerCacheDir: join(options.cacheDir, 'layers'),
         onEvent: (event) => emit({ kind: 'output', event }),
         extraFiles: (results: OutputResult[]) => [{ path: 'build.json', data: JSON.stringify(recordOf(results), null, 2) + '\n' }],
-      }),
+      });
+    },
     (o) => o.map((r) => r.path).join(', '),
   );
 
   function recordOf(results: OutputResult[]): BuildRecord {
+    // build.json is written with the outputs, before they are committed: its outputs and
+    // total times stop there.
+    timings.outputs ??= Math.round(performance.now() - outputsStarted);
     timings.total = Math.round(performance.now() - began);
     return {
       buildVersion: 1,

@@ -9,6 +9,9 @@ export interface ConfigureOptions {
   sourceDateEpoch: number;
   /** The workload's user name: made a system user (with a group of its name) unless it exists. */
   workloadUser?: string;
+  /** Account names jeos.yaml refers to (owners of workload files): a static Debian account so named is written. */
+  referencedUsers?: string[];
+  referencedGroups?: string[];
   os: {
     /** Debian release codename (trixie). */
     codename?: string;

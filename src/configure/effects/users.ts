@@ -169,6 +169,10 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     }
   }
 
+  // Names jeos.yaml uses (owners of workload files): they decide which static accounts are written.
+  for (const n of options.referencedUsers ?? []) refUsers.add(n);
+  for (const n of options.referencedGroups ?? []) refGroups.add(n);
+
   // References to static names from elsewhere in the image.
   for (const r of actionsOf(ctx.actions, 'chown', 'statoverride')) {
     const a = r.action;
