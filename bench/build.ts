@@ -22,7 +22,7 @@ const opt = (name: string, dflt: string) => {
 };
 const runs = Number(opt('--runs', '3'));
 const example = resolve(opt('--dir', 'examples/nginx'));
-const cli = resolve('dist/cli/main.js');
+const cli = resolve('dist/jeos.mjs');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 

@@ -27,5 +27,5 @@ echo "==> building"
 npm run --silent build
 
 echo "==> jeos on examples/nginx: build the image, then run it and check it answers"
-node dist/cli/main.js build examples/nginx
-node dist/cli/main.js test examples/nginx --container
+node dist/jeos.mjs build examples/nginx
+node dist/jeos.mjs test examples/nginx --container

@@ -13,6 +13,7 @@ import { writeOutputs, type OutputFormat, type OutputResult } from '../outputs/i
 import { resolve } from '../resolve/index.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages } from '../unpack/index.js';
+import { VERSION } from '../version.js';
 import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
 import { treeStats } from './tree-stats.js';
@@ -20,8 +21,6 @@ import type { BuildEvent, BuildOptions, BuildRecord, BuildStep } from './types.j
 import { addWorkloadFiles } from './workload-files.js';
 
 const CONTAINER_FORMATS: readonly OutputFormat[] = ['tar', 'oci', 'oci-archive'];
-
-const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface BuildResult {
   record: BuildRecord;
@@ -130,7 +129,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     timings.total = Math.round(performance.now() - began);
     return {
       buildVersion: 1,
-      jeos: version,
+      jeos: VERSION,
       name: loaded.config.name,
       configDigest: lock.configDigest,
       lockDigest: sha256(lockBytes),

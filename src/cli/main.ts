@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
@@ -11,13 +10,13 @@ import { registerShow } from './commands/show.js';
 import { registerTest } from './commands/test.js';
 import { registerUpdate } from './commands/update.js';
 import { reportError } from './report-error.js';
+import { VERSION } from '../version.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('jeos')
     .description('Just Enough Operating System: images that carry only what one workload needs, from signed Debian packages')
-    .version(pkg.version, '-V, --version')
+    .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureHelp({ sortSubcommands: false })

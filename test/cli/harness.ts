@@ -10,7 +10,7 @@ import { buildSignedRepo, type SignedRepo, type SignedRepoOptions } from '../fix
 import { serveDirectory, type Served } from '../fixtures/serve.js';
 
 export const root = new URL('../../', import.meta.url).pathname;
-export const cli = join(root, 'dist/cli/main.js');
+export const cli = join(root, 'dist/jeos.mjs');
 
 export interface RunResult {
   code: number | null;
@@ -41,7 +41,7 @@ export function trixieRepo(main: DebRecipe[], security: DebRecipe[]): SignedRepo
 }
 
 export async function startHarness(repoOptions: SignedRepoOptions): Promise<Harness> {
-  assert.ok(existsSync(cli), 'dist/cli/main.js is missing: run npm run build (npm test does)');
+  assert.ok(existsSync(cli), 'dist/jeos.mjs is missing: run npm run build (npm test does)');
   const repo = await buildSignedRepo(repoOptions);
   const served = await serveDirectory(repo.root);
   const work = await mkdtemp(join(tmpdir(), 'jeos-cli-'));
