@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The CLI as one file (dist/jeos.mjs): loading ~150 compiled modules one by one costs
 // about 80 ms at every start; one bundle does not. The library stays in dist/ as modules.
-// MiniSat (logic-solver) stays outside: the resolver loads it on first use.
+// MiniSat (logic-solver) and OpenPGP.js stay outside: they load on first use (resolving,
+// checking a signature), which a build from a current lock never does.
 import { chmodSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -13,7 +14,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['logic-solver'],
+  external: ['logic-solver', 'openpgp'],
   // Bundled CommonJS dependencies call require(); give the ES module one.
   banner: { js: "import { createRequire as __jeosRequire } from 'node:module'; const require = __jeosRequire(import.meta.url);" },
   logLevel: 'warning',
