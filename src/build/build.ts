@@ -8,6 +8,7 @@ import { configureImage } from '../configure/index.js';
 import { JeosError, step } from '../errors.js';
 import { fetchPackages } from '../fetch/index.js';
 import { createLock, lockStatus, readLock, writeLock } from '../lock/lock.js';
+import { lockKernel, lockRequest } from '../lock/request.js';
 import { LOCK_FILE, type Lock } from '../lock/types.js';
 import { writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
 import { resolve } from '../resolve/index.js';
@@ -163,9 +164,9 @@ async function ensureLock(loaded: LoadedConfig, options: BuildOptions, emit: (e:
     throw new JeosError('E_BUILD_LOCK_STALE', reason, { hint: 'run `jeos lock` and commit jeos.lock, or build without --frozen' });
   }
   const index = await openArchive({ ...options.archive, debian: options.archive.debian ?? loaded.config.debian, cacheDir: options.cacheDir, offline: options.offline });
-  const w = loaded.config.workload;
-  const resolution = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
-  await writeLock(loaded.dir, createLock(loaded, index, resolution));
+  const resolution = resolve(index, lockRequest(loaded.config));
+  const kernel = loaded.config.outputs.includes('vm') ? lockKernel(index, loaded.config.vm.kernel) : undefined;
+  await writeLock(loaded.dir, createLock(loaded, index, resolution, kernel));
   emit({ kind: 'lock', state: 'written', reason });
   const lock = await readLock(loaded.dir);
   if (!lock) throw new JeosError('E_BUILD_LOCK', `${LOCK_FILE} could not be read back after writing it`);

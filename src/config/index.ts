@@ -5,6 +5,7 @@ export {
   DEFAULT_RELEASE,
   DEFAULT_SUITES,
   OUTPUT_FORMATS,
+  VM_INIT_PACKAGE,
   PACKAGE_SPEC,
   type Config,
   type ConfigInput,

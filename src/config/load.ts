@@ -95,14 +95,16 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
 }
 
 /**
- * SHA256 over the part of the config that decides the package set (debian and the
- * workload's packages, recommends and profile), normalized: stable across key order,
+ * SHA256 over the part of the config that decides the package set (debian, the
+ * workload's packages, recommends and profile, and the kernel when a VM is built), normalized: stable across key order,
  * comments and defaults spelled out or not. Changing the command, files or ports
  * does not make a lock stale; changing what is installed does.
  */
 export function configDigest(config: Config): string {
   const { packages, recommends, profile } = config.workload;
-  return sha256(stableJson({ debian: config.debian, workload: { packages, recommends, profile } }));
+  // A VM image also locks its kernel and init; images without one do not depend on vm:.
+  const vm = config.outputs.includes('vm') ? { kernel: config.vm.kernel } : undefined;
+  return sha256(stableJson({ debian: config.debian, workload: { packages, recommends, profile }, vm }));
 }
 
 function stableJson(value: unknown): string {

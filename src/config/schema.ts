@@ -124,6 +124,26 @@ export const WorkloadSchema = z
 
 export const OUTPUT_FORMATS = ['tar', 'oci', 'oci-archive', 'vm', 'disk'] as const;
 
+export const VmSchema = z
+  .strictObject({
+    kernel: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9+.-]*$/, 'a Debian kernel package name')
+      .default('linux-image-cloud-amd64')
+      .describe('Debian kernel package (a meta package such as linux-image-cloud-amd64 is followed to the real one). Only its kernel and the modules the image needs are used.'),
+    modules: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a kernel module name such as virtio_net'))
+      .default([])
+      .describe('Kernel modules to keep besides the ones a VM needs (virtio block, net, console, rng and the file systems used).'),
+    memory: z.number().int().min(32).max(65536).default(256).describe('Guest memory in MiB for jeos run and jeos test --vm.'),
+    cmdline: z.string().default('').describe('Extra kernel command-line arguments.'),
+  })
+  .describe('VM images (outputs: [vm]): kernel, modules, memory.');
+
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '' };
+/** The init a VM image gets: the package that provides it is added to the workload's request. */
+export const VM_INIT_PACKAGE = 'systemd';
+
 export const ConfigSchema = z
   .strictObject({
     name: z
@@ -134,6 +154,7 @@ export const ConfigSchema = z
     debian: DebianSchema.default({ suites: DEFAULT_SUITES, components: ['main'], architecture: 'amd64' }),
     workload: WorkloadSchema,
     outputs: z.array(z.enum(OUTPUT_FORMATS)).min(1).default(['tar', 'oci']).describe('Image formats to write.'),
+    vm: VmSchema.default(VM_DEFAULTS),
   })
   .describe('A jeos image: one workload, and just enough operating system for it.');
 

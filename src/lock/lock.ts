@@ -6,10 +6,11 @@ import { JeosError } from '../errors.js';
 import { REQUEST } from '../resolve/problem.js';
 import type { DependencyGraph, Resolution, ResolutionEdge } from '../resolve/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { LOCK_FILE, LOCK_VERSION, type Lock } from './types.js';
+import { lockRequest } from './request.js';
+import { LOCK_FILE, LOCK_VERSION, type Lock, type LockedPackage } from './types.js';
 
 /** Build the lock for a resolution. Everything in it is sorted, so the same inputs give the same bytes. */
-export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution: Resolution): Lock {
+export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution: Resolution, kernel?: LockedPackage): Lock {
   const neededBy = new Map<string, Set<string>>();
   for (const e of resolution.edges) {
     if (e.from === e.to) continue;
@@ -17,12 +18,12 @@ export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution
     set.add(e.from === REQUEST ? REQUEST : `${e.from}: ${e.relation}`);
     neededBy.set(e.to, set);
   }
-  const w = loaded.config.workload;
+  const request = lockRequest(loaded.config);
   return {
     lockVersion: LOCK_VERSION,
     configDigest: loaded.digest,
     architecture: index.architecture,
-    request: { packages: [...w.packages], recommends: w.recommends, profile: w.profile },
+    request,
     suites: index.suites.map((s) => ({
       suite: s.suite,
       codename: s.release.codename ?? null,
@@ -41,6 +42,7 @@ export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution
       installedSize: r.installedSize,
       neededBy: [...(neededBy.get(r.name) ?? [])].sort(),
     })),
+    ...(kernel ? { kernel } : {}),
   };
 }
 

@@ -41,4 +41,6 @@ export interface Lock {
   totalInstalledSize: number;
   /** Sorted by name. */
   packages: LockedPackage[];
+  /** The kernel a VM image boots (only when `vm` is among the outputs); not installed in the image as a package. */
+  kernel?: LockedPackage;
 }

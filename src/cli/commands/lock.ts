@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openArchive } from '../../archive/open.js';
 import { loadConfig } from '../../config/load.js';
 import { createLock, writeLock } from '../../lock/lock.js';
+import { lockKernel, lockRequest } from '../../lock/request.js';
 import { resolve } from '../../resolve/index.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
 import { printClosure, rowsOf } from '../closure-output.js';
@@ -17,11 +18,14 @@ export function registerLock(program: Command): void {
     .action(async (dir: string, flags: ArchiveFlags) => {
       const loaded = await loadConfig(dir);
       const index = await openArchive(await archiveSettings(flags, loaded.config.debian));
-      const w = loaded.config.workload;
-      const resolution = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
-      const lock = createLock(loaded, index, resolution);
+      const resolution = resolve(index, lockRequest(loaded.config));
+      const kernel = loaded.config.outputs.includes('vm') ? lockKernel(index, loaded.config.vm.kernel) : undefined;
+      const lock = createLock(loaded, index, resolution, kernel);
       const path = await writeLock(loaded.dir, lock);
-      printClosure(rowsOf(resolution), resolution.totalInstalledSize, !!flags.json, { lockfile: path });
+      printClosure(rowsOf(resolution), resolution.totalInstalledSize, !!flags.json, { lockfile: path, ...(kernel ? { kernel } : {}) });
+      if (kernel && !flags.json) {
+        console.log(`kernel for the VM image: ${kernel.name} ${kernel.version} (${kernel.suite}; only its kernel and the modules the image needs are used)`);
+      }
       if (!flags.json) console.log(`wrote ${path}`);
     });
 }

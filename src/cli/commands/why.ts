@@ -3,6 +3,7 @@ import { openArchive } from '../../archive/open.js';
 import { loadConfig } from '../../config/load.js';
 import { JeosError } from '../../errors.js';
 import { lockAsResolution, lockStatus } from '../../lock/lock.js';
+import { lockRequest } from '../../lock/request.js';
 import { resolve, whyPaths, type DependencyGraph } from '../../resolve/index.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
 import { printJson } from '../format.js';
@@ -33,8 +34,7 @@ export function registerWhy(program: Command): void {
           );
         }
         const index = await openArchive(await archiveSettings(flags, loaded.config.debian));
-        const w = loaded.config.workload;
-        graph = resolve(index, { packages: w.packages, recommends: w.recommends, profile: w.profile });
+        graph = resolve(index, lockRequest(loaded.config));
         source = 'resolved';
       }
       const paths = whyPaths(graph, name);

@@ -1,0 +1,62 @@
+import type { ArchiveIndex } from '../archive/client.js';
+import { candidateOf } from '../archive/candidates.js';
+import { parseRelations } from '../archive/relations.js';
+import type { PackageRecord } from '../archive/packages.js';
+import { VM_INIT_PACKAGE, type Config } from '../config/schema.js';
+import { JeosError } from '../errors.js';
+import type { ResolveRequest } from '../resolve/types.js';
+import type { LockedPackage } from './types.js';
+
+/**
+ * What the lock resolves for a config: the workload's packages, plus the init a VM
+ * image boots (systemd) when `vm` is among the outputs.
+ */
+export function lockRequest(config: Config): Required<Pick<ResolveRequest, 'packages' | 'recommends' | 'profile'>> {
+  const w = config.workload;
+  const packages = [...w.packages];
+  if (config.outputs.includes('vm') && !packages.some((p) => p.split(/[=/]/)[0] === VM_INIT_PACKAGE)) packages.push(VM_INIT_PACKAGE);
+  return { packages, recommends: w.recommends, profile: w.profile };
+}
+
+const MAX_HOPS = 4;
+
+/**
+ * The kernel a VM image boots: the configured package, followed through meta packages
+ * (linux-image-cloud-amd64 → linux-image-6.12.…-cloud-amd64) to the one that ships the
+ * kernel. Its own dependencies (kmod, initramfs-tools) are for installing a kernel on a
+ * running system and are not part of the image, so only this one package is locked.
+ */
+export function lockKernel(index: ArchiveIndex, name: string): LockedPackage {
+  let record: PackageRecord | undefined = candidateOf(index, name);
+  if (!record) {
+    throw new JeosError('E_KERNEL_NOT_FOUND', `no kernel package ${name} for ${index.architecture} in ${index.suites.map((s) => s.suite).join(', ')}`, {
+      hint: 'set vm.kernel in jeos.yaml to a Debian kernel package (jeos search linux-image)',
+    });
+  }
+  const chain = [record.name];
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    const next = parseRelations(record.depends)
+      .map((alternatives) => alternatives[0]!)
+      .find((atom) => atom.name.startsWith('linux-image-'));
+    if (!next) break;
+    const found = candidateOf(index, next.name);
+    if (!found) {
+      throw new JeosError('E_KERNEL_NOT_FOUND', `${record.name} needs ${next.name}, which is not in the archive`, {
+        hint: 'the archive may be mid-update; run jeos update and try again, or choose another vm.kernel',
+      });
+    }
+    record = found;
+    chain.push(record.name);
+  }
+  return {
+    name: record.name,
+    version: record.version,
+    architecture: record.architecture,
+    suite: record.suite,
+    filename: record.filename,
+    size: record.size,
+    sha256: record.sha256,
+    installedSize: record.installedSize,
+    neededBy: chain.length > 1 ? [`vm.kernel: ${chain.slice(0, -1).join(' → ')}`] : ['vm.kernel'],
+  };
+}

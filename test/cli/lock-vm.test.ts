@@ -1,0 +1,67 @@
+// jeos lock for a VM image: the init joins the request and the kernel is locked on its own,
+// followed through its meta package, without the tools a kernel installs with.
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startHarness, trixieRepo, type Harness } from './harness.js';
+
+describe('jeos lock with a vm output', () => {
+  let h: Harness;
+  let dir: string;
+  const yaml = (outputs: string) => `name: app\ndebian:\n  suites: [trixie, trixie-security]\nworkload:\n  packages: [app]\noutputs: [${outputs}]\n`;
+
+  before(async () => {
+    h = await startHarness(
+      trixieRepo(
+        [
+          { name: 'app', version: '1', depends: 'libc' },
+          { name: 'libc', version: '2.41-1' },
+          { name: 'systemd', version: '257-1', depends: 'libc' },
+          { name: 'kmod', version: '34-1', depends: 'libc' },
+          { name: 'linux-image-cloud-amd64', version: '6.12.1-1', depends: 'linux-image-6.12.1-cloud-amd64 (= 6.12.1-1)' },
+          { name: 'linux-image-6.12.1-cloud-amd64', version: '6.12.1-1', depends: 'kmod, linux-base', installedSizeKiB: 90000 },
+          { name: 'linux-base', version: '4.12', depends: 'libc' },
+        ],
+        [],
+      ),
+    );
+    dir = join(h.work, 'vm');
+    await mkdir(dir);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a VM image locks systemd as its init and the kernel package alone', async () => {
+    await writeFile(join(dir, 'jeos.yaml'), yaml('tar, vm'));
+    const r = await h.jeos('lock', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^kernel for the VM image: linux-image-6\.12\.1-cloud-amd64 6\.12\.1-1 \(trixie;/m);
+    const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
+    assert.deepEqual(lock.request.packages, ['app', 'systemd']);
+    assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['app', 'libc', 'systemd'], 'no kmod, linux-base or kernel among the image\'s packages');
+    assert.equal(lock.kernel.name, 'linux-image-6.12.1-cloud-amd64');
+    assert.match(lock.kernel.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(lock.kernel.neededBy, ['vm.kernel: linux-image-cloud-amd64']);
+  });
+
+  test('without a vm output the same config locks no kernel, and vm: settings do not make that lock stale', async () => {
+    await writeFile(join(dir, 'jeos.yaml'), yaml('tar'));
+    assert.equal((await h.jeos('lock', dir)).code, 0);
+    const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
+    assert.equal(lock.kernel, undefined);
+    assert.deepEqual(lock.request.packages, ['app']);
+    await writeFile(join(dir, 'jeos.yaml'), `${yaml('tar')}vm:\n  kernel: linux-image-other\n  memory: 512\n`);
+    const why = await h.jeos('why', 'libc', dir, '--json');
+    assert.equal(JSON.parse(why.stdout).lockState, 'fresh');
+  });
+
+  test('an unknown kernel package is named, with a hint', async () => {
+    await writeFile(join(dir, 'jeos.yaml'), `${yaml('vm')}vm:\n  kernel: linux-image-nonesuch\n`);
+    const r = await h.jeos('lock', dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error\[E_KERNEL_NOT_FOUND\]: no kernel package linux-image-nonesuch for amd64/);
+    assert.match(r.stderr, /hint: set vm\.kernel/);
+  });
+});
