@@ -19,13 +19,13 @@ test('without base-files the fields come from the options alone', () => {
 
 test('a symlink at /etc/os-release becomes a file; /usr/lib/os-release is untouched', () => {
   const tree = new ImageTree();
-  const base = 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\nHOME_URL="https://www.debian.org/"\nID=debian\n';
+  const base = 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\nHOME_URL="https://example.org/"\nID=debian\n';
   tree.writeFile('usr/lib/os-release', base);
   tree.symlink('etc/os-release', '../usr/lib/os-release');
   configureOsRelease(context(tree));
   assert.equal(tree.get('etc/os-release')!.kind, 'file');
   assert.equal(tree.readFile('usr/lib/os-release')!.toString(), base);
-  assert.equal(parseOsRelease(tree.readFile('etc/os-release')!.toString()).get('HOME_URL'), 'https://www.debian.org/');
+  assert.equal(parseOsRelease(tree.readFile('etc/os-release')!.toString()).get('HOME_URL'), 'https://example.org/');
 });
 
 test('IMAGE_ID and IMAGE_VERSION outside os-release(5) syntax are refused', () => {
