@@ -16,27 +16,27 @@ function installed(file: string, pkg: string): string {
   }
 }
 
-/** apt's's postinst */
+/** apt's postinst */
 export const aptPostinst = installed('apt.postinst', 'apt');
-/** dbus-system-bus-common's's postinst */
+/** dbus-system-bus-common's postinst */
 export const dbusSystemBusCommonPostinst = installed('dbus-system-bus-common.postinst', 'dbus-system-bus-common');
-/** mawk's's postinst */
+/** mawk's postinst */
 export const mawkPostinst = installed('mawk.postinst', 'mawk');
 /** login's postinst */
 export const loginPostinst = installed('login.postinst', 'login');
-/** base-files's's postinst */
+/** base-files's postinst */
 export const baseFilesPostinst = installed('base-files.postinst', 'base-files');
-/** systemd-timesyncd's's postinst */
+/** systemd-timesyncd's postinst */
 export const systemdTimesyncdPostinst = installed('systemd-timesyncd.postinst', 'systemd-timesyncd');
-/** libc-bin's's postinst */
+/** libc-bin's postinst */
 export const libcBinPostinst = installed('libc-bin.postinst', 'libc-bin');
-/** ca-certificates's's postinst */
+/** ca-certificates's postinst */
 export const caCertificatesPostinst = installed('ca-certificates.postinst', 'ca-certificates');
-/** openssh-client's's postinst */
+/** openssh-client's postinst */
 export const opensshClientPostinst = installed('openssh-client.postinst', 'openssh-client');
-/** passwd's's postinst */
+/** passwd's postinst */
 export const passwdPostinst = installed('passwd.postinst', 'passwd');
-/** libc-bin's's triggers */
+/** libc-bin's triggers */
 export const libcBinTriggers = installed('libc-bin.triggers', 'libc-bin');
-/** libc6's's triggers */
+/** libc6's triggers */
 export const libc6Triggers = installed('libc6:amd64.triggers', 'libc6');
