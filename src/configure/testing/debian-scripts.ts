@@ -26,8 +26,6 @@ export const mawkPostinst = installed('mawk.postinst', 'mawk');
 export const loginPostinst = installed('login.postinst', 'login');
 /** base-files's postinst */
 export const baseFilesPostinst = installed('base-files.postinst', 'base-files');
-/** systemd-timesyncd's postinst */
-export const systemdTimesyncdPostinst = installed('systemd-timesyncd.postinst', 'systemd-timesyncd');
 /** libc-bin's postinst */
 export const libcBinPostinst = installed('libc-bin.postinst', 'libc-bin');
 /** ca-certificates's postinst */
