@@ -19,9 +19,10 @@ import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
 import { treeStats } from './tree-stats.js';
 import type { BuildEvent, BuildOptions, BuildRecord, BuildStep } from './types.js';
+import { makeVmImage } from './vm-image.js';
 import { addWorkloadFiles } from './workload-files.js';
 
-const CONTAINER_FORMATS: readonly OutputFormat[] = ['tar', 'oci', 'oci-archive'];
+const SUPPORTED_FORMATS: readonly OutputFormat[] = ['tar', 'oci', 'oci-archive', 'vm'];
 
 export interface BuildResult {
   record: BuildRecord;
@@ -29,12 +30,18 @@ export interface BuildResult {
   outputs: OutputResult[];
 }
 
-/** The formats to write: --format, else the config's outputs. VM and disk images come with their own stages. */
-export function buildFormats(requested: string[]): OutputFormat[] {
-  const unsupported = requested.filter((f) => !CONTAINER_FORMATS.includes(f as OutputFormat));
+/** The formats to write: --format, else the config's outputs. Disk images come with their own stage. */
+export function buildFormats(requested: string[], configured: readonly string[] = requested): OutputFormat[] {
+  const unsupported = requested.filter((f) => !SUPPORTED_FORMATS.includes(f as OutputFormat));
   if (unsupported.length) {
     throw new JeosError('E_BUILD_FORMAT_UNSUPPORTED', `this jeos cannot write ${unsupported.join(', ')} images yet`, {
-      hint: `choose from ${CONTAINER_FORMATS.join(', ')} (--format, or outputs: in jeos.yaml)`,
+      hint: `choose from ${SUPPORTED_FORMATS.join(', ')} (--format, or outputs: in jeos.yaml)`,
+    });
+  }
+  if (requested.includes('vm') && !configured.includes('vm')) {
+    // The lock holds the kernel and systemd only when the config asks for a VM.
+    throw new JeosError('E_BUILD_VM_NOT_CONFIGURED', '--format vm needs vm among the outputs in jeos.yaml', {
+      hint: 'add vm to outputs: in jeos.yaml (the lock then includes the kernel and systemd), then build again',
     });
   }
   return [...new Set(requested)] as OutputFormat[];
@@ -42,7 +49,7 @@ export function buildFormats(requested: string[]): OutputFormat[] {
 
 /**
  * jeos build: lock (when needed) → fetch → unpack → configure → workload files →
- * outputs. Each step is named in its errors; nothing under the output directory
+ * vm (kernel and boot setup, for VM images) → outputs. Each step is named in its errors; nothing under the output directory
  * changes unless every step succeeds.
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
@@ -59,7 +66,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   };
 
   const loaded = await run('config', () => loadConfig(options.dir), (l) => l.path);
-  const formats = buildFormats(options.formats ?? loaded.config.outputs);
+  const formats = buildFormats(options.formats ?? loaded.config.outputs, loaded.config.outputs);
+  const wantsVm = formats.includes('vm');
   const outDir = options.outDir ?? join(loaded.dir, 'out');
 
   const lock = await run('lock', () => ensureLock(loaded, options, emit), (l) => `${l.packages.length} packages`);
@@ -67,10 +75,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const epoch = sourceDateEpoch(lock, options.env);
 
   const mirrors = await discoverMirrors({ env: options.env, config: options.archive.debian ?? loaded.config.debian });
+  if (wantsVm && !lock.kernel) {
+    throw new JeosError('E_BUILD_LOCK_STALE', `${LOCK_FILE} has no kernel for the VM image`, { hint: 'run jeos lock to update it' });
+  }
   const fetched = await run(
     'fetch',
     () =>
-      fetchPackages(lock, {
+      fetchPackages({ packages: wantsVm ? [...lock.packages, lock.kernel!] : lock.packages }, {
         cacheDir: options.cacheDir,
         mirrors,
         offline: options.offline,
@@ -83,7 +94,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const unpacked = await run(
     'unpack',
     async () => {
-      const debs = await Promise.all(fetched.map(async (f) => ({ label: `${f.pkg.name}_${f.pkg.version}_${f.pkg.architecture}`, bytes: await readFile(f.path) })));
+      const debs = await Promise.all(fetched.filter((f) => f.pkg !== lock.kernel).map(async (f) => ({ label: `${f.pkg.name}_${f.pkg.version}_${f.pkg.architecture}`, bytes: await readFile(f.path) })));
       return unpackPackages(tree, debs, { architecture: loaded.config.debian.architecture, cacheDir: options.cacheDir });
     },
     (u) => `${u.packages.length} packages, ${tree.size} entries`,
@@ -106,8 +117,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   await run('workload', () => addWorkloadFiles(tree, loaded.config.workload.files, loaded.dir, epoch), (added) => `${added.length} files added`);
 
+  const vm = wantsVm
+    ? await run(
+        'vm',
+        () => makeVmImage(tree, fetched.find((f) => f.pkg === lock.kernel)!, loaded.config, { sourceDateEpoch: epoch, cacheDir: options.cacheDir }),
+        (v) => `kernel ${v.record.kernel.release}, ${v.record.modules.kept.length} modules kept (${v.record.modules.droppedFiles} dropped)`,
+      )
+    : undefined;
+
   let outputsStarted = 0;
-  const image = imageSpecOf(loaded.config, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) });
+  const image = {
+    ...imageSpecOf(loaded.config, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) }),
+    ...(vm ? { vm: { cmdline: vm.cmdline } } : {}),
+  };
   const outputs = await run(
     'outputs',
     () => {
@@ -117,6 +139,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         sourceDateEpoch: epoch,
         layerCacheDir: join(options.cacheDir, 'layers'),
         onEvent: (event) => emit({ kind: 'output', event }),
+        ...(vm ? { trees: { vm: vm.tree } } : {}),
         extraFiles: (results: OutputResult[]) => [{ path: 'build.json', data: JSON.stringify(recordOf(results), null, 2) + '\n' }],
       });
     },
@@ -138,11 +161,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       architecture: lock.architecture,
       packages: lock.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture, sha256: p.sha256 })),
       tree: treeStats(tree),
-      outputs: results.map((r) => ({ format: r.format, path: r.path, files: r.files, ...(r.image ? { image: r.image } : {}) })),
+      outputs: results.map((r) => ({ format: r.format, path: r.path, files: r.files, ...(r.image ? { image: r.image } : {}), ...(r.vm ? { vm: r.vm } : {}) })),
       notReproduced: report.scripts
         .filter((s) => s.notReproduced.length)
         .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
       configure: report.effects,
+      ...(vm ? { vm: vm.record } : {}),
       timings,
     };
   }

@@ -2,8 +2,9 @@ import type { ArchiveSettings } from '../archive/open.js';
 import type { ConfigureReport } from '../configure/index.js';
 import type { FetchEvent } from '../fetch/index.js';
 import type { OutputEvent, OutputFormat, OutputResult } from '../outputs/index.js';
+import type { VmRecord } from './vm-image.js';
 
-export const BUILD_STEPS = ['config', 'lock', 'fetch', 'unpack', 'configure', 'workload', 'outputs'] as const;
+export const BUILD_STEPS = ['config', 'lock', 'fetch', 'unpack', 'configure', 'workload', 'vm', 'outputs'] as const;
 export type BuildStep = (typeof BUILD_STEPS)[number];
 
 export interface BuildOptions {
@@ -43,9 +44,12 @@ export interface BuildRecord {
   architecture: string;
   packages: Array<{ name: string; version: string; architecture: string; sha256: string }>;
   tree: { entries: number; files: number; directories: number; symlinks: number; bytes: number };
-  outputs: Array<{ format: OutputFormat; path: string; files: OutputResult['files']; image?: OutputResult['image'] }>;
+  outputs: Array<{ format: OutputFormat; path: string; files: OutputResult['files']; image?: OutputResult['image']; vm?: OutputResult['vm'] }>;
   /** Maintainer scripts whose effects jeos did not reproduce, by package. */
   notReproduced: Array<{ pkg: string; script: string; commands: string[] }>;
   configure: ConfigureReport['effects'];
-  timings: Record<BuildStep | 'total', number>;
+  /** VM images: the kernel, its modules and the boot setup. */
+  vm?: VmRecord;
+  /** Milliseconds per step; `vm` only when a VM image was built. */
+  timings: Partial<Record<BuildStep, number>> & { total: number };
 }

@@ -118,6 +118,10 @@ export const WorkloadSchema = z
       .describe('Environment variables for the command.'),
     files: z.array(WorkloadFileSchema).default([]).describe('Files to add to the image: {path, content | source, mode, owner}.'),
     ports: z.array(port).default([]).describe('Ports the workload listens on (80, "80/tcp", "53/udp").'),
+    restart: z
+      .enum(['on-failure', 'always', 'no'])
+      .default('on-failure')
+      .describe('VM images: when systemd restarts the workload\'s service (its Restart=).'),
     healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {command}, with timeout.'),
   })
   .describe('What the image runs.');
@@ -137,12 +141,23 @@ export const VmSchema = z
       .describe('Kernel modules to keep besides the ones a VM needs (virtio block, net, console, rng and the file systems used).'),
     memory: z.number().int().min(32).max(65536).default(256).describe('Guest memory in MiB for jeos run and jeos test --vm.'),
     cmdline: z.string().default('').describe('Extra kernel command-line arguments.'),
+    hostname: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a host name: lower-case letters, digits and dashes, at most 63')
+      .optional()
+      .describe('The VM\'s host name (default: the image name, dots turned into dashes).'),
   })
   .describe('VM images (outputs: [vm]): kernel, modules, memory.');
 
 export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '' };
 /** The init a VM image gets: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
+/**
+ * What a VM image adds to the workload's request: its init, and libkmod, which
+ * systemd loads (dlopen) to insert the kernel modules at boot; without udev nothing
+ * else would load the virtio drivers.
+ */
+export const VM_PACKAGES: readonly string[] = [VM_INIT_PACKAGE, 'libkmod2'];
 
 export const ConfigSchema = z
   .strictObject({

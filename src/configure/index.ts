@@ -1,2 +1,3 @@
 export { configureImage } from './configure.js';
 export type { ConfigureOptions, ConfigureReport, EffectReport, ScriptReport } from './types.js';
+export { findUnit, parseInstall, SYSTEM as SYSTEM_UNITS, type Install } from './effects/systemd-units.js';

@@ -2,19 +2,21 @@ import type { ArchiveIndex } from '../archive/client.js';
 import { candidateOf } from '../archive/candidates.js';
 import { parseRelations } from '../archive/relations.js';
 import type { PackageRecord } from '../archive/packages.js';
-import { VM_INIT_PACKAGE, type Config } from '../config/schema.js';
+import { VM_PACKAGES, type Config } from '../config/schema.js';
 import { JeosError } from '../errors.js';
 import type { ResolveRequest } from '../resolve/types.js';
 import type { LockedPackage } from './types.js';
 
 /**
  * What the lock resolves for a config: the workload's packages, plus the init a VM
- * image boots (systemd) when `vm` is among the outputs.
+ * image needs (systemd, libkmod) when `vm` is among the outputs.
  */
 export function lockRequest(config: Config): Required<Pick<ResolveRequest, 'packages' | 'recommends' | 'profile'>> {
   const w = config.workload;
   const packages = [...w.packages];
-  if (config.outputs.includes('vm') && !packages.some((p) => p.split(/[=/]/)[0] === VM_INIT_PACKAGE)) packages.push(VM_INIT_PACKAGE);
+  if (config.outputs.includes('vm')) {
+    for (const extra of VM_PACKAGES) if (!packages.some((p) => p.split(/[=/]/)[0] === extra)) packages.push(extra);
+  }
   return { packages, recommends: w.recommends, profile: w.profile };
 }
 

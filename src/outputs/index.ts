@@ -1,6 +1,6 @@
 /**
- * The outputs stage: the image tree written as a rootfs tar, an OCI image layout and
- * an OCI archive, all committed to outDir together or not at all.
+ * The outputs stage: the image tree written as a rootfs tar, an OCI image layout,
+ * an OCI archive and a VM (kernel, initramfs, command line), all committed to outDir together or not at all.
  */
 import { writeFile } from 'node:fs/promises';
 import { JeosError, step } from '../errors.js';
@@ -8,17 +8,20 @@ import type { ImageTree } from '../tree/index.js';
 import { ociArchiveWriter, ociWriter } from './oci/index.js';
 import { OutputStaging, type CommitHooks } from './staging.js';
 import { tarWriter } from './tar/index.js';
+import { vmWriter } from './vm/index.js';
 import type { ImageSpec, OutputContext, OutputFormat, OutputResult, OutputWriter } from './types.js';
 
 export * from './types.js';
 export { OutputStaging, type CommitHooks } from './staging.js';
 export { tarWriter, ROOTFS_TAR, encodeHeader, paxRecord, tarChunks, treeTarItems, type TarEntry, type TarItem, type TarType } from './tar/index.js';
+export { vmWriter, VM_DIR, VMLINUZ, INITRD, CMDLINE } from './vm/index.js';
 export { ociWriter, ociArchiveWriter, ociPlatform, OCI_DIR, OCI_ARCHIVE, GZIP_LEVEL, MEDIA_TYPES, REF_NAME_ANNOTATION, type OciPlatform } from './oci/index.js';
 
 export const OUTPUT_WRITERS: Readonly<Record<OutputFormat, OutputWriter>> = {
   tar: tarWriter,
   oci: ociWriter,
   'oci-archive': ociArchiveWriter,
+  vm: vmWriter,
 };
 
 export const OUTPUT_FORMATS = Object.keys(OUTPUT_WRITERS) as OutputFormat[];
@@ -77,7 +80,7 @@ export async function prepareOutputs(
       ctx.onEvent?.({ kind: 'output-start', format: writer.format });
       const result = await step(`output ${writer.format}`, async () => {
         try {
-          return await writer.write(tree, image, { ...ctx, staging });
+          return await writer.write(ctx.trees?.[writer.format] ?? tree, image, { ...ctx, staging });
         } catch (e) {
           throw asOutputError(writer.format, ctx.outDir, e);
         }

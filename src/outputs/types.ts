@@ -7,7 +7,7 @@
 import type { ImageTree } from '../tree/index.js';
 import type { OutputStaging } from './staging.js';
 
-export type OutputFormat = 'tar' | 'oci' | 'oci-archive';
+export type OutputFormat = 'tar' | 'oci' | 'oci-archive' | 'vm';
 
 /** What a container runtime needs to know about the image besides its files. */
 export interface ImageSpec {
@@ -27,6 +27,8 @@ export interface ImageSpec {
   /** `80/tcp`, `53/udp`, `9000` (tcp). */
   exposedPorts?: string[];
   labels?: Record<string, string>;
+  /** VM images: the kernel command line and how the initramfs is compressed. */
+  vm?: { cmdline: string; compression?: 'zstd' | 'gzip' | 'none'; level?: number };
 }
 
 export interface OutputContext {
@@ -44,6 +46,8 @@ export interface OutputContext {
    * writer has finished. Each path is one top-level name inside outDir.
    */
   extraFiles?: (results: OutputResult[]) => Array<{ path: string; data: string | Buffer }>;
+  /** A different tree for one format (the vm output boots the image plus its kernel modules and boot setup). */
+  trees?: Partial<Record<OutputFormat, ImageTree>>;
 }
 
 /** What a writer sees: the run's context plus the staging directory it writes into. */
@@ -79,6 +83,23 @@ export interface OutputResult {
   /** Every file written, for build.json. */
   files: OutputFile[];
   image?: OciImageInfo;
+  vm?: VmImageInfo;
+}
+
+/** What the vm writer made: the kernel it boots and the initramfs holding the OS. */
+export interface VmImageInfo {
+  kernelVersion: string;
+  cmdline: string;
+  initrd: {
+    compression: string;
+    level: number;
+    size: number;
+    uncompressedSize: number;
+    uncompressedSha256: string;
+    entries: number;
+    /** Paths whose xattrs (file capabilities) a newc archive cannot carry. */
+    xattrsDropped: string[];
+  };
 }
 
 export interface OutputWriter {

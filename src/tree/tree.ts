@@ -57,6 +57,18 @@ export class ImageTree {
     return this.nodes.size;
   }
 
+  /**
+   * An independent copy: changing either tree leaves the other as it was. File
+   * contents are shared (they are never modified in place), so a copy is cheap.
+   */
+  clone(): ImageTree {
+    const copy = new ImageTree();
+    for (const [path, node] of this.nodes) {
+      copy.nodes.set(path, node.xattrs ? { ...node, xattrs: new Map(node.xattrs) } : { ...node });
+    }
+    return copy;
+  }
+
   /** The node stored at exactly this path (symlinks are not followed). */
   get(path: string): TreeNode | undefined {
     return this.nodes.get(normalizePath(path));

@@ -1,8 +1,12 @@
 /**
- * VM building blocks: finding the kernel in the image tree and cutting its modules
- * down to what the image needs, with the depmod files written for what is kept.
+ * VM images: the locked kernel with its modules cut down to what the image needs,
+ * and the system setup (systemd as /init, the workload's service, DHCP) that makes
+ * the image tree a bootable VM. The vm output writer (src/outputs/vm) writes it.
  */
 export { findKernel, modulesDirOf, type KernelInfo } from './kernel.js';
+export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel } from './kernel-image.js';
+export { kernelCmdline, setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';
+export { REPORT_BEGIN, REPORT_END, REPORT_TTY, REPORT_UNIT, unitWord, workloadUnit, type WorkloadUnitSpec } from './units.js';
 export {
   DEFAULT_MODULES,
   selectKernelModules,

@@ -168,10 +168,14 @@ describe('jeos build', () => {
     assert.match(relocked.stderr, /locked again/);
   });
 
-  test('formats this jeos cannot write yet are refused up front', async () => {
-    const r = await h.jeos('build', project, '--format', 'vm');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /error\[E_BUILD_FORMAT_UNSUPPORTED\]: .*vm/);
+  test('formats this jeos cannot write yet are refused up front, and a vm the config does not ask for', async () => {
+    const disk = await h.jeos('build', project, '--format', 'disk');
+    assert.equal(disk.code, 1);
+    assert.match(disk.stderr, /error\[E_BUILD_FORMAT_UNSUPPORTED\]: .*disk/);
+    const vm = await h.jeos('build', project, '--format', 'vm');
+    assert.equal(vm.code, 1);
+    assert.match(vm.stderr, /error\[E_BUILD_VM_NOT_CONFIGURED\]: --format vm needs vm among the outputs/);
+    assert.match(vm.stderr, /hint: add vm to outputs:/);
   });
 
   describe('bad packages are refused and out/ is left as it was', () => {

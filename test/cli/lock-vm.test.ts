@@ -1,4 +1,4 @@
-// jeos lock for a VM image: the init joins the request and the kernel is locked on its own,
+// jeos lock for a VM image: the init (and libkmod, which it loads modules with) joins the request and the kernel is locked on its own,
 // followed through its meta package, without the tools a kernel installs with.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,7 +18,8 @@ describe('jeos lock with a vm output', () => {
           { name: 'app', version: '1', depends: 'libc' },
           { name: 'libc', version: '2.41-1' },
           { name: 'systemd', version: '257-1', depends: 'libc' },
-          { name: 'kmod', version: '34-1', depends: 'libc' },
+          { name: 'kmod', version: '34-1', depends: 'libc, libkmod2' },
+          { name: 'libkmod2', version: '34-1', depends: 'libc' },
           { name: 'linux-image-cloud-amd64', version: '6.12.1-1', depends: 'linux-image-6.12.1-cloud-amd64 (= 6.12.1-1)' },
           { name: 'linux-image-6.12.1-cloud-amd64', version: '6.12.1-1', depends: 'kmod, linux-base', installedSizeKiB: 90000 },
           { name: 'linux-base', version: '4.12', depends: 'libc' },
@@ -33,14 +34,14 @@ describe('jeos lock with a vm output', () => {
     await h?.close();
   });
 
-  test('a VM image locks systemd as its init and the kernel package alone', async () => {
+  test('a VM image locks systemd as its init, libkmod to load modules, and the kernel package alone', async () => {
     await writeFile(join(dir, 'jeos.yaml'), yaml('tar, vm'));
     const r = await h.jeos('lock', dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^kernel for the VM image: linux-image-6\.12\.1-cloud-amd64 6\.12\.1-1 \(trixie;/m);
     const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
-    assert.deepEqual(lock.request.packages, ['app', 'systemd']);
-    assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['app', 'libc', 'systemd'], 'no kmod, linux-base or kernel among the image\'s packages');
+    assert.deepEqual(lock.request.packages, ['app', 'systemd', 'libkmod2']);
+    assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['app', 'libc', 'libkmod2', 'systemd'], 'no kmod, linux-base or kernel among the image\'s packages');
     assert.equal(lock.kernel.name, 'linux-image-6.12.1-cloud-amd64');
     assert.match(lock.kernel.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(lock.kernel.neededBy, ['vm.kernel: linux-image-cloud-amd64']);

@@ -19,7 +19,7 @@ export function registerBuild(program: Command): void {
       .command('build')
       .argument('[dir]', 'directory holding jeos.yaml (the build context)', '.')
       .description('build the image of DIR/jeos.yaml: lock (if needed), fetch, unpack, configure, write outputs')
-      .option('--format <list>', 'outputs to write, comma-separated: tar, oci, oci-archive (default: outputs: in jeos.yaml)', list)
+      .option('--format <list>', 'outputs to write, comma-separated: tar, oci, oci-archive, vm (default: outputs: in jeos.yaml)', list)
       .option('--out <dir>', 'output directory (default: DIR/out)')
       .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)'),
   )
@@ -30,6 +30,9 @@ Outputs (in the output directory, replaced atomically):
   rootfs.tar       the root file system (tar, numeric owners, reproducible)
   oci/             OCI image layout, tag "latest" (skopeo, podman, umoci, registries)
   image.oci.tar    the same layout as one tar (--format oci-archive)
+  vm/              vmlinuz, initrd.img (the whole OS as a compressed cpio) and
+                   cmdline: qemu -kernel vm/vmlinuz -initrd vm/initrd.img
+                   -append "$(cat vm/cmdline)"; or jeos run / jeos test --vm
   build.json       digests, sizes, packages, unreproduced maintainer scripts, timings
 
 The image is a pure function of jeos.yaml + jeos.lock: timestamps come from
@@ -38,6 +41,7 @@ SOURCE_DATE_EPOCH, else the newest Release date in the lock.
 Examples:
   jeos build examples/nginx
   jeos build . --format oci-archive --out /tmp/image
+  jeos build examples/nginx --format vm && jeos test examples/nginx --vm
   jeos build . --frozen --offline --json`,
     )
     .action(async (dir: string, flags: BuildFlags) => {
@@ -56,10 +60,12 @@ Examples:
       const r = result.record;
       if (flags.json) return printJson({ ok: true, outDir: result.outDir, ...r });
       const oci = result.outputs.find((o) => o.image)?.image;
+      const vmInfo = result.outputs.find((o) => o.vm)?.vm;
       const lines = [
         `built ${r.name}: ${r.packages.length} packages, ${r.tree.files} files, ${formatBytes(r.tree.bytes)} in ${(r.timings.total / 1000).toFixed(2)} s`,
         ...result.outputs.map((o) => `  ${o.path.padEnd(14)} ${o.files.length === 1 ? `sha256:${o.files[0]!.sha256}` : `${o.files.length} files`}`),
         ...(oci ? [`  image digest   ${oci.manifestDigest}`] : []),
+        ...(vmInfo ? [`  vm             kernel ${vmInfo.kernelVersion}, initrd.img ${formatBytes(vmInfo.initrd.size)} (${vmInfo.initrd.compression}; ${formatBytes(vmInfo.initrd.uncompressedSize)} unpacked)`] : []),
       ];
       if (r.notReproduced.length) {
         lines.push(`maintainer script steps not reproduced (${r.notReproduced.length} scripts; details in build.json):`);

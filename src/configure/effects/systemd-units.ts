@@ -14,10 +14,10 @@ import { actionsOf } from '../actions.js';
 import type { EffectReport } from '../types.js';
 import { Changes, madeMeta, type EffectContext } from './context.js';
 
-const SYSTEM = { dir: 'etc/systemd/system', paths: ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'] };
+export const SYSTEM = { dir: 'etc/systemd/system', paths: ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'] };
 const USER = { dir: 'etc/systemd/user', paths: ['etc/systemd/user', 'usr/lib/systemd/user', 'lib/systemd/user'] };
 
-interface Install {
+export interface Install {
   wantedBy: string[];
   requiredBy: string[];
   upheldBy: string[];
@@ -26,7 +26,7 @@ interface Install {
   defaultInstance?: string;
 }
 
-function parseInstall(text: string): Install {
+export function parseInstall(text: string): Install {
   const inst: Install = { wantedBy: [], requiredBy: [], upheldBy: [], alias: [], also: [] };
   let section = '';
   for (const raw of text.replace(/\\\n/g, ' ').split('\n')) {
@@ -53,7 +53,7 @@ function parseInstall(text: string): Install {
 }
 
 /** Where a unit's file is, as an absolute path in the image (the first unit directory that has it). */
-function findUnit(tree: ImageTree, name: string, paths: string[]): string | undefined {
+export function findUnit(tree: ImageTree, name: string, paths: string[]): string | undefined {
   for (const dir of paths) {
     const path = `${dir}/${name}`;
     const node = tree.get(tree.resolve(path));

@@ -1,0 +1,82 @@
+/**
+ * The build's vm step: the image tree, copied, plus the trimmed kernel and the
+ * system setup a VM boots with. The container outputs keep the tree without them.
+ */
+import { readFile } from 'node:fs/promises';
+import { argv } from '../boot/health.js';
+import type { Config } from '../config/schema.js';
+import type { FetchedPackage } from '../fetch/index.js';
+import type { ImageTree } from '../tree/index.js';
+import { addKernel, kernelCmdline, prepareKernel, setupVmSystem, type VmSystemReport } from '../vm/index.js';
+
+export interface VmBuild {
+  tree: ImageTree;
+  cmdline: string;
+  record: VmRecord;
+}
+
+/** build.json's `vm`: the kernel, the modules kept and what the system setup did. */
+export interface VmRecord {
+  kernel: { package: string; version: string; release: string };
+  modules: { kept: string[]; builtin: string[]; droppedFiles: number; droppedBytes: number; keptBytes: number };
+  cmdline: string;
+  system: VmSystemReport;
+}
+
+/** `nginx.example` → `nginx-example`: a host name from the image name. */
+export function hostnameOf(config: Config): string {
+  return config.vm.hostname ?? config.name.replace(/\./g, '-').slice(0, 63).replace(/-+$/, '');
+}
+
+export async function makeVmImage(
+  tree: ImageTree,
+  kernelDeb: FetchedPackage,
+  config: Config,
+  options: { sourceDateEpoch: number; cacheDir: string },
+): Promise<VmBuild> {
+  const label = `${kernelDeb.pkg.name}_${kernelDeb.pkg.version}_${kernelDeb.pkg.architecture}`;
+  const kernel = await prepareKernel({ label, bytes: await readFile(kernelDeb.path) }, {
+    architecture: config.debian.architecture,
+    cacheDir: options.cacheDir,
+    modules: config.vm.modules,
+  });
+  const vmTree = tree.clone();
+  addKernel(vmTree, kernel);
+  const w = config.workload;
+  const system = setupVmSystem(vmTree, {
+    hostname: hostnameOf(config),
+    modules: kernel.trim.keep.filter((m) => m.why.includes('wanted')).map((m) => m.name),
+    sourceDateEpoch: options.sourceDateEpoch,
+    ...(w.command
+      ? {
+          workload: {
+            unit: `${config.name}.service`,
+            description: config.description ? `${config.description} (jeos workload)` : `${config.name} (jeos workload)`,
+            command: argv(w.command),
+            user: w.user,
+            workdir: w.workdir,
+            env: w.env,
+            restart: w.restart,
+          },
+        }
+      : {}),
+  });
+  const cmdline = kernelCmdline(config.vm.cmdline);
+  const keptBytes = kernel.trim.keep.reduce((sum, m) => sum + (kernel.tree.readFile(m.path)?.length ?? 0), 0);
+  return {
+    tree: vmTree,
+    cmdline,
+    record: {
+      kernel: { package: kernelDeb.pkg.name, version: kernelDeb.pkg.version, release: kernel.version },
+      modules: {
+        kept: kernel.trim.keep.map((m) => m.name).sort(),
+        builtin: kernel.trim.builtin,
+        droppedFiles: kernel.trim.drop.length,
+        droppedBytes: kernel.trim.droppedBytes,
+        keptBytes,
+      },
+      cmdline,
+      system,
+    },
+  };
+}

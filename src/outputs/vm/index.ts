@@ -1,0 +1,1 @@
+export { vmWriter, VM_DIR, VMLINUZ, INITRD, CMDLINE } from './writer.js';

@@ -1,0 +1,74 @@
+/**
+ * `out/vm/`: what `qemu -kernel vmlinuz -initrd initrd.img -append "$(cat cmdline)"`
+ * boots. The kernel comes out of the tree's /boot; everything else, the kernel's
+ * trimmed modules included, goes into the initramfs, which is the whole OS.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JeosError } from '../../errors.js';
+import { findKernel } from '../../vm/kernel.js';
+import { writeInitramfs } from '../cpio/index.js';
+import { hashChunks } from '../sink.js';
+import type { OutputFile, OutputResult, OutputWriter } from '../types.js';
+import { treeProgress } from '../tar/writer.js';
+
+export const VM_DIR = 'vm';
+export const VMLINUZ = 'vmlinuz';
+export const INITRD = 'initrd.img';
+export const CMDLINE = 'cmdline';
+
+function fileOf(path: string, data: Buffer, mediaType?: string): OutputFile {
+  const digest = hashChunks([data]);
+  return { path, size: digest.size, sha256: digest.sha256, ...(mediaType ? { mediaType } : {}) };
+}
+
+export const vmWriter: OutputWriter = {
+  format: 'vm',
+  check(image) {
+    if (!image.vm) {
+      throw new JeosError('E_OUTPUT_VM_SPEC', 'a vm output needs the kernel command line', { hint: 'build VM images with jeos build, which sets it' });
+    }
+  },
+  async write(tree, image, ctx): Promise<OutputResult> {
+    const kernel = findKernel(tree);
+    const vmlinuz = tree.readFile(kernel.vmlinuzPath);
+    if (!vmlinuz) throw new JeosError('E_VM_NO_KERNEL', `/${kernel.vmlinuzPath} is not a regular file`);
+    const dir = ctx.staging.path(VM_DIR);
+    await mkdir(dir);
+    const cmdline = `${image.vm!.cmdline.trim()}\n`;
+    await writeFile(join(dir, VMLINUZ), vmlinuz, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
+    await writeFile(join(dir, CMDLINE), cmdline, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
+    // The kernel image is loaded by the boot loader (QEMU); a second copy in RAM would only cost memory.
+    const inBoot = (path: string) => path === kernel.vmlinuzPath || path === 'boot' || path.startsWith('boot/');
+    const initrd = await writeInitramfs(tree, join(dir, INITRD), {
+      sourceDateEpoch: ctx.sourceDateEpoch,
+      compression: image.vm!.compression,
+      level: image.vm!.level,
+      exclude: inBoot,
+      durable: ctx.durable,
+      onData: treeProgress(tree, 'vm', ctx),
+    });
+    return {
+      format: 'vm',
+      path: VM_DIR,
+      files: [
+        fileOf(`${VM_DIR}/${VMLINUZ}`, vmlinuz),
+        { path: `${VM_DIR}/${INITRD}`, size: initrd.size, sha256: initrd.sha256 },
+        fileOf(`${VM_DIR}/${CMDLINE}`, Buffer.from(cmdline)),
+      ],
+      vm: {
+        kernelVersion: kernel.version,
+        cmdline: cmdline.trim(),
+        initrd: {
+          compression: initrd.compression,
+          level: initrd.level,
+          size: initrd.size,
+          uncompressedSize: initrd.uncompressedSize,
+          uncompressedSha256: initrd.uncompressedSha256,
+          entries: initrd.entries,
+          xattrsDropped: initrd.xattrsDropped,
+        },
+      },
+    };
+  },
+};

@@ -1,0 +1,35 @@
+/**
+ * Units a jeos VM does not start, and why. The whole OS is an initramfs made at
+ * build time: nothing persists, accounts, the linker cache and the journal catalog
+ * are already built, and there is no fstab, udev or modprobe. Each of these units
+ * costs boot time (a second or more in all under QEMU's TCG) and some fail outright
+ * without their programs (ldconfig.service). A unit is masked only when the image
+ * has it; `when` can make a mask depend on the image (see system.ts).
+ */
+export interface MaskRule {
+  unit: string;
+  reason: string;
+  /** Mask only when this returns true for the image (default: always). */
+  when?: 'no-modprobe';
+}
+
+export const VM_MASKS: readonly MaskRule[] = [
+  { unit: 'ldconfig.service', reason: '/etc/ld.so.cache is written at build time' },
+  { unit: 'systemd-journal-catalog-update.service', reason: 'the image is never updated in place' },
+  { unit: 'systemd-update-done.service', reason: 'the image is never updated in place' },
+  { unit: 'systemd-sysusers.service', reason: 'accounts are made at build time' },
+  { unit: 'systemd-random-seed.service', reason: 'nothing persists to keep a seed in; the VM gets entropy from virtio-rng' },
+  { unit: 'systemd-journal-flush.service', reason: 'the journal is kept in memory' },
+  { unit: 'systemd-networkd-persistent-storage.service', reason: 'nothing persists' },
+  { unit: 'systemd-remount-fs.service', reason: 'there is no /etc/fstab: the root is the initramfs' },
+  { unit: 'systemd-network-generator.service', reason: 'the network is set up from jeos.yaml, not the kernel command line' },
+  { unit: 'systemd-tmpfiles-setup-dev-early.service', reason: 'devtmpfs makes the device nodes; there is no kmod static-nodes list' },
+  { unit: 'systemd-tmpfiles-setup-dev.service', reason: 'devtmpfs makes the device nodes; there is no kmod static-nodes list' },
+  { unit: 'modprobe@.service', reason: 'the image has no modprobe; modules are loaded by systemd-modules-load', when: 'no-modprobe' },
+  { unit: 'dev-hugepages.mount', reason: 'huge pages are not used' },
+  { unit: 'sys-kernel-debug.mount', reason: 'kernel debugging file system' },
+  { unit: 'sys-kernel-tracing.mount', reason: 'kernel tracing file system' },
+  { unit: 'sys-kernel-config.mount', reason: 'configfs is not used' },
+  { unit: 'sys-fs-fuse-connections.mount', reason: 'FUSE is not used' },
+  { unit: 'proc-sys-fs-binfmt_misc.automount', reason: 'no foreign binary formats' },
+];

@@ -1,0 +1,161 @@
+/**
+ * What turns an image tree into a bootable VM's root: systemd as /init, the
+ * workload as a service, DHCP with systemd-networkd, the host name, the kernel
+ * modules to load (there is no udev to load them), and units masked that cannot
+ * work without their missing parts (getty without agetty, logind without D-Bus).
+ * Everything it changes is listed in the report, for build.json.
+ */
+import { JeosError } from '../errors.js';
+import { findUnit, parseInstall, SYSTEM_UNITS } from '../configure/index.js';
+import type { ImageTree, NodeMeta } from '../tree/index.js';
+import { VM_MASKS } from './masks.js';
+import {
+  dhcpNetwork,
+  JOURNALD_DROPIN,
+  journaldLimits,
+  NETWORK_FILE,
+  REPORT_UNIT,
+  reportUnit,
+  workloadUnit,
+  type WorkloadUnitSpec,
+  UDEV_RECORD_TMPFILES,
+  udevRecordForFirstNic,
+} from './units.js';
+
+export const SYSTEMD = 'usr/lib/systemd/systemd';
+const UNIT_DIR = SYSTEM_UNITS.dir;
+
+export interface VmSystemSpec {
+  hostname: string;
+  /** The workload's service; none when jeos.yaml names no command (the packages' own units run). */
+  workload?: WorkloadUnitSpec & { unit: string };
+  /** Kernel modules systemd-modules-load inserts at boot. */
+  modules: readonly string[];
+  sourceDateEpoch: number;
+}
+
+export interface VmSystemReport {
+  init: string;
+  hostname: string;
+  workloadUnit?: string;
+  /** Files jeos wrote, as absolute paths. */
+  files: string[];
+  enabled: string[];
+  /** Package units no longer started at boot, with the reason. */
+  disabled: Array<{ unit: string; reason: string }>;
+  masked: Array<{ unit: string; reason: string }>;
+}
+
+function exists(tree: ImageTree, ...paths: string[]): boolean {
+  return paths.some((p) => tree.stat(p) !== undefined);
+}
+
+/** The program a unit's first ExecStart= runs, without systemd's `-@:+!` prefixes. */
+function execOf(text: string): string | undefined {
+  const m = /^\s*ExecStart\s*=\s*[-@:+!]*(\S+)/m.exec(text);
+  return m?.[1];
+}
+
+export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
+  const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
+  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [] };
+  const write = (path: string, text: string) => {
+    tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
+    tree.writeFile(path, text, meta(0o644));
+    report.files.push(`/${path}`);
+  };
+  const link = (path: string, target: string) => {
+    tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
+    tree.symlink(path, target, meta(0o777));
+  };
+  const enable = (unit: string, seen = new Set<string>()): void => {
+    if (seen.has(unit)) return;
+    seen.add(unit);
+    const file = findUnit(tree, unit, SYSTEM_UNITS.paths);
+    if (!file) throw new JeosError('E_VM_UNIT_MISSING', `the image has no ${unit}, which a jeos VM needs`, { hint: 'keep systemd in the image (it is added to the request for vm outputs)' });
+    const install = parseInstall(tree.readFile(file.slice(1))?.toString('utf8') ?? '');
+    for (const target of install.wantedBy) link(`${UNIT_DIR}/${target}.wants/${unit}`, file);
+    for (const target of install.requiredBy) link(`${UNIT_DIR}/${target}.requires/${unit}`, file);
+    for (const alias of install.alias) link(`${UNIT_DIR}/${alias}`, file);
+    report.enabled.push(unit);
+    for (const also of install.also) enable(also, seen);
+  };
+  const mask = (unit: string, reason: string) => {
+    link(`${UNIT_DIR}/${unit}`, '/dev/null');
+    report.masked.push({ unit, reason });
+  };
+
+  if (!exists(tree, SYSTEMD)) {
+    throw new JeosError('E_VM_NO_INIT', `the image has no /${SYSTEMD}`, { hint: 'a VM image boots systemd: keep the systemd package in the image' });
+  }
+  // The kernel runs /init from the initramfs. Without /etc/initrd-release systemd boots it as the real root.
+  link('init', `/${SYSTEMD}`);
+  if (tree.has('etc/initrd-release')) {
+    tree.remove('etc/initrd-release');
+    report.files.push('-/etc/initrd-release');
+  }
+  link(`${UNIT_DIR}/default.target`, '/usr/lib/systemd/system/multi-user.target');
+
+  write('etc/hostname', `${spec.hostname}\n`);
+  if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  write('etc/modules-load.d/jeos.conf', `# Made by jeos: the VM has no udev, so its drivers are loaded by name.\n${spec.modules.join('\n')}\n`);
+  write(JOURNALD_DROPIN, journaldLimits());
+
+  write(NETWORK_FILE, dhcpNetwork());
+  write(UDEV_RECORD_TMPFILES, udevRecordForFirstNic());
+  enable('systemd-networkd.service');
+
+  if (!exists(tree, 'usr/sbin/agetty', 'sbin/agetty')) {
+    mask('getty.target', 'no agetty in the image (util-linux): no login prompts');
+    link('etc/systemd/system-generators/systemd-getty-generator', '/dev/null');
+  }
+  const hasModprobe = exists(tree, 'usr/sbin/modprobe', 'sbin/modprobe');
+  for (const rule of VM_MASKS) {
+    if (rule.when === 'no-modprobe' && hasModprobe) continue;
+    if (findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
+  }
+  if (!exists(tree, 'usr/bin/dbus-daemon', 'usr/bin/dbus-broker')) {
+    mask('systemd-logind.service', 'no D-Bus daemon in the image: logind cannot run without it');
+  }
+
+  if (spec.workload) {
+    const { unit, ...unitSpec } = spec.workload;
+    write(`${UNIT_DIR}/${unit}`, workloadUnit(unitSpec));
+    report.workloadUnit = unit;
+    disableDuplicates(tree, unit, spec.workload.command[0]!, report);
+    enable(unit);
+  }
+  write(`${UNIT_DIR}/${REPORT_UNIT}`, reportUnit());
+  enable(REPORT_UNIT);
+  report.files.sort();
+  return report;
+}
+
+/**
+ * A package unit enabled at boot that starts the workload's own program would run it
+ * twice (nginx.service next to the workload's): its enablement links are removed.
+ */
+function disableDuplicates(tree: ImageTree, workloadUnitName: string, program: string, report: VmSystemReport): void {
+  const real = (path: string) => tree.resolve(path, { followLast: true });
+  const wanted = real(program);
+  for (const [path, node] of tree.entries()) {
+    if (node.kind !== 'symlink' || !path.startsWith(`${UNIT_DIR}/`) || !/\.(wants|requires)\/[^/]+\.service$/.test(path)) continue;
+    const unit = path.slice(path.lastIndexOf('/') + 1);
+    if (unit === workloadUnitName) continue;
+    const file = findUnit(tree, unit, SYSTEM_UNITS.paths);
+    const exec = file ? execOf(tree.readFile(file.slice(1))?.toString('utf8') ?? '') : undefined;
+    if (!exec || real(exec) !== wanted) continue;
+    tree.remove(path);
+    if (!report.disabled.some((d) => d.unit === unit)) report.disabled.push({ unit, reason: `it starts ${program}, which the workload's ${workloadUnitName} runs` });
+  }
+}
+
+/**
+ * The kernel command line: the console on the first serial port, systemd's status
+ * lines shown, no first-boot prompts, and a kernel panic ending the VM at once
+ * (QEMU runs with -no-reboot) instead of hanging. `extra` (vm.cmdline) comes last,
+ * so it can override any of these.
+ */
+export function kernelCmdline(extra: string): string {
+  return ['console=ttyS0', 'panic=-1', 'systemd.show_status=1', 'systemd.firstboot=off', extra.trim()].filter(Boolean).join(' ');
+}

@@ -1,0 +1,121 @@
+/**
+ * The systemd units and configuration files a jeos VM adds to the image: the
+ * workload's service (from jeos.yaml), DHCP on the first NIC, the report that
+ * `jeos test --vm` reads from the second serial port, and journald's limits.
+ */
+
+/** One argument as systemd's ExecStart= reads it: quoted when needed, `$` and `%` escaped. */
+export function unitWord(word: string): string {
+  const escaped = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  if (escaped !== '' && !/[\s"'\\;]/.test(escaped)) return escaped;
+  return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export interface WorkloadUnitSpec {
+  description: string;
+  command: string[];
+  user: string;
+  workdir: string;
+  env: Record<string, string>;
+  restart: 'on-failure' | 'always' | 'no';
+}
+
+/**
+ * The workload as a service. Type=exec, so a command that cannot be executed fails
+ * the unit at once; its output goes to the journal and to the serial console, so
+ * `jeos run` shows it and `jeos test --vm` can print it when the workload fails.
+ */
+export function workloadUnit(spec: WorkloadUnitSpec): string {
+  const [user, group] = spec.user.split(':');
+  const lines = [
+    '# Made by jeos from workload: in jeos.yaml.',
+    '[Unit]',
+    `Description=${spec.description.replace(/\n/g, ' ')}`,
+    'After=network.target',
+    // Restart bursts are left to systemd's defaults (5 starts in 10 s), then the unit fails.
+    '',
+    '[Service]',
+    'Type=exec',
+    `ExecStart=${spec.command.map(unitWord).join(' ')}`,
+    ...(user && user !== 'root' ? [`User=${user}`] : []),
+    ...(group ? [`Group=${group}`] : []),
+    `WorkingDirectory=${spec.workdir}`,
+    ...Object.entries(spec.env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}`),
+    `Restart=${spec.restart}`,
+    'RestartSec=1',
+    'StandardOutput=journal+console',
+    'StandardError=journal+console',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Lines that frame the report on the second serial port. */
+export const REPORT_BEGIN = 'JEOS_REPORT_BEGIN';
+export const REPORT_END = 'JEOS_REPORT_END';
+export const REPORT_UNIT = 'jeos-report.service';
+/** The report's serial port: the second one, so the console stays readable. */
+export const REPORT_TTY = '/dev/ttyS1';
+
+/**
+ * Once the boot is complete, the failed units, framed by two marker lines, on the
+ * second serial port. The image may have no shell or echo, so the markers are
+ * printed by `systemd-escape --unescape`, which prints its argument as it is.
+ */
+export function reportUnit(): string {
+  return [
+    '# Made by jeos: tells jeos test --vm, on the second serial port, which units failed once the boot finished.',
+    '[Unit]',
+    'Description=jeos boot report',
+    'After=multi-user.target',
+    'DefaultDependencies=no',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `StandardOutput=file:${REPORT_TTY}`,
+    'StandardError=journal',
+    `ExecStart=/usr/bin/systemd-escape --unescape ${REPORT_BEGIN}`,
+    'ExecStart=/usr/bin/systemctl list-units --state=failed --plain --no-legend --no-pager',
+    `ExecStart=/usr/bin/systemd-escape --unescape ${REPORT_END}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** DHCP on the first NIC. There is no udev to rename it, so it keeps the kernel's name. */
+export const NETWORK_FILE = 'etc/systemd/network/20-jeos-dhcp.network';
+export function dhcpNetwork(): string {
+  return [
+    '# Made by jeos: DHCP (IPv4) on the first network interface.',
+    '[Match]',
+    'Name=eth0',
+    '',
+    '[Network]',
+    'DHCP=ipv4',
+    'LinkLocalAddressing=no',
+    'IPv6AcceptRA=no',
+    '',
+  ].join('\n');
+}
+
+/**
+ * systemd-networkd configures an interface only once udev has announced it (its
+ * record under /run/udev/data exists). A jeos VM has no udev, so the record of the
+ * first NIC (interface index 2, after lo) is made at boot by systemd-tmpfiles,
+ * before networkd starts. `I:` is the record's "initialised at" field.
+ */
+export const UDEV_RECORD_TMPFILES = 'etc/tmpfiles.d/jeos-network.conf';
+export function udevRecordForFirstNic(): string {
+  return ['# Made by jeos: this image has no udev; mark the first NIC as set up so systemd-networkd configures it.', 'f /run/udev/data/n2 0644 root root - I:1', ''].join('\n');
+}
+
+/** The journal lives in RAM (the whole OS does); keep it small. */
+export const JOURNALD_DROPIN = 'etc/systemd/journald.conf.d/jeos.conf';
+export function journaldLimits(): string {
+  return ['# Made by jeos: the journal is kept in memory.', '[Journal]', 'Storage=volatile', 'RuntimeMaxUse=8M', ''].join('\n');
+}
