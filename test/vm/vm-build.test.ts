@@ -1,0 +1,185 @@
+// jeos build with a vm output, end to end on the compiled CLI against a signed loopback
+// repository: a synthetic kernel package (real module ELFs, compressed with xz and zstd)
+// and a stand-in systemd package with the unit files a jeos VM enables and masks. The
+// initramfs is read back with the real cpio and zstd. Booting real images is the live
+// test's job (test/vm/nginx-vm.live.test.ts).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildModule } from '../../src/vm/synthetic-module.js';
+import { syntheticKernelTree, TEST_VERSION } from '../../src/vm/test-kernel.js';
+import type { DebRecipe } from '../fixtures/debs.js';
+import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
+
+const KERNEL = `linux-image-${TEST_VERSION}`;
+
+/** The synthetic kernel package, plus the balloon driver every jeos VM keeps. */
+function kernelRecipe(): DebRecipe {
+  const tree = syntheticKernelTree();
+  const files: NonNullable<DebRecipe['files']> = {};
+  for (const [path, node] of tree.entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
+  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(buildModule({
+    info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
+  }));
+  return { name: KERNEL, version: '6.12.0-9', files };
+}
+
+const unit = (install: string) => `[Unit]\nDescription=x\n\n[Service]\nExecStart=/bin/true\n\n[Install]\n${install}\n`;
+
+/** Just the files of systemd that a jeos VM's setup reads or links to. */
+const systemd: DebRecipe = {
+  name: 'systemd',
+  version: '257-1',
+  files: {
+    '/usr/lib/systemd/systemd': { content: '\x7fELF stand-in\n', mode: 0o755 },
+    '/usr/lib/systemd/system/multi-user.target': '[Unit]\nDescription=Multi-User System\n',
+    '/usr/lib/systemd/system/systemd-networkd.service': unit('WantedBy=multi-user.target\nAlso=systemd-networkd.socket'),
+    '/usr/lib/systemd/system/systemd-networkd.socket': '[Socket]\nReceiveBuffer=128M\n\n[Install]\nWantedBy=sockets.target\n',
+    '/usr/lib/systemd/system/getty.target': '[Unit]\nDescription=Login Prompts\n',
+    '/usr/lib/systemd/system/ldconfig.service': unit(''),
+    '/usr/lib/systemd/system/systemd-logind.service': unit(''),
+    '/usr/lib/systemd/system/webd.service': '[Service]\nExecStart=/usr/sbin/webd --daemon\n\n[Install]\nWantedBy=multi-user.target\n',
+  },
+};
+
+const yaml = `name: webd
+description: a test daemon
+debian:
+  suites: [trixie, trixie-security]
+workload:
+  packages: [webd]
+  command: [/usr/sbin/webd, --root, "/srv/my site", --fmt, "100%"]
+  user: www-data
+  env: { WEBD_MODE: "fast mode" }
+  restart: always
+  ports: [8080]
+outputs: [tar, vm]
+vm:
+  modules: [virtio_scsi]
+  cmdline: loglevel=3
+  hostname: webd-test
+`;
+
+const sha = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+/** Paths in a zstd-compressed newc archive, listed by the real cpio (`cpio -itv` lines). */
+function listInitramfs(path: string): string[] {
+  const cpio = execFileSync('sh', ['-c', `zstd -dc '${path}' | cpio -itv --quiet`], { maxBuffer: 64 << 20 });
+  return cpio.toString('utf8').trim().split('\n');
+}
+
+function readFromInitramfs(path: string, member: string): string {
+  return execFileSync('sh', ['-c', `zstd -dc '${path}' | cpio -i --to-stdout --quiet '${member}'`]).toString('utf8');
+}
+
+describe('jeos build --format vm', () => {
+  let h: Harness;
+  let project: string;
+
+  before(async () => {
+    h = await startHarness(
+      trixieRepo(
+        [
+          {
+            name: 'webd',
+            version: '1.0-1',
+            depends: 'libweb',
+            files: {
+              '/usr/sbin/webd': { content: '#!/bin/sh\n', mode: 0o755 },
+              '/usr/lib/systemd/system/webd-legacy.service': '[Service]\nExecStart=-/usr/sbin/webd --legacy\n\n[Install]\nWantedBy=multi-user.target\n',
+            },
+            scripts: { postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  deb-systemd-helper enable webd-legacy.service >/dev/null || true\nfi\n' },
+          },
+          { name: 'libweb', version: '2.0-1', files: { '/usr/lib/x86_64-linux-gnu/libweb.so.2': 'ELF-ish\n' } },
+          systemd,
+          { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
+          { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+          kernelRecipe(),
+        ],
+        [],
+      ),
+    );
+    project = join(h.work, 'webd');
+    await mkdir(project);
+    await writeFile(join(project, 'jeos.yaml'), yaml);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('writes the kernel, an initramfs holding the whole OS, and the command line', async () => {
+    const r = await h.jeos('build', project);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^vm +\d+ ms +kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
+    assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(zstd;/);
+    const vm = join(project, 'out/vm');
+    assert.equal(await readFile(join(vm, 'vmlinuz'), 'utf8'), 'not really a kernel');
+    assert.equal(await readFile(join(vm, 'cmdline'), 'utf8'), 'console=ttyS0 panic=-1 systemd.show_status=1 systemd.firstboot=off loglevel=3\n');
+
+    const listing = listInitramfs(join(vm, 'initrd.img'));
+    const names = listing.map((l) => l.split(/\s+/).slice(8).join(' '));
+    assert.ok(listing.some((l) => /^lrwxrwxrwx .* init -> \/usr\/lib\/systemd\/systemd$/.test(l)), 'init is systemd');
+    assert.ok(!names.some((n) => n.startsWith('boot')), 'the kernel image is not copied into the initramfs');
+    const modules = `usr/lib/modules/${TEST_VERSION}`;
+    for (const kept of ['kernel/drivers/net/virtio_net.ko.xz', 'kernel/net/core/failover.ko.zst', 'kernel/drivers/scsi/virtio_scsi.ko.xz', 'kernel/drivers/scsi/scsi_mod.ko.xz', 'modules.dep', 'modules.dep.bin']) {
+      assert.ok(names.includes(`${modules}/${kept}`), `${kept} is kept`);
+    }
+    assert.ok(!names.some((n) => n.includes('e1000') || n.includes('erofs')), 'modules nothing needs are left out');
+
+    const service = readFromInitramfs(join(vm, 'initrd.img'), 'etc/systemd/system/webd.service');
+    assert.match(service, /^ExecStart=\/usr\/sbin\/webd --root "\/srv\/my site" --fmt 100%%$/m);
+    assert.match(service, /^User=www-data$/m);
+    assert.match(service, /^Environment="WEBD_MODE=fast mode"$/m);
+    assert.match(service, /^Restart=always$/m);
+    assert.match(service, /^Description=a test daemon \(jeos workload\)$/m);
+    assert.equal(readFromInitramfs(join(vm, 'initrd.img'), 'etc/hostname'), 'webd-test\n');
+    assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/modules-load.d/jeos.conf'), /^virtio_net$/m);
+    const links = listing.filter((l) => l.startsWith('l')).map((l) => l.split(/\s+/).slice(8).join(' '));
+    assert.ok(links.includes('etc/systemd/system/multi-user.target.wants/webd.service -> /etc/systemd/system/webd.service'));
+    assert.ok(links.includes('etc/systemd/system/multi-user.target.wants/systemd-networkd.service -> /usr/lib/systemd/system/systemd-networkd.service'));
+    assert.ok(links.includes('etc/systemd/system/sockets.target.wants/systemd-networkd.socket -> /usr/lib/systemd/system/systemd-networkd.socket'));
+    assert.ok(links.includes('etc/systemd/system/ldconfig.service -> /dev/null'), 'ldconfig.service is masked');
+    assert.ok(links.includes('etc/systemd/system/getty.target -> /dev/null'), 'no agetty: no getty');
+    assert.ok(links.includes('etc/systemd/system/systemd-logind.service -> /dev/null'), 'no D-Bus: no logind');
+
+    const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
+    assert.equal(record.vm.kernel.package, KERNEL);
+    assert.equal(record.vm.kernel.release, TEST_VERSION);
+    assert.deepEqual(record.vm.modules.kept, ['failover', 'net_failover', 'scsi_mod', 'virtio_balloon', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_scsi']);
+    assert.ok(record.vm.system.masked.some((m: { unit: string; reason: string }) => m.unit === 'ldconfig.service' && /build time/.test(m.reason)));
+    assert.ok(record.outputs.some((o: { format: string; vm?: { initrd: { compression: string } } }) => o.format === 'vm' && o.vm?.initrd.compression === 'zstd'));
+    assert.ok(!record.packages.some((p: { name: string }) => p.name.startsWith('linux-image')), 'the kernel is not one of the image\'s packages');
+  });
+
+  test('the container outputs keep the image without the kernel or the boot setup', async () => {
+    const tar = execFileSync('tar', ['-tf', join(project, 'out/rootfs.tar')], { maxBuffer: 64 << 20 }).toString('utf8').split('\n');
+    assert.ok(!tar.includes('init'));
+    assert.ok(!tar.some((p) => p.startsWith('usr/lib/modules') || p.startsWith('boot/') || p.includes('webd.service') && p.startsWith('etc/')));
+    assert.ok(tar.includes('usr/lib/systemd/system/webd.service'), 'the package\'s own unit is there');
+    const status = execFileSync('tar', ['-xOf', join(project, 'out/rootfs.tar'), 'var/lib/dpkg/status']).toString('utf8');
+    assert.doesNotMatch(status, /^Package: linux-image/m, 'the dpkg database does not list the kernel');
+  });
+
+  test('a package unit that starts the workload\'s program is not started at boot', async () => {
+    const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
+    assert.deepEqual(record.vm.system.disabled, [{ unit: 'webd-legacy.service', reason: 'it starts /usr/sbin/webd, which the workload\'s webd.service runs' }]);
+    const listing = listInitramfs(join(project, 'out/vm/initrd.img'));
+    assert.ok(!listing.some((l) => l.includes('webd-legacy.service ->')), 'no link enables it in the VM');
+    // webd.service from the package has the same name as the workload's unit: the one in /etc wins.
+    assert.ok(!listing.some((l) => l.includes('-> /usr/lib/systemd/system/webd.service')));
+    const tar = execFileSync('tar', ['-tf', join(project, 'out/rootfs.tar')]).toString('utf8');
+    assert.match(tar, /^etc\/systemd\/system\/multi-user\.target\.wants\/webd-legacy\.service$/m, 'the container image keeps what the package enabled');
+  });
+
+  test('two builds from different caches and directories give a byte-identical initrd.img', async () => {
+    const first = await sha(join(project, 'out/vm/initrd.img'));
+    const out = join(h.work, 'out-again');
+    const r = await h.jeos('build', project, '--out', out, '--cache-dir', join(h.work, 'other-cache'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await sha(join(out, 'vm/initrd.img')), first);
+    assert.equal(await sha(join(out, 'vm/vmlinuz')), await sha(join(project, 'out/vm/vmlinuz')));
+  });
+});
