@@ -33,3 +33,20 @@ export const VM_MASKS: readonly MaskRule[] = [
   { unit: 'sys-fs-fuse-connections.mount', reason: 'FUSE is not used' },
   { unit: 'proc-sys-fs-binfmt_misc.automount', reason: 'no foreign binary formats' },
 ];
+
+/**
+ * systemd generators that have nothing to find in a jeos VM; each is a program run
+ * at every boot before any unit starts. systemd-debug-generator (systemd.mask=,
+ * systemd.debug_shell on the kernel command line) and systemd-run-generator
+ * (systemd.run=) stay, for debugging.
+ */
+export const VM_GENERATOR_MASKS: readonly MaskRule[] = [
+  { unit: 'systemd-fstab-generator', reason: 'there is no /etc/fstab and no root= to mount' },
+  { unit: 'systemd-gpt-auto-generator', reason: 'there is no disk' },
+  { unit: 'systemd-hibernate-resume-generator', reason: 'a VM without a disk does not hibernate' },
+  { unit: 'systemd-rc-local-generator', reason: 'there is no /etc/rc.local' },
+  { unit: 'systemd-ssh-generator', reason: 'ssh access is not part of the image' },
+  { unit: 'systemd-system-update-generator', reason: 'the image is never updated in place' },
+  { unit: 'systemd-sysv-generator', reason: 'SysV init scripts are not enabled (their rc.d links are not made)' },
+  { unit: 'systemd-tpm2-generator', reason: 'there is no TPM' },
+];

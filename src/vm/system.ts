@@ -8,7 +8,7 @@
 import { JeosError } from '../errors.js';
 import { findUnit, parseInstall, SYSTEM_UNITS } from '../configure/index.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
-import { VM_MASKS } from './masks.js';
+import { VM_GENERATOR_MASKS, VM_MASKS } from './masks.js';
 import {
   dhcpNetwork,
   JOURNALD_DROPIN,
@@ -23,6 +23,7 @@ import {
 } from './units.js';
 
 export const SYSTEMD = 'usr/lib/systemd/systemd';
+const GENERATORS = 'usr/lib/systemd/system-generators';
 const UNIT_DIR = SYSTEM_UNITS.dir;
 
 export interface VmSystemSpec {
@@ -113,6 +114,11 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   for (const rule of VM_MASKS) {
     if (rule.when === 'no-modprobe' && hasModprobe) continue;
     if (findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
+  }
+  for (const rule of VM_GENERATOR_MASKS) {
+    if (!exists(tree, `${GENERATORS}/${rule.unit}`)) continue;
+    link(`etc/systemd/system-generators/${rule.unit}`, '/dev/null');
+    report.masked.push({ unit: rule.unit, reason: rule.reason });
   }
   if (!exists(tree, 'usr/bin/dbus-daemon', 'usr/bin/dbus-broker')) {
     mask('systemd-logind.service', 'no D-Bus daemon in the image: logind cannot run without it');
