@@ -8,12 +8,11 @@ import { configureImage } from '../configure/index.js';
 import { JeosError, step } from '../errors.js';
 import { fetchPackages } from '../fetch/index.js';
 import { createLock, lockStatus, readLock, writeLock } from '../lock/lock.js';
-import { lockKernel, lockRequest } from '../lock/request.js';
-import { LOCK_FILE, type Lock } from '../lock/types.js';
+import { resolveLock } from '../lock/request.js';
+import { LOCK_FILE, type Lock, type LockedPackage } from '../lock/types.js';
 import { writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
-import { resolve } from '../resolve/index.js';
 import { ImageTree } from '../tree/index.js';
-import { unpackPackages } from '../unpack/index.js';
+import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
 import { VERSION } from '../version.js';
 import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
@@ -75,13 +74,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const epoch = sourceDateEpoch(lock, options.env);
 
   const mirrors = await discoverMirrors({ env: options.env, config: options.archive.debian ?? loaded.config.debian });
-  if (wantsVm && !lock.kernel) {
-    throw new JeosError('E_BUILD_LOCK_STALE', `${LOCK_FILE} has no kernel for the VM image`, { hint: 'run jeos lock to update it' });
+  if (wantsVm && (!lock.kernel || !lock.vmPackages)) {
+    throw new JeosError('E_BUILD_LOCK_STALE', `${LOCK_FILE} has no kernel or VM packages for the VM image`, { hint: 'run jeos lock to update it' });
   }
+  const vmPackages = wantsVm ? [...lock.vmPackages!, lock.kernel!] : [];
   const fetched = await run(
     'fetch',
     () =>
-      fetchPackages({ packages: wantsVm ? [...lock.packages, lock.kernel!] : lock.packages }, {
+      fetchPackages({ packages: [...lock.packages, ...vmPackages] }, {
         cacheDir: options.cacheDir,
         mirrors,
         offline: options.offline,
@@ -89,39 +89,48 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       }),
     (f) => `${f.filter((p) => p.from === 'download').length} downloaded, ${f.filter((p) => p.from === 'cache').length} cached`,
   );
+  const fetchedOf = new Map(fetched.map((f) => [f.pkg, f]));
+
+  // The container image's tree; a VM image gets a tree of its own (its packages, kernel and boot setup).
+  const architecture = loaded.config.debian.architecture;
+  const unpackInto = async (into: ImageTree, packages: LockedPackage[]) => {
+    const debs = await Promise.all(
+      packages.map(async (p) => ({ label: `${p.name}_${p.version}_${p.architecture}`, bytes: await readFile(fetchedOf.get(p)!.path) })),
+    );
+    return unpackPackages(into, debs, { architecture, cacheDir: options.cacheDir });
+  };
+  const codename = lock.suites.find((s) => !s.suite.includes('-'))?.codename ?? undefined;
+  const configureTree = (into: ImageTree, packages: UnpackedPackage[]) =>
+    configureImage(into, packages, {
+      architecture,
+      sourceDateEpoch: epoch,
+      workloadUser: loaded.config.workload.user.split(':')[0],
+      referencedUsers: loaded.config.workload.files.map((f) => f.owner.split(':')[0]!),
+      referencedGroups: loaded.config.workload.files.flatMap((f) => f.owner.split(':').slice(1)),
+      os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: loaded.config.name, imageVersion: lock.configDigest.slice(0, 12) },
+    });
+  const addFiles = (into: ImageTree) => addWorkloadFiles(into, loaded.config.workload.files, loaded.dir, epoch);
 
   const tree = new ImageTree();
-  const unpacked = await run(
-    'unpack',
-    async () => {
-      const debs = await Promise.all(fetched.filter((f) => f.pkg !== lock.kernel).map(async (f) => ({ label: `${f.pkg.name}_${f.pkg.version}_${f.pkg.architecture}`, bytes: await readFile(f.path) })));
-      return unpackPackages(tree, debs, { architecture: loaded.config.debian.architecture, cacheDir: options.cacheDir });
-    },
-    (u) => `${u.packages.length} packages, ${tree.size} entries`,
-  );
-
-  const codename = lock.suites.find((s) => !s.suite.includes('-'))?.codename ?? undefined;
+  const unpacked = await run('unpack', () => unpackInto(tree, lock.packages), (u) => `${u.packages.length} packages, ${tree.size} entries`);
   const report = await run(
     'configure',
-    async () =>
-      configureImage(tree, unpacked.packages, {
-        architecture: loaded.config.debian.architecture,
-        sourceDateEpoch: epoch,
-        workloadUser: loaded.config.workload.user.split(':')[0],
-        referencedUsers: loaded.config.workload.files.map((f) => f.owner.split(':')[0]!),
-        referencedGroups: loaded.config.workload.files.flatMap((f) => f.owner.split(':').slice(1)),
-        os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: loaded.config.name, imageVersion: lock.configDigest.slice(0, 12) },
-      }),
+    async () => configureTree(tree, unpacked.packages),
     (r) => `${r.effects.length} effects, ${r.scripts.filter((s) => s.notReproduced.length).length} scripts not reproduced`,
   );
-
-  await run('workload', () => addWorkloadFiles(tree, loaded.config.workload.files, loaded.dir, epoch), (added) => `${added.length} files added`);
+  await run('workload', () => addFiles(tree), (added) => `${added.length} files added`);
 
   const vm = wantsVm
     ? await run(
         'vm',
-        () => makeVmImage(tree, fetched.find((f) => f.pkg === lock.kernel)!, loaded.config, { sourceDateEpoch: epoch, cacheDir: options.cacheDir }),
-        (v) => `kernel ${v.record.kernel.release}, ${v.record.modules.kept.length} modules kept (${v.record.modules.droppedFiles} dropped)`,
+        async () => {
+          const vmTree = new ImageTree();
+          const vmUnpacked = await unpackInto(vmTree, [...lock.packages, ...lock.vmPackages!]);
+          const vmReport = configureTree(vmTree, vmUnpacked.packages);
+          await addFiles(vmTree);
+          return makeVmImage(vmTree, vmReport, fetchedOf.get(lock.kernel!)!, loaded.config, { sourceDateEpoch: epoch, cacheDir: options.cacheDir });
+        },
+        (v) => `${lock.vmPackages!.length} more packages, kernel ${v.record.kernel.release}, ${v.record.modules.kept.length} modules kept (${v.record.modules.droppedFiles} dropped)`,
       )
     : undefined;
 
@@ -188,9 +197,7 @@ async function ensureLock(loaded: LoadedConfig, options: BuildOptions, emit: (e:
     throw new JeosError('E_BUILD_LOCK_STALE', reason, { hint: 'run `jeos lock` and commit jeos.lock, or build without --frozen' });
   }
   const index = await openArchive({ ...options.archive, debian: options.archive.debian ?? loaded.config.debian, cacheDir: options.cacheDir, offline: options.offline });
-  const resolution = resolve(index, lockRequest(loaded.config));
-  const kernel = loaded.config.outputs.includes('vm') ? lockKernel(index, loaded.config.vm.kernel) : undefined;
-  await writeLock(loaded.dir, createLock(loaded, index, resolution, kernel));
+  await writeLock(loaded.dir, createLock(loaded, index, resolveLock(index, loaded.config)));
   emit({ kind: 'lock', state: 'written', reason });
   const lock = await readLock(loaded.dir);
   if (!lock) throw new JeosError('E_BUILD_LOCK', `${LOCK_FILE} could not be read back after writing it`);

@@ -1,10 +1,12 @@
 /**
- * The build's vm step: the image tree, copied, plus the trimmed kernel and the
- * system setup a VM boots with. The container outputs keep the tree without them.
+ * The build's vm step: the VM's own tree (the image's packages plus what a VM adds,
+ * such as systemd) gets the trimmed kernel and the system setup it boots with. The
+ * container outputs keep the image's tree without any of it.
  */
 import { readFile } from 'node:fs/promises';
 import { argv } from '../boot/health.js';
 import type { Config } from '../config/schema.js';
+import type { ConfigureReport } from '../configure/index.js';
 import type { FetchedPackage } from '../fetch/index.js';
 import type { ImageTree } from '../tree/index.js';
 import { addKernel, kernelCmdline, prepareKernel, setupVmSystem, type VmSystemReport } from '../vm/index.js';
@@ -21,6 +23,8 @@ export interface VmRecord {
   modules: { kept: string[]; builtin: string[]; droppedFiles: number; droppedBytes: number; keptBytes: number };
   cmdline: string;
   system: VmSystemReport;
+  /** Maintainer-script steps not reproduced in the VM's tree (its packages include the image's). */
+  notReproduced: Array<{ pkg: string; script: string; commands: string[] }>;
 }
 
 /** `nginx.example` → `nginx-example`: a host name from the image name. */
@@ -28,8 +32,13 @@ export function hostnameOf(config: Config): string {
   return config.vm.hostname ?? config.name.replace(/\./g, '-').slice(0, 63).replace(/-+$/, '');
 }
 
+/**
+ * Finish the VM's tree (its packages unpacked and configured, the workload's files
+ * added): copy in the trimmed kernel and set up the system it boots.
+ */
 export async function makeVmImage(
-  tree: ImageTree,
+  vmTree: ImageTree,
+  configured: ConfigureReport,
   kernelDeb: FetchedPackage,
   config: Config,
   options: { sourceDateEpoch: number; cacheDir: string },
@@ -40,7 +49,6 @@ export async function makeVmImage(
     cacheDir: options.cacheDir,
     modules: config.vm.modules,
   });
-  const vmTree = tree.clone();
   addKernel(vmTree, kernel);
   const w = config.workload;
   const system = setupVmSystem(vmTree, {
@@ -77,6 +85,9 @@ export async function makeVmImage(
       },
       cmdline,
       system,
+      notReproduced: configured.scripts
+        .filter((s) => s.notReproduced.length)
+        .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
     },
   };
 }

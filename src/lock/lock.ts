@@ -6,18 +6,12 @@ import { JeosError } from '../errors.js';
 import { REQUEST } from '../resolve/problem.js';
 import type { DependencyGraph, Resolution, ResolutionEdge } from '../resolve/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { lockRequest } from './request.js';
+import { lockRequest, type LockResolution } from './request.js';
 import { LOCK_FILE, LOCK_VERSION, type Lock, type LockedPackage } from './types.js';
 
 /** Build the lock for a resolution. Everything in it is sorted, so the same inputs give the same bytes. */
-export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution: Resolution, kernel?: LockedPackage): Lock {
-  const neededBy = new Map<string, Set<string>>();
-  for (const e of resolution.edges) {
-    if (e.from === e.to) continue;
-    const set = neededBy.get(e.to) ?? new Set<string>();
-    set.add(e.from === REQUEST ? REQUEST : `${e.from}: ${e.relation}`);
-    neededBy.set(e.to, set);
-  }
+export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolved: LockResolution): Lock {
+  const { resolution, vm } = resolved;
   const request = lockRequest(loaded.config);
   return {
     lockVersion: LOCK_VERSION,
@@ -31,7 +25,24 @@ export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution
       validUntil: s.release.validUntil?.toISOString() ?? null,
     })),
     totalInstalledSize: resolution.totalInstalledSize,
-    packages: resolution.packages.map(({ record: r }) => ({
+    packages: lockedPackages(resolution),
+    ...(vm ? { vmPackages: lockedPackages(vm.resolution, new Set(resolution.packages.map((p) => p.record.name))), kernel: vm.kernel } : {}),
+  };
+}
+
+/** A resolution's packages as the lock records them, less those in `except`; `neededBy` from its edges. */
+function lockedPackages(resolution: Resolution, except = new Set<string>()): LockedPackage[] {
+  const neededBy = new Map<string, Set<string>>();
+  for (const e of resolution.edges) {
+    if (e.from === e.to) continue;
+    const set = neededBy.get(e.to) ?? new Set<string>();
+    // In the VM's resolution the image's packages are requested only as pins; what the VM adds is the request.
+    set.add(e.from === REQUEST ? (except.size ? 'vm' : REQUEST) : `${e.from}: ${e.relation}`);
+    neededBy.set(e.to, set);
+  }
+  return resolution.packages
+    .filter(({ record }) => !except.has(record.name))
+    .map(({ record: r }) => ({
       name: r.name,
       version: r.version,
       architecture: r.architecture,
@@ -41,9 +52,7 @@ export function createLock(loaded: LoadedConfig, index: ArchiveIndex, resolution
       sha256: r.sha256,
       installedSize: r.installedSize,
       neededBy: [...(neededBy.get(r.name) ?? [])].sort(),
-    })),
-    ...(kernel ? { kernel } : {}),
-  };
+    }));
 }
 
 /** The lock as text: JSON with a fixed key order, one package per block, a newline at the end. */

@@ -4,20 +4,40 @@ import { parseRelations } from '../archive/relations.js';
 import type { PackageRecord } from '../archive/packages.js';
 import { VM_PACKAGES, type Config } from '../config/schema.js';
 import { JeosError } from '../errors.js';
-import type { ResolveRequest } from '../resolve/types.js';
+import { resolve } from '../resolve/index.js';
+import type { Resolution, ResolveRequest } from '../resolve/types.js';
 import type { LockedPackage } from './types.js';
 
-/**
- * What the lock resolves for a config: the workload's packages, plus the init a VM
- * image needs (systemd, libkmod) when `vm` is among the outputs.
- */
+/** What the lock resolves for a config: the workload's packages, as jeos.yaml names them. */
 export function lockRequest(config: Config): Required<Pick<ResolveRequest, 'packages' | 'recommends' | 'profile'>> {
   const w = config.workload;
-  const packages = [...w.packages];
-  if (config.outputs.includes('vm')) {
-    for (const extra of VM_PACKAGES) if (!packages.some((p) => p.split(/[=/]/)[0] === extra)) packages.push(extra);
-  }
-  return { packages, recommends: w.recommends, profile: w.profile };
+  return { packages: [...w.packages], recommends: w.recommends, profile: w.profile };
+}
+
+/**
+ * What a VM image needs on top of the image's packages (systemd as init, libkmod to
+ * load modules): every package of the image, pinned to its locked version, plus
+ * VM_PACKAGES. The solver then adds the smallest set that completes it, without
+ * changing anything the container image has.
+ */
+export function vmLockRequest(config: Config, base: Resolution): Required<Pick<ResolveRequest, 'packages' | 'recommends' | 'profile'>> {
+  const w = config.workload;
+  const pinned = base.packages.map(({ record }) => `${record.name}=${record.version}`);
+  const names = new Set(base.packages.map(({ record }) => record.name));
+  return { packages: [...pinned, ...VM_PACKAGES.filter((p) => !names.has(p))], recommends: w.recommends, profile: w.profile };
+}
+
+/** The packages a lock holds for a config: the image's, and for VM images what the VM adds and its kernel. */
+export interface LockResolution {
+  resolution: Resolution;
+  vm?: { resolution: Resolution; kernel: LockedPackage };
+}
+
+export function resolveLock(index: ArchiveIndex, config: Config): LockResolution {
+  const resolution = resolve(index, lockRequest(config));
+  if (!config.outputs.includes('vm')) return { resolution };
+  const vm = resolve(index, vmLockRequest(config, resolution));
+  return { resolution, vm: { resolution: vm, kernel: lockKernel(index, config.vm.kernel) } };
 }
 
 const MAX_HOPS = 4;

@@ -41,6 +41,11 @@ export interface Lock {
   totalInstalledSize: number;
   /** Sorted by name. */
   packages: LockedPackage[];
+  /**
+   * VM images (only when `vm` is among the outputs): the packages the VM adds to the
+   * image's (systemd, libkmod and what they need that the image lacks), sorted by name.
+   */
+  vmPackages?: LockedPackage[];
   /** The kernel a VM image boots (only when `vm` is among the outputs); not installed in the image as a package. */
   kernel?: LockedPackage;
 }

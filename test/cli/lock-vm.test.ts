@@ -34,14 +34,17 @@ describe('jeos lock with a vm output', () => {
     await h?.close();
   });
 
-  test('a VM image locks systemd as its init, libkmod to load modules, and the kernel package alone', async () => {
+  test('a VM image locks systemd as its init and libkmod to load modules apart from the image\'s packages, and the kernel package alone', async () => {
     await writeFile(join(dir, 'jeos.yaml'), yaml('tar, vm'));
     const r = await h.jeos('lock', dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^kernel for the VM image: linux-image-6\.12\.1-cloud-amd64 6\.12\.1-1 \(trixie;/m);
     const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
-    assert.deepEqual(lock.request.packages, ['app', 'systemd', 'libkmod2']);
-    assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['app', 'libc', 'libkmod2', 'systemd'], 'no kmod, linux-base or kernel among the image\'s packages');
+    assert.deepEqual(lock.request.packages, ['app']);
+    assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['app', 'libc'], 'the container image is the workload\'s closure alone');
+    assert.deepEqual(lock.vmPackages.map((p: { name: string }) => p.name), ['libkmod2', 'systemd'], 'no kmod, linux-base or kernel among the VM\'s packages, nor the image\'s own');
+    assert.deepEqual(lock.vmPackages.find((p: { name: string }) => p.name === 'systemd').neededBy, ['vm']);
+    assert.match(r.stdout, /^the VM image adds 2 packages \(.*\): libkmod2, systemd$/m);
     assert.equal(lock.kernel.name, 'linux-image-6.12.1-cloud-amd64');
     assert.match(lock.kernel.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(lock.kernel.neededBy, ['vm.kernel: linux-image-cloud-amd64']);
