@@ -1,0 +1,237 @@
+/**
+ * Boots a VM image under QEMU: the console and the report channel come in on
+ * sockets this process listens on, QEMU is controlled over QMP, and everything
+ * lives in a temporary directory removed when QEMU is gone.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { JeosError } from '../../errors.js';
+import { chooseAccel, type AccelDecision } from './accel.js';
+import { ConsoleLog } from './console.js';
+import { readVmImage } from './image.js';
+import { QmpClient } from './qmp.js';
+import { defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
+import { ReportReader, type GuestReport } from './report.js';
+import type { AccelChoice, Forward, GuestMemory, Machine, VmEvent, VmImage } from './types.js';
+
+export interface StartVmOptions {
+  /** out/vm: vmlinuz, initrd.img, cmdline. */
+  vmDir: string;
+  /** The project directory, for hints. */
+  project?: string;
+  memoryMiB: number;
+  forwards: Forward[];
+  accel?: AccelChoice;
+  machine?: Machine;
+  /** Appended to the image's kernel command line. */
+  extraCmdline?: string;
+  /** For the KVM probe's cached verdict. */
+  cacheDir?: string;
+  name?: string;
+  /** Raw console bytes as they arrive (jeos run writes them to the terminal). */
+  onConsole?: (chunk: Buffer) => void;
+  onEvent?: (e: VmEvent) => void;
+  /** How long QEMU may take to connect its sockets. */
+  startTimeoutMs?: number;
+}
+
+export interface VmExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From QEMU's SHUTDOWN event: guest-shutdown, guest-reset (a panic with panic=-1), host-qmp-quit, host-signal, … */
+  reason: string | null;
+  /** QEMU's own messages. */
+  stderr: string;
+}
+
+export interface VmHandle {
+  pid: number;
+  /** Holds QEMU's sockets; removed when QEMU is gone. */
+  tempDir: string;
+  image: VmImage;
+  accel: AccelDecision;
+  machine: Machine;
+  forwards: Forward[];
+  console: ConsoleLog;
+  /** Milliseconds since QEMU was spawned. */
+  now(): number;
+  /** Resolves once the guest wrote its first whole report; stays pending otherwise. */
+  report: Promise<GuestReport>;
+  /** The newest report (a guest may report again when a unit fails later). */
+  latestReport(): GuestReport | undefined;
+  /** Resolves when QEMU is gone (and its temporary directory removed). */
+  exited: Promise<VmExit>;
+  hasExited(): boolean;
+  /** Send bytes to the console (its serial input). */
+  writeConsole(data: string | Buffer): void;
+  /** The balloon driver's memory figures, or null when the guest did not send any in time. */
+  memory(timeoutMs?: number): Promise<GuestMemory | null>;
+  /** Stop QEMU: ACPI power button first when `graceMs` is given, then QMP quit, then SIGKILL. */
+  stop(options?: { graceMs?: number }): Promise<VmExit>;
+}
+
+const BALLOON = '/machine/peripheral/balloon0';
+const MiB = 1024 * 1024;
+
+function listen(path: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(path, () => resolve(server));
+  });
+}
+
+function firstConnection(server: Server): Promise<Socket> {
+  return new Promise((resolve) => server.once('connection', resolve));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A timer for Promise.race that does not keep the process alive once QEMU and its sockets are gone. */
+const deadline = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+export async function startVm(options: StartVmOptions): Promise<VmHandle> {
+  const qemu = await requireQemu();
+  const image = await readVmImage(options.vmDir, options.project);
+  const accel = await chooseAccel(options.accel ?? 'auto', { qemu, kernel: image.kernel, cacheDir: options.cacheDir });
+  const machine = options.machine ?? defaultMachine();
+  options.onEvent?.({ type: 'accel', accel: accel.accel, machine, reason: accel.reason });
+
+  const dir = await mkdtemp(join(tmpdir(), 'jeos-vm-'));
+  const sockets = { console: join(dir, 'console.sock'), report: join(dir, 'report.sock'), qmp: join(dir, 'qmp.sock') };
+  const servers = await Promise.all([listen(sockets.console), listen(sockets.report), listen(sockets.qmp)]);
+  const connections = Promise.all([firstConnection(servers[0]), firstConnection(servers[1]), firstConnection(servers[2])]);
+  const args = qemuArgs({
+    kernel: image.kernel,
+    initrd: image.initrd,
+    cmdline: joinCmdline(image.cmdline, options.extraCmdline),
+    memoryMiB: options.memoryMiB,
+    accel: accel.accel,
+    machine,
+    forwards: options.forwards,
+    sockets,
+    name: options.name,
+  });
+
+  const consoleLog = new ConsoleLog(60);
+  const reportReader = new ReportReader();
+  let stderr = '';
+  let shutdownReason: string | null = null;
+  let exitedFlag = false;
+  const spawnedAt = performance.now();
+  const now = () => Math.round(performance.now() - spawnedAt);
+  const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exited = new Promise<VmExit>((resolve) => {
+    child.on('error', (e) => (stderr += `${e.message}\n`));
+    child.on('close', (code, signal) => {
+      exitedFlag = true;
+      consoleLog.end(now());
+      for (const s of servers) s.close();
+      rm(dir, { recursive: true, force: true }).finally(() => resolve({ code, signal, reason: shutdownReason, stderr: stderr.trim() }));
+    });
+  });
+
+  const started = await Promise.race([
+    connections.then((c) => ({ sockets: c })),
+    exited.then((e) => ({ exit: e })),
+    deadline(options.startTimeoutMs ?? 30_000).then(() => ({ timeout: true as const })),
+  ]);
+  if (!('sockets' in started)) {
+    if (!exitedFlag) child.kill('SIGKILL');
+    const exit = await exited;
+    const why = 'timeout' in started ? `did not start within ${Math.round((options.startTimeoutMs ?? 30_000) / 1000)} s` : `exited at once (${exit.signal ?? `status ${exit.code}`})`;
+    const message = exit.stderr.split('\n').filter(Boolean).slice(-3).join(' ');
+    throw new JeosError('E_VM_QEMU', `QEMU ${why}${message ? `: ${message}` : ''}`, {
+      hint: /hostfwd|host forwarding/i.test(message)
+        ? 'a forwarded port is in use on 127.0.0.1; stop what holds it or let jeos pick another'
+        : `run it by hand to see more: ${qemu} ${args.map((a) => (/[\s;'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`,
+    });
+  }
+  const [consoleSocket, reportSocket, qmpSocket] = started.sockets;
+  options.onEvent?.({ type: 'started', pid: child.pid!, forwards: options.forwards });
+
+  let kernelSeen = false;
+  let userspaceSeen = false;
+  consoleSocket.on('data', (d: Buffer) => {
+    consoleLog.feed(d, now());
+    options.onConsole?.(d);
+    const m = consoleLog.markers;
+    if (!kernelSeen && m.kernel !== null) (kernelSeen = true), options.onEvent?.({ type: 'marker', name: 'kernel', ms: m.kernel });
+    if (!userspaceSeen && m.userspace !== null) (userspaceSeen = true), options.onEvent?.({ type: 'marker', name: 'userspace', ms: m.userspace });
+  });
+  consoleSocket.on('error', () => {});
+  const report = new Promise<GuestReport>((resolve) => {
+    reportSocket.on('data', (d: Buffer) => {
+      const done = reportReader.feed(d);
+      if (done) {
+        options.onEvent?.({ type: 'report', ms: now(), failedUnits: done.failedUnits });
+        resolve(done);
+      }
+    });
+  });
+  reportSocket.on('error', () => {});
+
+  const qmp = new QmpClient(qmpSocket);
+  qmp.onEvent((e) => {
+    if (e.event === 'SHUTDOWN') shutdownReason = String(e.data?.reason ?? 'shutdown');
+  });
+  await qmp.handshake();
+  // Ask the balloon driver for statistics every second from the start; reading them later then has fresh figures.
+  await qmp.execute('qom-set', { path: BALLOON, property: 'guest-stats-polling-interval', value: 1 }).catch(() => {});
+
+  const stop = async (opts: { graceMs?: number } = {}): Promise<VmExit> => {
+    if (!exitedFlag && opts.graceMs) {
+      options.onEvent?.({ type: 'stopping', reason: 'ACPI power button' });
+      await qmp.execute('system_powerdown').catch(() => {});
+      await Promise.race([exited, deadline(opts.graceMs)]);
+    }
+    if (!exitedFlag) {
+      options.onEvent?.({ type: 'stopping', reason: 'quit' });
+      await qmp.execute('quit', undefined, 5000).catch(() => {});
+      await Promise.race([exited, deadline(5000)]);
+    }
+    if (!exitedFlag) child.kill('SIGKILL');
+    qmp.close();
+    return exited;
+  };
+
+  return {
+    pid: child.pid!,
+    tempDir: dir,
+    image,
+    accel,
+    machine,
+    forwards: options.forwards,
+    console: consoleLog,
+    now,
+    report,
+    latestReport: () => reportReader.report,
+    exited,
+    hasExited: () => exitedFlag,
+    writeConsole: (data) => void consoleSocket.write(data),
+    async memory(timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!exitedFlag) {
+        const got = await qmp.execute<{ stats?: Record<string, number>; 'last-update'?: number }>('qom-get', { path: BALLOON, property: 'guest-stats' }).catch(() => undefined);
+        const s = got?.stats;
+        const total = s?.['stat-total-memory'] ?? -1;
+        const available = s?.['stat-available-memory'] ?? -1;
+        const free = s?.['stat-free-memory'] ?? -1;
+        if ((got?.['last-update'] ?? 0) > 0 && total > 0 && (available >= 0 || free >= 0)) {
+          const totalMiB = Math.round(total / MiB);
+          const availableMiB = Math.round((available >= 0 ? available : free) / MiB);
+          return { totalMiB, availableMiB, usedMiB: totalMiB - availableMiB };
+        }
+        if (Date.now() >= deadline) return null;
+        await sleep(250);
+      }
+      return null;
+    },
+    stop,
+  };
+}
