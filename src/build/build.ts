@@ -18,6 +18,7 @@ import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
 import { treeStats } from './tree-stats.js';
 import type { BuildEvent, BuildOptions, BuildRecord, BuildStep } from './types.js';
+import { excludeDocumentation } from '../vm/index.js';
 import { makeVmImage } from './vm-image.js';
 import { addWorkloadFiles } from './workload-files.js';
 
@@ -127,8 +128,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           const vmTree = new ImageTree();
           const vmUnpacked = await unpackInto(vmTree, [...lock.packages, ...lock.vmPackages!]);
           const vmReport = configureTree(vmTree, vmUnpacked.packages);
+          const excluded = excludeDocumentation(vmTree); // before the workload's files, which always stay
           await addFiles(vmTree);
-          return makeVmImage(vmTree, vmReport, fetchedOf.get(lock.kernel!)!, loaded.config, { sourceDateEpoch: epoch, cacheDir: options.cacheDir });
+          return makeVmImage(vmTree, { configured: vmReport, excluded }, fetchedOf.get(lock.kernel!)!, loaded.config, { sourceDateEpoch: epoch, cacheDir: options.cacheDir });
         },
         (v) => `${lock.vmPackages!.length} more packages, kernel ${v.record.kernel.release}, ${v.record.modules.kept.length} modules kept (${v.record.modules.droppedFiles} dropped)`,
       )

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { ConfigureReport } from '../configure/index.js';
 import type { FetchedPackage } from '../fetch/index.js';
 import type { ImageTree } from '../tree/index.js';
-import { addKernel, kernelCmdline, prepareKernel, setupVmSystem, type VmSystemReport } from '../vm/index.js';
+import { addKernel, kernelCmdline, prepareKernel, setupVmSystem, VM_EXCLUDED_DIRS, type ExcludeResult, type VmSystemReport } from '../vm/index.js';
 
 export interface VmBuild {
   tree: ImageTree;
@@ -23,6 +23,8 @@ export interface VmRecord {
   modules: { kept: string[]; builtin: string[]; droppedFiles: number; droppedBytes: number; keptBytes: number };
   cmdline: string;
   system: VmSystemReport;
+  /** Documentation and translations left out of the initramfs (copyright files stay). */
+  excluded: { paths: string[]; files: number; bytes: number };
   /** Maintainer-script steps not reproduced in the VM's tree (its packages include the image's). */
   notReproduced: Array<{ pkg: string; script: string; commands: string[] }>;
 }
@@ -38,7 +40,7 @@ export function hostnameOf(config: Config): string {
  */
 export async function makeVmImage(
   vmTree: ImageTree,
-  configured: ConfigureReport,
+  made: { configured: ConfigureReport; excluded: ExcludeResult },
   kernelDeb: FetchedPackage,
   config: Config,
   options: { sourceDateEpoch: number; cacheDir: string },
@@ -85,7 +87,8 @@ export async function makeVmImage(
       },
       cmdline,
       system,
-      notReproduced: configured.scripts
+      excluded: { paths: VM_EXCLUDED_DIRS.map((d) => `/${d}`), ...made.excluded },
+      notReproduced: made.configured.scripts
         .filter((s) => s.notReproduced.length)
         .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
     },

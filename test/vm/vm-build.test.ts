@@ -89,6 +89,10 @@ describe('jeos build --format vm', () => {
             depends: 'libweb',
             files: {
               '/usr/sbin/webd': { content: '#!/bin/sh\n', mode: 0o755 },
+              '/usr/share/doc/webd/copyright': 'Files: *\nLicense: MIT\n',
+              '/usr/share/doc/webd/changelog.Debian.gz': 'not really gzip\n',
+              '/usr/share/man/man8/webd.8.gz': 'not really gzip\n',
+              '/usr/share/locale/de/LC_MESSAGES/webd.mo': 'Hallo\n',
               '/usr/lib/systemd/system/webd-legacy.service': '[Service]\nExecStart=-/usr/sbin/webd --legacy\n\n[Install]\nWantedBy=multi-user.target\n',
             },
             scripts: { postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  deb-systemd-helper enable webd-legacy.service >/dev/null || true\nfi\n' },
@@ -128,6 +132,10 @@ describe('jeos build --format vm', () => {
       assert.ok(names.includes(`${modules}/${kept}`), `${kept} is kept`);
     }
     assert.ok(!names.some((n) => n.includes('e1000') || n.includes('erofs')), 'modules nothing needs are left out');
+    assert.ok(names.includes('usr/share/doc/webd/copyright'), 'copyright files stay');
+    for (const gone of ['usr/share/doc/webd/changelog.Debian.gz', 'usr/share/man/man8/webd.8.gz', 'usr/share/locale/de/LC_MESSAGES/webd.mo', 'usr/share/man']) {
+      assert.ok(!names.includes(gone), `${gone} is left out of the VM`);
+    }
 
     const service = readFromInitramfs(join(vm, 'initrd.img'), 'etc/systemd/system/webd.service');
     assert.match(service, /^ExecStart=\/usr\/sbin\/webd --root "\/srv\/my site" --fmt 100%%$/m);
@@ -148,6 +156,7 @@ describe('jeos build --format vm', () => {
     const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
     assert.equal(record.vm.kernel.package, KERNEL);
     assert.equal(record.vm.kernel.release, TEST_VERSION);
+    assert.equal(record.vm.excluded.files, 3);
     assert.deepEqual(record.vm.modules.kept, ['failover', 'net_failover', 'scsi_mod', 'virtio_balloon', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_scsi']);
     assert.ok(record.vm.system.masked.some((m: { unit: string; reason: string }) => m.unit === 'ldconfig.service' && /build time/.test(m.reason)));
     assert.ok(record.outputs.some((o: { format: string; vm?: { initrd: { compression: string } } }) => o.format === 'vm' && o.vm?.initrd.compression === 'zstd'));
@@ -159,6 +168,7 @@ describe('jeos build --format vm', () => {
     assert.ok(!tar.includes('init'));
     assert.ok(!tar.some((p) => p.startsWith('usr/lib/modules') || p.startsWith('boot/') || p.includes('webd.service') && p.startsWith('etc/')));
     assert.ok(!tar.includes('usr/lib/systemd/systemd'), 'systemd is the VM\'s init, not part of the container image');
+    assert.ok(tar.includes('usr/share/man/man8/webd.8.gz'), 'the container image keeps the documentation');
     const status = execFileSync('tar', ['-xOf', join(project, 'out/rootfs.tar'), 'var/lib/dpkg/status']).toString('utf8');
     assert.deepEqual([...status.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['libweb', 'webd']);
     const vmStatus = readFromInitramfs(join(project, 'out/vm/initrd.img'), 'var/lib/dpkg/status');
