@@ -1,0 +1,117 @@
+/**
+ * The bench's own QEMU harness: boot a kernel + initrd (and optionally a disk), watch the
+ * serial console, and poll the forwarded HTTP port until it answers 200. Both VMs of
+ * bench/vm.ts go through this same function, so they are timed the same way.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+
+export interface BootSpec {
+  kernel: string;
+  initrd: string;
+  append: string;
+  /** A raw disk image for virtio-blk; opened with snapshot=on, so every boot starts from the same bytes. */
+  disk?: string;
+  memoryMiB: number;
+  /** Give up after this long (ms since spawn). */
+  deadlineMs: number;
+}
+
+export interface BootResult {
+  ok: boolean;
+  /** ms since qemu was spawned: first console byte, `Run /init`, systemd starting as PID 1 (any of them may be missing), HTTP 200. */
+  console: number | null;
+  init: number | null;
+  systemd: number | null;
+  ready: number | null;
+  /** Why it failed: qemu exited (panic=-1 and -no-reboot turn a panic into an exit) or the deadline passed. */
+  failure?: string;
+  consoleTail: string;
+}
+
+export const ACCEL = ['-accel', 'tcg', '-cpu', 'max'];
+
+export function qemuVersion(): string {
+  const r = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error('qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)');
+  return r.stdout.split('\n')[0]!.replace(/^QEMU emulator version /, '');
+}
+
+/** A free TCP port on 127.0.0.1 (closed again; the small race with other programs is acceptable here). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET / once; the status code, or undefined when nothing answered within timeoutMs. */
+function httpStatus(port: number, timeoutMs: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function boot(spec: BootSpec): Promise<BootResult> {
+  const port = await freePort();
+  const args = [
+    ...ACCEL,
+    '-m', String(spec.memoryMiB),
+    '-kernel', spec.kernel,
+    '-initrd', spec.initrd,
+    '-append', spec.append,
+    ...(spec.disk ? ['-drive', `file=${spec.disk},if=virtio,format=raw,snapshot=on`] : []),
+    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:80`,
+    '-device', 'virtio-net-pci,netdev=n0',
+    '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
+  ];
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result: BootResult = { ok: false, console: null, init: null, systemd: null, ready: null, consoleTail: '' };
+  let log = '';
+  let exited: string | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    result.console ??= since();
+    log += chunk.toString('latin1');
+    if (result.init === null && log.includes('Run /init as init process')) result.init = since();
+    if (result.systemd === null && /systemd\[1\]: systemd \d+|Welcome to /.test(log)) result.systemd = since();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('latin1')));
+  const gone = new Promise<void>((r) => child.on('exit', (code, signal) => ((exited = `qemu exited (${signal ?? code})`), r())));
+
+  while (!exited && since() < spec.deadlineMs) {
+    const attempt = since();
+    if ((await httpStatus(port, 1000)) === 200) {
+      result.ready = since();
+      result.ok = true;
+      break;
+    }
+    await sleep(Math.max(0, 200 - (since() - attempt)));
+  }
+  if (!result.ok) {
+    const panic = /Kernel panic - not syncing: [^\r\n]*/.exec(log)?.[0];
+    result.failure = [exited ?? `no HTTP 200 within ${spec.deadlineMs / 1000} s`, panic, /Out of memory: [^\r\n]*/.exec(log)?.[0]].filter(Boolean).join('; ');
+  }
+  if (!exited) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+  result.consoleTail = log.split('\n').slice(-15).join('\n');
+  return result;
+}
