@@ -4,6 +4,7 @@ import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
 import { registerLock } from './commands/lock.js';
 import { registerResolve } from './commands/resolve.js';
+import { registerRun } from './commands/run.js';
 import { registerWhy } from './commands/why.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     );
   registerBuild(program);
   registerTest(program);
+  registerRun(program);
   registerLock(program);
   registerResolve(program);
   registerWhy(program);

@@ -1,28 +1,47 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultCacheDir } from '../../archive/cache.js';
 import { testContainer, type ContainerTestResult } from '../../boot/container.js';
+import { testVm, type VmTestResult } from '../../boot/vm/index.js';
 import { portSpec } from '../../build/image-spec.js';
 import { loadConfig } from '../../config/load.js';
 import { JeosError } from '../../errors.js';
 import { printJson } from '../format.js';
+import { guestPorts, vmOptions, vmProgress } from './run.js';
 
 interface TestFlags {
   container?: boolean;
+  vm?: boolean;
+  memory?: number;
+  accel?: 'auto' | 'kvm' | 'tcg';
+  append?: string;
+  timeout?: number;
   out?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
+const seconds = (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('a number of seconds above 0');
+  return n;
+};
+
 export function registerTest(program: Command): void {
-  program
-    .command('test')
-    .argument('[dir]', 'directory holding jeos.yaml', '.')
-    .description('run the built image and check that the workload answers its health check')
-    .option('--container', 'run the OCI image with podman (the default)')
-    .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
-    .option('--json', 'print machine-readable JSON on stdout')
-    .option('-q, --quiet', 'no progress output')
+  vmOptions(
+    program
+      .command('test')
+      .argument('[dir]', 'directory holding jeos.yaml', '.')
+      .description('run the built image and check that the workload answers its health check')
+      .addOption(new Option('--container', 'run the OCI image with podman (the default)').conflicts('vm'))
+      .option('--vm', 'boot the VM image (out/vm) headless in QEMU instead')
+      .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
+      .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout)', seconds)
+      .option('--json', 'print machine-readable JSON on stdout')
+      .option('-q, --quiet', 'no progress output'),
+    'with --vm: ',
+  )
     .addHelpText(
       'after',
       `
@@ -30,13 +49,24 @@ The health check comes from workload.healthcheck in jeos.yaml: an HTTP URL and
 status, a TCP port, or a command run inside the container. Ports are published
 on 127.0.0.1 only. Exit status 0 only when the workload answers.
 
+With --vm the VM boots headless (KVM when it works here, else TCG; --memory,
+--accel and --append as for jeos run). It passes when the health check passes
+through a forwarded port and the guest reports that no systemd unit failed;
+it prints the time to kernel start, to userspace and to ready (ms since QEMU
+started) and the guest's memory in use. A command health check cannot run in
+a VM. On failure it prints the tail of the console (the workload's own errors
+are there: journald forwards them).
+
 Examples:
   jeos build examples/nginx && jeos test examples/nginx --container
-  jeos test . --json`,
+  jeos test . --json
+  jeos test examples/nginx --vm --memory 128
+  jeos test . --vm --accel tcg --json`,
     )
     .action(async (dir: string, flags: TestFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
+      if (flags.vm) return testVmCommand(dir, loaded, outDir, flags);
       const ociDir = join(outDir, 'oci');
       if (!(await stat(join(ociDir, 'index.json')).catch(() => undefined))) {
         throw new JeosError('E_TEST_NO_IMAGE', `no OCI image in ${ociDir}`, {
@@ -76,4 +106,36 @@ function printResult(r: ContainerTestResult): void {
   }
   console.log(`FAILED: ${r.healthcheck.detail}`);
   if (r.logs) console.log(`--- the workload's last output ---\n${r.logs}`);
+}
+
+async function testVmCommand(dir: string, loaded: Awaited<ReturnType<typeof loadConfig>>, outDir: string, flags: TestFlags): Promise<void> {
+  const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
+  const w = loaded.config.workload;
+  const result = await testVm({
+    vmDir: join(outDir, 'vm'),
+    project: dir,
+    memoryMiB: flags.memory ?? loaded.config.vm.memory,
+    ports: guestPorts(loaded.config),
+    healthcheck: w.healthcheck,
+    timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined,
+    accel: flags.accel,
+    extraCmdline: flags.append,
+    cacheDir: defaultCacheDir(),
+    onEvent: vmProgress(log),
+  });
+  if (flags.json) printJson({ mode: 'vm', ...result });
+  else printVmResult(result);
+  if (!result.ok) process.exitCode = 1;
+}
+
+function printVmResult(r: VmTestResult): void {
+  const t = r.timings;
+  const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
+  const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
+  if (r.ok) {
+    console.log(`ok: ${r.healthcheck.detail} — kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, ready ${ms(t.ready)}, ${memory} (${r.accel}, ${r.machine})`);
+    return;
+  }
+  console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
+  if (r.console) console.log(`--- the console's last lines ---\n${r.console}`);
 }

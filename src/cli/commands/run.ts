@@ -1,0 +1,154 @@
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultCacheDir } from '../../archive/cache.js';
+import { urlPort, type HealthcheckSpec } from '../../boot/health.js';
+import { chooseForwards, startVm, type Forward, type GuestPort, type VmEvent, type VmExit } from '../../boot/vm/index.js';
+import { portSpec } from '../../build/image-spec.js';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { JeosError } from '../../errors.js';
+
+interface RunFlags {
+  memory?: number;
+  accel?: 'auto' | 'kvm' | 'tcg';
+  out?: string;
+  append?: string;
+  quiet?: boolean;
+}
+
+export function parseMemory(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 32 || n > 65536) throw new InvalidArgumentError('a whole number of MiB between 32 and 65536');
+  return n;
+}
+
+/** The options jeos run and jeos test --vm share. */
+export function vmOptions(command: Command, prefix = ''): Command {
+  return command
+    .option('--memory <MiB>', `${prefix}guest memory (default: vm.memory in jeos.yaml, 256)`, parseMemory)
+    .addOption(new Option('--accel <mode>', `${prefix}KVM when a probe boot shows it works, else TCG`).choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .option('--append <args>', `${prefix}more kernel command-line arguments, after the image's own`);
+}
+
+/** The guest ports a VM forwards: the workload's, and the health check's. */
+export function guestPorts(config: Config): GuestPort[] {
+  const ports = config.workload.ports.map((p) => {
+    const [port, protocol] = portSpec(p).split('/');
+    return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
+  });
+  const hc = config.workload.healthcheck;
+  if (hc?.http) ports.push({ port: urlPort(new URL(hc.http)), protocol: 'tcp' });
+  if (hc?.tcp) ports.push({ port: hc.tcp, protocol: 'tcp' });
+  return ports;
+}
+
+/** How a forwarded port is reached: the health check's URL on the host port, an http(s) URL for web ports, else host:port. */
+export function forwardUrl(f: Forward, healthcheck: HealthcheckSpec | undefined): string {
+  if (f.protocol === 'tcp' && healthcheck?.http && urlPort(new URL(healthcheck.http)) === f.guestPort) {
+    const u = new URL(healthcheck.http);
+    u.hostname = '127.0.0.1';
+    u.port = String(f.hostPort);
+    return u.href;
+  }
+  if (f.protocol === 'tcp' && [80, 8000, 8080].includes(f.guestPort)) return `http://127.0.0.1:${f.hostPort}/`;
+  if (f.protocol === 'tcp' && [443, 8443].includes(f.guestPort)) return `https://127.0.0.1:${f.hostPort}/`;
+  return `127.0.0.1:${f.hostPort}${f.protocol === 'udp' ? ' (udp)' : ''}`;
+}
+
+/** Progress lines on stderr for a VM boot. */
+export function vmProgress(log: (line: string) => void): (e: VmEvent) => void {
+  return (e) => {
+    if (e.type === 'accel') log(`accelerator: ${e.accel} (${e.reason}), machine ${e.machine}`);
+    else if (e.type === 'started') log(`QEMU started (pid ${e.pid})`);
+    else if (e.type === 'marker') log(`${e.name === 'kernel' ? 'kernel started' : 'userspace started'} at ${e.ms} ms`);
+    else if (e.type === 'report') log(`guest reached multi-user at ${e.ms} ms: ${e.failedUnits.length ? `failed units: ${e.failedUnits.join(', ')}` : 'no failed units'}`);
+  };
+}
+
+export function registerRun(program: Command): void {
+  vmOptions(
+    program
+      .command('run')
+      .argument('[dir]', 'directory holding jeos.yaml', '.')
+      .description('boot the VM image in QEMU with its serial console on this terminal; Ctrl-C stops it')
+      .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out; the VM is in its vm/)')
+      .option('-q, --quiet', 'only the console: no accelerator or URL lines'),
+  )
+    .addHelpText(
+      'after',
+      `
+The console (kernel messages, systemd's status, the workload's log) is written to
+stdout; lines typed on a terminal go to the console's input. Each port the
+workload declares is forwarded from 127.0.0.1: the same port number when it is
+1024 or above and free, else a free one. The URLs are printed when QEMU is up.
+
+KVM is used when a short probe boot shows it works on this host (the verdict is
+cached until the next reboot); otherwise TCG, the CPU emulator, with -cpu max.
+Ctrl-C or SIGTERM stops QEMU at once: the VM has no disk, nothing is lost.
+Exit status 0 when stopped so or when the guest powers off; 1 when the guest
+rebooted (a kernel panic, with panic=-1) or QEMU failed.
+
+Examples:
+  jeos build examples/nginx --format vm && jeos run examples/nginx
+  jeos run . --memory 128 --accel tcg
+  jeos run . --append 'systemd.log_level=debug'`,
+    )
+    .action(async (dir: string, flags: RunFlags) => {
+      const loaded = await loadConfig(dir);
+      const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
+      const log = (line: string) => !flags.quiet && process.stderr.write(`jeos: ${line}\n`);
+      const forwards = await chooseForwards(guestPorts(loaded.config), 'same');
+      const vm = await startVm({
+        vmDir: join(outDir, 'vm'),
+        project: dir,
+        memoryMiB: flags.memory ?? loaded.config.vm.memory,
+        forwards,
+        accel: flags.accel,
+        extraCmdline: flags.append,
+        cacheDir: defaultCacheDir(),
+        name: `jeos-${loaded.config.name}`,
+        onConsole: (chunk) => process.stdout.write(chunk),
+        onEvent: (e) => e.type === 'accel' && vmProgress(log)(e),
+      });
+      for (const f of forwards) log(`${forwardUrl(f, loaded.config.workload.healthcheck)} → guest port ${f.guestPort}${f.protocol === 'udp' ? '/udp' : ''}`);
+      log('Ctrl-C stops the VM');
+
+      let userStop = false;
+      const stopOnSignal = () => {
+        if (userStop) return;
+        userStop = true;
+        void vm.stop();
+      };
+      process.on('SIGINT', stopOnSignal);
+      process.on('SIGTERM', stopOnSignal);
+      const forwardInput = (d: Buffer) => vm.writeConsole(d);
+      if (process.stdin.isTTY) process.stdin.on('data', forwardInput);
+      let exit: VmExit;
+      try {
+        exit = await vm.exited;
+      } finally {
+        process.off('SIGINT', stopOnSignal);
+        process.off('SIGTERM', stopOnSignal);
+        process.stdin.off('data', forwardInput);
+        process.stdin.destroy();
+      }
+      process.exitCode = exitStatus(exit, userStop);
+      if (process.exitCode === 0) log(userStop ? 'stopped' : `the guest powered off (${exit.reason ?? 'QEMU exited'})`);
+    });
+}
+
+/** 0 for a stop the user asked for or a guest power-off; a JeosError for a reboot (panic) or a QEMU failure. */
+export function exitStatus(exit: VmExit, userStop: boolean): number {
+  // Ctrl-C on a terminal reaches QEMU too (same process group): it stops on the signal itself.
+  if (userStop || exit.reason === 'host-signal' || exit.reason === 'host-qmp-quit') return 0;
+  if (exit.reason === 'guest-shutdown' && exit.code === 0) return 0;
+  if (exit.reason === 'guest-reset' || exit.reason === 'guest-panic') {
+    throw new JeosError('E_VM_GUEST_RESET', `the guest ${exit.reason === 'guest-panic' ? 'panicked' : 'rebooted'} (QEMU stops instead of rebooting)`, {
+      hint: 'read the console output above; a kernel panic there says why (the image\'s cmdline has panic=-1)',
+    });
+  }
+  const message = exit.stderr.split('\n').filter(Boolean).slice(-3).join(' ');
+  throw new JeosError('E_VM_QEMU', `QEMU stopped (${exit.signal ?? `status ${exit.code}`})${message ? `: ${message}` : ''}`, {
+    hint: 'rerun with --accel tcg if KVM misbehaves on this host',
+  });
+}
