@@ -1,0 +1,82 @@
+// Live tier: the nginx example built as a VM image from the real archive (mirrors from apt's
+// configuration, signatures checked), booted by jeos test --vm under QEMU (KVM when it works
+// here, else TCG) and answering HTTP 200 through the forwarded port; a workload with a bad
+// command line fails jeos test --vm with nginx's own complaint on the console.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cli, root } from '../cli/harness.js';
+
+const work = await mkdtemp(join(tmpdir(), 'jeos-nginx-vm-'));
+const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
+const project = join(work, 'nginx');
+const skip = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0 && 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)';
+
+function jeos(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The example with `vm` among its outputs, whatever it lists today. */
+async function withVmOutput(dir: string): Promise<void> {
+  const yaml = await readFile(join(dir, 'jeos.yaml'), 'utf8');
+  await writeFile(join(dir, 'jeos.yaml'), yaml.replace(/^outputs:.*$/m, 'outputs: [tar, vm]'));
+}
+
+describe('the nginx example as a VM, from the live archive', { skip }, () => {
+  before(async () => {
+    await cp(join(root, 'examples/nginx'), project, { recursive: true });
+    await rm(join(project, 'jeos.lock'), { force: true });
+    await rm(join(project, 'out'), { recursive: true, force: true });
+    await withVmOutput(project);
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('builds, boots, and answers HTTP 200 through the forwarded port with no failed unit', async () => {
+    const built = await jeos('build', project, '--quiet');
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+
+    const tested = await jeos('test', project, '--vm', '--json');
+    assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
+    const r = JSON.parse(tested.stdout);
+    assert.equal(r.mode, 'vm');
+    assert.equal(r.ok, true);
+    assert.equal(r.healthcheck.kind, 'http');
+    assert.match(r.healthcheck.detail, /^HTTP 200 /);
+    assert.deepEqual(r.failedUnits, []);
+    assert.equal(r.reported, true, 'the guest reported through its second serial port');
+    const t = r.timings;
+    assert.ok(t.kernel > 0 && t.userspace > t.kernel && t.ready >= t.userspace, JSON.stringify(t));
+    assert.ok(r.memory, r.memoryNote);
+    assert.ok(r.memory.usedMiB > 0 && r.memory.usedMiB < r.memory.totalMiB, JSON.stringify(r.memory));
+  });
+
+  test('a workload that cannot start fails jeos test --vm with its own error on the console', async () => {
+    const broken = join(work, 'broken');
+    await cp(project, broken, { recursive: true });
+    await rm(join(broken, 'out'), { recursive: true, force: true });
+    const yaml = await readFile(join(broken, 'jeos.yaml'), 'utf8');
+    // -X is no option of nginx's: it says so and exits 1, and systemd restarts it until it gives up.
+    await writeFile(join(broken, 'jeos.yaml'), yaml.replace(/^(\s*command: \[.*)\]\s*$/m, '$1, -X]'));
+    assert.match(await readFile(join(broken, 'jeos.yaml'), 'utf8'), /-X\]/);
+    const built = await jeos('build', broken, '--quiet', '--offline');
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+
+    const tested = await jeos('test', broken, '--vm', '--timeout', '45');
+    assert.equal(tested.code, 1, `${tested.stderr}\n${tested.stdout}`);
+    assert.match(tested.stdout, /^FAILED: /m);
+    assert.match(tested.stdout, /nginx: invalid option: "X"/);
+  });
+});
