@@ -34,8 +34,10 @@ test('a minimal config gets every default', () => {
     env: {},
     files: [],
     ports: [],
+    restart: 'on-failure',
   });
   assert.deepEqual(c.outputs, ['tar', 'oci']);
+  assert.deepEqual(c.vm, { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '' });
 });
 
 test('an unknown key is an error at its line and column, with the nearest valid key', () => {
