@@ -26,6 +26,7 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; 
 echo "==> building"
 npm run --silent build
 
-echo "==> jeos on examples/nginx: build the image, then run it and check it answers"
+echo "==> jeos on examples/nginx: build the images, then run the container and boot the VM, and check nginx answers"
 node dist/jeos.mjs build examples/nginx
 node dist/jeos.mjs test examples/nginx --container
+node dist/jeos.mjs test examples/nginx --vm
