@@ -16,15 +16,15 @@ export async function qemuVersion(binary: string): Promise<string> {
 }
 
 /**
- * The machine type: q35. Measured here under TCG (QEMU 7.2, a static /init in a
- * gzip initramfs, Debian's 6.1 cloud kernel): to /init q35 took 2.7 s, pc 3.2 s,
- * microvm 2.2 s in single runs; repeated runs with other VMs on the same two CPUs
- * did not separate q35 and pc, and neither did the nginx image (HTTP 200 after
- * 17–25 s on q35, 17 s on pc under that load). microvm is out: it needs `pit=on`
- * (without a PIT the kernel cannot calibrate its clock and stops), has one serial
- * port (the report channel is the second), and no PCI (its `pcie=on` stalled the
- * console here; virtio-mmio would need the virtio_mmio module the image does not
- * load). q35 is the modern chipset (PCIe, no ISA/IDE to probe) and KVM's default.
+ * The machine type: q35. Measured here under TCG (QEMU 7.2, two CPUs shared with
+ * other VMs): to /init of a tiny initramfs q35 took 2.7 s, pc 3.2 s, microvm 2.2 s
+ * (single runs); the nginx image, alternating, answered HTTP 200 after 14.6–16.3 s
+ * on q35 and 14.9–15.1 s on pc (one outlier each at 26–29 s under load), so q35
+ * and pc tie. microvm is out: it needs `pit=on` (without a PIT the kernel cannot
+ * calibrate its clock and stops), has one serial port (the report channel is the
+ * second), and no PCI (its `pcie=on` stalled the console here; virtio-mmio would
+ * need the virtio_mmio module the image does not load). q35 is the modern chipset
+ * (PCIe, no ISA/IDE to probe) and what KVM users expect.
  */
 export function defaultMachine(): Machine {
   return 'q35';

@@ -180,7 +180,14 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   qmp.onEvent((e) => {
     if (e.event === 'SHUTDOWN') shutdownReason = String(e.data?.reason ?? 'shutdown');
   });
-  await qmp.handshake();
+  const greeted = await Promise.race([qmp.handshake().then(() => true), deadline(10_000).then(() => false)]).catch(() => false);
+  if (!greeted) {
+    child.kill('SIGKILL');
+    const exit = await exited;
+    throw new JeosError('E_VM_QMP', `QEMU did not answer on its control socket${exit.stderr ? `: ${exit.stderr.split('\n').slice(-1)[0]}` : ''}`, {
+      hint: 'QEMU started but its QMP monitor stayed silent for 10 s (an overloaded host?); try again',
+    });
+  }
   // Ask the balloon driver for statistics every second from the start; reading them later then has fresh figures.
   await qmp.execute('qom-set', { path: BALLOON, property: 'guest-stats-polling-interval', value: 1 }).catch(() => {});
 

@@ -49,7 +49,7 @@ export interface VmTestResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PROBE_INTERVAL_MS = 250;
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 24;
 
 export function mapperOf(forwards: Forward[]): PortMapper {
   return (port, protocol) => {

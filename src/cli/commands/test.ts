@@ -74,10 +74,7 @@ Examples:
         });
       }
       const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
-      const built = JSON.parse(await readFile(join(outDir, 'build.json'), 'utf8').catch(() => '{}')) as { configDigest?: string };
-      if (built.configDigest && built.configDigest !== loaded.digest) {
-        log(`note: the image in ${outDir} was built for a different package selection than jeos.yaml now asks for; run jeos build`);
-      }
+      await noteStaleImage(loaded.digest, outDir, log);
       const w = loaded.config.workload;
       const result = await testContainer({
         ociDir,
@@ -108,8 +105,16 @@ function printResult(r: ContainerTestResult): void {
   if (r.logs) console.log(`--- the workload's last output ---\n${r.logs}`);
 }
 
+async function noteStaleImage(digest: string, outDir: string, log: (line: string) => void): Promise<void> {
+  const built = JSON.parse(await readFile(join(outDir, 'build.json'), 'utf8').catch(() => '{}')) as { configDigest?: string };
+  if (built.configDigest && built.configDigest !== digest) {
+    log(`note: the image in ${outDir} was built for a different package selection than jeos.yaml now asks for; run jeos build`);
+  }
+}
+
 async function testVmCommand(dir: string, loaded: Awaited<ReturnType<typeof loadConfig>>, outDir: string, flags: TestFlags): Promise<void> {
   const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
+  await noteStaleImage(loaded.digest, outDir, log);
   const w = loaded.config.workload;
   const result = await testVm({
     vmDir: join(outDir, 'vm'),
