@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultCacheDir } from '../../archive/cache.js';
 import { urlPort, type HealthcheckSpec } from '../../boot/health.js';
-import { chooseForwards, startVm, type Forward, type GuestPort, type VmEvent, type VmExit } from '../../boot/vm/index.js';
+import { chooseForwards, startVm, type Forward, type GuestPort, type VmEvent, type VmExit, type VmHandle } from '../../boot/vm/index.js';
 import { portSpec } from '../../build/image-spec.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
@@ -98,33 +98,41 @@ Examples:
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
       const log = (line: string) => !flags.quiet && process.stderr.write(`jeos: ${line}\n`);
       const forwards = await chooseForwards(guestPorts(loaded.config), 'same');
-      const vm = await startVm({
-        vmDir: join(outDir, 'vm'),
-        project: dir,
-        memoryMiB: flags.memory ?? loaded.config.vm.memory,
-        forwards,
-        accel: flags.accel,
-        extraCmdline: flags.append,
-        cacheDir: defaultCacheDir(),
-        name: `jeos-${loaded.config.name}`,
-        onConsole: (chunk) => process.stdout.write(chunk),
-        onEvent: (e) => e.type === 'accel' && vmProgress(log)(e),
-      });
-      for (const f of forwards) log(`${forwardUrl(f, loaded.config.workload.healthcheck)} → guest port ${f.guestPort}${f.protocol === 'udp' ? '/udp' : ''}`);
-      log('Ctrl-C stops the VM');
-
+      // Signals are ours from the start: a Ctrl-C while QEMU is still starting stops it as soon as it is up.
       let userStop = false;
+      let vm: VmHandle | undefined;
       const stopOnSignal = () => {
         if (userStop) return;
         userStop = true;
-        void vm.stop();
+        void vm?.stop();
       };
       process.on('SIGINT', stopOnSignal);
       process.on('SIGTERM', stopOnSignal);
-      const forwardInput = (d: Buffer) => vm.writeConsole(d);
-      if (process.stdin.isTTY) process.stdin.on('data', forwardInput);
+      const forwardInput = (d: Buffer) => vm?.writeConsole(d);
       let exit: VmExit;
       try {
+        try {
+          vm = await startVm({
+            vmDir: join(outDir, 'vm'),
+            project: dir,
+            memoryMiB: flags.memory ?? loaded.config.vm.memory,
+            forwards,
+            accel: flags.accel,
+            extraCmdline: flags.append,
+            cacheDir: defaultCacheDir(),
+            name: `jeos-${loaded.config.name}`,
+            onConsole: (chunk) => process.stdout.write(chunk),
+            onEvent: (e) => e.type === 'accel' && vmProgress(log)(e),
+          });
+        } catch (e) {
+          if (!userStop) throw e;
+          log('stopped');
+          return;
+        }
+        if (userStop) void vm.stop();
+        for (const f of forwards) log(`${forwardUrl(f, loaded.config.workload.healthcheck)} → guest port ${f.guestPort}${f.protocol === 'udp' ? '/udp' : ''}`);
+        log('Ctrl-C stops the VM');
+        if (process.stdin.isTTY) process.stdin.on('data', forwardInput);
         exit = await vm.exited;
       } finally {
         process.off('SIGINT', stopOnSignal);
