@@ -32,7 +32,9 @@ export function workloadUnit(spec: WorkloadUnitSpec): string {
     '[Unit]',
     `Description=${spec.description.replace(/\n/g, ' ')}`,
     'After=network.target',
-    // Restart bursts are left to systemd's defaults (5 starts in 10 s), then the unit fails.
+    // Restart bursts are left to systemd's defaults (5 starts in 10 s), then the unit fails and the
+    // boot report is written again, so jeos test --vm sees the failure at once.
+    `OnFailure=${REPORT_UNIT}`,
     '',
     '[Service]',
     'Type=exec',

@@ -142,6 +142,7 @@ describe('jeos build --format vm', () => {
     assert.match(service, /^User=www-data$/m);
     assert.match(service, /^Environment="WEBD_MODE=fast mode"$/m);
     assert.match(service, /^Restart=always$/m);
+    assert.match(service, /^OnFailure=jeos-report\.service$/m, 'a failed workload reports again');
     assert.match(service, /^Description=a test daemon \(jeos workload\)$/m);
     assert.equal(readFromInitramfs(join(vm, 'initrd.img'), 'etc/hostname'), 'webd-test\n');
     assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/modules-load.d/jeos.conf'), /^virtio_net$/m);
