@@ -34,7 +34,7 @@ function run(cmd: string, argv: string[]): { ms: number; stdout: string } {
   const t = performance.now();
   const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} failed (${r.status ?? r.signal}):\n${(r.stderr + r.stdout).slice(-3000)}`);
-  return { ms: performance.now() - t, stdout: r.stdout };
+  return { ms: Math.round(performance.now() - t), stdout: r.stdout };
 }
 
 export async function makeConventional(work: string): Promise<ConventionalImage> {

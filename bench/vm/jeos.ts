@@ -1,7 +1,7 @@
 /**
  * The jeos side of bench/vm.ts: the nginx example with `outputs: [tar, vm]`, built by the
  * bundled CLI (dist/jeos.mjs, so run `npm run build` first) into out/vm/{vmlinuz,initrd.img,cmdline},
- * and `jeos test --vm --json`.
+ * and `jeos test --vm --accel tcg --json` (the accelerator the bench harness uses too).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ function build(project: string, cache: string): number {
   const t = performance.now();
   const r = spawnSync('node', [cli, 'build', project, '--quiet', '--cache-dir', cache], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`jeos build failed:\n${(r.stderr + r.stdout).slice(-3000)}`);
-  return performance.now() - t;
+  return Math.round(performance.now() - t);
 }
 
 export function makeJeos(work: string, example: string): JeosImage {
@@ -73,7 +73,7 @@ export function makeJeos(work: string, example: string): JeosImage {
 /** `jeos test DIR --vm --json --memory M`; its JSON report (also when it fails), plus its wall time. */
 export function jeosTest(project: string, memoryMiB: number): { report: JeosTestReport; wallMs: number; stderr: string } {
   const t = performance.now();
-  const r = spawnSync('node', [cli, 'test', project, '--vm', '--json', '--memory', String(memoryMiB)], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('node', [cli, 'test', project, '--vm', '--accel', 'tcg', '--json', '--memory', String(memoryMiB)], { encoding: 'utf8', timeout: 300_000 });
   const wallMs = performance.now() - t;
   let report: JeosTestReport;
   try {

@@ -103,8 +103,9 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     await sleep(Math.max(0, 200 - (since() - attempt)));
   }
   if (!result.ok) {
-    const panic = /Kernel panic - not syncing: [^\r\n]*/.exec(log)?.[0];
-    result.failure = [exited ?? `no HTTP 200 within ${spec.deadlineMs / 1000} s`, panic, /Out of memory: [^\r\n]*/.exec(log)?.[0]].filter(Boolean).join('; ');
+    const first = (re: RegExp) => re.exec(log)?.[0];
+    const why = [/Initramfs unpacking failed: [^\r\n]*/, /Kernel panic - not syncing: [^\r\n]*/, /Out of memory: [^\r\n]*/].map(first);
+    result.failure = [exited ?? `no HTTP 200 within ${spec.deadlineMs / 1000} s`, ...why].filter(Boolean).join('; ');
   }
   if (!exited) {
     child.kill('SIGTERM');
