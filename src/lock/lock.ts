@@ -103,6 +103,9 @@ export async function lockStatus(loaded: LoadedConfig): Promise<LockStatus> {
   if (lock.configDigest !== loaded.digest) {
     return { state: 'stale', reason: `${LOCK_FILE} was written for a different ${loaded.path.split('/').pop()} (it changed since); run jeos lock to update it` };
   }
+  if (loaded.config.outputs.includes('vm') && (!lock.kernel || !lock.vmPackages)) {
+    return { state: 'stale', reason: `${LOCK_FILE} has no VM packages or kernel (an older jeos wrote it); run jeos lock to update it` };
+  }
   return { state: 'fresh', lock };
 }
 

@@ -187,6 +187,20 @@ describe('jeos build --format vm', () => {
     assert.match(tar, /^etc\/systemd\/system\/multi-user\.target\.wants\/webd-legacy\.service$/m, 'the container image keeps what the package enabled');
   });
 
+  test('a lock an older jeos wrote, without the VM\'s packages, is locked again (and --frozen refuses it)', async () => {
+    const lockPath = join(project, 'jeos.lock');
+    const lock = JSON.parse(await readFile(lockPath, 'utf8'));
+    delete lock.vmPackages;
+    await writeFile(lockPath, JSON.stringify(lock, null, 2));
+    const frozen = await h.jeos('build', project, '--frozen');
+    assert.equal(frozen.code, 1);
+    assert.match(frozen.stderr, /E_BUILD_LOCK_STALE\]: lock: jeos\.lock has no VM packages or kernel/);
+    const r = await h.jeos('build', project);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /locked again/);
+    assert.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.map((p: { name: string }) => p.name), ['libkmod2', 'systemd']);
+  });
+
   test('two builds from different caches and directories give a byte-identical initrd.img', async () => {
     const first = await sha(join(project, 'out/vm/initrd.img'));
     const out = join(h.work, 'out-again');
