@@ -26,7 +26,7 @@ describe('console lines', () => {
 describe('ConsoleLog', () => {
   test('markers: the first byte, the Linux version line and the run of /init, each at its first arrival', () => {
     const log = new ConsoleLog();
-    log.feed(enc('[    0.000000] Linux version 6.12.117+deb13-cloud-amd64 (debian-kernel@lists.debian.org)'), 120);
+    log.feed(enc('[    0.000000] Linux version 6.12.117+deb13-cloud-amd64 (builder@example.invalid)'), 120);
     assert.equal(log.markers.kernel, 120);
     assert.equal(log.markers.linuxVersion, null, 'the line is not complete yet');
     log.feed(enc(' #1 SMP\r\n[    1.2] Run /init as init process\r\n'), 900);

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { writeInitramfs } from '../../outputs/cpio/index.js';
 import { ImageTree, type NodeMeta } from '../../tree/index.js';
 import { findKernelDeb } from '../../vm/test-kernel.js';
+import { staticExecutable } from '../../elf/static-executable.js';
 
 /** Machine code and the instruction it encodes, in order; offsets in hex. */
 const CODE = [
@@ -92,32 +93,11 @@ const STRINGS = '/console\0/report\0/dev/ttyS1\0/m/0\0/m/1\0/m/2\0/m/3\0/m/4\0/m
 const MAX_MODULES = 8;
 
 const LOAD_ADDRESS = 0x400000n;
-const HEADERS = 64 + 56;
-
 /** A static ELF64 executable: the ELF header, one PT_LOAD (R+X) mapping the whole file, the code. */
 export function guestInit(): Buffer {
   const code = Buffer.from(CODE.map(([hex]) => hex).join(''), 'hex');
   if (code.length !== 0xd6) throw new Error('the strings must start where the code points');
-  const body = Buffer.concat([code, Buffer.from(STRINGS, 'latin1')]);
-  const h = Buffer.alloc(HEADERS);
-  h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0); // ELF, 64-bit, little-endian, version 1, System V
-  h.writeUInt16LE(2, 16); // ET_EXEC
-  h.writeUInt16LE(62, 18); // EM_X86_64
-  h.writeUInt32LE(1, 20); // EV_CURRENT
-  h.writeBigUInt64LE(LOAD_ADDRESS + BigInt(HEADERS), 24); // e_entry: the first instruction
-  h.writeBigUInt64LE(64n, 32); // e_phoff
-  h.writeUInt16LE(64, 52); // e_ehsize
-  h.writeUInt16LE(56, 54); // e_phentsize
-  h.writeUInt16LE(1, 56); // e_phnum
-  h.writeUInt32LE(1, 64); // PT_LOAD
-  h.writeUInt32LE(5, 68); // PF_R | PF_X
-  h.writeBigUInt64LE(LOAD_ADDRESS, 80); // p_vaddr
-  h.writeBigUInt64LE(LOAD_ADDRESS, 88); // p_paddr
-  const size = BigInt(HEADERS + body.length);
-  h.writeBigUInt64LE(size, 96); // p_filesz
-  h.writeBigUInt64LE(size, 104); // p_memsz
-  h.writeBigUInt64LE(0x1000n, 112); // p_align
-  return Buffer.concat([h, body]);
+  return staticExecutable(Buffer.concat([code, Buffer.from(STRINGS, 'latin1')]), LOAD_ADDRESS);
 }
 
 /** virtio_balloon and what it needs when virtio_pci is a module (Debian's cloud kernels), in load order. */

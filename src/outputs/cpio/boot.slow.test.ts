@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ImageTree, type NodeMeta } from '../../tree/index.js';
 import { findKernelDeb } from '../../vm/test-kernel.js';
+import { staticExecutable } from '../../elf/static-executable.js';
 import { writeInitramfs } from './index.js';
 
 const EPOCH = 1_700_000_000;
@@ -89,32 +90,11 @@ const STRINGS = '/\0/etc/owned\0/usr/lib/first\0/usr/lib/second\0jeos-init-ok\nj
 const MARKER = 'jeos-init-ok';
 
 const LOAD_ADDRESS = 0x400000n;
-const HEADERS = 64 + 56;
-
 /** A static ELF64 executable: the ELF header, one PT_LOAD (R+X) mapping the whole file, the code. */
 function staticInit(): Buffer {
   const code = Buffer.from(CODE.map(([hex]) => hex).join(''), 'hex');
   assert.equal(code.length, 0xe2, 'the strings must start where the code points');
-  const body = Buffer.concat([code, Buffer.from(STRINGS, 'latin1')]);
-  const h = Buffer.alloc(HEADERS);
-  h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0); // ELF, 64-bit, little-endian, version 1, System V
-  h.writeUInt16LE(2, 16); // ET_EXEC
-  h.writeUInt16LE(62, 18); // EM_X86_64
-  h.writeUInt32LE(1, 20); // EV_CURRENT
-  h.writeBigUInt64LE(LOAD_ADDRESS + BigInt(HEADERS), 24); // e_entry: the first instruction
-  h.writeBigUInt64LE(64n, 32); // e_phoff
-  h.writeUInt16LE(64, 52); // e_ehsize
-  h.writeUInt16LE(56, 54); // e_phentsize
-  h.writeUInt16LE(1, 56); // e_phnum
-  h.writeUInt32LE(1, 64); // PT_LOAD
-  h.writeUInt32LE(5, 68); // PF_R | PF_X
-  h.writeBigUInt64LE(LOAD_ADDRESS, 80); // p_vaddr
-  h.writeBigUInt64LE(LOAD_ADDRESS, 88); // p_paddr
-  const size = BigInt(HEADERS + body.length);
-  h.writeBigUInt64LE(size, 96); // p_filesz
-  h.writeBigUInt64LE(size, 104); // p_memsz
-  h.writeBigUInt64LE(0x1000n, 112); // p_align
-  return Buffer.concat([h, body]);
+  return staticExecutable(Buffer.concat([code, Buffer.from(STRINGS, 'latin1')]), LOAD_ADDRESS);
 }
 
 function bootTree(): ImageTree {
