@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
+import { registerInit } from './commands/init.js';
 import { registerLock } from './commands/lock.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerRun } from './commands/run.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
       'after',
       '\nEnvironment:\n  JEOS_MIRROR, JEOS_SECURITY_MIRROR   archive URLs (win over jeos.yaml and apt\'s sources)\n  JEOS_KEYRING                        keyring that must sign the archive\n  JEOS_CACHE_DIR                      metadata and package cache\n\nDocs: docs/config.md (jeos.yaml), README.md',
     );
+  registerInit(program);
   registerBuild(program);
   registerTest(program);
   registerRun(program);

@@ -1,0 +1,112 @@
+/**
+ * What jeos init knows about common programs, as data: how to keep one in the
+ * foreground, the ports it listens on, how to tell it works. A program not in
+ * the table gets its command from its package (systemd unit, single program)
+ * and a port only from its own arguments (`--port 8080`).
+ *
+ * To add a program: one entry, tested by `jeos init --from PROGRAM` then
+ * `jeos build` and `jeos test --container` (see docs/init.md).
+ */
+
+export interface KnownProgram {
+  /** Base name of the executable (`nginx`, `python3`); `python3.13` matches `python3`. */
+  program: string;
+  /** Only when the arguments start with these words (`-m http.server`). */
+  argsStart?: string[];
+  /** Arguments used when the source gives none (a package or a path): they keep it in the foreground, headless. */
+  args?: string[];
+  /** Packages the program needs besides the one that ships it. */
+  packages?: string[];
+  /** Default listening ports. */
+  ports?: number[];
+  /** How its command line sets the port: an option (`--port N`, `--port=N`) or `positional` (the first bare number). */
+  portArg?: string;
+  /** Health check: an HTTP path on the first port (status 200); else TCP on the first port. */
+  http?: string;
+  /** The user it runs as (one the package creates, or jeos adds). */
+  user?: string;
+  /** Files it needs to answer its health check. */
+  files?: Array<{ path: string; content: string }>;
+  /** Why these values, printed by jeos init. */
+  note: string;
+}
+
+export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
+  {
+    program: 'nginx',
+    args: ['-g', 'daemon off;'],
+    ports: [80],
+    http: '/',
+    files: [{ path: '/var/www/html/index.html', content: 'It works: nginx in a jeos image.\n' }],
+    note: "nginx forks unless told 'daemon off;'; Debian's default site serves /var/www/html on port 80",
+  },
+  {
+    program: 'redis-server',
+    args: ['--protected-mode', 'no'],
+    ports: [6379],
+    portArg: '--port',
+    note: 'redis-server without a config file stays in the foreground on port 6379; protected mode would refuse clients from outside the container',
+  },
+  {
+    program: 'memcached',
+    ports: [11211],
+    portArg: '-p',
+    user: 'memcache',
+    note: 'memcached stays in the foreground on port 11211 and refuses to run as root',
+  },
+  {
+    program: 'docker-registry',
+    ports: [5000],
+    http: '/v2/',
+    note: 'the registry answers GET /v2/ with 200 on port 5000 (its Debian config)',
+  },
+  {
+    program: 'python3',
+    argsStart: ['-m', 'http.server'],
+    packages: ['python3'],
+    ports: [8000],
+    portArg: 'positional',
+    http: '/',
+    note: 'python3 -m http.server serves the working directory on port 8000 (or the port given); http.server is in the standard library (package python3)',
+  },
+  {
+    program: 'python3',
+    packages: ['python3'],
+    note: 'python3-minimal has only what Python needs to start; the standard library comes with package python3',
+  },
+];
+
+/** The table's entry for a program run with these arguments, if any. */
+export function knownProgram(path: string, args: string[]): KnownProgram | undefined {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  // python3.13 → python3, perl5.40 → perl5: versioned names of an interpreter.
+  const names = [base, base.replace(/\.\d+$/, '')];
+  return KNOWN_PROGRAMS.find(
+    (k) => names.includes(k.program) && (!k.argsStart || k.argsStart.every((w, i) => args[i] === w)),
+  );
+}
+
+/** Options that set a listening port in many programs, for programs jeos does not know. */
+const GENERIC_PORT_OPTIONS = ['--port', '--listen-port', '--http-port'];
+
+/** The port a command line asks for: `OPT N`, `OPT=N`, or with `positional` the first bare number after argsStart. */
+export function portFromArgs(args: string[], known: KnownProgram | undefined): number | undefined {
+  const options = known ? (known.portArg && known.portArg !== 'positional' ? [known.portArg] : []) : GENERIC_PORT_OPTIONS;
+  const asPort = (s: string | undefined) => (s && /^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : undefined);
+  if (known?.portArg === 'positional') {
+    return args.slice(known.argsStart?.length ?? 0).map(asPort).find((p) => p !== undefined);
+  }
+  for (let i = 0; i < args.length; i++) {
+    for (const opt of options) {
+      if (args[i] === opt) {
+        const p = asPort(args[i + 1]);
+        if (p) return p;
+      }
+      if (args[i]!.startsWith(`${opt}=`)) {
+        const p = asPort(args[i]!.slice(opt.length + 1));
+        if (p) return p;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+/**
+ * jeos init's decisions: what `--from` names (a package, a program on this
+ * machine, a command line), which packages and files the workload needs, and
+ * its command, ports and health check, each with the reason it was chosen.
+ */
+import { posix } from 'node:path';
+import { candidateOf } from '../archive/candidates.js';
+import { JeosError } from '../errors.js';
+import { findPackage, noSuchPackage, programOfPackage } from './from-package.js';
+import { canonicalUsr, HostFs } from './host-fs.js';
+import { knownProgram } from './known.js';
+import { PackageFinder } from './owners.js';
+import { traceProgram } from './trace.js';
+import type { HostFile, InitContext, InitPlan, InitSource } from './types.js';
+import { splitCommandLine } from './unit.js';
+import { workloadOf, type Program, type WorkloadPart } from './workload.js';
+
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
+export async function planInit(ctx: InitContext, from: string, options: { name?: string; cwd?: string } = {}): Promise<InitPlan> {
+  let words: string[];
+  try {
+    words = splitCommandLine(from);
+  } catch (e) {
+    throw new JeosError('E_INIT_BAD_COMMAND', `--from ${JSON.stringify(from)}: ${(e as Error).message}`, {
+      hint: 'quote the command line as a shell would; it is split into words, with no shell to run it',
+      cause: e,
+    });
+  }
+  if (!words.length) {
+    throw new JeosError('E_INIT_BAD_COMMAND', '--from is empty', { hint: 'give a package name, an absolute path to a program, or a command line' });
+  }
+  const fs = new HostFs(ctx.root);
+  const [first, ...args] = words as [string, ...string[]];
+  if (words.length === 1 && PACKAGE_NAME.test(first)) {
+    const found = findPackage(ctx, first);
+    if (found) return fromPackage(ctx, { kind: 'package', from, package: found.record.name }, found, options);
+  }
+  let path = first;
+  if (!first.includes('/')) {
+    const onPath = await fs.which(first, ctx.path);
+    if (!onPath) return fromArchiveCommand(ctx, fs, from, first, args, options);
+    path = onPath;
+  } else if (!first.startsWith('/')) {
+    if (ctx.root !== '/') throw new JeosError('E_INIT_NOT_FOUND', `${first} is a relative path`, { hint: 'with --root, give the program\'s absolute path inside that root' });
+    path = posix.resolve(options.cwd ?? process.cwd(), first);
+  }
+  const source: InitSource = words.length === 1 && first.includes('/') ? { kind: 'path', from, path } : { kind: 'command', from, argv: [path, ...args] };
+  return fromHostProgram(ctx, fs, source, path, args, options);
+}
+
+async function fromPackage(
+  ctx: InitContext,
+  source: InitSource,
+  found: { record: import('../archive/packages.js').PackageRecord; why: string },
+  options: { name?: string },
+): Promise<InitPlan> {
+  const { record, why } = found;
+  const pp = await programOfPackage(ctx, record, why);
+  const part = pp.program ? workloadOf(pp.program) : undefined;
+  return assemble(source, options.name ?? record.name, [record.name], why, part, [], pp.notes);
+}
+
+/** A command that is not on this machine: the archive's Contents index says which package ships it. */
+async function fromArchiveCommand(ctx: InitContext, fs: HostFs, from: string, word: string, args: string[], options: { name?: string }): Promise<InitPlan> {
+  const finder = new PackageFinder(ctx, fs);
+  const candidates = ['/usr/bin', '/usr/sbin'].map((d) => `${d}/${word}`);
+  const found = await finder.find(candidates);
+  const hit = candidates.find((c) => found.has(c));
+  if (!hit) {
+    if (args.length === 0 && PACKAGE_NAME.test(word)) throw noSuchPackage(ctx, word);
+    throw new JeosError('E_INIT_NOT_FOUND', `${word} is not on the PATH (${ctx.path.join(':')})${finder.contentsMissing ? '' : ', and no package in the archive ships /usr/bin or /usr/sbin/' + word}`, {
+      hint: `give the program's absolute path, or the package that has it (jeos search ${word})`,
+    });
+  }
+  const owner = found.get(hit)!;
+  const record = candidateOf(ctx.index, owner.package)!;
+  let program: Program = { path: hit, args, from: args.length ? 'the command line' : `the program ${hit}`, userArgs: args.length > 0 };
+  if (!args.length) program = (await unitProgramFor(ctx, record.name, hit)) ?? program;
+  const source: InitSource = { kind: 'command', from, argv: [hit, ...args] };
+  return assemble(source, options.name ?? word, [record.name], `${word} is not on this machine's PATH; ${owner.why}`, workloadOf(program), [], []);
+}
+
+async function fromHostProgram(ctx: InitContext, fs: HostFs, source: InitSource, path: string, args: string[], options: { name?: string }): Promise<InitPlan> {
+  if (!(await fs.exists(path))) {
+    throw new JeosError('E_INIT_NOT_FOUND', `${path} does not exist${ctx.root === '/' ? '' : ` under ${ctx.root}`}`, { hint: 'give the absolute path of a program on this machine' });
+  }
+  if (!(await fs.isExecutable(path))) {
+    throw new JeosError('E_INIT_NOT_EXECUTABLE', `${path} is not an executable file`, { hint: 'give a program: a regular file with an execute permission bit' });
+  }
+  const finder = new PackageFinder(ctx, fs);
+  const traced = await traceProgram(fs, finder, path, ctx.index.architecture);
+  const packages: string[] = [];
+  const reasons: string[] = [];
+  for (const [file, owner] of traced.packaged) {
+    if (!packages.includes(owner.package)) packages.push(owner.package);
+    reasons.push(file === path ? owner.why : `${traced.reason.get(file)}: ${owner.why}`);
+    // An interpreter jeos knows may need more than its own package (python3 → its standard library).
+    for (const extra of knownProgram(file, file === path ? args : []) ?.packages ?? []) if (!packages.includes(extra)) packages.push(extra);
+  }
+  const hostFiles: HostFile[] = [];
+  for (const file of traced.unpackaged) {
+    hostFiles.push({ hostPath: file, path: (await fs.realpath(file)) ?? file, mode: (await fs.mode(file)).toString(8).padStart(4, '0') });
+    reasons.push(file === path ? `${file} belongs to no Debian package: it is copied into the image` : `${traced.reason.get(file)}, which belongs to no package: copied too`);
+  }
+  if (!packages.length) {
+    throw new JeosError('E_INIT_NO_PACKAGES', `${path} needs no Debian package at all (a static program)`, {
+      hint: 'jeos builds images from Debian packages; name at least one with --from PACKAGE, or use a dynamically linked program',
+    });
+  }
+  const userArgs = args.length > 0;
+  let program: Program = { path, args, from: userArgs ? 'the command line' : `the program ${path}`, userArgs };
+  const own = traced.packaged.get(path);
+  if (own && !userArgs) program = (await unitProgramFor(ctx, own.package, path)) ?? program;
+  const env: Record<string, string> = {};
+  const libDirs = [...new Set(hostFiles.filter((f) => f.hostPath !== path && /\.so(\.|$)/.test(f.path)).map((f) => posix.dirname(f.path)))];
+  const defaults = /^\/(usr\/)?lib(64)?(\/[a-z0-9_]+-linux-gnu[a-z]*)?$/;
+  const extraDirs = libDirs.filter((d) => !defaults.test(d));
+  if (extraDirs.length) env.LD_LIBRARY_PATH = extraDirs.join(':');
+  const plan = assemble(source, options.name ?? posix.basename(path), packages, reasons.join('; '), workloadOf(program), hostFiles, []);
+  plan.env = env;
+  if (extraDirs.length) plan.choices.push({ key: 'env', value: `LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}`, why: 'copied libraries are in directories the image\'s linker cache does not list' });
+  return plan;
+}
+
+/** The unit's command when the package's service runs this program (its arguments and User=). */
+async function unitProgramFor(ctx: InitContext, pkg: string, path: string): Promise<Program | undefined> {
+  const record = candidateOf(ctx.index, pkg);
+  if (!record) return undefined;
+  const { program } = await programOfPackage(ctx, record, '');
+  if (!program || canonicalUsr(program.path) !== canonicalUsr(path)) return undefined;
+  return { ...program, path };
+}
+
+function assemble(
+  source: InitSource,
+  name: string,
+  packages: string[],
+  why: string,
+  part: WorkloadPart | undefined,
+  hostFiles: HostFile[],
+  notes: string[],
+): InitPlan {
+  const all = [...packages];
+  for (const p of part?.packages ?? []) if (!all.includes(p)) all.push(p);
+  const choices = [{ key: 'packages', value: packages.join(', '), why }, ...(part?.choices ?? [])];
+  const program = part?.command?.[0];
+  return {
+    source,
+    name: imageName(name),
+    description: `${program ? posix.basename(program) : name}, set up by jeos init --from ${source.from}`,
+    packages: all,
+    command: part?.command,
+    user: part?.user,
+    env: {},
+    ports: part?.ports ?? [],
+    healthcheck: part?.healthcheck,
+    inline: part?.inline ?? [],
+    hostFiles,
+    choices,
+    notes: [...notes, ...(part?.notes ?? [])],
+  };
+}
+
+/** An image name jeos.yaml accepts: lower-case letters, digits, dots and dashes. */
+export function imageName(name: string): string {
+  const clean = name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '');
+  return clean || 'workload';
+}
