@@ -17,6 +17,7 @@ import type { LockedPackage } from '../lock/types.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
 import type { InitContext } from './types.js';
+import { KNOWN_PROGRAMS, knownProgram } from './known.js';
 import { parseService, type ServiceSection } from './unit.js';
 import type { Program } from './workload.js';
 
@@ -68,6 +69,11 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
       const path = service.execStart?.[0];
       if (!path || !tree.stat(path.slice(1))) continue;
       const name = unit.slice(unit.lastIndexOf('/') + 1);
+      const known = knownShipped(tree, unpacked.packages);
+      if (!knownProgram(path, service.execStart!.slice(1)) && known) {
+        const from = `${known}: ExecStart= of ${name} runs ${path} (a wrapper), and jeos's table of known programs knows how to run ${known} directly`;
+        return { record, why, program: { path: known, args: [], from, userArgs: false }, notes };
+      }
       if (service.dropped.length) notes.push(`${name}'s ExecStart= expands ${service.dropped.join(' ')} (set in /etc/default or the unit's Environment=), left out`);
       return { record, why, program: unitProgram(service, name, pkg.name), notes };
     }
@@ -87,6 +93,16 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
       : `no command: ${record.name} has no service unit and no program in /usr/bin or /usr/sbin; set workload.command`,
   );
   return { record, why, notes };
+}
+
+/** A program of the table of known programs that these packages ship in /usr/sbin or /usr/bin. */
+function knownShipped(tree: ImageTree, packages: UnpackedPackage[]): string | undefined {
+  const names = new Set(KNOWN_PROGRAMS.filter((k) => !k.argsStart).map((k) => k.program));
+  for (const pkg of packages) {
+    const hit = pkg.paths.find((p) => /^\/usr\/s?bin\/[^/]+$/.test(p) && names.has(p.slice(p.lastIndexOf('/') + 1)) && tree.stat(p.slice(1)));
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 function unitProgram(service: ServiceSection, unit: string, pkg: string): Program {

@@ -21,8 +21,10 @@ export interface KnownProgram {
   ports?: number[];
   /** How its command line sets the port: an option (`--port N`, `--port=N`) or `positional` (the first bare number). */
   portArg?: string;
-  /** Health check: an HTTP path on the first port (status 200); else TCP on the first port. */
+  /** Health check: an HTTP path on the first port; else TCP on the first port. */
   http?: string;
+  /** The HTTP status a working program answers with (default 200). */
+  status?: number;
   /** The user it runs as (one the package creates, or jeos adds). */
   user?: string;
   /** Files it needs to answer its health check. */
@@ -58,7 +60,8 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
     program: 'docker-registry',
     ports: [5000],
     http: '/v2/',
-    note: 'the registry answers GET /v2/ with 200 on port 5000 (its Debian config)',
+    status: 401,
+    note: "the registry listens on port 5000; Debian's config asks for basic authentication, so GET /v2/ answers 401",
   },
   {
     program: 'python3',

@@ -11,11 +11,12 @@ import { canonicalUsr, HostFs } from './host-fs.js';
 import { knownProgram } from './known.js';
 import { PackageFinder } from './owners.js';
 import { traceProgram } from './trace.js';
-import type { HostFile, InitContext, InitPlan, InitSource } from './types.js';
+import type { Choice, HostFile, InitContext, InitPlan, InitSource } from './types.js';
 import { splitCommandLine } from './unit.js';
 import { workloadOf, type Program, type WorkloadPart } from './workload.js';
 
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 export async function planInit(ctx: InitContext, from: string, options: { name?: string; cwd?: string } = {}): Promise<InitPlan> {
   let words: string[];
@@ -37,16 +38,32 @@ export async function planInit(ctx: InitContext, from: string, options: { name?:
     if (found) return fromPackage(ctx, { kind: 'package', from, package: found.record.name }, found, options);
   }
   let path = first;
+  const notes: string[] = [];
   if (!first.includes('/')) {
     const onPath = await fs.which(first, ctx.path);
     if (!onPath) return fromArchiveCommand(ctx, fs, from, first, args, options);
-    path = onPath;
+    path = await preferPackaged(ctx, fs, first, onPath, notes);
   } else if (!first.startsWith('/')) {
     if (ctx.root !== '/') throw new JeosError('E_INIT_NOT_FOUND', `${first} is a relative path`, { hint: 'with --root, give the program\'s absolute path inside that root' });
     path = posix.resolve(options.cwd ?? process.cwd(), first);
   }
   const source: InitSource = words.length === 1 && first.includes('/') ? { kind: 'path', from, path } : { kind: 'command', from, argv: [path, ...args] };
-  return fromHostProgram(ctx, fs, source, path, args, options);
+  return fromHostProgram(ctx, fs, source, path, args, options, notes);
+}
+
+/**
+ * A bare command name that the PATH resolves to an unpackaged file (a pyenv shim, a
+ * virtualenv, a ~/bin wrapper) while the system directories have a packaged program
+ * of that name: the image is made of Debian packages, so the packaged one is used.
+ * A path given explicitly is always taken as it is.
+ */
+async function preferPackaged(ctx: InitContext, fs: HostFs, word: string, onPath: string, notes: string[]): Promise<string> {
+  const system = await fs.which(word, SYSTEM_DIRS);
+  if (!system || system === onPath) return onPath;
+  const owners = await new PackageFinder(ctx, fs).find([onPath, system]);
+  if (owners.has(onPath) || !owners.has(system)) return onPath;
+  notes.push(`${word} on the PATH is ${onPath}, which belongs to no Debian package; ${system} (${owners.get(system)!.package}) is used instead. Give --from ${onPath} to copy that file as it is`);
+  return system;
 }
 
 async function fromPackage(
@@ -58,7 +75,7 @@ async function fromPackage(
   const { record, why } = found;
   const pp = await programOfPackage(ctx, record, why);
   const part = pp.program ? workloadOf(pp.program) : undefined;
-  return assemble(source, options.name ?? record.name, [record.name], why, part, [], pp.notes);
+  return assemble(source, options.name ?? record.name, [record.name], [{ key: 'package', value: record.name, why }], part, [], pp.notes);
 }
 
 /** A command that is not on this machine: the archive's Contents index says which package ships it. */
@@ -75,13 +92,22 @@ async function fromArchiveCommand(ctx: InitContext, fs: HostFs, from: string, wo
   }
   const owner = found.get(hit)!;
   const record = candidateOf(ctx.index, owner.package)!;
-  let program: Program = { path: hit, args, from: args.length ? 'the command line' : `the program ${hit}`, userArgs: args.length > 0 };
+  let program: Program = { path: hit, args, from: args.length ? 'as given on the command line' : `the program ${hit}`, userArgs: args.length > 0 };
   if (!args.length) program = (await unitProgramFor(ctx, record.name, hit)) ?? program;
   const source: InitSource = { kind: 'command', from, argv: [hit, ...args] };
-  return assemble(source, options.name ?? word, [record.name], `${word} is not on this machine's PATH; ${owner.why}`, workloadOf(program), [], []);
+  const why = { key: 'package', value: record.name, why: `${word} is not on this machine's PATH; ${owner.why}` };
+  return assemble(source, options.name ?? word, [record.name], [why], workloadOf(program), [], []);
 }
 
-async function fromHostProgram(ctx: InitContext, fs: HostFs, source: InitSource, path: string, args: string[], options: { name?: string }): Promise<InitPlan> {
+async function fromHostProgram(
+  ctx: InitContext,
+  fs: HostFs,
+  source: InitSource,
+  path: string,
+  args: string[],
+  options: { name?: string },
+  notes: string[] = [],
+): Promise<InitPlan> {
   if (!(await fs.exists(path))) {
     throw new JeosError('E_INIT_NOT_FOUND', `${path} does not exist${ctx.root === '/' ? '' : ` under ${ctx.root}`}`, { hint: 'give the absolute path of a program on this machine' });
   }
@@ -91,17 +117,19 @@ async function fromHostProgram(ctx: InitContext, fs: HostFs, source: InitSource,
   const finder = new PackageFinder(ctx, fs);
   const traced = await traceProgram(fs, finder, path, ctx.index.architecture);
   const packages: string[] = [];
-  const reasons: string[] = [];
+  const reasons: Choice[] = [];
   for (const [file, owner] of traced.packaged) {
-    if (!packages.includes(owner.package)) packages.push(owner.package);
-    reasons.push(file === path ? owner.why : `${traced.reason.get(file)}: ${owner.why}`);
+    if (packages.includes(owner.package)) continue;
+    packages.push(owner.package);
+    reasons.push({ key: 'package', value: owner.package, why: file === path ? owner.why : `${traced.reason.get(file)}; ${owner.why}` });
     // An interpreter jeos knows may need more than its own package (python3 → its standard library).
     for (const extra of knownProgram(file, file === path ? args : []) ?.packages ?? []) if (!packages.includes(extra)) packages.push(extra);
   }
   const hostFiles: HostFile[] = [];
   for (const file of traced.unpackaged) {
     hostFiles.push({ hostPath: file, path: (await fs.realpath(file)) ?? file, mode: (await fs.mode(file)).toString(8).padStart(4, '0') });
-    reasons.push(file === path ? `${file} belongs to no Debian package: it is copied into the image` : `${traced.reason.get(file)}, which belongs to no package: copied too`);
+    const why = file === path ? 'it belongs to no Debian package' : `${traced.reason.get(file)}, and it belongs to no Debian package`;
+    reasons.push({ key: 'files', value: `${file} (copied into DIR/files${file})`, why });
   }
   if (!packages.length) {
     throw new JeosError('E_INIT_NO_PACKAGES', `${path} needs no Debian package at all (a static program)`, {
@@ -109,7 +137,7 @@ async function fromHostProgram(ctx: InitContext, fs: HostFs, source: InitSource,
     });
   }
   const userArgs = args.length > 0;
-  let program: Program = { path, args, from: userArgs ? 'the command line' : `the program ${path}`, userArgs };
+  let program: Program = { path, args, from: userArgs ? 'as given on the command line' : `the program ${path}`, userArgs };
   const own = traced.packaged.get(path);
   if (own && !userArgs) program = (await unitProgramFor(ctx, own.package, path)) ?? program;
   const env: Record<string, string> = {};
@@ -117,7 +145,7 @@ async function fromHostProgram(ctx: InitContext, fs: HostFs, source: InitSource,
   const defaults = /^\/(usr\/)?lib(64)?(\/[a-z0-9_]+-linux-gnu[a-z]*)?$/;
   const extraDirs = libDirs.filter((d) => !defaults.test(d));
   if (extraDirs.length) env.LD_LIBRARY_PATH = extraDirs.join(':');
-  const plan = assemble(source, options.name ?? posix.basename(path), packages, reasons.join('; '), workloadOf(program), hostFiles, []);
+  const plan = assemble(source, options.name ?? posix.basename(path), packages, reasons, workloadOf(program), hostFiles, notes);
   plan.env = env;
   if (extraDirs.length) plan.choices.push({ key: 'env', value: `LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}`, why: 'copied libraries are in directories the image\'s linker cache does not list' });
   return plan;
@@ -132,18 +160,21 @@ async function unitProgramFor(ctx: InitContext, pkg: string, path: string): Prom
   return { ...program, path };
 }
 
+const CHOICE_ORDER = ['package', 'files', 'command', 'user', 'env', 'ports', 'healthcheck'];
+
 function assemble(
   source: InitSource,
   name: string,
   packages: string[],
-  why: string,
+  why: Choice[],
   part: WorkloadPart | undefined,
   hostFiles: HostFile[],
   notes: string[],
 ): InitPlan {
   const all = [...packages];
   for (const p of part?.packages ?? []) if (!all.includes(p)) all.push(p);
-  const choices = [{ key: 'packages', value: packages.join(', '), why }, ...(part?.choices ?? [])];
+  const rank = (c: Choice) => CHOICE_ORDER.indexOf(c.key);
+  const choices = [...why, ...(part?.choices ?? [])].map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map(({ c }) => c);
   const program = part?.command?.[0];
   return {
     source,

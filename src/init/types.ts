@@ -36,7 +36,7 @@ export interface InitPlan {
   user?: string;
   env: Record<string, string>;
   ports: number[];
-  healthcheck?: Pick<HealthcheckSpec, 'http' | 'tcp'>;
+  healthcheck?: Partial<Pick<HealthcheckSpec, 'http' | 'tcp' | 'status'>>;
   /** Workload files with inline content (from the table of known programs). */
   inline: Array<{ path: string; content: string }>;
   /** Workload files copied from this machine into DIR/files/. */

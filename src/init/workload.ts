@@ -40,17 +40,18 @@ export function workloadOf(program: Program): WorkloadPart {
   const fromArgs = portFromArgs(args, known);
   const ports = fromArgs ? [fromArgs] : (known?.ports ?? []);
   if (ports.length) {
-    choices.push({ key: 'ports', value: ports.join(', '), why: fromArgs ? 'from the command\'s own arguments' : `known program: ${known!.note}` });
+    choices.push({ key: 'ports', value: ports.join(', '), why: fromArgs ? 'set by the command\'s own arguments' : `known program: ${known!.note}` });
   }
   let healthcheck: WorkloadPart['healthcheck'];
   if (ports.length) {
-    healthcheck = known?.http ? { http: `http://localhost:${ports[0]}${known.http}` } : { tcp: ports[0] };
-    const value = healthcheck.http ? `GET ${healthcheck.http} answers 200` : `TCP port ${ports[0]} accepts connections`;
+    const status = known?.status ?? 200;
+    healthcheck = known?.http ? { http: `http://localhost:${ports[0]}${known.http}`, ...(status !== 200 ? { status } : {}) } : { tcp: ports[0] };
+    const value = healthcheck.http ? `GET ${healthcheck.http} answers ${status}` : `TCP port ${ports[0]} accepts connections`;
     choices.push({ key: 'healthcheck', value, why: known?.http ? 'known program: it serves HTTP' : 'the workload listens on that port' });
   } else {
     notes.push(`no health check: jeos does not know a port ${program.path.split('/').pop()} listens on; add workload.ports and workload.healthcheck (docs/config.md) if it serves something`);
   }
   for (const f of known?.files ?? []) choices.push({ key: 'files', value: f.path, why: `known program: content for its health check to fetch` });
-  if (known?.packages?.length) choices.push({ key: 'packages', value: known.packages.join(', '), why: `known program: ${known.note}` });
+  if (known?.packages?.length) choices.push({ key: 'package', value: known.packages.join(', '), why: `known program: ${known.note}` });
   return { command, user, ports, healthcheck, inline: known?.files ?? [], choices, notes, packages: known?.packages ?? [] };
 }

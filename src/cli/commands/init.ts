@@ -99,8 +99,7 @@ Examples:
         });
       }
       console.log(`jeos init --from ${plan.source.from} (read as a ${plan.source.kind})`);
-      for (const c of plan.choices) console.log(`  ${c.key.padEnd(12)} ${c.value}\n  ${''.padEnd(12)} because ${c.why}`);
-      for (const f of plan.hostFiles) console.log(`  copied       ${f.hostPath} → ${result.dir}/files${f.path} (image path ${f.path})`);
+      for (const c of plan.choices) console.log(`  ${c.key.padEnd(12)} ${c.value}\n  ${''.padEnd(12)} (${c.why})`);
       for (const n of plan.notes) console.log(`note: ${n}`);
       console.log(`wrote ${result.configPath} and ${result.lockPath} (${lock.packages.length} packages, ${formatKiB(lock.totalInstalledSize)} installed)`);
       console.log(`next: jeos build ${dir} && jeos test ${dir} --container`);
