@@ -64,6 +64,7 @@ export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolutio
     forced: prop.value.reduce((n, x, i) => (i > 0 && x !== 0 ? n + 1 : n), 0),
     free: best.free,
     clauses: cnf.clauses.length,
+    searchNodes: best.searchNodes,
     satCalls: best.satCalls,
     optimal: best.optimal,
   });

@@ -54,7 +54,9 @@ export interface ResolveStats {
   /** Packages left to the SAT search. */
   free: number;
   clauses: number;
-  /** SAT calls made by the optimisation (first solution + bound tightening). */
+  /** Nodes of the branch-and-bound search. */
+  searchNodes: number;
+  /** SAT calls made by MiniSat (first solution + bound tightening), only when the branch and bound ran out of budget. */
   satCalls: number;
   /** Whether the KiB optimum was proven; false only when a large request ran out of refine time (then within MiB rounding). */
   optimal: boolean;
