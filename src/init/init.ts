@@ -49,8 +49,8 @@ export async function checkInitTarget(dir: string, force = false): Promise<void>
 
 export async function initImage(ctx: InitContext, dir: string, options: InitOptions): Promise<InitResult> {
   const abs = resolve(dir);
-  await step('check', () => checkInitTarget(abs, options.force));
-  const plan = await step('plan', () => planInit(ctx, options.from, { name: options.name }));
+  await checkInitTarget(abs, options.force);
+  const plan = await planInit(ctx, options.from, { name: options.name });
   const configPath = join(abs, CONFIG_FILE);
   const yaml = renderConfig(plan, options);
   const config = parseConfig(yaml, configPath);
