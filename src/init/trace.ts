@@ -68,7 +68,7 @@ async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] |
   const elf = readElf(data, path);
   if (!elf) return [];
   if (arch && (elf.machine !== arch.machine || elf.class !== arch.class)) {
-    throw new JeosError('E_INIT_ARCH_MISMATCH', `${path} is not a ${architecture} program (ELF machine ${elf.machine}, ${elf.class}-bit)`, {
+    throw new JeosError('E_INIT_ARCH_MISMATCH', `${path} is not built for ${architecture} (ELF machine ${elf.machine}, ${elf.class}-bit)`, {
       hint: `choose the image's architecture with --arch, or pick a ${architecture} program`,
     });
   }

@@ -166,6 +166,7 @@ describe('jeos init', () => {
       ['notexec', ['/etc/motd', '--root', root], /error\[E_INIT_NOT_EXECUTABLE\]: \/etc\/motd is not an executable file/],
       ['nolib', ['/usr/local/bin/broken', '--root', root], /error\[E_INIT_LIBRARY_MISSING\]: .*broken needs libnowhere\.so\.7/],
       ['quote', ["webd 'unclosed"], /error\[E_INIT_BAD_COMMAND\]: .*unterminated ' quote/],
+      ['arm', ['/usr/local/bin/armprog', '--root', root], /error\[E_INIT_ARCH_MISMATCH\]: \/usr\/local\/bin\/armprog is not built for amd64 \(ELF machine 183, 64-bit\)/],
     ];
     for (const [dir, args, message] of cases) {
       const r = await h.jeos('init', dir, '--suite', 'trixie', '--from', ...args);
@@ -208,6 +209,7 @@ async function makeRoot(root: string): Promise<void> {
   await put('/etc/ld.so.conf.d/local.conf', '# local libraries\n/usr/local/lib\n');
   await put('/usr/local/bin/foo', buildElf({ type: 2, interpreter: INTERP, needed: ['libfoo.so.1', 'libbar.so.2', 'libc.so.6'] }), 0o755);
   await put('/usr/local/bin/broken', buildElf({ type: 2, interpreter: INTERP, needed: ['libnowhere.so.7'] }), 0o755);
+  await put('/usr/local/bin/armprog', buildElf({ type: 2, machine: 183, interpreter: '/lib/ld-linux-aarch64.so.1' }), 0o755);
   await put('/usr/sbin/webd', '#!/bin/sh\n', 0o755);
   await put('/etc/motd', 'hello\n');
   // dpkg's lists, in the forms real packages use: libc still names /lib64 (not merged), others /usr.
