@@ -18,6 +18,8 @@ import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
 import { treeStats } from './tree-stats.js';
 import type { BuildEvent, BuildOptions, BuildRecord, BuildStep } from './types.js';
+import { trimImage, type TrimOptions, type TrimResult } from '../trim/index.js';
+import { argv } from '../boot/health.js';
 import { excludeDocumentation } from '../vm/index.js';
 import { makeVmImage } from './vm-image.js';
 import { addWorkloadFiles } from './workload-files.js';
@@ -119,6 +121,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   );
   await run('workload', () => addFiles(tree), (added) => `${added.length} files added`);
 
+  const w = loaded.config.workload;
+  const trimSettings = options.trim === false ? { ...loaded.config.trim, enabled: false } : loaded.config.trim;
+  const trimOptions = (units: boolean): TrimOptions => ({
+    architecture,
+    settings: trimSettings,
+    requested: w.packages,
+    roots: [
+      ...(w.command ? [{ why: 'command' as const, argv: argv(w.command) }] : []),
+      ...(w.healthcheck?.command ? [{ why: 'healthcheck' as const, argv: argv(w.healthcheck.command) }] : []),
+    ],
+    ...(w.env.PATH ? { path: w.env.PATH } : {}),
+    units,
+  });
+  const trimmed = trimSettings.enabled
+    ? await run('trim', async () => trimImage(tree, unpacked.packages, trimOptions(false), epoch), trimSummary)
+    : undefined;
+
   const vm = wantsVm
     ? await run(
         'vm',
@@ -126,9 +145,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           const vmTree = new ImageTree();
           const vmUnpacked = await unpackInto(vmTree, [...lock.packages, ...lock.vmPackages!]);
           const vmReport = configureTree(vmTree, vmUnpacked.packages);
-          const excluded = excludeDocumentation(vmTree); // before the workload's files, which always stay
+          // Untrimmed, a VM still leaves out documentation: in RAM for the machine's life, it is never read.
+          const excluded = trimSettings.enabled ? undefined : excludeDocumentation(vmTree); // before the workload's files, which always stay
           await addFiles(vmTree);
-          return makeVmImage(vmTree, { configured: vmReport, excluded }, fetchedOf.get(lock.kernel!)!, loaded.config, { sourceDateEpoch: epoch, cacheDir: options.cacheDir });
+          return makeVmImage(vmTree, { configured: vmReport, excluded }, fetchedOf.get(lock.kernel!)!, loaded.config, {
+            sourceDateEpoch: epoch,
+            cacheDir: options.cacheDir,
+            ...(trimSettings.enabled ? { trim: (t: ImageTree) => trimImage(t, vmUnpacked.packages, trimOptions(true), epoch) } : {}),
+          });
         },
         (v) => `${lock.vmPackages!.length} more packages, kernel ${v.record.kernel.release}, ${v.record.modules.kept.length} modules kept (${v.record.modules.droppedFiles} dropped)`,
       )
@@ -149,7 +173,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         layerCacheDir: join(options.cacheDir, 'layers'),
         onEvent: (event) => emit({ kind: 'output', event }),
         ...(vm ? { trees: { vm: vm.tree } } : {}),
-        extraFiles: (results: OutputResult[]) => [{ path: 'build.json', data: JSON.stringify(recordOf(results), null, 2) + '\n' }],
+        extraFiles: (results: OutputResult[]) => [
+          { path: 'build.json', data: JSON.stringify(recordOf(results), null, 2) + '\n' },
+          ...(trimmed || vm?.trim ? [{ path: 'trim.json', data: JSON.stringify({ image: trimmed?.explanation, vm: vm?.trim?.explanation }, null, 1) + '\n' }] : []),
+        ],
       });
     },
     (o) => o.map((r) => r.path).join(', '),
@@ -175,12 +202,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         .filter((s) => s.notReproduced.length)
         .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
       configure: report.effects,
+      ...(trimmed ? { trim: trimmed.record } : {}),
       ...(vm ? { vm: vm.record } : {}),
       timings,
     };
   }
   timings.total = Math.round(performance.now() - began);
   return { record: recordOf(outputs), outDir, outputs };
+}
+
+function trimSummary(t: TrimResult): string {
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  return `${t.record.kept.files} files kept (${mib(t.record.kept.bytes)}), ${t.record.dropped.files} dropped (${mib(t.record.dropped.bytes)})`;
 }
 
 /** Debian release names to os-release VERSION_ID. */

@@ -2,9 +2,10 @@ import type { ArchiveSettings } from '../archive/open.js';
 import type { ConfigureReport } from '../configure/index.js';
 import type { FetchEvent } from '../fetch/index.js';
 import type { OutputEvent, OutputFormat, OutputResult } from '../outputs/index.js';
+import type { TrimRecord } from '../trim/index.js';
 import type { VmRecord } from './vm-image.js';
 
-export const BUILD_STEPS = ['config', 'lock', 'fetch', 'unpack', 'configure', 'workload', 'vm', 'outputs'] as const;
+export const BUILD_STEPS = ['config', 'lock', 'fetch', 'unpack', 'configure', 'workload', 'trim', 'vm', 'outputs'] as const;
 export type BuildStep = (typeof BUILD_STEPS)[number];
 
 export interface BuildOptions {
@@ -19,6 +20,8 @@ export interface BuildOptions {
   offline?: boolean;
   /** Refuse to build when jeos.lock is missing or stale instead of locking again. */
   frozen?: boolean;
+  /** false: build without the file-level trim, whatever jeos.yaml says (jeos build --no-trim). */
+  trim?: boolean;
   /** How to reach the archive when the lock must be (re)made. */
   archive: ArchiveSettings;
   env?: NodeJS.ProcessEnv;
@@ -48,6 +51,8 @@ export interface BuildRecord {
   /** Maintainer scripts whose effects jeos did not reproduce, by package. */
   notReproduced: Array<{ pkg: string; script: string; commands: string[] }>;
   configure: ConfigureReport['effects'];
+  /** The file-level trim of the image's tree (absent when trim is off). */
+  trim?: TrimRecord;
   /** VM images: the kernel, its modules and the boot setup. */
   vm?: VmRecord;
   /** Milliseconds per step; `vm` only when a VM image was built. */

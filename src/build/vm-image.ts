@@ -9,10 +9,12 @@ import type { Config } from '../config/schema.js';
 import type { ConfigureReport } from '../configure/index.js';
 import type { FetchedPackage } from '../fetch/index.js';
 import type { ImageTree } from '../tree/index.js';
+import type { TrimRecord, TrimResult } from '../trim/index.js';
 import { addKernel, kernelCmdline, prepareKernel, setupVmSystem, VM_EXCLUDED_DIRS, type ExcludeResult, type VmSystemReport } from '../vm/index.js';
 
 export interface VmBuild {
   tree: ImageTree;
+  trim?: TrimResult;
   cmdline: string;
   record: VmRecord;
 }
@@ -23,8 +25,10 @@ export interface VmRecord {
   modules: { kept: string[]; builtin: string[]; droppedFiles: number; droppedBytes: number; keptBytes: number };
   cmdline: string;
   system: VmSystemReport;
-  /** Documentation and translations left out of the initramfs (copyright files stay). */
-  excluded: { paths: string[]; files: number; bytes: number };
+  /** Untrimmed VMs: documentation and translations left out of the initramfs (copyright files stay). */
+  excluded?: { paths: string[]; files: number; bytes: number };
+  /** The file-level trim of the VM's tree (absent when trim is off). */
+  trim?: TrimRecord;
   /** Maintainer-script steps not reproduced in the VM's tree (its packages include the image's). */
   notReproduced: Array<{ pkg: string; script: string; commands: string[] }>;
 }
@@ -40,10 +44,10 @@ export function hostnameOf(config: Config): string {
  */
 export async function makeVmImage(
   vmTree: ImageTree,
-  made: { configured: ConfigureReport; excluded: ExcludeResult },
+  made: { configured: ConfigureReport; excluded: ExcludeResult | undefined },
   kernelDeb: FetchedPackage,
   config: Config,
-  options: { sourceDateEpoch: number; cacheDir: string },
+  options: { sourceDateEpoch: number; cacheDir: string; trim?: (tree: ImageTree) => TrimResult },
 ): Promise<VmBuild> {
   const label = `${kernelDeb.pkg.name}_${kernelDeb.pkg.version}_${kernelDeb.pkg.architecture}`;
   const kernel = await prepareKernel({ label, bytes: await readFile(kernelDeb.path) }, {
@@ -71,10 +75,13 @@ export async function makeVmImage(
         }
       : {}),
   });
+  // Trimmed after the boot setup, so that the units it enables count as entry points.
+  const trim = options.trim?.(vmTree);
   const cmdline = kernelCmdline(config.vm.cmdline);
   const keptBytes = kernel.trim.keep.reduce((sum, m) => sum + (kernel.tree.readFile(m.path)?.length ?? 0), 0);
   return {
     tree: vmTree,
+    ...(trim ? { trim } : {}),
     cmdline,
     record: {
       kernel: { package: kernelDeb.pkg.name, version: kernelDeb.pkg.version, release: kernel.version },
@@ -87,7 +94,8 @@ export async function makeVmImage(
       },
       cmdline,
       system,
-      excluded: { paths: VM_EXCLUDED_DIRS.map((d) => `/${d}`), ...made.excluded },
+      ...(made.excluded ? { excluded: { paths: VM_EXCLUDED_DIRS.map((d) => `/${d}`), ...made.excluded } } : {}),
+      ...(trim ? { trim: trim.record } : {}),
       notReproduced: made.configured.scripts
         .filter((s) => s.notReproduced.length)
         .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),

@@ -149,6 +149,22 @@ export const VmSchema = z
   })
   .describe('VM images (outputs: [vm]): kernel, modules, memory.');
 
+export const TrimSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Trim the image to the files the workload can reach (jeos build --no-trim turns it off for one build).'),
+    keep: z
+      .array(z.string().regex(/^\/?[^\s]+$/, 'a path glob such as /usr/share/zoneinfo/** (no spaces)'))
+      .default([])
+      .describe('Path globs always kept (`*` within a directory, `**` across them), for files the workload loads in ways jeos cannot see.'),
+    locales: z
+      .array(z.string().regex(/^[A-Za-z]{2,3}([_@.][A-Za-z0-9@._-]+)?$/, 'a locale name such as de or pt_BR'))
+      .default([])
+      .describe('Translations and locales to keep (usr/share/locale/<name>, usr/lib/locale/<name>*); all others are dropped.'),
+  })
+  .describe('File-level trim: keep what the workload can reach, drop the rest (docs/trim.md).');
+
+export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
+
 export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '' };
 /** The init a VM image gets: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
@@ -170,6 +186,7 @@ export const ConfigSchema = z
     workload: WorkloadSchema,
     outputs: z.array(z.enum(OUTPUT_FORMATS)).min(1).default(['tar', 'oci']).describe('Image formats to write.'),
     vm: VmSchema.default(VM_DEFAULTS),
+    trim: TrimSchema.default(TRIM_DEFAULTS),
   })
   .describe('A jeos image: one workload, and just enough operating system for it.');
 

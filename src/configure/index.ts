@@ -1,3 +1,5 @@
 export { configureImage } from './configure.js';
 export type { ConfigureOptions, ConfigureReport, EffectReport, ScriptReport } from './types.js';
 export { findUnit, parseInstall, SYSTEM as SYSTEM_UNITS, type Install } from './effects/systemd-units.js';
+export { buildLdCache, ldconfigGenerator, tripletOf } from './effects/ld-so.js';
+export { packageId } from './scripts.js';

@@ -61,7 +61,8 @@ export function isElf(data: Uint8Array): boolean {
   return data.length >= 4 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
 }
 
-class Reader {
+/** Bounds-checked reads of an ELF file's fields in its own class and byte order. */
+export class Reader {
   constructor(
     readonly buf: Buffer,
     readonly is64: boolean,

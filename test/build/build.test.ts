@@ -21,6 +21,9 @@ workload:
   files:
     - { path: /srv/index.html, content: "hello\\n", mode: "0640", owner: "www-data:www-data" }
   ports: [8080]
+trim:
+  # libweb is not really ELF, so nothing would reach it.
+  keep: [/usr/lib/x86_64-linux-gnu/libweb.so.2]
 `;
 
 async function digestTree(dir: string): Promise<Map<string, string>> {

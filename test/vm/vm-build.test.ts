@@ -157,7 +157,12 @@ describe('jeos build --format vm', () => {
     const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
     assert.equal(record.vm.kernel.package, KERNEL);
     assert.equal(record.vm.kernel.release, TEST_VERSION);
-    assert.equal(record.vm.excluded.files, 3);
+    assert.equal(record.vm.excluded, undefined, 'a trimmed VM needs no separate documentation exclusion');
+    const trim = JSON.parse(await readFile(join(project, 'out/trim.json'), 'utf8'));
+    for (const gone of ['/usr/share/doc/webd/changelog.Debian.gz', '/usr/share/man/man8/webd.8.gz', '/usr/share/locale/de/LC_MESSAGES/webd.mo']) {
+      assert.ok(trim.vm.dropped.webd.includes(gone), `${gone} is recorded as dropped from the VM`);
+    }
+    assert.deepEqual(trim.vm.kept['/init'], { why: 'unit', detail: '/init' });
     assert.deepEqual(record.vm.modules.kept, ['failover', 'net_failover', 'scsi_mod', 'virtio_balloon', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_scsi']);
     assert.ok(record.vm.system.masked.some((m: { unit: string; reason: string }) => m.unit === 'ldconfig.service' && /build time/.test(m.reason)));
     assert.ok(record.outputs.some((o: { format: string; vm?: { initrd: { compression: string } } }) => o.format === 'vm' && o.vm?.initrd.compression === 'zstd'));
@@ -169,7 +174,8 @@ describe('jeos build --format vm', () => {
     assert.ok(!tar.includes('init'));
     assert.ok(!tar.some((p) => p.startsWith('usr/lib/modules') || p.startsWith('boot/') || p.includes('webd.service') && p.startsWith('etc/')));
     assert.ok(!tar.includes('usr/lib/systemd/systemd'), 'systemd is the VM\'s init, not part of the container image');
-    assert.ok(tar.includes('usr/share/man/man8/webd.8.gz'), 'the container image keeps the documentation');
+    assert.ok(!tar.includes('usr/share/man/man8/webd.8.gz'), 'the container image is trimmed too');
+    assert.ok(tar.includes('usr/share/doc/webd/copyright'));
     const status = execFileSync('tar', ['-xOf', join(project, 'out/rootfs.tar'), 'var/lib/dpkg/status']).toString('utf8');
     assert.deepEqual([...status.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['libweb', 'webd']);
     const vmStatus = readFromInitramfs(join(project, 'out/vm/initrd.img'), 'var/lib/dpkg/status');

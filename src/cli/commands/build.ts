@@ -9,6 +9,7 @@ interface BuildFlags extends ArchiveFlags {
   format?: string[];
   out?: string;
   frozen?: boolean;
+  trim?: boolean;
 }
 
 const list = (v: string, acc: string[] = []) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -21,7 +22,8 @@ export function registerBuild(program: Command): void {
       .description('build the image of DIR/jeos.yaml: lock (if needed), fetch, unpack, configure, write outputs')
       .option('--format <list>', 'outputs to write, comma-separated: tar, oci, oci-archive, vm (default: outputs: in jeos.yaml)', list)
       .option('--out <dir>', 'output directory (default: DIR/out)')
-      .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)'),
+      .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)')
+      .option('--no-trim', 'keep every file of the locked packages (no file-level trim), whatever trim: in jeos.yaml says'),
   )
     .addHelpText(
       'after',
@@ -33,7 +35,10 @@ Outputs (in the output directory, replaced atomically):
   vm/              vmlinuz, initrd.img (the whole OS as a compressed cpio) and
                    cmdline: qemu -kernel vm/vmlinuz -initrd vm/initrd.img
                    -append "$(cat vm/cmdline)"; or jeos run / jeos test --vm
-  build.json       digests, sizes, packages, unreproduced maintainer scripts, timings
+  build.json       digests, sizes, packages, unreproduced maintainer scripts, the
+                   trim's figures, timings
+  trim.json        why each kept path is there, and what each package lost
+                   (jeos why /PATH reads it)
 
 The image is a pure function of jeos.yaml + jeos.lock: timestamps come from
 SOURCE_DATE_EPOCH, else the newest Release date in the lock.
@@ -54,6 +59,7 @@ Examples:
         cacheDir: flags.cacheDir ?? defaultCacheDir(),
         offline: flags.offline,
         frozen: flags.frozen,
+        ...(flags.trim === false ? { trim: false } : {}),
         archive,
         onEvent: buildProgress(quiet),
       });
@@ -67,6 +73,13 @@ Examples:
         ...(oci ? [`  image digest   ${oci.manifestDigest}`] : []),
         ...(vmInfo ? [`  vm             kernel ${vmInfo.kernelVersion}, initrd.img ${formatBytes(vmInfo.initrd.size)} (${vmInfo.initrd.compression}; ${formatBytes(vmInfo.initrd.uncompressedSize)} unpacked)`] : []),
       ];
+      for (const [label, t] of [['image', r.trim], ['vm', r.vm?.trim]] as const) {
+        if (!t) continue;
+        lines.push(`  trim (${label})${' '.repeat(Math.max(1, 7 - label.length))}kept ${t.kept.files} files (${formatBytes(t.kept.bytes)}), dropped ${t.dropped.files} (${formatBytes(t.dropped.bytes)})`);
+        for (const m of t.missing.slice(0, 5)) lines.push(`  warning: /${m.neededBy.replace(/^\/+/, '')} needs ${m.what}, which is not in the image (${m.why === 'needed' ? 'DT_NEEDED' : m.why}); add the package that ships it to workload.packages`);
+        if (t.missing.length > 5) lines.push(`  warning: ${t.missing.length - 5} more missing files (build.json trim.missing)`);
+        for (const g of t.unmatchedKeep) lines.push(`  warning: trim.keep glob ${g} matched nothing`);
+      }
       if (r.notReproduced.length) {
         lines.push(`maintainer script steps not reproduced (${r.notReproduced.length} scripts; details in build.json):`);
         for (const s of r.notReproduced) lines.push(`  ${s.pkg} ${s.script}: ${s.commands.slice(0, 3).join('; ')}${s.commands.length > 3 ? ' …' : ''}`);

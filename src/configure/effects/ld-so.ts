@@ -82,7 +82,17 @@ export function configureLdSo(ctx: EffectContext): EffectReport {
 
 /** The generator string the image's own ldconfig writes (from the libc-bin or libc6 version). */
 function generatorFor(ctx: EffectContext): string {
-  const libc = ctx.packages.find((p) => p.name === 'libc-bin') ?? ctx.packages.find((p) => p.name === 'libc6');
+  return ldconfigGenerator(ctx.packages);
+}
+
+/** The multiarch triplet of a Debian architecture (`amd64` → `x86_64-linux-gnu`), for the architectures ld.so.cache is built for. */
+export function tripletOf(architecture: string): string | undefined {
+  return ARCHES[architecture]?.triplet;
+}
+
+/** The generator string ldconfig writes into the cache, from the image's glibc version. */
+export function ldconfigGenerator(packages: ReadonlyArray<{ name: string; version: string }>): string {
+  const libc = packages.find((p) => p.name === 'libc-bin') ?? packages.find((p) => p.name === 'libc6');
   if (!libc) return 'ldconfig (jeos)';
   const upstream = libc.version.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
   return `ldconfig (Debian GLIBC ${libc.version.replace(/^\d+:/, '')}) stable release version ${upstream}`;

@@ -1,0 +1,134 @@
+/**
+ * What static analysis cannot see: files a program loads by name at run time
+ * (dlopen()ed plugins, character-set converters, configuration it reads from a
+ * fixed path). Each rule fires when a kept file imports one of its symbols or
+ * when a path it names is reached, and then keeps its globs; whatever it keeps
+ * is analysed like any other kept file (a kept plugin brings its libraries).
+ * docs/trim.md lists these rules; add one here rather than a special case in code.
+ */
+export interface TrimRule {
+  name: string;
+  /** Why the files are needed, shown in build.json and `jeos why`. */
+  reason: string;
+  when: {
+    /** A kept ELF file takes one of these symbols from its libraries. */
+    imports?: readonly string[];
+    /** A kept path matches one of these globs. */
+    reaches?: readonly string[];
+  };
+  /** Globs to keep. `$SERVICE` stands for each NSS service /etc/nsswitch.conf names (glibc's defaults without one). */
+  keep: readonly string[];
+}
+
+const LIB = 'usr/lib/*-linux-*';
+
+/** Name-service lookups (users, groups, hosts, services) go through NSS modules chosen by /etc/nsswitch.conf. */
+const NSS_SYMBOLS = [
+  'getpwnam', 'getpwnam_r', 'getpwuid', 'getpwuid_r', 'getpwent', 'getgrnam', 'getgrnam_r', 'getgrgid', 'getgrgid_r',
+  'getgrent', 'initgroups', 'getgrouplist', 'getspnam', 'getspnam_r', 'getaddrinfo', 'getnameinfo', 'gethostbyname',
+  'gethostbyname_r', 'gethostbyname2', 'gethostbyname2_r', 'gethostbyaddr', 'gethostbyaddr_r', 'getservbyname',
+  'getservbyname_r', 'getservbyport', 'getprotobyname', 'getprotobyname_r',
+];
+
+export const TRIM_RULES: readonly TrimRule[] = [
+  {
+    name: 'nss',
+    reason: 'user, group and host lookups load NSS modules named in /etc/nsswitch.conf with dlopen()',
+    when: { imports: NSS_SYMBOLS },
+    keep: [`${LIB}/libnss_$SERVICE.so.2`, 'etc/nsswitch.conf', 'etc/host.conf', 'etc/hosts', 'etc/resolv.conf', 'etc/gai.conf', 'etc/services', 'etc/protocols'],
+  },
+  {
+    name: 'gconv',
+    reason: 'iconv_open() loads character-set converters from the gconv directory with dlopen()',
+    when: { imports: ['iconv_open', 'iconv'] },
+    keep: [`${LIB}/gconv/**`],
+  },
+  {
+    name: 'c-utf8-locale',
+    reason: 'setlocale() with LANG=C.UTF-8 reads the C.utf8 locale (the only one Debian ships prebuilt)',
+    when: { imports: ['setlocale', 'newlocale'] },
+    keep: ['usr/lib/locale/C.utf8/**'],
+  },
+  {
+    name: 'shell',
+    reason: 'system() and popen() run their command through /bin/sh',
+    when: { imports: ['system', 'popen'] },
+    keep: ['bin/sh', 'usr/bin/sh'],
+  },
+  {
+    name: 'openssl',
+    reason: 'OpenSSL reads openssl.cnf and loads providers and engines with dlopen()',
+    when: { reaches: [`${LIB}/libcrypto.so.*`] },
+    keep: [`${LIB}/ossl-modules/**`, `${LIB}/engines-*/**`, 'usr/lib/ssl/**', 'etc/ssl/**'],
+  },
+  {
+    name: 'ca-certificates',
+    reason: 'TLS clients read the trusted certificates from /etc/ssl/certs, which link into /usr/share/ca-certificates',
+    when: { reaches: [`${LIB}/libssl.so.*`, `${LIB}/libgnutls.so.*`] },
+    keep: ['etc/ssl/certs/**', 'usr/share/ca-certificates/**'],
+  },
+  {
+    name: 'nginx',
+    reason: 'nginx loads dynamic modules from /usr/lib/nginx/modules and serves its default pages from /usr/share/nginx',
+    when: { reaches: ['usr/sbin/nginx'] },
+    keep: ['usr/lib/nginx/**', 'usr/share/nginx/**'],
+  },
+  {
+    name: 'apache2',
+    reason: 'apache2 loads its modules (mod_*.so) and reads its default pages at run time',
+    when: { reaches: ['usr/sbin/apache2'] },
+    keep: ['usr/lib/apache2/**', 'usr/share/apache2/**'],
+  },
+  {
+    name: 'python3',
+    reason: 'the Python interpreter imports its standard library and installed modules at run time',
+    when: { reaches: ['usr/bin/python3.*'] },
+    keep: ['usr/lib/python3*/**', 'usr/lib/python3/dist-packages/**', 'usr/share/python3/**'],
+  },
+  {
+    name: 'perl',
+    reason: 'perl loads its modules (.pm) and their shared objects at run time',
+    when: { reaches: ['usr/bin/perl', 'usr/bin/perl5*'] },
+    keep: [`${LIB}/perl-base/**`, `${LIB}/perl/**`, `${LIB}/perl5/**`, 'usr/share/perl/**', 'usr/share/perl5/**'],
+  },
+  {
+    name: 'tzdata',
+    reason: 'time-zone conversions read /usr/share/zoneinfo',
+    when: { reaches: ['usr/share/zoneinfo/**', 'etc/localtime'] },
+    keep: ['usr/share/zoneinfo/**'],
+  },
+  {
+    name: 'systemd',
+    reason: 'systemd reads its units and tmpfiles/sysctl/modules-load configuration, and runs its executor, generators, shutdown helper and mount(8) by path',
+    when: { reaches: ['usr/lib/systemd/systemd'] },
+    keep: [
+      // Units are data; the programs of the enabled ones are kept through their Exec lines (units.ts).
+      'usr/lib/systemd/system/**', 'usr/lib/systemd/system-generators/**', 'usr/lib/systemd/system-preset/**',
+      'usr/lib/systemd/network/**', 'usr/lib/systemd/*.conf', 'usr/lib/systemd/systemd-executor', 'usr/lib/systemd/systemd-shutdown',
+      'usr/lib/systemd/systemd-sulogin-shell', 'usr/lib/tmpfiles.d/**', 'usr/lib/sysctl.d/**', 'usr/lib/modules-load.d/**',
+      'usr/lib/sysusers.d/**', 'usr/lib/environment.d/**', 'usr/lib/os-release', 'usr/bin/systemctl',
+      // .mount units are carried out by running mount(8) and umount(8).
+      'usr/bin/mount', 'usr/bin/umount',
+    ],
+  },
+];
+
+/**
+ * Paths a trim always drops, whatever reaches them: documentation, manuals,
+ * translations, packaging metadata and interactive-shell completions. Each
+ * package's copyright file stays. `trim.keep` and `trim.locales` override.
+ */
+export const ALWAYS_DROPPED: readonly string[] = [
+  'usr/share/doc/**', 'usr/share/man/**', 'usr/share/info/**', 'usr/share/locale/**', 'usr/share/lintian/**',
+  'usr/share/linda/**', 'usr/share/bug/**', 'usr/share/doc-base/**', 'usr/share/menu/**', 'usr/share/bash-completion/**',
+  'usr/share/zsh/**', 'usr/share/fish/**', 'usr/share/gtk-doc/**', 'usr/share/help/**',
+  // Control members only dpkg-shlibdeps, debconf and a later dpkg run read: a trimmed image carries no
+  // dpkg to run maintainer scripts or triggers. Status, file lists, md5sums and conffiles stay.
+  ...['symbols', 'shlibs', 'templates', 'triggers', 'preinst', 'postinst', 'prerm', 'postrm', 'config'].map((m) => `var/lib/dpkg/info/*.${m}`),
+];
+
+/** Files inside ALWAYS_DROPPED that stay: licences must travel with the binaries. */
+export const ALWAYS_KEPT: readonly string[] = ['usr/share/doc/*/copyright'];
+
+/** Top-level areas kept whole: configuration, state and data a package sets up for its program. */
+export const KEPT_AREAS: readonly string[] = ['etc', 'var', 'srv', 'run', 'tmp', 'root', 'home'];

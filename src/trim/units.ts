@@ -1,0 +1,71 @@
+/**
+ * The systemd units a VM starts, and the programs their Exec lines run: units
+ * jeos wrote in /etc/systemd/system, and every unit enabled through a .wants or
+ * .requires directory (a socket brings its service). Units masked to /dev/null
+ * run nothing.
+ */
+import { posix } from 'node:path';
+import type { ImageTree } from '../tree/index.js';
+import { shellCommandWords } from './scripts.js';
+
+const UNIT_DIRS = ['etc/systemd/system', 'usr/lib/systemd/system'];
+const EXEC_KEYS = /^(ExecStart|ExecStartPre|ExecStartPost|ExecCondition|ExecStop|ExecStopPost|ExecReload)\s*=\s*(.*)$/;
+
+/** Each program an enabled unit runs: [unit path, argv as written]. */
+export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: string[] }> {
+  const units = new Set<string>();
+  const addUnit = (name: string): void => {
+    for (const dir of UNIT_DIRS) {
+      const path = `${dir}/${name}`;
+      const node = tree.get(path);
+      if (!node) continue;
+      if (node.kind === 'symlink' && node.target === '/dev/null') return; // masked
+      try {
+        const real = tree.resolve(path, { followLast: true });
+        if (tree.get(real)?.kind === 'file') units.add(real);
+      } catch {
+        // a link loop runs nothing
+      }
+      return;
+    }
+  };
+  for (const dir of UNIT_DIRS) {
+    if (!tree.isDir(dir)) continue;
+    for (const name of tree.list(dir)) {
+      const node = tree.get(`${dir}/${name}`);
+      if (dir === 'etc/systemd/system' && node?.kind === 'file') units.add(`${dir}/${name}`);
+      if (node?.kind === 'dir' && /\.(wants|requires)$/.test(name)) {
+        for (const wanted of tree.list(`${dir}/${name}`)) {
+          addUnit(wanted);
+          if (wanted.endsWith('.socket')) addUnit(wanted.replace(/\.socket$/, '.service'));
+        }
+      }
+    }
+  }
+  const commands: Array<{ unit: string; argv: string[] }> = [];
+  for (const unit of [...units].sort()) {
+    const text = tree.readFile(unit)?.toString('utf8') ?? '';
+    for (const line of text.split('\n')) {
+      const m = EXEC_KEYS.exec(line.trim());
+      if (!m) continue;
+      const argv = unitArgv(m[2]!);
+      if (argv.length) commands.push({ unit, argv });
+      // `sh -c '…'`: the commands inside count too.
+      const c = argv.indexOf('-c');
+      if (c > 0 && ['sh', 'bash', 'dash'].includes(posix.basename(argv[0]!)) && argv[c + 1]) {
+        for (const word of shellCommandWords(argv[c + 1]!)) commands.push({ unit, argv: [word] });
+      }
+    }
+  }
+  return commands;
+}
+
+/** An Exec value split into words: systemd's prefixes (@ - : + !) dropped, quotes honoured. */
+export function unitArgv(value: string): string[] {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (const m of value.matchAll(re)) words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
+  if (words.length && /^[@\-:+!]+/.test(words[0]!)) words[0] = words[0]!.replace(/^[@\-:+!]+/, '');
+  if (words[0] === '') words.shift();
+  return words;
+}
