@@ -123,7 +123,12 @@ async function fromHostProgram(
     packages.push(owner.package);
     reasons.push({ key: 'package', value: owner.package, why: file === path ? owner.why : `${traced.reason.get(file)}; ${owner.why}` });
     // An interpreter jeos knows may need more than its own package (python3 → its standard library).
-    for (const extra of knownProgram(file, file === path ? args : []) ?.packages ?? []) if (!packages.includes(extra)) packages.push(extra);
+    const known = knownProgram(file, file === path ? args : []);
+    for (const extra of known?.packages ?? []) {
+      if (packages.includes(extra)) continue;
+      packages.push(extra);
+      reasons.push({ key: 'package', value: extra, why: `${file} is a known program: ${known!.note}` });
+    }
   }
   const hostFiles: HostFile[] = [];
   for (const file of traced.unpackaged) {

@@ -33,6 +33,8 @@ export interface Traced {
 }
 
 const MAX_DEPTH = 16;
+/** The PATH of an image's workload (src/build/image-spec.ts). */
+const IMAGE_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 export async function traceProgram(fs: HostFs, finder: PackageFinder, start: string, architecture: string): Promise<Traced> {
   const arch = ARCHES[architecture];
@@ -64,7 +66,12 @@ export async function traceProgram(fs: HostFs, finder: PackageFinder, start: str
 /** What one file needs to run: its `#!` interpreter, or its ELF interpreter and libraries. */
 async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] | undefined, architecture: string): Promise<Array<[string, string]>> {
   const data = await fs.read(path);
-  if (data.subarray(0, 2).toString('latin1') === '#!') return [[await scriptInterpreter(fs, path, data), `${path} is a script run by it (#!)`]];
+  if (data.subarray(0, 2).toString('latin1') === '#!') {
+    const { interpreter, program } = await scriptInterpreter(fs, path, data);
+    const out: Array<[string, string]> = [[interpreter, `${path} is a script run by it (#!)`]];
+    if (program) out.push([program, `${path} runs it through ${interpreter} (#!)`]);
+    return out;
+  }
   const elf = readElf(data, path);
   if (!elf) return [];
   if (arch && (elf.machine !== arch.machine || elf.class !== arch.class)) {
@@ -88,14 +95,15 @@ async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] |
   return out;
 }
 
-/** `#!/usr/bin/perl -w` → /usr/bin/perl; `#!/usr/bin/env python3` → python3 found on the PATH. */
-async function scriptInterpreter(fs: HostFs, path: string, data: Buffer): Promise<string> {
+/** `#!/usr/bin/perl -w` → /usr/bin/perl; `#!/usr/bin/env python3` → /usr/bin/env, and python3 as env would find it. */
+async function scriptInterpreter(fs: HostFs, path: string, data: Buffer): Promise<{ interpreter: string; program?: string }> {
   const line = data.subarray(2, Math.min(data.length, 256)).toString('latin1').split('\n')[0]!.trim();
   const [interp = '', arg] = line.split(/\s+/);
   if (posix.basename(interp) === 'env' && arg && !arg.startsWith('-')) {
-    const found = await fs.which(arg, (process.env.PATH ?? '/usr/bin:/bin').split(':'));
-    if (found) return found;
-    throw new JeosError('E_INIT_NOT_FOUND', `${path} runs ${arg} through env, and there is no ${arg} on the PATH`, {
+    // env searches the PATH the program will have in the image, not the one of whoever runs jeos init.
+    const found = await fs.which(arg, IMAGE_PATH);
+    if (found) return { interpreter: interp, program: found };
+    throw new JeosError('E_INIT_NOT_FOUND', `${path} runs ${arg} through env, and there is no ${arg} in ${IMAGE_PATH.join(':')}`, {
       hint: `install ${arg}, or give the interpreter's path in the script's #! line`,
     });
   }
@@ -104,7 +112,7 @@ async function scriptInterpreter(fs: HostFs, path: string, data: Buffer): Promis
       hint: 'the kernel only runs scripts whose #! line names the interpreter by absolute path',
     });
   }
-  return interp;
+  return { interpreter: interp };
 }
 
 async function searchDirs(fs: HostFs, elf: ElfInfo, origin: string, triplet: string | undefined): Promise<string[]> {

@@ -46,6 +46,7 @@ describe('jeos init', () => {
           { name: 'libfoo1', version: '1.0-1', depends: 'libc', files: { '/usr/lib/x86_64-linux-gnu/libfoo.so.1': 'foo' } },
           // Renamed in this release: the machine has libold3, the archive libold3t64 that provides it.
           { name: 'libold3t64', version: '3-1', provides: 'libold3 (= 3-1)', files: { '/usr/lib/x86_64-linux-gnu/libold.so.3': 'old' } },
+          { name: 'coreutils', version: '9.7-3', depends: 'libc', files: { '/usr/bin/env': { content: 'x', mode: 0o755 } } },
           { name: 'cached-tools', version: '1', depends: 'libc', files: { '/usr/bin/cachetool': { content: 'x', mode: 0o755 } } },
         ],
         [],
@@ -151,6 +152,15 @@ describe('jeos init', () => {
     assert.deepEqual(cmd.ports, [7000]);
   });
 
+  test('an unpackaged script: copied, with the package of env and of the interpreter env finds on the image\'s PATH', async () => {
+    const r = await init('script', '/usr/local/bin/run.sh', '--root', root);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.packages, ['coreutils', 'tool']);
+    assert.deepEqual(out.files.map((f: { path: string }) => f.path), ['/usr/local/bin/run.sh']);
+    assert.match(out.choices.find((c: { value: string }) => c.value === 'tool').why, /run\.sh runs it through \/usr\/bin\/env \(#!\)/);
+  });
+
   test('a command on no PATH: the archive\'s Contents index names its package', async () => {
     const r = await init('ct', 'cachetool --port 4000', '--root', root);
     assert.equal(r.code, 0, r.stderr);
@@ -211,6 +221,9 @@ async function makeRoot(root: string): Promise<void> {
   await put('/usr/local/bin/broken', buildElf({ type: 2, interpreter: INTERP, needed: ['libnowhere.so.7'] }), 0o755);
   await put('/usr/local/bin/armprog', buildElf({ type: 2, machine: 183, interpreter: '/lib/ld-linux-aarch64.so.1' }), 0o755);
   await put('/usr/sbin/webd', '#!/bin/sh\n', 0o755);
+  await put('/usr/bin/env', buildElf({ type: 2, interpreter: INTERP, needed: ['libc.so.6'] }), 0o755);
+  await put('/usr/bin/tool', '#!/bin/sh\n', 0o755);
+  await put('/usr/local/bin/run.sh', '#!/usr/bin/env tool\nhello\n', 0o755);
   await put('/etc/motd', 'hello\n');
   // dpkg's lists, in the forms real packages use: libc still names /lib64 (not merged), others /usr.
   const info = '/var/lib/dpkg/info';
@@ -218,4 +231,6 @@ async function makeRoot(root: string): Promise<void> {
   await put(`${info}/libfoo1:amd64.list`, '/.\n/usr/lib/x86_64-linux-gnu/libfoo.so.1\n');
   await put(`${info}/libold3:amd64.list`, '/.\n/usr/lib/x86_64-linux-gnu/libold.so.3\n');
   await put(`${info}/webd.list`, '/.\n/usr/sbin/webd\n');
+  await put(`${info}/coreutils.list`, '/.\n/usr/bin/env\n');
+  await put(`${info}/tool.list`, '/.\n/usr/bin/tool\n');
 }
