@@ -3,3 +3,4 @@ export { TRIM_RULES, ALWAYS_DROPPED, ALWAYS_KEPT, KEPT_AREAS, type TrimRule } fr
 export { globToRegExp, globMatcher } from './glob.js';
 export { DROPPED_DIR } from './provenance.js';
 export type { KeepReason, MissingFile, TrimExplanation, TrimOptions, TrimRecord, TrimRoot, TrimSettings } from './types.js';
+export { explainPath, describeReason, type PathExplanation } from './explain.js';

@@ -15,7 +15,7 @@ import type { KeepReason, MissingFile } from './types.js';
 
 const MAX_HOPS = 40;
 /** Kept as data: configuration, state, licences; nothing in them is run on their account. */
-const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout']);
+const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link']);
 /** Kept because something runs them. */
 const RUN = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'interpreter', 'script']);
 
@@ -76,6 +76,8 @@ export class Reach {
     const pending = path.split('/').filter((p) => p !== '' && p !== '.');
     const done: string[] = [];
     let hops = 0;
+    // The reason the next path to be named in full gets: the caller's, then "the target of" each link in turn.
+    let last = reason;
     while (pending.length > 0) {
       const part = pending.shift()!;
       if (part === '..') {
@@ -87,7 +89,10 @@ export class Reach {
       const node = this.tree.get(here);
       if (node?.kind === 'symlink' && (pending.length > 0 || follow)) {
         if (++hops > MAX_HOPS) return undefined;
-        this.mark(here, pending.length === 0 && here === posix.normalize(path).replace(/^\/+/, '') ? reason : { why: 'link', from: path });
+        if (pending.length === 0) {
+          this.mark(here, last, reason.why);
+          last = { why: 'target', from: here };
+        } else this.mark(here, { why: 'link', from: path }, 'link');
         const target = node.target.split('/').filter((p) => p !== '');
         if (node.target.startsWith('/')) done.length = 0;
         pending.unshift(...target);
@@ -99,8 +104,8 @@ export class Reach {
     const real = done.join('/');
     const node = this.tree.get(real);
     if (!node) return undefined;
-    this.mark(real, reason);
-    if (node.kind === 'hardlink') this.mark(node.target, { why: 'hardlink', from: real });
+    this.mark(real, last, reason.why);
+    if (node.kind === 'hardlink') this.mark(node.target, { why: 'hardlink', from: real }, reason.why);
     return real;
   }
 
@@ -150,11 +155,12 @@ export class Reach {
     }
   }
 
-  private mark(path: string, reason: KeepReason): void {
+  /** `origin`: the reason the chain that led here started with; it decides whether the file is analysed as run. */
+  private mark(path: string, reason: KeepReason, origin: KeepReason['why'] = reason.why): void {
     if (this.kept.has(path)) return;
     this.kept.set(path, reason);
     const node = this.tree.get(path);
-    if ((node?.kind === 'file' || node?.kind === 'hardlink') && !PASSIVE.has(reason.why)) this.queue.push({ path, run: RUN.has(reason.why) });
+    if ((node?.kind === 'file' || node?.kind === 'hardlink') && !PASSIVE.has(origin)) this.queue.push({ path, run: RUN.has(origin) });
     for (const { rule, match } of this.reaches) if (match(path)) this.fire(rule, path);
   }
 

@@ -56,6 +56,12 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     if (node.kind === 'symlink' && leadsToProgram(tree, path)) deferred.push(path);
     else reach.keep(path, reason, node.kind === 'symlink');
   };
+  // Entry points first, so that the chains in trim.json start from them.
+  for (const root of options.roots) keepArgv(reach, root.argv, { why: root.why });
+  if (options.units) {
+    if (tree.get('init')) reach.keep('init', { why: 'unit', detail: '/init' });
+    for (const { unit, argv } of unitCommands(tree)) reach.keepCommand(argv[0]!, { why: 'unit', from: unit });
+  }
   const requested = requestedPackages(packages, options.requested, tree, dropped);
   const keptDirs = new Set<string>();
   const unmatchedKeep = new Set(settings.keep);
@@ -80,11 +86,6 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
       unmatchedKeep.delete(glob);
       reach.keep(path, { why: 'keep', detail: glob });
     }
-  }
-  for (const root of options.roots) keepArgv(reach, root.argv, { why: root.why });
-  if (options.units) {
-    if (tree.get('init')) reach.keep('init', { why: 'unit', detail: '/init' });
-    for (const { unit, argv } of unitCommands(tree)) reach.keepCommand(argv[0]!, { why: 'unit', from: unit });
   }
   reach.run();
   for (const link of deferred) {
@@ -139,7 +140,14 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     unmatchedKeep: [...unmatchedKeep],
   };
   const explanation: TrimExplanation = {
-    kept: Object.fromEntries([...reach.kept].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, r]) => [`/${p}`, r.from ? { ...r, from: `/${r.from.replace(/^\/+/, '')}` } : r])),
+    kept: Object.fromEntries(
+      [...reach.kept]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([p, r]) => {
+          const pkg = tree.get(p)?.pkg;
+          return [`/${p}`, { ...r, ...(r.from ? { from: `/${r.from.replace(/^\/+/, '')}` } : {}), ...(pkg ? { pkg } : {}) }];
+        }),
+    ),
     dropped: Object.fromEntries([...droppedLists].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   return { record, explanation };

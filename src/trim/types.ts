@@ -16,10 +16,13 @@ export interface KeepReason {
     | 'dlopen' // a .note.dlopen entry of `from` (detail: feature)
     | 'interpreter' // PT_INTERP or #! of `from`
     | 'script' // a command run by the script `from` (detail: the word)
-    | 'link' // a symlink on the way to a kept path (`from`)
+    | 'link' // a symlink among the directories on the way to a kept path (`from`)
+    | 'target' // what the symlink `from` points to
     | 'hardlink'; // the file a kept hard link `from` names
   from?: string;
   detail?: string;
+  /** The package the kept path belongs to (trim.json only). */
+  pkg?: string;
 }
 
 /** Something a kept file needs that the image does not have. */
