@@ -4,16 +4,18 @@
  * for the same request without Recommends (`apt-get install -s --no-install-recommends`
  * against a private apt configuration for trixie with an empty dpkg status). Then one
  * large request. Mirrors come from apt's configuration (or JEOS_MIRROR / JEOS_SECURITY_MIRROR).
- *   npx tsx bench/resolve.ts [--runs N] [--only nginx,curl]
+ * --no-apt skips apt (times only). --sets FILE writes every chosen set (name=version) as JSON;
+ * --against FILE compares them with such a file from an earlier run and lists what changed.
+ *   npx tsx bench/resolve.ts [--runs N] [--only nginx,curl] [--no-apt] [--sets FILE] [--against FILE]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchive } from '../src/archive/open.js';
 import { discoverMirrors } from '../src/archive/mirrors.js';
 import type { ArchiveIndex } from '../src/archive/client.js';
-import { resolve } from '../src/resolve/index.js';
+import { resolve, type Resolution } from '../src/resolve/index.js';
 import { LARGE_REQUEST, WORKLOAD_LIST } from '../test/resolve/workloads.js';
 
 const args = process.argv.slice(2);
@@ -24,6 +26,9 @@ const opt = (name: string, dflt: string) => {
 const runs = Number(opt('--runs', '5'));
 const only = opt('--only', '');
 const workloads = only ? only.split(',') : WORKLOAD_LIST;
+const useApt = !args.includes('--no-apt');
+const setsFile = opt('--sets', '');
+const againstFile = opt('--against', '');
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(tmpdir(), 'jeos-cache');
 const aptDir = process.env.JEOS_APT_DIR ?? join(tmpdir(), 'jeos-bench-apt');
 
@@ -81,12 +86,17 @@ function sizeOf(index: ArchiveIndex, name: string, version: string): number {
   return index.byName.get(name)?.find((p) => p.version === version)?.installedSize ?? 0;
 }
 
+const sets: Record<string, { totalInstalledSize: number; packages: string[] }> = {};
+const record = (key: string, r: Resolution) => {
+  sets[key] = { totalInstalledSize: r.totalInstalledSize, packages: r.packages.map((p) => `${p.record.name}=${p.record.version}`) };
+};
+
 const index = await openArchive({ cacheDir });
-const aptArgs = await privateApt();
+const aptArgs = useApt ? await privateApt() : [];
 console.log(`index: ${index.packages.length} packages (${index.suites.map((s) => s.suite).join(', ')}); ${runs} runs per workload, median shown`);
 console.log('apt = apt-get install -s --no-install-recommends, empty dpkg status (its set includes the Essential packages apt adds itself);');
 console.log('jeos+E = jeos for the same request plus the Essential packages in apt\'s set (the like-for-like comparison).\n');
-const head = ['workload', 'jeos pkgs', 'jeos KiB', 'apt pkgs', 'apt KiB', 'jeos/apt', 'jeos+E KiB', 'jeos+E/apt', 'jeos ms', 'proven'];
+const head = ['workload', 'jeos pkgs', 'jeos KiB', 'apt pkgs', 'apt KiB', 'jeos/apt', 'jeos+E KiB', 'jeos+E/apt', 'jeos ms', 'nodes', 'proven'];
 const rows: string[][] = [];
 let worse = 0;
 const times: number[] = [];
@@ -94,9 +104,10 @@ for (const w of workloads) {
   let r = resolve(index, { packages: [w] });
   const ms = median(Array.from({ length: runs }, () => time(() => (r = resolve(index, { packages: [w] })))));
   times.push(ms);
-  const apt = aptClosure(aptArgs, [w]);
+  record(w, r);
+  const apt = useApt ? aptClosure(aptArgs, [w]) : 'not run';
   if (typeof apt === 'string') {
-    rows.push([w, String(r.packages.length), String(r.totalInstalledSize), '-', `apt: ${apt}`, '', '', '', ms.toFixed(1), String(r.stats.optimal)]);
+    rows.push([w, String(r.packages.length), String(r.totalInstalledSize), '-', `apt: ${apt}`, '', '', '', ms.toFixed(1), String(r.stats.searchNodes), String(r.stats.optimal)]);
     continue;
   }
   const aptKiB = apt.reduce((t, p) => t + sizeOf(index, p.name, p.version), 0);
@@ -113,6 +124,7 @@ for (const w of workloads) {
     String(withE.totalInstalledSize),
     (withE.totalInstalledSize / aptKiB).toFixed(3),
     ms.toFixed(1),
+    String(r.stats.searchNodes),
     String(r.stats.optimal),
   ]);
 }
@@ -124,10 +136,29 @@ console.log(`\nworkloads: ${workloads.length}; jeos larger than apt: ${worse}; r
 
 let large = resolve(index, { packages: LARGE_REQUEST });
 const largeMs = median(Array.from({ length: 3 }, () => time(() => (large = resolve(index, { packages: LARGE_REQUEST })))));
-const aptLarge = aptClosure(aptArgs, LARGE_REQUEST);
+record(LARGE_REQUEST.join(' '), large);
+const aptLarge = useApt ? aptClosure(aptArgs, LARGE_REQUEST) : 'apt not run';
 const aptLargeKiB = typeof aptLarge === 'string' ? NaN : aptLarge.reduce((t, p) => t + sizeOf(index, p.name, p.version), 0);
 console.log(
   `large request ${LARGE_REQUEST.join(' ')}: ${large.packages.length} packages (closure ${large.stats.closure}, ${large.stats.free} open), ` +
-    `${large.totalInstalledSize} KiB, proven optimal: ${large.stats.optimal}; apt ${typeof aptLarge === 'string' ? aptLarge : aptLarge.length} packages, ` +
-    `${aptLargeKiB} KiB; ${largeMs.toFixed(0)} ms median of 3 (target < 2000 ms)`,
+    `${large.totalInstalledSize} KiB, proven optimal: ${large.stats.optimal} (${large.stats.searchNodes} search nodes, ${large.stats.satCalls} SAT calls); ${typeof aptLarge === 'string' ? aptLarge : `apt ${aptLarge.length} packages, ${aptLargeKiB} KiB`}; ` +
+    `${largeMs.toFixed(0)} ms median of 3 (target < 2000 ms)`,
 );
+
+if (setsFile) writeFileSync(setsFile, `${JSON.stringify(sets, null, 1)}\n`);
+if (againstFile) {
+  const earlier = JSON.parse(readFileSync(againstFile, 'utf8')) as typeof sets;
+  let same = 0;
+  for (const [key, now] of Object.entries(sets)) {
+    const then = earlier[key];
+    if (!then) continue;
+    if (then.packages.join(' ') === now.packages.join(' ')) {
+      same++;
+      continue;
+    }
+    const gone = then.packages.filter((p) => !now.packages.includes(p));
+    const added = now.packages.filter((p) => !then.packages.includes(p));
+    console.log(`${key}: ${then.totalInstalledSize} -> ${now.totalInstalledSize} KiB; out: ${gone.join(' ') || '-'}; in: ${added.join(' ') || '-'}`);
+  }
+  console.log(`sets identical to ${againstFile}: ${same} of ${Object.keys(sets).filter((k) => earlier[k]).length}`);
+}

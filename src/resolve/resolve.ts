@@ -17,8 +17,9 @@ import { checkSet } from './verify.js';
  * The smallest set of packages (by total Installed-Size) that satisfies the request:
  * every Pre-Depends/Depends met inside the set, no Conflicts/Breaks between members,
  * one version per package (the pin, else the newest across suites). Complete and exact:
- * SAT over the reachable closure with a proven optimum. Throws E_UNSATISFIABLE with the
- * chain of colliding requirements when no such set exists.
+ * branch and bound (MiniSat if that runs out of budget) over the reachable closure, with a
+ * proven optimum. Throws E_UNSATISFIABLE with the chain of colliding requirements when no
+ * such set exists.
  */
 export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolution {
   const specs = dedupe(request.packages.map(parseSpec));

@@ -49,15 +49,16 @@ export type DependencyGraph = Pick<Resolution, 'roots' | 'edges'> & { packages: 
 export interface ResolveStats {
   /** Packages reachable from the request (the pruned problem). */
   closure: number;
-  /** Packages fixed by unit propagation before the SAT search. */
+  /** Packages fixed by unit propagation before the search. */
   forced: number;
-  /** Packages left to the SAT search. */
+  /** Packages left to the search. */
   free: number;
   clauses: number;
   /** Nodes of the branch-and-bound search. */
   searchNodes: number;
   /** SAT calls made by MiniSat (first solution + bound tightening), only when the branch and bound ran out of budget. */
   satCalls: number;
-  /** Whether the KiB optimum was proven; false only when a large request ran out of refine time (then within MiB rounding). */
+  /** Whether the KiB optimum was proven; false only when the branch and bound ran out of budget and MiniSat's
+   *  refine time ran out too (then within MiB rounding). */
   optimal: boolean;
 }
