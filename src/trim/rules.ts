@@ -59,7 +59,9 @@ export const TRIM_RULES: readonly TrimRule[] = [
     name: 'openssl',
     reason: 'OpenSSL reads openssl.cnf and loads providers and engines with dlopen()',
     when: { reaches: [`${LIB}/libcrypto.so.*`] },
-    keep: [`${LIB}/ossl-modules/**`, `${LIB}/engines-*/**`, 'usr/lib/ssl/**', 'etc/ssl/**'],
+    // Not usr/lib/ssl/misc: CA.pl and tsget.pl are perl scripts of the openssl command-line tool's package,
+    // which no library runs (kept, they would bring perl and its whole library).
+    keep: [`${LIB}/ossl-modules/**`, `${LIB}/engines-*/**`, 'usr/lib/ssl/*.cnf', 'usr/lib/ssl/cert.pem', 'usr/lib/ssl/certs', 'usr/lib/ssl/private', 'etc/ssl/**'],
   },
   {
     name: 'ca-certificates',
@@ -78,6 +80,17 @@ export const TRIM_RULES: readonly TrimRule[] = [
     reason: 'apache2 loads its modules (mod_*.so) and reads its default pages at run time',
     when: { reaches: ['usr/sbin/apache2'] },
     keep: ['usr/lib/apache2/**', 'usr/share/apache2/**'],
+  },
+  {
+    name: 'postgresql',
+    reason: 'postgres and initdb read their share directory (catalog bootstrap, time-zone sets, text-search data, extension scripts), load server modules (plpgsql, dictionaries, encoding converters, walreceiver) by name, and read the system time-zone database by fixed path',
+    when: { reaches: ['usr/lib/postgresql/*/bin/postgres', 'usr/lib/postgresql/*/bin/initdb'] },
+    keep: [
+      'usr/share/postgresql/**', 'usr/share/zoneinfo/**',
+      // Every module but llvmjit.so: the JIT is optional (postgres runs queries without it when it cannot be
+      // loaded) and it alone needs libLLVM (about 130 MB). Add it with trim.keep for jit = on.
+      'usr/lib/postgresql/*/lib/[!l]*.so', 'usr/lib/postgresql/*/lib/l[!l]*.so',
+    ],
   },
   {
     name: 'python3',
