@@ -96,7 +96,9 @@ export const TRIM_RULES: readonly TrimRule[] = [
     name: 'python3',
     reason: 'the Python interpreter imports its standard library and installed modules at run time',
     when: { reaches: ['usr/bin/python3.*'] },
-    keep: ['usr/lib/python3*/**', 'usr/lib/python3/dist-packages/**', 'usr/share/python3/**'],
+    // Not usr/share/python3: Debian's byte-compiling tools and runtime.d hooks (shell scripts dpkg triggers
+    // run), which the interpreter never reads.
+    keep: ['usr/lib/python3*/**', 'usr/lib/python3/dist-packages/**'],
   },
   {
     name: 'perl',
