@@ -16,8 +16,9 @@ export interface SearchResult {
 
 export interface SearchOptions {
   /** Give up (complete: false) after this much work: propagation steps, needs scanned and implied-set members
-   *  visited, a deterministic stand-in for time at roughly 10–50 ns each once warm. The largest requests tried
-   *  need 0.7 million (gnome-core) to 5.4 million (lxqt, gnome); the default, 40 million, is about a second. */
+   *  visited, a deterministic stand-in for time (10–25 ns each on large problems here). Without Recommends,
+   *  gnome-core needs 0.8 million and lxqt 2 million; with them, gnome-core 7 million. The default, 40 million,
+   *  is about half a second; lxqt with Recommends runs out of it and goes to MiniSat. */
   maxWork?: number;
 }
 
@@ -26,7 +27,8 @@ export interface SearchOptions {
  * start from what propagation forced, and while some chosen package (or the request) has
  * a need no chosen package meets, branch on which satisfier meets it — cheapest first by
  * what it pulls in, then by name, each later branch with the earlier satisfiers excluded.
- * Packages nothing pulls in stay out. Unit propagation follows every step (a need with
+ * The need to branch on is the one where a wrong turn costs most (its second-cheapest
+ * option is dearest). Packages nothing pulls in stay out. Unit propagation follows every step (a need with
  * one satisfier left, Conflicts/Breaks partners out). A branch is cut when the cost so far
  * plus a lower bound on the needs still open cannot beat the best set found; only a
  * strictly smaller set replaces the best, so ties go to the first set in that order.
@@ -271,8 +273,10 @@ export function branchAndBound(cnf: Cnf, prop: Propagation, weightOf: (v: number
     let bound = 0;
     let branchNeed = -1;
     let branchOptions = Infinity;
+    let branchScore = -Infinity;
     for (const i of open) {
       let least = Infinity;
+      let second = Infinity;
       let options = 0;
       for (let k = satStart[i]!; k < satStart[i + 1]!; k++) {
         const s = sats[k]!;
@@ -283,14 +287,21 @@ export function branchAndBound(cnf: Cnf, prop: Propagation, weightOf: (v: number
         work += set.length;
         let c = 0;
         for (const p of set) c += share[p]!;
-        if (c < least) least = c;
+        if (c < least) {
+          second = least;
+          least = c;
+        } else if (c < second) second = c;
       }
       if (options === 0) {
         bound = Infinity;
         break;
       }
       bound += least;
-      if (options < branchOptions) {
+      // Branch where a wrong turn costs most: the need whose second-cheapest option is dearest
+      // (a need with one option left first, as it is forced); then fewer options, then need order.
+      const score = options === 1 ? Infinity : second;
+      if (score > branchScore || (score === branchScore && options < branchOptions)) {
+        branchScore = score;
         branchOptions = options;
         branchNeed = i;
       }
