@@ -57,11 +57,23 @@ export const TRIM_RULES: readonly TrimRule[] = [
   },
   {
     name: 'openssl',
-    reason: 'OpenSSL reads openssl.cnf and loads providers and engines with dlopen()',
+    reason: 'OpenSSL reads openssl.cnf (through the links in /usr/lib/ssl, its OPENSSLDIR) when it starts',
     when: { reaches: [`${LIB}/libcrypto.so.*`] },
     // Not usr/lib/ssl/misc: CA.pl and tsget.pl are perl scripts of the openssl command-line tool's package,
     // which no library runs (kept, they would bring perl and its whole library).
-    keep: [`${LIB}/ossl-modules/**`, `${LIB}/engines-*/**`, 'usr/lib/ssl/*.cnf', 'usr/lib/ssl/cert.pem', 'usr/lib/ssl/certs', 'usr/lib/ssl/private', 'etc/ssl/**'],
+    keep: ['usr/lib/ssl/*.cnf', 'usr/lib/ssl/cert.pem', 'usr/lib/ssl/certs', 'usr/lib/ssl/private', 'etc/ssl/**'],
+  },
+  {
+    name: 'openssl-providers',
+    reason: 'OpenSSL loads providers (legacy, fips, …) from ossl-modules with dlopen() when openssl.cnf activates them or the program loads one by name; the default provider is built into libcrypto',
+    when: { imports: ['OSSL_PROVIDER_load', 'OSSL_PROVIDER_try_load', 'OSSL_PROVIDER_load_ex', 'OSSL_PROVIDER_try_load_ex'], reaches: ['usr/lib/ssl/openssl.cnf', 'etc/ssl/openssl.cnf'] },
+    keep: [`${LIB}/ossl-modules/**`],
+  },
+  {
+    name: 'openssl-engines',
+    reason: 'OpenSSL loads engines (afalg, padlock, loader_attic, …) from engines-3 with dlopen() when openssl.cnf names them or the program asks for one by id (nginx\'s ssl_engine)',
+    when: { imports: ['ENGINE_by_id', 'ENGINE_load_builtin_engines', 'ENGINE_load_dynamic'], reaches: ['usr/lib/ssl/openssl.cnf', 'etc/ssl/openssl.cnf'] },
+    keep: [`${LIB}/engines-*/**`],
   },
   {
     name: 'ca-certificates',
