@@ -46,6 +46,8 @@ export function run(cmd: string, args: string[], options: { timeoutMs?: number; 
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
+    // A program that exits without reading its input closes the pipe: that is not an error of ours.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

@@ -122,7 +122,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await run('workload', () => addFiles(tree), (added) => `${added.length} files added`);
 
   const w = loaded.config.workload;
-  const trimSettings = options.trim === false ? { ...loaded.config.trim, enabled: false } : loaded.config.trim;
+  const trimSettings = {
+    ...loaded.config.trim,
+    ...(options.trim === false ? { enabled: false } : {}),
+    keep: [...loaded.config.trim.keep, ...(options.keep ?? [])],
+  };
   const trimOptions = (units: boolean): TrimOptions => ({
     architecture,
     settings: trimSettings,

@@ -22,6 +22,8 @@ export interface BuildOptions {
   frozen?: boolean;
   /** false: build without the file-level trim, whatever jeos.yaml says (jeos build --no-trim). */
   trim?: boolean;
+  /** Extra trim.keep globs for this build (the behaviour check's bisection). */
+  keep?: string[];
   /** How to reach the archive when the lock must be (re)made. */
   archive: ArchiveSettings;
   env?: NodeJS.ProcessEnv;

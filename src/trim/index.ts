@@ -4,3 +4,4 @@ export { globToRegExp, globMatcher } from './glob.js';
 export { DROPPED_DIR } from './provenance.js';
 export type { KeepReason, MissingFile, TrimExplanation, TrimOptions, TrimRecord, TrimRoot, TrimSettings } from './types.js';
 export { explainPath, describeReason, type PathExplanation } from './explain.js';
+export { trimSuspects, describeSuspects, type TrimSuspect } from './diagnose.js';

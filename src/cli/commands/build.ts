@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { defaultCacheDir } from '../../archive/cache.js';
-import { build } from '../../build/index.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build, type BuildOptions, type BuildRecord } from '../../build/index.js';
+import { loadConfig } from '../../config/load.js';
+import type { TrimExplanation } from '../../trim/index.js';
+import { checkBuild, type CheckReport } from '../check.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
 import { buildProgress } from '../build-progress.js';
 import { formatBytes, printJson } from '../format.js';
@@ -10,6 +15,7 @@ interface BuildFlags extends ArchiveFlags {
   out?: string;
   frozen?: boolean;
   trim?: boolean;
+  check?: boolean;
 }
 
 const list = (v: string, acc: string[] = []) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -23,7 +29,8 @@ export function registerBuild(program: Command): void {
       .option('--format <list>', 'outputs to write, comma-separated: tar, oci, oci-archive, vm (default: outputs: in jeos.yaml)', list)
       .option('--out <dir>', 'output directory (default: DIR/out)')
       .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)')
-      .option('--no-trim', 'keep every file of the locked packages (no file-level trim), whatever trim: in jeos.yaml says'),
+      .option('--no-trim', 'keep every file of the locked packages (no file-level trim), whatever trim: in jeos.yaml says')
+      .option('--check', 'then run the health check against the new image (container, and VM when vm is an output); a trimmed image that fails is compared with an untrimmed build, which names the file the workload needed'),
   )
     .addHelpText(
       'after',
@@ -52,7 +59,7 @@ Examples:
     .action(async (dir: string, flags: BuildFlags) => {
       const quiet = !!(flags.json || flags.quiet);
       const archive = await archiveSettings({ ...flags, config: flags.config ?? dir });
-      const result = await build({
+      const options: BuildOptions = {
         dir,
         outDir: flags.out,
         formats: flags.format as never,
@@ -62,9 +69,16 @@ Examples:
         ...(flags.trim === false ? { trim: false } : {}),
         archive,
         onEvent: buildProgress(quiet),
-      });
+      };
+      const result = await build(options);
       const r = result.record;
-      if (flags.json) return printJson({ ok: true, outDir: result.outDir, ...r });
+      const check = flags.check ? () => runCheck(dir, result.outDir, r, options, flags) : undefined;
+      if (flags.json) {
+        const report = await check?.();
+        printJson({ ok: report ? checkPassed(report) : true, outDir: result.outDir, ...r, ...(report ? { check: report } : {}) });
+        if (report && !checkPassed(report)) process.exitCode = 1;
+        return;
+      }
       const oci = result.outputs.find((o) => o.image)?.image;
       const vmInfo = result.outputs.find((o) => o.vm)?.vm;
       const lines = [
@@ -85,5 +99,26 @@ Examples:
         for (const s of r.notReproduced) lines.push(`  ${s.pkg} ${s.script}: ${s.commands.slice(0, 3).join('; ')}${s.commands.length > 3 ? ' …' : ''}`);
       }
       console.log(lines.join('\n'));
+      const report = await check?.();
+      if (report && !checkPassed(report)) {
+        const needed = report.untrimmed?.needed ?? [];
+        if (needed.length) console.log(`the trim dropped what the workload needs; keep it with, in jeos.yaml:\n  trim:\n    keep: [${needed.join(', ')}]`);
+        process.exitCode = 1;
+      }
     });
+}
+
+const checkPassed = (r: CheckReport): boolean => r.container !== false && r.vm !== false;
+
+async function runCheck(dir: string, outDir: string, record: BuildRecord, options: BuildOptions, flags: BuildFlags): Promise<CheckReport> {
+  const loaded = await loadConfig(dir);
+  const formats = record.outputs.map((o) => o.format as string);
+  const dropped = async () => {
+    const data = JSON.parse(await readFile(join(outDir, 'trim.json'), 'utf8')) as { image?: TrimExplanation };
+    return Object.values(data.image?.dropped ?? {}).flat();
+  };
+  return checkBuild(loaded, outDir, { formats, trim: record.trim, dropped }, { ...options, onEvent: undefined }, {
+    quiet: flags.quiet,
+    ...(flags.json ? { print: false } : {}),
+  });
 }

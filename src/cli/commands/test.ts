@@ -5,12 +5,13 @@ import { defaultCacheDir } from '../../archive/cache.js';
 import { testContainer, type ContainerTestResult } from '../../boot/container.js';
 import { testVm, type VmTestResult } from '../../boot/vm/index.js';
 import { portSpec } from '../../build/image-spec.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { describeSuspects, trimSuspects, type TrimExplanation, type TrimSuspect } from '../../trim/index.js';
 import { JeosError } from '../../errors.js';
 import { printJson } from '../format.js';
 import { guestPorts, vmOptions, vmProgress } from './run.js';
 
-interface TestFlags {
+export interface TestFlags {
   container?: boolean;
   vm?: boolean;
   memory?: number;
@@ -20,6 +21,8 @@ interface TestFlags {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  /** false: print nothing on stdout (jeos build --check --json folds the result into its own JSON). */
+  print?: boolean;
 }
 
 const seconds = (v: string) => {
@@ -66,36 +69,64 @@ Examples:
     .action(async (dir: string, flags: TestFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
-      if (flags.vm) return testVmCommand(dir, loaded, outDir, flags);
-      const ociDir = join(outDir, 'oci');
-      if (!(await stat(join(ociDir, 'index.json')).catch(() => undefined))) {
-        throw new JeosError('E_TEST_NO_IMAGE', `no OCI image in ${ociDir}`, {
-          hint: `build it first: jeos build ${dir} (with oci among the outputs)`,
-        });
-      }
-      const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
-      await noteStaleImage(loaded.digest, outDir, log);
-      const w = loaded.config.workload;
-      const result = await testContainer({
-        ociDir,
-        tag: 'latest',
-        ports: w.ports.map((p) => {
-          const [port, protocol] = portSpec(p).split('/');
-          return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
-        }),
-        healthcheck: w.healthcheck,
-        onEvent: (e) => {
-          if (e.type === 'fallback') log(`note: ${e.reason}`);
-          else if (e.type === 'started') log(`started ${e.container}${Object.keys(e.ports).length ? `: ${Object.entries(e.ports).map(([k, v]) => `${k} → ${v}`).join(', ')}` : ''}`);
-        },
-      });
-      if (flags.json) printJson({ mode: 'container', ...result });
-      else printResult(result);
-      if (!result.ok) process.exitCode = 1;
+      const ok = flags.vm ? await testVmCommand(dir, loaded, outDir, flags) : await testContainerCommand(dir, loaded, outDir, flags);
+      if (!ok) process.exitCode = 1;
     });
 }
 
-function printResult(r: ContainerTestResult): void {
+/** jeos test (and jeos build --check) for the container image; true when the health check passed. */
+export async function testContainerCommand(dir: string, loaded: LoadedConfig, outDir: string, flags: TestFlags): Promise<boolean> {
+  const ociDir = join(outDir, 'oci');
+  if (!(await stat(join(ociDir, 'index.json')).catch(() => undefined))) {
+    throw new JeosError('E_TEST_NO_IMAGE', `no OCI image in ${ociDir}`, {
+      hint: `build it first: jeos build ${dir} (with oci among the outputs)`,
+    });
+  }
+  const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
+  await noteStaleImage(loaded.digest, outDir, log);
+  const w = loaded.config.workload;
+  const result = await testContainer({
+    ociDir,
+    tag: 'latest',
+    ports: w.ports.map((p) => {
+      const [port, protocol] = portSpec(p).split('/');
+      return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
+    }),
+    healthcheck: w.healthcheck,
+    onEvent: (e) => {
+      if (e.type === 'fallback') log(`note: ${e.reason}`);
+      else if (e.type === 'started') log(`started ${e.container}${Object.keys(e.ports).length ? `: ${Object.entries(e.ports).map(([k, v]) => `${k} → ${v}`).join(', ')}` : ''}`);
+    },
+  });
+  const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'image', result.logs ?? '');
+  if (flags.print === false) return result.ok;
+  if (flags.json) printJson({ mode: 'container', ...result, ...(trim ? { trim } : {}) });
+  else printResult(result, trim, dir);
+  return result.ok;
+}
+
+interface TrimDiagnosis {
+  trimmed: boolean;
+  suspects: TrimSuspect[];
+}
+
+/** For a failed check: was the image trimmed, and which dropped files does the output name? */
+async function trimDiagnosis(outDir: string, tree: 'image' | 'vm', output: string): Promise<TrimDiagnosis> {
+  const text = await readFile(join(outDir, 'trim.json'), 'utf8').catch(() => undefined);
+  const explanation = text ? (JSON.parse(text) as Record<string, TrimExplanation | undefined>)[tree] : undefined;
+  if (!explanation) return { trimmed: false, suspects: [] };
+  return { trimmed: true, suspects: trimSuspects(explanation, output) };
+}
+
+function printTrimDiagnosis(trim: TrimDiagnosis | undefined, dir: string, vm: boolean): void {
+  if (!trim?.trimmed) return;
+  if (trim.suspects.length) return console.log(describeSuspects(trim.suspects).join('\n'));
+  console.log(
+    `note: the image is trimmed and its output names no dropped file. To tell whether the trim broke it:\n  jeos build ${dir} --no-trim && jeos test ${dir}${vm ? ' --vm' : ''}\n(jeos why /PATH tells why a file was kept or dropped.)`,
+  );
+}
+
+function printResult(r: ContainerTestResult, trim: TrimDiagnosis | undefined, dir: string): void {
   const t = r.timings;
   if (r.ok) {
     console.log(`ok: ${r.healthcheck.detail} (ready ${t.ready} ms after start; load ${t.load} ms, runtime ${r.runtime})`);
@@ -103,6 +134,7 @@ function printResult(r: ContainerTestResult): void {
   }
   console.log(`FAILED: ${r.healthcheck.detail}`);
   if (r.logs) console.log(`--- the workload's last output ---\n${r.logs}`);
+  printTrimDiagnosis(trim, dir, false);
 }
 
 async function noteStaleImage(digest: string, outDir: string, log: (line: string) => void): Promise<void> {
@@ -112,7 +144,8 @@ async function noteStaleImage(digest: string, outDir: string, log: (line: string
   }
 }
 
-async function testVmCommand(dir: string, loaded: Awaited<ReturnType<typeof loadConfig>>, outDir: string, flags: TestFlags): Promise<void> {
+/** jeos test --vm (and jeos build --check for VM images); true when the health check passed. */
+export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: string, flags: TestFlags): Promise<boolean> {
   const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
   await noteStaleImage(loaded.digest, outDir, log);
   const w = loaded.config.workload;
@@ -128,12 +161,14 @@ async function testVmCommand(dir: string, loaded: Awaited<ReturnType<typeof load
     cacheDir: defaultCacheDir(),
     onEvent: vmProgress(log),
   });
-  if (flags.json) printJson({ mode: 'vm', ...result });
-  else printVmResult(result);
-  if (!result.ok) process.exitCode = 1;
+  const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'vm', result.console ?? '');
+  if (flags.print === false) return result.ok;
+  if (flags.json) printJson({ mode: 'vm', ...result, ...(trim ? { trim } : {}) });
+  else printVmResult(result, trim, dir);
+  return result.ok;
 }
 
-function printVmResult(r: VmTestResult): void {
+function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: string): void {
   const t = r.timings;
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
@@ -143,4 +178,5 @@ function printVmResult(r: VmTestResult): void {
   }
   console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
   if (r.console) console.log(`--- the console's last lines ---\n${r.console}`);
+  printTrimDiagnosis(trim, dir, true);
 }
