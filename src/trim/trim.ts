@@ -62,7 +62,8 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     if (tree.get('init')) reach.keep('init', { why: 'unit', detail: '/init' });
     for (const { unit, argv } of unitCommands(tree)) reach.keepCommand(argv[0]!, { why: 'unit', from: unit });
   }
-  const requested = requestedPackages(packages, options.requested, tree, dropped);
+  reach.run();
+  const requested = requestedPackages(packages, options.requested, tree, dropMatch);
   const keptDirs = new Set<string>();
   const unmatchedKeep = new Set(settings.keep);
   const keepGlobs = settings.keep.map((g) => ({ glob: g, re: globToRegExp(g) }));
@@ -136,7 +137,7 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
       .map(([name, s]) => ({ name, ...s }))
       .sort((a, b) => b.droppedBytes - a.droppedBytes || (a.name < b.name ? -1 : 1)),
     rules: [...reach.fired.values()].map((f) => ({ name: f.rule.name, reason: f.rule.reason, by: `/${f.by}`, files: f.files })),
-    missing: dedupe(reach.missing),
+    missing: dedupe(reach.missing).map((m) => ({ ...m, neededBy: `/${m.neededBy.replace(/^\/+/, '')}` })),
     unmatchedKeep: [...unmatchedKeep],
   };
   const explanation: TrimExplanation = {
@@ -169,7 +170,7 @@ function keepArgv(reach: Reach, argv: string[], reason: KeepReason): void {
  * one that ships nothing but documentation (a metapackage such as `postgresql`),
  * the packages it depends on.
  */
-function requestedPackages(packages: UnpackedPackage[], specs: string[], tree: ImageTree, dropped: (p: string) => boolean): Set<string> {
+function requestedPackages(packages: UnpackedPackage[], specs: string[], tree: ImageTree, documentation: (p: string) => boolean): Set<string> {
   const names = new Set(specs.map((s) => s.split(/[=/]/)[0]!));
   const byName = new Map(packages.map((p) => [p.name, p]));
   const pending = [...names];
@@ -178,7 +179,7 @@ function requestedPackages(packages: UnpackedPackage[], specs: string[], tree: I
     if (!pkg) continue;
     const hasFiles = pkg.paths.some((p) => {
       const node = tree.get(p.replace(/^\/+/, ''));
-      return node !== undefined && node.kind !== 'dir' && !dropped(p.replace(/^\/+/, ''));
+      return node !== undefined && node.kind !== 'dir' && !documentation(p.replace(/^\/+/, ''));
     });
     if (hasFiles) continue;
     const depends = pkg.control.find(([k]) => k.toLowerCase() === 'depends')?.[1] ?? '';
