@@ -9,12 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testContainer } from '../boot/container.js';
-import { portSpec } from '../build/image-spec.js';
 import { build, type BuildOptions } from '../build/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { JeosError } from '../errors.js';
 import type { TrimRecord } from '../trim/index.js';
-import { testContainerCommand, testVmCommand, type TestFlags } from './commands/test.js';
+import { containerPorts, testContainerCommand, testVmCommand, type TestFlags } from './commands/test.js';
 
 export interface CheckReport {
   container?: boolean;
@@ -70,10 +69,7 @@ async function compareUntrimmed(loaded: LoadedConfig, dropped: string[], options
       const result = await testContainer({
         ociDir: join(out, 'oci'),
         tag: 'latest',
-        ports: w.ports.map((p) => {
-          const [port, protocol] = portSpec(p).split('/');
-          return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
-        }),
+        ports: containerPorts(w.ports),
         healthcheck: { ...w.healthcheck!, timeout },
       });
       if (keep === 'all' && result.ok) timeout = Math.min(timeout, Math.max(10, Math.ceil((3 * (result.timings.ready ?? 0)) / 1000)));

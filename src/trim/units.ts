@@ -6,10 +6,11 @@
  */
 import { posix } from 'node:path';
 import type { ImageTree } from '../tree/index.js';
+import { splitCommandLine, unitEntries } from '../util/unit-file.js';
 import { shellCommandWords } from './scripts.js';
 
 const UNIT_DIRS = ['etc/systemd/system', 'usr/lib/systemd/system'];
-const EXEC_KEYS = /^(ExecStart|ExecStartPre|ExecStartPost|ExecCondition|ExecStop|ExecStopPost|ExecReload)\s*=\s*(.*)$/;
+const EXEC_KEYS = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecCondition', 'ExecStop', 'ExecStopPost', 'ExecReload']);
 
 /** Each program an enabled unit runs: [unit path, argv as written]. */
 export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: string[] }> {
@@ -44,11 +45,9 @@ export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: strin
   }
   const commands: Array<{ unit: string; argv: string[] }> = [];
   for (const unit of [...units].sort()) {
-    const text = tree.readFile(unit)?.toString('utf8') ?? '';
-    for (const line of text.split('\n')) {
-      const m = EXEC_KEYS.exec(line.trim());
-      if (!m) continue;
-      const argv = unitArgv(m[2]!);
+    for (const [key, value] of unitEntries(tree.readFile(unit)?.toString('utf8') ?? '', 'Service')) {
+      if (!EXEC_KEYS.has(key)) continue;
+      const argv = unitArgv(value);
       if (argv.length) commands.push({ unit, argv });
       // `sh -c '…'`: the commands inside count too.
       const c = argv.indexOf('-c');
@@ -60,11 +59,14 @@ export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: strin
   return commands;
 }
 
-/** An Exec value split into words: systemd's prefixes (@ - : + !) dropped, quotes honoured. */
+/** An Exec value split into words, systemd's prefixes (@ - : + !) dropped; a line that does not split runs nothing known. */
 export function unitArgv(value: string): string[] {
-  const words: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (const m of value.matchAll(re)) words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
+  let words: string[];
+  try {
+    words = splitCommandLine(value);
+  } catch {
+    return [];
+  }
   if (words.length && /^[@\-:+!]+/.test(words[0]!)) words[0] = words[0]!.replace(/^[@\-:+!]+/, '');
   if (words[0] === '') words.shift();
   return words;

@@ -88,10 +88,7 @@ export async function testContainerCommand(dir: string, loaded: LoadedConfig, ou
   const result = await testContainer({
     ociDir,
     tag: 'latest',
-    ports: w.ports.map((p) => {
-      const [port, protocol] = portSpec(p).split('/');
-      return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
-    }),
+    ports: containerPorts(w.ports),
     healthcheck: w.healthcheck,
     onEvent: (e) => {
       if (e.type === 'fallback') log(`note: ${e.reason}`);
@@ -103,6 +100,14 @@ export async function testContainerCommand(dir: string, loaded: LoadedConfig, ou
   if (flags.json) printJson({ mode: 'container', ...result, ...(trim ? { trim } : {}) });
   else printResult(result, trim, dir);
   return result.ok;
+}
+
+/** The workload's declared ports, as podman publishes them. */
+export function containerPorts(ports: Array<number | string>): Array<{ port: number; protocol: 'tcp' | 'udp' }> {
+  return ports.map((p) => {
+    const [port, protocol] = portSpec(p).split('/');
+    return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
+  });
 }
 
 interface TrimDiagnosis {

@@ -12,6 +12,7 @@ import type { ImageTree } from '../../tree/index.js';
 import type { ActionRecord } from '../actions.js';
 import { actionsOf } from '../actions.js';
 import type { EffectReport } from '../types.js';
+import { unitEntries } from '../../util/unit-file.js';
 import { Changes, madeMeta, type EffectContext } from './context.js';
 
 export const SYSTEM = { dir: 'etc/systemd/system', paths: ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'] };
@@ -28,20 +29,8 @@ export interface Install {
 
 export function parseInstall(text: string): Install {
   const inst: Install = { wantedBy: [], requiredBy: [], upheldBy: [], alias: [], also: [] };
-  let section = '';
-  for (const raw of text.replace(/\\\n/g, ' ').split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const s = /^\[(.+)\]$/.exec(line);
-    if (s) {
-      section = s[1]!;
-      continue;
-    }
-    if (section !== 'Install') continue;
-    const m = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const values = m[2]!.split(/\s+/).filter(Boolean);
-    const key = m[1]!;
+  for (const [key, value] of unitEntries(text, 'Install')) {
+    const values = value.split(/\s+/).filter(Boolean);
     if (key === 'WantedBy') inst.wantedBy.push(...values);
     else if (key === 'RequiredBy') inst.requiredBy.push(...values);
     else if (key === 'UpheldBy') inst.upheldBy.push(...values);
