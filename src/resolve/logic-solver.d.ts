@@ -20,6 +20,7 @@ declare module 'logic-solver' {
       getWeightedSum(terms: Array<Formula | Term>, weights: number[] | number): number;
     }
     function or(...f: Array<Formula | Term | Array<Formula | Term>>): Formula;
+    function and(...f: Array<Formula | Term | Array<Formula | Term>>): Formula;
     function not(f: Formula | Term): Formula | Term;
     function weightedSum(terms: Array<Formula | Term>, weights: number[] | number): Bits;
     function constantBits(n: number): Bits;

@@ -152,3 +152,24 @@ function bisect(solver: LogicModule.Solver, start: LogicModule.Solution, terms: 
   }
   return best;
 }
+
+/**
+ * Incremental satisfiability for choosing which Recommends to keep: every clause of `cnf`
+ * holds except the `optional` ones (clause indices), each of which holds only when it is
+ * switched on. The returned function answers "is there a model with these optional clauses
+ * (indices into `optional`) on?" with one MiniSat instance reused across calls.
+ */
+export function optionalClauseOracle(cnf: Cnf, optional: number[]): (on: number[]) => boolean {
+  return Logic.disablingAssertions(() => {
+    const solver = new Logic.Solver();
+    const selector = (i: number) => `r${i}`;
+    const slot = new Map(optional.map((c, i) => [c, i]));
+    cnf.clauses.forEach((c, ci) => {
+      const lits = c.lits.map(lit);
+      const i = slot.get(ci);
+      solver.require(Logic.or(i === undefined ? lits : [`-${selector(i)}`, ...lits]));
+    });
+    return (on: number[]) =>
+      Logic.disablingAssertions(() => (on.length ? solver.solveAssuming(Logic.and(on.map(selector))) : solver.solve()) !== null);
+  });
+}

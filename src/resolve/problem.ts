@@ -28,6 +28,8 @@ export interface Problem {
   names: string[];
   needs: Need[];
   clashes: Clash[];
+  /** Recommends of reachable packages that no package satisfies (skipped, as apt skips them). */
+  unmet: Need[];
 }
 
 export const REQUEST = '(request)';
@@ -45,6 +47,7 @@ const FIELDS: Array<[DepField, 'depends' | 'preDepends' | 'recommends']> = [
  */
 export function buildProblem(universe: Universe, requestNeeds: Need[], recommends: boolean): Problem {
   const needs: Need[] = [...requestNeeds];
+  const unmet: Need[] = [];
   const seen = new Set<string>();
   const queue: string[] = [];
   const visit = (name: string) => {
@@ -62,16 +65,20 @@ export function buildProblem(universe: Universe, requestNeeds: Need[], recommend
       for (const alternatives of parseRelations(rec[prop])) {
         const sat = new Set<string>();
         for (const atom of alternatives) for (const s of universe.satisfiers(atom, 'depends')) sat.add(s);
-        // An unsatisfiable Recommends is skipped, as apt skips it; a Depends is not.
-        if (field === 'recommends' && sat.size === 0) continue;
         const satisfiers = [...sat].sort();
-        needs.push({ owner: name, field, relation: formatAlternatives(alternatives), alternatives, satisfiers });
+        const need: Need = { owner: name, field, relation: formatAlternatives(alternatives), alternatives, satisfiers };
+        // An unsatisfiable Recommends is skipped, as apt skips it; a Depends is not.
+        if (field === 'recommends' && sat.size === 0) {
+          unmet.push(need);
+          continue;
+        }
+        needs.push(need);
         satisfiers.forEach(visit);
       }
     }
   }
   const names = [...seen].sort();
-  return { names, needs, clashes: findClashes(universe, names, seen) };
+  return { names, needs, clashes: findClashes(universe, names, seen), unmet };
 }
 
 function findClashes(universe: Universe, names: string[], inClosure: Set<string>): Clash[] {

@@ -1,12 +1,13 @@
 import type { ArchiveIndex } from '../archive/client.js';
 import type { PackageRecord } from '../archive/packages.js';
 import { JeosError } from '../errors.js';
-import { toCnf } from './clauses.js';
-import { describeHardConflict, explainConflict } from './explain.js';
+import { toCnf, type Cnf } from './clauses.js';
+import { describeHardConflict, explainConflict, needSentence } from './explain.js';
 import { dropUnneeded } from './minimal.js';
-import { optimise } from './optimise.js';
-import { buildProblem, REQUEST, type Need } from './problem.js';
-import { propagate } from './propagate.js';
+import { optimise, type Optimum } from './optimise.js';
+import { buildProblem, REQUEST, type Need, type Problem } from './problem.js';
+import { propagate, type Propagation } from './propagate.js';
+import { hasRecommends, selectRecommends, type SkippedNeed } from './recommends.js';
 import { dropUnreachable } from './simplify.js';
 import { isPin, parseSpec, selectPinned, type RequestSpec } from './request.js';
 import type { Resolution, ResolutionEdge, ResolveRequest } from './types.js';
@@ -18,8 +19,9 @@ import { checkSet } from './verify.js';
  * every Pre-Depends/Depends met inside the set, no Conflicts/Breaks between members,
  * one version per package (the pin, else the newest across suites). Complete and exact:
  * branch and bound (MiniSat if that runs out of budget) over the reachable closure, with a
- * proven optimum. Throws E_UNSATISFIABLE with the chain of colliding requirements when no
- * such set exists.
+ * proven optimum. Recommends (when asked for) are soft: those that cannot be satisfied together
+ * with what is required are skipped (see selectRecommends) and listed. Throws E_UNSATISFIABLE
+ * with the chain of colliding requirements when no such set exists.
  */
 export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolution {
   const specs = dedupe(request.packages.map(parseSpec));
@@ -35,13 +37,57 @@ export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolutio
   const requestNeeds = specs.map((spec) => requestNeed(universe, spec));
   if (request.profile === 'minbase') requestNeeds.push(...minbaseNeeds(universe, new Set(specs.map((s) => s.name))));
 
-  const problem = buildProblem(universe, requestNeeds, request.recommends ?? false);
-  const cnf = toCnf(problem);
-  const prop = propagate(cnf);
+  const recommends = request.recommends ?? false;
   const subject = specs.map((s) => s.text).join(', ') || '(nothing)';
+  let problem = buildProblem(universe, requestNeeds, recommends);
+  let cnf = toCnf(problem);
+  let skipped: SkippedNeed[] = problem.unmet.map((need) => ({ need, reason: needSentence(need, universe) }));
+  let run = solveCnf(cnf, problem, universe, subject);
+  if (run instanceof JeosError && hasRecommends(cnf)) {
+    // Recommends are soft: keep those that fit with what is required, skip the rest.
+    const kept = selectRecommends(cnf, universe);
+    if (kept) {
+      cnf = kept.cnf;
+      skipped = [...skipped, ...kept.skipped];
+    } else {
+      // The request fails without any Recommends too: explain it as it would be without them.
+      problem = buildProblem(universe, requestNeeds, false);
+      cnf = toCnf(problem);
+      skipped = [];
+    }
+    run = solveCnf(cnf, problem, universe, subject);
+  }
+  if (run instanceof JeosError) throw run;
+  const { prop, best } = run;
+  const skippedNeeds = new Set(skipped.map((s) => s.need));
+  const needs = problem.needs.filter((n) => !skippedNeeds.has(n));
+  const chosen = dropUnneeded(new Set([...best.chosen].map((v) => cnf.names[v - 1]!)), needs);
+  const violations = checkSet(universe, chosen);
+  if (violations.length) throw new Error(`resolver bug: the chosen set is inconsistent: ${violations.join('; ')}`);
+  const skippedRecommends = skipped
+    .filter((s) => chosen.has(s.need.owner))
+    .map((s) => ({ owner: s.need.owner, relation: s.need.relation, reason: s.reason }))
+    .sort((a, b) => cmp(a.owner, b.owner) || cmp(a.relation, b.relation));
+  const resolution = assemble(universe, chosen, needs, {
+    closure: problem.names.length,
+    forced: prop.value.reduce((n, x, i) => (i > 0 && x !== 0 ? n + 1 : n), 0),
+    free: best.free,
+    clauses: cnf.clauses.length,
+    searchNodes: best.searchNodes,
+    satCalls: best.satCalls,
+    optimal: best.optimal,
+  });
+  return { ...resolution, skippedRecommends };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Propagate and optimise one CNF: the optimum, or the E_UNSATISFIABLE error that explains why there is none. */
+function solveCnf(cnf: Cnf, problem: Problem, universe: Universe, subject: string): { prop: Propagation; best: Optimum } | JeosError {
+  const prop = propagate(cnf);
   if (prop.conflict !== undefined) {
     const chain = explainConflict(cnf, prop, universe, prop.conflict);
-    throw new JeosError('E_UNSATISFIABLE', `cannot install ${subject}: ${chain.join('; ')}`, {
+    return new JeosError('E_UNSATISFIABLE', `cannot install ${subject}: ${chain.join('; ')}`, {
       hint: 'change the request or a pin, or add a suite that has what is missing',
       details: chain,
     });
@@ -51,24 +97,13 @@ export function resolve(index: ArchiveIndex, request: ResolveRequest): Resolutio
   const best = optimise(cnf, prop, weight);
   if (!best) {
     const clashes = describeHardConflict(problem, prop.value, cnf.varOf);
-    throw new JeosError(
+    return new JeosError(
       'E_UNSATISFIABLE',
       `cannot install ${subject}: every combination of alternatives runs into a conflict (${clashes.slice(0, 3).join('; ')})`,
       { hint: 'change the request or a pin', details: clashes },
     );
   }
-  const chosen = dropUnneeded(new Set([...best.chosen].map((v) => cnf.names[v - 1]!)), problem.needs);
-  const violations = checkSet(universe, chosen);
-  if (violations.length) throw new Error(`resolver bug: the chosen set is inconsistent: ${violations.join('; ')}`);
-  return assemble(universe, chosen, problem.needs, {
-    closure: problem.names.length,
-    forced: prop.value.reduce((n, x, i) => (i > 0 && x !== 0 ? n + 1 : n), 0),
-    free: best.free,
-    clauses: cnf.clauses.length,
-    searchNodes: best.searchNodes,
-    satCalls: best.satCalls,
-    optimal: best.optimal,
-  });
+  return { prop, best };
 }
 
 function dedupe(specs: RequestSpec[]): RequestSpec[] {
@@ -96,7 +131,7 @@ function minbaseNeeds(universe: Universe, already: Set<string>): Need[] {
   return out;
 }
 
-function assemble(universe: Universe, chosen: Set<string>, needs: Need[], stats: Resolution['stats']): Resolution {
+function assemble(universe: Universe, chosen: Set<string>, needs: Need[], stats: Resolution['stats']): Omit<Resolution, 'skippedRecommends'> {
   const edges: ResolutionEdge[] = [];
   const roots = new Set<string>();
   for (const n of needs) {

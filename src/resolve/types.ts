@@ -9,7 +9,11 @@ export interface ResolveRequest {
    * but some package Provides is a virtual request: the smallest provider is chosen.
    */
   packages: string[];
-  /** Follow Recommends as well (unsatisfiable Recommends are skipped, as apt does). Default false. */
+  /**
+   * Follow Recommends as well. Default false. Recommends are soft, as in apt: one that nothing
+   * satisfies, or that cannot be installed together with what is required (a Conflicts/Breaks,
+   * its own unsatisfiable Depends), is skipped and listed in `Resolution.skippedRecommends`.
+   */
   recommends?: boolean;
   /** 'minbase' also requests every Essential: yes and Priority: required package. Default 'none'. */
   profile?: 'none' | 'minbase';
@@ -41,6 +45,16 @@ export interface Resolution {
   /** Every satisfied relationship between chosen packages, sorted; what `whyPaths` walks. */
   edges: ResolutionEdge[];
   stats: ResolveStats;
+  /** Recommends of chosen packages that were skipped (only with `recommends: true`), sorted by owner and relation. */
+  skippedRecommends: SkippedRecommends[];
+}
+
+/** A Recommends left out: `owner` recommends `relation`, and why it could not be satisfied. */
+export interface SkippedRecommends {
+  owner: string;
+  relation: string;
+  /** In plain words, e.g. "app recommends helper; helper conflicts with core; the request asks for core". */
+  reason: string;
 }
 
 /** What whyPaths walks: the roots, the edges and the names in the set (a Resolution, or one rebuilt from a lock). */

@@ -207,6 +207,106 @@ describe('resolve', () => {
     assert.deepEqual(names(await solve(index, { packages: ['app'], recommends: true })), ['app', 'helper']);
   });
 
+  describe('Recommends are soft, as in apt', () => {
+    const skippedOf = (r: Resolution) => r.skippedRecommends.map((s) => `${s.owner}: ${s.relation}`);
+
+    it('lists a Recommends nothing satisfies as skipped', async () => {
+      const index = makeIndex([{ name: 'app', recommends: 'helper, missing-thing' }, { name: 'helper' }]);
+      const r = await solve(index, { packages: ['app'], recommends: true });
+      assert.deepEqual(names(r), ['app', 'helper']);
+      assert.deepEqual(skippedOf(r), ['app: missing-thing']);
+      assert.match(r.skippedRecommends[0]!.reason, /no package is called or provides missing-thing/);
+      assert.deepEqual((await solve(index, { packages: ['app'] })).skippedRecommends, []);
+    });
+
+    it('skips a Recommends that conflicts with a Depends, and still resolves the request', async () => {
+      const index = makeIndex([
+        { name: 'app', depends: 'core', recommends: 'extra, helper' },
+        { name: 'core', conflicts: 'extra' },
+        { name: 'extra' },
+        { name: 'helper' },
+      ]);
+      const r = await solve(index, { packages: ['app'], recommends: true });
+      assert.deepEqual(names(r), ['app', 'core', 'helper']);
+      assert.deepEqual(skippedOf(r), ['app: extra']);
+      assert.match(r.skippedRecommends[0]!.reason, /app recommends extra/);
+      assert.match(r.skippedRecommends[0]!.reason, /core conflicts with extra/);
+    });
+
+    it('skips a Recommends that Breaks something required (through a Provides too)', async () => {
+      const index = makeIndex([
+        { name: 'app', depends: 'mta', recommends: 'fancy' },
+        { name: 'postfix', provides: 'mta' },
+        { name: 'fancy', breaks: 'mta' },
+      ]);
+      const r = await solve(index, { packages: ['app'], recommends: true });
+      assert.deepEqual(names(r), ['app', 'postfix']);
+      assert.deepEqual(skippedOf(r), ['app: fancy']);
+    });
+
+    it('skips a Recommends whose own Depends cannot be satisfied', async () => {
+      const index = makeIndex([
+        { name: 'app', recommends: 'plugin, helper' },
+        { name: 'plugin', depends: 'libgone (>= 2)' },
+        { name: 'libgone', version: '1' },
+        { name: 'helper', depends: 'libok' },
+        { name: 'libok' },
+      ]);
+      const r = await solve(index, { packages: ['app'], recommends: true });
+      assert.deepEqual(names(r), ['app', 'helper', 'libok']);
+      assert.deepEqual(skippedOf(r), ['app: plugin']);
+      assert.match(r.skippedRecommends[0]!.reason, /plugin needs libgone \(>= 2\)/);
+    });
+
+    it('keeps a Recommends that can be satisfied by choosing another alternative', async () => {
+      // helper's cheaper dependency clashes with core; the Recommends is kept through the other one.
+      const index = makeIndex([
+        { name: 'app', depends: 'core', recommends: 'helper' },
+        { name: 'core', conflicts: 'cheap' },
+        { name: 'helper', depends: 'cheap | dear' },
+        { name: 'cheap', installedSize: 10 },
+        { name: 'dear', installedSize: 900 },
+      ]);
+      const r = await solve(index, { packages: ['app'], recommends: true });
+      assert.deepEqual(names(r), ['app', 'core', 'dear', 'helper']);
+      assert.deepEqual(r.skippedRecommends, []);
+    });
+
+    it('skips only the Recommends deeper in the chain when that is enough', async () => {
+      const index = makeIndex([
+        { name: 'app', depends: 'core', recommends: 'tool' },
+        { name: 'core', conflicts: 'addon' },
+        { name: 'tool', recommends: 'addon' },
+        { name: 'addon' },
+      ]);
+      const r = await solve(index, { packages: ['app'], recommends: true });
+      assert.deepEqual(names(r), ['app', 'core', 'tool']);
+      assert.deepEqual(skippedOf(r), ['tool: addon']);
+    });
+
+    it('between two Recommends that exclude each other, keeps the first met from the request, deterministically', async () => {
+      const recipes: Recipe[] = [
+        { name: 'app', recommends: 'zed, alpha' },
+        { name: 'zed', conflicts: 'alpha', installedSize: 900 },
+        { name: 'alpha', installedSize: 10 },
+      ];
+      const forward = await solve(makeIndex(recipes), { packages: ['app'], recommends: true });
+      const backward = resolve(makeIndex([...recipes].reverse()), { packages: ['app'], recommends: true });
+      assert.deepEqual(names(forward), ['app', 'zed']);
+      assert.deepEqual(skippedOf(forward), ['app: alpha']);
+      assert.deepEqual(backward, forward);
+      assert.deepEqual(resolve(makeIndex(recipes), { packages: ['app'], recommends: true }), forward);
+    });
+
+    it('still fails, explained without Recommends, when the request fails without them', () => {
+      const index = makeIndex([
+        { name: 'app', depends: 'missing', recommends: 'helper' },
+        { name: 'helper', conflicts: 'app' },
+      ]);
+      unsatisfiable(index, { packages: ['app'], recommends: true }, /app needs missing, but no package is called or provides missing/);
+    });
+  });
+
   it('is deterministic: same answer twice, and whatever the record order', () => {
     const recipes: Recipe[] = [
       { name: 'a', depends: 'p | q, r | s' },
