@@ -71,10 +71,23 @@ function build(example: string, trim: boolean): { project: string; result: Build
 interface Attempt { memoryMiB: number; ok: boolean; ready?: number; usedMiB?: number; failure?: string }
 interface Memory { smallestMiB: number | null; attempts: Attempt[] }
 
+/** What stopped a VM: jeos test's failure, the health check's last word, and the kernel's own reason from the console. */
+function whyFailed(r: { failure?: string; healthcheck?: { detail?: string }; console?: string }, stderr: string): string {
+  const console = r.console ?? '';
+  const kernel = [
+    /Kernel panic - not syncing: [^\n]*/.exec(console)?.[0],
+    /Initramfs unpacking failed: [^\n]*/.exec(console)?.[0],
+    /Out of memory: Killed process \d+ \([^)]*\)/.exec(console)?.[0],
+    /unpack_to_rootfs/.test(console) ? 'while unpacking the initramfs' : undefined,
+  ].filter(Boolean);
+  const parts = [r.failure, r.healthcheck?.detail === 'not probed yet' ? undefined : r.healthcheck?.detail, ...kernel].filter(Boolean);
+  return parts.length ? parts.join('; ') : stderr.trim().split('\n').slice(-2).join(' ') || 'failed';
+}
+
 function attempt(project: string, m: number): Attempt {
   const t = jeosTest(project, m);
-  const r = t.report as typeof t.report & { failure?: string; healthcheck?: { ok: boolean; detail?: string }; consoleTail?: string };
-  const failure = r.ok ? undefined : (r.healthcheck?.detail ?? r.failure ?? t.stderr.trim().split('\n').slice(-2).join(' ')) || 'failed';
+  const r = t.report as typeof t.report & { failure?: string; healthcheck?: { ok: boolean; detail?: string }; console?: string };
+  const failure = r.ok ? undefined : whyFailed(r, t.stderr);
   return { memoryMiB: m, ok: r.ok, ready: r.timings?.ready, usedMiB: r.memory?.usedMiB, ...(failure ? { failure } : {}) };
 }
 
@@ -148,7 +161,9 @@ if (json) {
       2,
     ) + '\n',
   );
-} else {
+}
+// The table too (on stderr with --json).
+{
   const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)}x`);
   log('Root file system, bytes of files and symlinks (MB = 10^6 bytes); jeos locked afresh from trixie + updates + security');
   log(`  ${'workload'.padEnd(11)} ${'trimmed'.padStart(11)} ${'untrimmed'.padStart(11)} ${'minbase+PKG'.padStart(12)} ${'minbase/trim'.padStart(12)} ${'untrim/trim'.padStart(11)}  ${'VM initrd (trimmed)'.padEnd(20)} smallest -m`);
