@@ -40,3 +40,16 @@ export function printClosure(rows: ClosureRow[], total: number, json: boolean, e
   );
   console.log(`${rows.length} packages, ${formatKiB(total)} installed (${total} KiB)`);
 }
+
+/** For --json: `skippedRecommends` when some Recommends were skipped (absent otherwise, so other output is unchanged). */
+export function skippedRecommendsJson(resolution: Resolution): Record<string, unknown> {
+  return resolution.skippedRecommends.length ? { skippedRecommends: resolution.skippedRecommends } : {};
+}
+
+/** The Recommends left out (nothing satisfies them, or they cannot be installed with what is required), with the reason. */
+export function printSkippedRecommends(resolution: Resolution): void {
+  const skipped = resolution.skippedRecommends;
+  if (!skipped.length) return;
+  console.log(`skipped ${skipped.length} Recommends (nothing satisfies them, or they cannot be installed with what is required):`);
+  for (const s of skipped) console.log(`  ${s.owner} recommends ${s.relation}: ${s.reason}`);
+}

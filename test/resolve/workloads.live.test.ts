@@ -38,6 +38,22 @@ describe('resolve real trixie workloads; dose-debcheck agrees with every set', (
     }
   });
 
+  it('resolves every workload with Recommends too: never fails, dose-debcheck agrees, skipped ones are explained', async () => {
+    const failures: string[] = [];
+    for (let i = 0; i < WORKLOAD_LIST.length; i += 8) {
+      const batch = WORKLOAD_LIST.slice(i, i + 8).map((w) => ({ w, r: resolve(index, { packages: [w], recommends: true }) }));
+      const doses = await Promise.all(batch.map(({ r }) => doseCheck(r.packages.map((p) => p.record))));
+      doses.forEach((d, j) => {
+        if (!d.ok) failures.push(`${batch[j]!.w}:\n${d.report}`);
+      });
+      for (const { w, r } of batch) {
+        const names = new Set(r.packages.map((p) => p.record.name));
+        for (const s of r.skippedRecommends) assert.ok(names.has(s.owner) && s.reason.length > 0, `${w}: skipped ${s.owner}: ${s.relation}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
   it('does not pull in the Essential set for a small workload, but minbase does', async () => {
     const plain = resolve(index, { packages: ['curl'] });
     const names = new Set(plain.packages.map((p) => p.record.name));

@@ -5,7 +5,7 @@ import { createLock, writeLock } from '../../lock/lock.js';
 import { resolveLock } from '../../lock/request.js';
 import type { LockedPackage } from '../../lock/types.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
-import { printClosure, rowsOf, type ClosureRow } from '../closure-output.js';
+import { printClosure, printSkippedRecommends, rowsOf, skippedRecommendsJson, type ClosureRow } from '../closure-output.js';
 import { formatKiB } from '../format.js';
 
 const lockedRow = ({ neededBy: _neededBy, ...row }: LockedPackage): ClosureRow => row;
@@ -29,9 +29,11 @@ export function registerLock(program: Command): void {
       const vmPackages = lock.vmPackages;
       printClosure(rowsOf(resolution), resolution.totalInstalledSize, !!flags.json, {
         lockfile: path,
+        ...skippedRecommendsJson(resolution),
         ...(vmPackages ? { vmPackages: vmPackages.map(lockedRow) } : {}),
         ...(kernel ? { kernel } : {}),
       });
+      if (!flags.json) printSkippedRecommends(resolution);
       if (vmPackages && kernel && !flags.json) {
         const added = vmPackages.reduce((sum, p) => sum + p.installedSize, 0);
         console.log(`the VM image adds ${vmPackages.length} packages (${formatKiB(added)}): ${vmPackages.map((p) => p.name).join(', ')}`);
