@@ -15,7 +15,9 @@ import type { KeepReason, MissingFile } from './types.js';
 
 const MAX_HOPS = 40;
 /** Kept as data: configuration, state, licences; nothing in them is run on their account. */
-const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link']);
+// A requested package's files are kept whole, but only what is run or loaded brings what it needs
+// (postgresql's optional llvmjit.so would bring 180 MB of LLVM).
+const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link', 'package']);
 /** Kept because something runs them. */
 const RUN = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'interpreter', 'script']);
 
@@ -192,6 +194,7 @@ export class Reach {
     }
     const imports = readImports(data, `/${path}`);
     for (const rule of this.options.rules) {
+      if (rule.when.notFrom && globMatcher(rule.when.notFrom)(path)) continue;
       if (rule.when.imports?.some((s) => imports.has(s))) this.fire(rule, path);
     }
     for (const feature of readDlopenNotes(data, `/${path}`)) {

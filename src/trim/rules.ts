@@ -15,6 +15,8 @@ export interface TrimRule {
     imports?: readonly string[];
     /** A kept path matches one of these globs. */
     reaches?: readonly string[];
+    /** Importers that do not count: libraries that import the symbol for a feature most programs never use. */
+    notFrom?: readonly string[];
   };
   /** Globs to keep. `$SERVICE` stands for each NSS service /etc/nsswitch.conf names (glibc's defaults without one). */
   keep: readonly string[];
@@ -40,7 +42,9 @@ export const TRIM_RULES: readonly TrimRule[] = [
   {
     name: 'gconv',
     reason: 'iconv_open() loads character-set converters from the gconv directory with dlopen()',
-    when: { imports: ['iconv_open', 'iconv'] },
+    // libstdc++ imports iconv for std::codecvt facets of named locales, which most C++ programs never use:
+    // a C++ program that converts character sets itself imports iconv_open and still fires the rule.
+    when: { imports: ['iconv_open', 'iconv'], notFrom: [`${LIB}/libstdc++.so.*`] },
     keep: [`${LIB}/gconv/**`],
   },
   {
