@@ -15,9 +15,7 @@ import type { KeepReason, MissingFile } from './types.js';
 
 const MAX_HOPS = 40;
 /** Kept as data: configuration, state, licences; nothing in them is run on their account. */
-// A requested package's files are kept whole, but only what is run or loaded brings what it needs
-// (postgresql's optional llvmjit.so would bring 180 MB of LLVM).
-const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link', 'package']);
+const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link']);
 /** Kept because something runs them. */
 const RUN = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'interpreter', 'script']);
 
@@ -55,7 +53,7 @@ export class Reach {
   readonly kept = new Map<string, KeepReason>();
   readonly missing: MissingFile[] = [];
   readonly fired = new Map<string, FiredRule>();
-  private readonly queue: Array<{ path: string; run: boolean }> = [];
+  private readonly queue: Array<{ path: string; run: boolean; elfOnly?: boolean }> = [];
   private readonly unresolved: MissingFile[] = [];
   private readonly reaches: Array<{ rule: TrimRule; match: (p: string) => boolean }>;
   private readonly defaultDirs: string[];
@@ -131,7 +129,7 @@ export class Reach {
 
   /** Analyse every kept file until nothing new is reached. */
   run(): void {
-    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) this.analyse(item.path, item.run);
+    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) this.analyse(item.path, item.run, item.elfOnly);
     const loaded = new Set([...this.kept.keys()].map((p) => posix.basename(p)));
     this.missing.push(...this.unresolved.filter((m) => !loaded.has(m.what)));
     this.unresolved.length = 0;
@@ -162,16 +160,24 @@ export class Reach {
     if (this.kept.has(path)) return;
     this.kept.set(path, reason);
     const node = this.tree.get(path);
-    if ((node?.kind === 'file' || node?.kind === 'hardlink') && !PASSIVE.has(origin)) this.queue.push({ path, run: RUN.has(origin) });
+    if ((node?.kind !== 'file' && node?.kind !== 'hardlink') || PASSIVE.has(origin)) return;
+    // A requested package's files are all kept, but of them only its programs (executable ELF files, which a
+    // wrapper may run by a path jeos cannot read) bring their libraries: a plugin nothing loads does not
+    // (postgresql's optional llvmjit.so would bring 180 MB of LLVM), nor does a script nothing runs.
+    if (origin === 'package') {
+      if ((node.mode & 0o111) !== 0) this.queue.push({ path, run: false, elfOnly: true });
+      return;
+    }
+    this.queue.push({ path, run: RUN.has(origin) });
     for (const { rule, match } of this.reaches) if (match(path)) this.fire(rule, path);
   }
 
   /** ELF objects are followed wherever they are kept; a script only when it is run, or executable. */
-  private analyse(path: string, run: boolean): void {
+  private analyse(path: string, run: boolean, elfOnly = false): void {
     const data = this.tree.readFile(path);
     if (!data || data.length < 4) return;
     if (isElf(data)) this.analyseElf(path, data);
-    else if (data[0] === 0x23 && data[1] === 0x21 && (run || (this.tree.stat(path)!.mode & 0o111) !== 0)) this.analyseScript(path, data);
+    else if (!elfOnly && data[0] === 0x23 && data[1] === 0x21 && (run || (this.tree.stat(path)!.mode & 0o111) !== 0)) this.analyseScript(path, data);
   }
 
   private analyseElf(path: string, data: Buffer): void {
