@@ -25,7 +25,7 @@ export function registerBuild(program: Command): void {
     program
       .command('build')
       .argument('[dir]', 'directory holding jeos.yaml (the build context)', '.')
-      .description('build the image of DIR/jeos.yaml: lock (if needed), fetch, unpack, configure, write outputs')
+      .description('build the image of DIR/jeos.yaml: lock (if needed), fetch, unpack, configure, trim, write outputs')
       .option('--format <list>', 'outputs to write, comma-separated: tar, oci, oci-archive, vm (default: outputs: in jeos.yaml)', list)
       .option('--out <dir>', 'output directory (default: DIR/out)')
       .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)')
@@ -54,7 +54,9 @@ Examples:
   jeos build examples/nginx
   jeos build . --format oci-archive --out /tmp/image
   jeos build examples/nginx --format vm && jeos test examples/nginx --vm
-  jeos build . --frozen --offline --json`,
+  jeos build . --frozen --offline --json
+  jeos build examples/nginx --check      # build, then prove the trimmed image still answers
+  jeos build . --no-trim                 # the same image, every file kept, to compare`,
     )
     .action(async (dir: string, flags: BuildFlags) => {
       const quiet = !!(flags.json || flags.quiet);
