@@ -13,7 +13,7 @@ import { parseRelations } from '../archive/relations.js';
 import { SYSTEM_UNITS } from '../configure/index.js';
 import { JeosError } from '../errors.js';
 import { fetchPackages } from '../fetch/index.js';
-import type { LockedPackage } from '../lock/types.js';
+import { lockedPackageOf } from '../lock/lock.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
 import type { InitContext } from './types.js';
@@ -130,17 +130,7 @@ function sameSourceDependencies(ctx: InitContext, record: PackageRecord): Packag
 }
 
 async function unpackGroup(ctx: InitContext, group: PackageRecord[]): Promise<{ tree: ImageTree; packages: UnpackedPackage[] }> {
-  const locked: LockedPackage[] = group.map((r) => ({
-    name: r.name,
-    version: r.version,
-    architecture: r.architecture,
-    suite: r.suite,
-    filename: r.filename,
-    size: r.size,
-    sha256: r.sha256,
-    installedSize: r.installedSize,
-    neededBy: [],
-  }));
+  const locked = group.map((r) => lockedPackageOf(r));
   const mirrorOf = (suite: string) => ctx.index.suites.find((s) => s.suite === suite)!.mirror;
   ctx.onProgress?.(`reading ${group.map((r) => `${r.name} ${r.version}`).join(', ')} to find the workload's command`);
   const fetched = await fetchPackages({ packages: locked }, { cacheDir: ctx.cacheDir, mirrors: mirrorOf, offline: ctx.offline });

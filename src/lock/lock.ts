@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveIndex } from '../archive/client.js';
+import type { PackageRecord } from '../archive/packages.js';
 import type { LoadedConfig } from '../config/load.js';
 import { JeosError } from '../errors.js';
 import { REQUEST } from '../resolve/problem.js';
@@ -42,17 +43,22 @@ function lockedPackages(resolution: Resolution, except = new Set<string>()): Loc
   }
   return resolution.packages
     .filter(({ record }) => !except.has(record.name))
-    .map(({ record: r }) => ({
-      name: r.name,
-      version: r.version,
-      architecture: r.architecture,
-      suite: r.suite,
-      filename: r.filename,
-      size: r.size,
-      sha256: r.sha256,
-      installedSize: r.installedSize,
-      neededBy: [...(neededBy.get(r.name) ?? [])].sort(),
-    }));
+    .map(({ record }) => lockedPackageOf(record, [...(neededBy.get(record.name) ?? [])].sort()));
+}
+
+/** A package of the index as the lock records it. */
+export function lockedPackageOf(r: PackageRecord, neededBy: string[] = []): LockedPackage {
+  return {
+    name: r.name,
+    version: r.version,
+    architecture: r.architecture,
+    suite: r.suite,
+    filename: r.filename,
+    size: r.size,
+    sha256: r.sha256,
+    installedSize: r.installedSize,
+    neededBy,
+  };
 }
 
 /** The lock as text: JSON with a fixed key order, one package per block, a newline at the end. */

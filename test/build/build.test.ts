@@ -2,14 +2,13 @@
 // outputs, reproducibility, rootless builds, and refusal of bad packages without
 // touching a previous output.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { handDeb } from '../../src/unpack/test-helpers.js';
 import { runTool } from '../fixtures/debs.js';
-import { cli, startHarness, trixieRepo, type Harness, type RunResult } from '../cli/harness.js';
+import { cli, runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
 const yaml = `name: webd
 debian:
@@ -47,16 +46,10 @@ describe('jeos build', () => {
 
   /** Run the CLI with extra environment (another cache, SOURCE_DATE_EPOCH) and optionally as another user. */
   const jeosWith = (env: NodeJS.ProcessEnv, args: string[], asUser?: number) =>
-    new Promise<RunResult>((resolve, reject) => {
-      const argv = asUser === undefined ? [process.execPath, cli, ...args] : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', process.execPath, cli, ...args];
-      const child = spawn(argv[0]!, argv.slice(1), { env: { ...h.env, ...env }, cwd: h.work, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    runProgram(
+      [...(asUser === undefined ? [] : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups']), process.execPath, cli, ...args],
+      { env: { ...h.env, ...env }, cwd: h.work },
+    );
 
   before(async () => {
     h = await startHarness(

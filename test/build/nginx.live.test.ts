@@ -2,29 +2,18 @@
 // apt's configuration, signatures checked), run with podman, answering HTTP 200; the
 // image's dpkg database is checked by dpkg itself.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runTool } from '../fixtures/debs.js';
-import { cli, root } from '../cli/harness.js';
+import { cli, root, runJeosLive } from '../cli/harness.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-nginx-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
 const project = join(work, 'nginx');
 
-function jeos(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jeos = (...args: string[]) => runJeosLive(cacheDir, ...args);
 
 describe('the nginx example from the live archive', () => {
   before(async () => {

@@ -40,6 +40,27 @@ export function trixieRepo(main: DebRecipe[], security: DebRecipe[]): SignedRepo
   };
 }
 
+/**
+ * Run a program and collect its output. Asynchronous on purpose: a loopback server
+ * running in the test's own process must keep answering while the program runs.
+ */
+export function runProgram(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+  return new Promise<RunResult>((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Run the built CLI with the live archive and a given cache (the live tiers). */
+export function runJeosLive(cacheDir: string, ...args: string[]): Promise<RunResult> {
+  return runProgram([process.execPath, cli, ...args], { env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
+}
+
 export async function startHarness(repoOptions: SignedRepoOptions): Promise<Harness> {
   assert.ok(existsSync(cli), 'dist/jeos.mjs is missing: run npm run build (npm test does)');
   const repo = await buildSignedRepo(repoOptions);
@@ -54,17 +75,7 @@ export async function startHarness(repoOptions: SignedRepoOptions): Promise<Harn
     JEOS_CACHE_DIR: join(work, 'cache'),
     NO_COLOR: '1',
   };
-  // Asynchronous on purpose: the loopback server runs in this process and must keep answering.
-  const jeos = (...args: string[]) =>
-    new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const jeos = (...args: string[]) => runProgram([process.execPath, cli, ...args], { env, cwd: work });
   return {
     repo,
     served,

@@ -4,30 +4,21 @@
 // unpackaged program compiled here; each result is built, and run with podman when it is
 // available, where it must pass the health check init wrote for it.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { cli } from '../cli/harness.js';
+import { cli, runProgram } from '../cli/harness.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-init-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
 const hasPodman = spawnSync('podman', ['--version']).status === 0;
 const hasCc = spawnSync('cc', ['--version']).status === 0 && existsSync('/usr/include/zlib.h');
 
-function jeos(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jeos = (...args: string[]) =>
+  runProgram([process.execPath, cli, ...args], { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
 
 /** init, then build with the lock init wrote (--frozen), then the container health check when podman is here. */
 async function initBuildTest(dir: string, from: string): Promise<{ init: Record<string, any>; health?: string }> {

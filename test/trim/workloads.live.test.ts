@@ -10,7 +10,7 @@
 //   nginx-tls   NSS and TLS: HTTP 200 on port 80 only after nginx reached itself by name over TLS
 //               with certificate verification; port 443 speaks TLS 1.3
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runTool } from '../fixtures/debs.js';
-import { cli, root } from '../cli/harness.js';
+import { cli, root, runJeosLive } from '../cli/harness.js';
 
 // Lower case: podman names an image pulled from oci:DIR after DIR, and refuses upper-case names.
 const work = join(tmpdir(), `jeos-trim-workloads-${randomBytes(4).toString('hex')}`);
@@ -30,17 +30,7 @@ const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).stat
 const noQemu = !has('qemu-system-x86_64') && 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)';
 const noPodman = !has('podman') && 'podman is not installed (apt-get install podman)';
 
-function jeos(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jeos = (...args: string[]) => runJeosLive(cacheDir, ...args);
 
 /** Send bytes to a TCP port and collect what comes back until `enough` says so (or 10 s pass). */
 function exchange(port: number, send: Buffer | string, enough: (got: Buffer) => boolean): Promise<Buffer> {

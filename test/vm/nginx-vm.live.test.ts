@@ -3,29 +3,19 @@
 // here, else TCG) and answering HTTP 200 through the forwarded port; a workload with a bad
 // command line fails jeos test --vm with nginx's own complaint on the console.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cli, root } from '../cli/harness.js';
+import { cli, root, runJeosLive } from '../cli/harness.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-nginx-vm-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
 const project = join(work, 'nginx');
 const skip = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0 && 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)';
 
-function jeos(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jeos = (...args: string[]) => runJeosLive(cacheDir, ...args);
 
 /** The example with `vm` among its outputs, whatever it lists today. */
 async function withVmOutput(dir: string): Promise<void> {
