@@ -19,7 +19,7 @@
  */
 import { JeosError } from '../../errors.js';
 import type { FileNode, ImageTree, TreeNode } from '../../tree/index.js';
-import { normalizePath } from '../../tree/index.js';
+import { keptEntries, linkedFile } from '../tree-entries.js';
 import {
   encodeNewcHeader,
   KERNEL_PATH_MAX,
@@ -71,32 +71,6 @@ function checkMeta(path: string, node: TreeNode): void {
   if (!Number.isFinite(node.mtime)) throw metadataError(path, 'mtime', node.mtime, 'times are whole seconds since 1970');
 }
 
-function danglingHardlink(path: string, target: string, why: string): JeosError {
-  return new JeosError('E_OUTPUT_HARDLINK', `hardlink /${path} points to /${target}, which ${why}`, {
-    hint: 'a hardlink in the image tree must name a regular file that is in the tree',
-  });
-}
-
-/** The regular file a hardlink shares its content with (following chains of hardlinks). */
-function linkedFile(tree: ImageTree, path: string, target: string): [string, FileNode] {
-  let at = normalizePath(target);
-  for (let hops = 0; hops < 64; hops++) {
-    const t = tree.get(at);
-    if (!t) throw danglingHardlink(path, at, 'is not in the tree');
-    if (t.kind === 'file') return [at, t];
-    if (t.kind !== 'hardlink') throw danglingHardlink(path, at, `is a ${t.kind}`);
-    at = normalizePath(t.target);
-  }
-  throw danglingHardlink(path, at, 'is part of a hardlink loop');
-}
-
-function isExcluded(path: string, excludedDirs: Set<string>): boolean {
-  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
-    if (excludedDirs.has(path.slice(0, slash))) return true;
-  }
-  return false;
-}
-
 /**
  * Work out every entry before any byte is written, so bad metadata (an id, size or
  * time newc cannot hold, a dangling hardlink, a name the kernel would skip) fails
@@ -111,16 +85,7 @@ export function planCpio(tree: ImageTree, options: CpioOptions): CpioPlan {
   }
   const clamp = (mtime: number) => Math.max(0, Math.min(Math.floor(mtime), epoch));
 
-  // Which entries go in.
-  const excludedDirs = new Set<string>();
-  const kept: Array<[string, TreeNode]> = [];
-  for (const [path, node] of tree.entries()) {
-    if (path !== '' && (isExcluded(path, excludedDirs) || options.exclude?.(path))) {
-      if (node.kind === 'dir') excludedDirs.add(path);
-      continue;
-    }
-    kept.push([path, node]);
-  }
+  const kept = keptEntries(tree, options.exclude);
 
   // Hardlink groups: every kept name of one regular file, in tree order.
   const fileOf = new Map<string, [string, FileNode]>();

@@ -4,7 +4,7 @@
  */
 import { JeosError } from '../../errors.js';
 import type { FileNode, ImageTree, TreeNode } from '../../tree/index.js';
-import { normalizePath } from '../../tree/index.js';
+import { linkedFile } from '../tree-entries.js';
 import { BLOCK, encodeHeader, padLength, ZEROS, type TarEntry } from './header.js';
 
 export interface TarItem {
@@ -38,25 +38,6 @@ export function treeDataSize(tree: ImageTree): number {
   return total;
 }
 
-function danglingHardlink(path: string, target: string, why: string): JeosError {
-  return new JeosError('E_OUTPUT_HARDLINK', `hardlink /${path} points to /${target}, which ${why}`, {
-    hint: 'a hardlink in the image tree must name a regular file that is in the tree',
-  });
-}
-
-/** The regular file a hardlink shares its content with (following chains of hardlinks). */
-function linkedFile(tree: ImageTree, path: string, node: TreeNode & { kind: 'hardlink' }): [string, FileNode] {
-  let target = normalizePath(node.target);
-  for (let hops = 0; hops < 64; hops++) {
-    const t = tree.get(target);
-    if (!t) throw danglingHardlink(path, target, 'is not in the tree');
-    if (t.kind === 'file') return [target, t];
-    if (t.kind !== 'hardlink') throw danglingHardlink(path, target, `is a ${t.kind}`);
-    target = normalizePath(t.target);
-  }
-  throw danglingHardlink(path, target, 'is part of a hardlink loop');
-}
-
 const MAX_ID = 2 ** 32 - 2; // (uid_t)-1 means "no change" to chown, so it is never an owner
 
 function checkMeta(path: string, node: TreeNode): void {
@@ -88,7 +69,7 @@ export function* treeTarItems(tree: ImageTree, sourceDateEpoch: number): Generat
     if (node.kind === 'file') {
       if (!firstName.has(path)) firstName.set(path, path);
     } else if (node.kind === 'hardlink') {
-      const target = linkedFile(tree, path, node);
+      const target = linkedFile(tree, path, node.target);
       linkTargets.set(path, target);
       if (!firstName.has(target[0])) firstName.set(target[0], path);
     }
