@@ -165,7 +165,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let outputsStarted = 0;
   const image = {
     ...imageSpecOf(loaded.config, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) }),
-    ...(vm ? { vm: { cmdline: vm.cmdline } } : {}),
+    ...(vm ? { vm: { cmdline: vm.cmdline, root: loaded.config.vm.root } } : {}),
   };
   const outputs = await run(
     'outputs',

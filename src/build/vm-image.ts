@@ -10,7 +10,7 @@ import type { ConfigureReport } from '../configure/index.js';
 import type { FetchedPackage } from '../fetch/index.js';
 import type { ImageTree } from '../tree/index.js';
 import type { TrimRecord, TrimResult } from '../trim/index.js';
-import { addKernel, kernelCmdline, prepareKernel, setupVmSystem, VM_EXCLUDED_DIRS, type ExcludeResult, type VmSystemReport } from '../vm/index.js';
+import { addKernel, prepareKernel, vmCmdline, setupVmSystem, VM_EXCLUDED_DIRS, type ExcludeResult, type VmSystemReport } from '../vm/index.js';
 
 export interface VmBuild {
   tree: ImageTree;
@@ -77,7 +77,7 @@ export async function makeVmImage(
   });
   // Trimmed after the boot setup, so that the units it enables count as entry points.
   const trim = options.trim?.(vmTree);
-  const cmdline = kernelCmdline(config.vm.cmdline);
+  const cmdline = vmCmdline(config.vm.cmdline, config.vm.root);
   const keptBytes = kernel.trim.keep.reduce((sum, m) => sum + (kernel.tree.readFile(m.path)?.length ?? 0), 0);
   return {
     tree: vmTree,

@@ -127,6 +127,8 @@ export const WorkloadSchema = z
   .describe('What the image runs.');
 
 export const OUTPUT_FORMATS = ['tar', 'oci', 'oci-archive', 'vm', 'disk'] as const;
+export const VM_ROOTS = ['initramfs', 'disk'] as const;
+export type VmRoot = (typeof VM_ROOTS)[number];
 
 export const VmSchema = z
   .strictObject({
@@ -140,6 +142,12 @@ export const VmSchema = z
       .default([])
       .describe('Kernel modules to keep besides the ones a VM needs (virtio block, net, console, rng and the file systems used).'),
     memory: z.number().int().min(32).max(65536).default(256).describe('Guest memory in MiB for jeos run and jeos test --vm.'),
+    root: z
+      .enum(VM_ROOTS)
+      .default('initramfs')
+      .describe(
+        'Where the VM\'s root file system lives: initramfs (out/vm/initrd.img, the whole OS unpacked into RAM at boot) or disk (out/vm/root.img, an ext4 image attached as an NVMe drive that each boot starts afresh from; files are read as they are needed, so the VM boots sooner and needs less memory).',
+      ),
     cmdline: z.string().default('').describe('Extra kernel command-line arguments.'),
     hostname: z
       .string()
@@ -165,7 +173,7 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
-export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '' };
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', root: 'initramfs' as const };
 /** The init a VM image gets: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
 /**

@@ -28,7 +28,7 @@ export interface ImageSpec {
   exposedPorts?: string[];
   labels?: Record<string, string>;
   /** VM images: the kernel command line and how the initramfs is compressed. */
-  vm?: { cmdline: string; compression?: 'zstd' | 'gzip' | 'none'; level?: number };
+  vm?: { cmdline: string; root?: 'initramfs' | 'disk'; compression?: 'zstd' | 'gzip' | 'none'; level?: number };
 }
 
 export interface OutputContext {
@@ -86,11 +86,12 @@ export interface OutputResult {
   vm?: VmImageInfo;
 }
 
-/** What the vm writer made: the kernel it boots and the initramfs holding the OS. */
+/** What the vm writer made: the kernel it boots and the initramfs or disk image holding the OS. */
 export interface VmImageInfo {
   kernelVersion: string;
   cmdline: string;
-  initrd: {
+  /** vm.root: initramfs. */
+  initrd?: {
     compression: string;
     level: number;
     size: number;
@@ -98,6 +99,17 @@ export interface VmImageInfo {
     uncompressedSha256: string;
     entries: number;
     /** Paths whose xattrs (file capabilities) a newc archive cannot carry. */
+    xattrsDropped: string[];
+  };
+  /** vm.root: disk — the ext4 image (sparse: `size` is its apparent size, `usedBytes` what its blocks in use hold). */
+  disk?: {
+    format: 'ext4';
+    size: number;
+    usedBytes: number;
+    inodes: number;
+    usedInodes: number;
+    uuid: string;
+    /** Paths whose xattrs did not fit in their inode. */
     xattrsDropped: string[];
   };
 }

@@ -30,5 +30,20 @@ describe('the VM image in out/vm', () => {
     assert.equal(image.cmdline, 'console=ttyS0 panic=-1 systemd.show_status=1');
     assert.equal(image.kernel, join(dir, 'vmlinuz'));
     assert.equal(image.initrd, join(dir, 'initrd.img'));
+    assert.equal(image.disk, undefined);
+  });
+
+  test('with root.img (vm.root: disk) the OS is on the disk and no initrd.img is needed', async () => {
+    const diskDir = await mkdtemp(join(tmpdir(), 'jeos-vm-disk-'));
+    try {
+      await writeFile(join(diskDir, 'vmlinuz'), 'k');
+      await writeFile(join(diskDir, 'cmdline'), 'root=/dev/nvme0n1\n');
+      await writeFile(join(diskDir, 'root.img'), 'ext4');
+      const image = await readVmImage(diskDir);
+      assert.equal(image.disk, join(diskDir, 'root.img'));
+      assert.equal(image.initrd, undefined);
+    } finally {
+      await rm(diskDir, { recursive: true, force: true });
+    }
   });
 });

@@ -40,6 +40,15 @@ describe('QEMU argument vector', () => {
     assert.deepEqual(values(args, '-machine'), ['q35']);
   });
 
+  test('a disk image is the first NVMe drive, with snapshot=on so the file never changes; no initrd then', () => {
+    const { initrd: _, ...noInitrd } = spec;
+    const args = qemuArgs({ ...noInitrd, disk: '/img/a,b/root.img' });
+    assert.deepEqual(values(args, '-initrd'), []);
+    assert.deepEqual(values(args, '-drive'), ['file=/img/a,,b/root.img,if=none,id=root,format=raw,snapshot=on']);
+    assert.deepEqual(values(args, '-device').filter((d) => d.startsWith('nvme')), ['nvme,drive=root,serial=jeos-root']);
+    assert.deepEqual(values(qemuArgs(spec), '-drive'), [], 'an initramfs image has no drive');
+  });
+
   test('serial 0 is the console and serial 1 the report channel, QMP on its own socket', () => {
     const args = qemuArgs(spec);
     assert.deepEqual(values(args, '-serial'), ['chardev:console', 'chardev:report']);

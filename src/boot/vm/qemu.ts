@@ -37,7 +37,9 @@ export function cpuModel(accel: Accel): string {
 
 export interface QemuArgsSpec {
   kernel: string;
-  initrd: string;
+  initrd?: string;
+  /** A root file system image, attached read-write as the first NVMe drive with snapshot=on: the guest's writes go to a temporary overlay, never to the file. */
+  disk?: string;
   /** The image's command line followed by anything the user added. */
   cmdline: string;
   memoryMiB: number;
@@ -71,8 +73,11 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-m', String(spec.memoryMiB),
     '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
     '-kernel', spec.kernel,
-    '-initrd', spec.initrd,
+    ...(spec.initrd ? ['-initrd', spec.initrd] : []),
     '-append', spec.cmdline,
+    ...(spec.disk
+      ? ['-drive', `file=${esc(spec.disk)},if=none,id=root,format=raw,snapshot=on`, '-device', 'nvme,drive=root,serial=jeos-root']
+      : []),
     '-chardev', `socket,id=console,path=${esc(spec.sockets.console)}`,
     '-serial', 'chardev:console',
     '-chardev', `socket,id=report,path=${esc(spec.sockets.report)}`,

@@ -19,7 +19,7 @@ import { ReportReader, type GuestReport } from './report.js';
 import type { AccelChoice, Forward, GuestMemory, Machine, VmEvent, VmImage } from './types.js';
 
 export interface StartVmOptions {
-  /** out/vm: vmlinuz, initrd.img, cmdline. */
+  /** out/vm: vmlinuz, cmdline, and initrd.img or root.img. */
   vmDir: string;
   /** The project directory, for hints. */
   project?: string;
@@ -106,7 +106,8 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   const connections = Promise.all([firstConnection(servers[0]), firstConnection(servers[1]), firstConnection(servers[2])]);
   const args = qemuArgs({
     kernel: image.kernel,
-    initrd: image.initrd,
+    ...(image.initrd ? { initrd: image.initrd } : {}),
+    ...(image.disk ? { disk: image.disk } : {}),
     cmdline: joinCmdline(image.cmdline, options.extraCmdline),
     memoryMiB: options.memoryMiB,
     accel: accel.accel,

@@ -17,11 +17,14 @@ export interface GuestPort {
   protocol: 'tcp' | 'udp';
 }
 
-/** The three files `jeos build --format vm` writes into out/vm. */
+/** The files `jeos build --format vm` writes into out/vm. */
 export interface VmImage {
   dir: string;
   kernel: string;
-  initrd: string;
+  /** The initramfs holding the OS (vm.root: initramfs)… */
+  initrd?: string;
+  /** …or the ext4 image holding it (vm.root: disk), booted from an NVMe drive. */
+  disk?: string;
   /** The kernel command line, one line, whitespace trimmed. */
   cmdline: string;
 }

@@ -41,7 +41,8 @@ Outputs (in the output directory, replaced atomically):
   image.oci.tar    the same layout as one tar (--format oci-archive)
   vm/              vmlinuz, initrd.img (the whole OS as a compressed cpio) and
                    cmdline: qemu -kernel vm/vmlinuz -initrd vm/initrd.img
-                   -append "$(cat vm/cmdline)"; or jeos run / jeos test --vm
+                   -append "$(cat vm/cmdline)"; or jeos run / jeos test --vm.
+                   With vm.root: disk, root.img (ext4) instead of initrd.img
   build.json       digests, sizes, packages, unreproduced maintainer scripts, the
                    trim's figures, timings
   trim.json        why each kept path is there, and what each package lost
@@ -87,7 +88,10 @@ Examples:
         `built ${r.name}: ${r.packages.length} packages, ${r.tree.files} files, ${formatBytes(r.tree.bytes)} in ${(r.timings.total / 1000).toFixed(2)} s`,
         ...result.outputs.map((o) => `  ${o.path.padEnd(14)} ${o.files.length === 1 ? `sha256:${o.files[0]!.sha256}` : `${o.files.length} files`}`),
         ...(oci ? [`  image digest   ${oci.manifestDigest}`] : []),
-        ...(vmInfo ? [`  vm             kernel ${vmInfo.kernelVersion}, initrd.img ${formatBytes(vmInfo.initrd.size)} (${vmInfo.initrd.compression}; ${formatBytes(vmInfo.initrd.uncompressedSize)} unpacked)`] : []),
+        ...(vmInfo?.initrd
+          ? [`  vm             kernel ${vmInfo.kernelVersion}, initrd.img ${formatBytes(vmInfo.initrd.size)} (${vmInfo.initrd.compression}; ${formatBytes(vmInfo.initrd.uncompressedSize)} unpacked)`]
+          : []),
+        ...(vmInfo?.disk ? [`  vm             kernel ${vmInfo.kernelVersion}, root.img ext4, ${formatBytes(vmInfo.disk.usedBytes)} used of ${formatBytes(vmInfo.disk.size)} (sparse)`] : []),
       ];
       for (const [label, t] of [['image', r.trim], ['vm', r.vm?.trim]] as const) {
         if (!t) continue;

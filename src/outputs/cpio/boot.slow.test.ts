@@ -1,5 +1,7 @@
 /**
- * Slow tier: a real kernel boots the initramfs under QEMU (TCG) and runs its /init.
+ * Slow tier: a real kernel boots the initramfs under QEMU (TCG) and runs its /init;
+ * and the same tree as an ext4 image (vm.root: disk) on an NVMe drive, with no
+ * initramfs at all.
  *
  * The /init is a static x86-64 ELF made here from a few hundred bytes of machine
  * code (listed below with its assembly): it stats `/`, `/etc/owned` and both names
@@ -23,6 +25,7 @@ import { after, before, describe, test } from 'node:test';
 import { ImageTree, type NodeMeta } from '../../tree/index.js';
 import { findKernelDeb } from '../../vm/test-kernel.js';
 import { staticExecutable } from '../../elf/static-executable.js';
+import { writeExt4Image } from '../ext4/index.js';
 import { writeInitramfs } from './index.js';
 
 const EPOCH = 1_700_000_000;
@@ -138,10 +141,14 @@ function skipReason(): string | false {
 }
 
 /** Boot under TCG (KVM hangs on these machines) and return the serial console output. */
-function boot(kernel: string, initrd: string, timeoutMs = 120_000): Promise<string> {
+function boot(kernel: string, image: { initrd: string } | { disk: string }, timeoutMs = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const args = ['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '128', '-nographic', '-no-reboot'];
-    args.push('-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0 panic=-1');
+    const args = ['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '128', '-nographic', '-no-reboot', '-kernel', kernel];
+    if ('initrd' in image) args.push('-initrd', image.initrd, '-append', 'console=ttyS0 panic=-1');
+    else {
+      args.push('-drive', `file=${image.disk},if=none,id=root,format=raw,snapshot=on`, '-device', 'nvme,drive=root,serial=test');
+      args.push('-append', 'console=ttyS0 panic=-1 root=/dev/nvme0n1 rootfstype=ext4 rw init=/init');
+    }
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -171,9 +178,17 @@ describe('initramfs boots under QEMU (slow)', { skip }, () => {
     test(`slow: a ${compression} initramfs boots and /init sees the archive's modes, owners and hardlinks`, async () => {
       const initrd = join(work, `initrd.${compression}`);
       await writeInitramfs(bootTree(), initrd, { sourceDateEpoch: EPOCH, compression });
-      const console = await boot(findKernelImage()!, initrd);
+      const console = await boot(findKernelImage()!, { initrd });
       assert.ok(console.includes(MARKER), `no ${MARKER} on the serial console:\n${console.slice(-3000)}`);
       assert.ok(console.includes('Run /init as init process'), 'the kernel ran our /init');
     });
   }
+
+  test('slow: an ext4 image boots from NVMe without an initramfs and /init sees its modes, owners and hardlinks', async () => {
+    const disk = join(work, 'root.img');
+    await writeExt4Image(bootTree(), disk, { sourceDateEpoch: EPOCH, freeBytes: 1 << 20 });
+    const console = await boot(findKernelImage()!, { disk });
+    assert.match(console, /EXT4-fs \(nvme0n1\): mounted filesystem/);
+    assert.ok(console.includes(MARKER), `no ${MARKER} on the serial console:\n${console.slice(-3000)}`);
+  });
 });

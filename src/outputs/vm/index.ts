@@ -1,1 +1,1 @@
-export { vmWriter, VM_DIR, VMLINUZ, INITRD, CMDLINE } from './writer.js';
+export { vmWriter, VM_DIR, VMLINUZ, INITRD, CMDLINE, ROOT_IMG } from './writer.js';

@@ -1,13 +1,16 @@
 /**
  * `out/vm/`: what `qemu -kernel vmlinuz -initrd initrd.img -append "$(cat cmdline)"`
  * boots. The kernel comes out of the tree's /boot; everything else, the kernel's
- * trimmed modules included, goes into the initramfs, which is the whole OS.
+ * trimmed modules included, goes into the initramfs, which is the whole OS — or,
+ * with vm.root: disk, into `root.img`, an ext4 image the kernel mounts from an
+ * NVMe drive (no initramfs at all).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JeosError } from '../../errors.js';
 import { findKernel } from '../../vm/kernel.js';
 import { writeInitramfs } from '../cpio/index.js';
+import { writeExt4Image } from '../ext4/index.js';
 import { hashChunks } from '../sink.js';
 import type { OutputFile, OutputResult, OutputWriter } from '../types.js';
 import { treeProgress } from '../tar/writer.js';
@@ -16,6 +19,7 @@ export const VM_DIR = 'vm';
 export const VMLINUZ = 'vmlinuz';
 export const INITRD = 'initrd.img';
 export const CMDLINE = 'cmdline';
+export const ROOT_IMG = 'root.img';
 
 function fileOf(path: string, data: Buffer, mediaType?: string): OutputFile {
   const digest = hashChunks([data]);
@@ -40,22 +44,41 @@ export const vmWriter: OutputWriter = {
     await writeFile(join(dir, CMDLINE), cmdline, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
     // The kernel image is loaded by the boot loader (QEMU); a second copy in RAM would only cost memory.
     const inBoot = (path: string) => path === kernel.vmlinuzPath || path === 'boot' || path.startsWith('boot/');
+    const onData = treeProgress(tree, 'vm', ctx);
+    const kernelFiles = [fileOf(`${VM_DIR}/${VMLINUZ}`, vmlinuz), fileOf(`${VM_DIR}/${CMDLINE}`, Buffer.from(cmdline))];
+    if (image.vm!.root === 'disk') {
+      const disk = await writeExt4Image(tree, join(dir, ROOT_IMG), { sourceDateEpoch: ctx.sourceDateEpoch, exclude: inBoot, durable: ctx.durable, onData });
+      return {
+        format: 'vm',
+        path: VM_DIR,
+        files: [...kernelFiles, { path: `${VM_DIR}/${ROOT_IMG}`, size: disk.size, sha256: disk.sha256 }],
+        vm: {
+          kernelVersion: kernel.version,
+          cmdline: cmdline.trim(),
+          disk: {
+            format: 'ext4',
+            size: disk.size,
+            usedBytes: disk.usedBytes,
+            inodes: disk.inodes,
+            usedInodes: disk.usedInodes,
+            uuid: disk.uuid,
+            xattrsDropped: disk.xattrsDropped,
+          },
+        },
+      };
+    }
     const initrd = await writeInitramfs(tree, join(dir, INITRD), {
       sourceDateEpoch: ctx.sourceDateEpoch,
       compression: image.vm!.compression,
       level: image.vm!.level,
       exclude: inBoot,
       durable: ctx.durable,
-      onData: treeProgress(tree, 'vm', ctx),
+      onData,
     });
     return {
       format: 'vm',
       path: VM_DIR,
-      files: [
-        fileOf(`${VM_DIR}/${VMLINUZ}`, vmlinuz),
-        { path: `${VM_DIR}/${INITRD}`, size: initrd.size, sha256: initrd.sha256 },
-        fileOf(`${VM_DIR}/${CMDLINE}`, Buffer.from(cmdline)),
-      ],
+      files: [kernelFiles[0]!, { path: `${VM_DIR}/${INITRD}`, size: initrd.size, sha256: initrd.sha256 }, kernelFiles[1]!],
       vm: {
         kernelVersion: kernel.version,
         cmdline: cmdline.trim(),
