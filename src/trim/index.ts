@@ -5,3 +5,4 @@ export { DROPPED_DIR } from './provenance.js';
 export type { KeepReason, MissingFile, TrimExplanation, TrimOptions, TrimRecord, TrimRoot, TrimSettings } from './types.js';
 export { explainPath, describeReason, type PathExplanation } from './explain.js';
 export { trimSuspects, describeSuspects, type TrimSuspect } from './diagnose.js';
+export { findLocale, LOCALE_CONF, SYSTEMD_DEFAULT_LOCALE, systemLocales } from './locales.js';

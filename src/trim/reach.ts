@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { isElf, readDlopenNotes, readElf, readImports, type ElfInfo } from '../elf/index.js';
 import type { ImageTree } from '../tree/index.js';
 import { globMatcher } from './glob.js';
+import { localeSpellings, systemLocales } from './locales.js';
 import type { TrimRule } from './rules.js';
 import { scriptCommands, shebangOf } from './scripts.js';
 import type { KeepReason, MissingFile } from './types.js';
@@ -139,11 +140,20 @@ export class Reach {
     if (this.fired.has(rule.name)) return;
     const fired: FiredRule = { rule, by, files: 0 };
     this.fired.set(rule.name, fired);
-    const match = globMatcher(rule.keep.flatMap((g) => (g.includes('$SERVICE') ? nssServices(this.tree).map((s) => g.replace('$SERVICE', s)) : [g])));
+    const match = globMatcher(rule.keep.flatMap((g) => this.expandGlob(g)));
     for (const [path, node] of this.tree.entries()) {
       if (node.kind === 'dir' || !match(path) || this.options.dropped(path)) continue;
       if (this.keep(path, { why: 'rule', detail: rule.name, from: by })) fired.files++;
     }
+  }
+
+  /** A rule's glob for each NSS service ($SERVICE) or configured locale ($LOCALE) it stands for. */
+  private expandGlob(glob: string): string[] {
+    if (glob.includes('$SERVICE')) return nssServices(this.tree).map((s) => glob.replace('$SERVICE', s));
+    if (glob.includes('$LOCALE')) {
+      return systemLocales(this.tree).flatMap(localeSpellings).map((l) => glob.replace('$LOCALE', l));
+    }
+    return [glob];
   }
 
   private isFile(path: string): boolean {

@@ -18,7 +18,10 @@ export interface TrimRule {
     /** Importers that do not count: libraries that import the symbol for a feature most programs never use. */
     notFrom?: readonly string[];
   };
-  /** Globs to keep. `$SERVICE` stands for each NSS service /etc/nsswitch.conf names (glibc's defaults without one). */
+  /**
+   * Globs to keep. `$SERVICE` stands for each NSS service /etc/nsswitch.conf names (glibc's defaults without one);
+   * `$LOCALE` for each locale /etc/locale.conf names (systemd's C.UTF-8 without one), in each spelling glibc tries.
+   */
   keep: readonly string[];
 }
 
@@ -52,6 +55,12 @@ export const TRIM_RULES: readonly TrimRule[] = [
     reason: 'setlocale() with LANG=C.UTF-8 reads the C.utf8 locale (the only one Debian ships prebuilt)',
     when: { imports: ['setlocale', 'newlocale'] },
     keep: ['usr/lib/locale/C.utf8/**'],
+  },
+  {
+    name: 'systemd-locale',
+    reason: 'systemd gives every service the locale /etc/locale.conf names (C.UTF-8 without one), and a program calling setlocale() loads it from /usr/lib/locale',
+    when: { reaches: ['usr/lib/systemd/systemd'] },
+    keep: ['usr/lib/locale/$LOCALE/**'],
   },
   {
     name: 'shell',
