@@ -6,6 +6,7 @@
  * and one it keeps too many costs a little space.
  */
 import { posix } from 'node:path';
+import type { ImageTree } from '../tree/index.js';
 
 export interface Shebang {
   interpreter: string;
@@ -63,4 +64,74 @@ export function shellCommandWords(text: string): string[] {
     }
   }
   return [...words];
+}
+
+/** The search path a command is found on when the workload's environment sets none (systemd's, and a shell's default). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** A program a command runs, as the real path in the tree, and the script that runs it (none: the command's own program). */
+export interface ProgramRun {
+  path: string;
+  via?: string;
+}
+
+/** Find a command as execvp() does: an absolute path as it is, a bare name on PATH. The tree path, or undefined. */
+export function findCommand(tree: ImageTree, word: string, path: string = DEFAULT_PATH): string | undefined {
+  const isProgram = (p: string): boolean => {
+    try {
+      const node = tree.stat(p);
+      return node !== undefined && node.kind !== 'dir';
+    } catch {
+      return false;
+    }
+  };
+  if (word.includes('/')) return word.startsWith('/') && isProgram(word) ? word.replace(/^\/+/, '') : undefined;
+  for (const dir of path.split(':')) {
+    const candidate = `${dir.replace(/^\/+|\/+$/g, '')}/${word}`.replace(/^\/+/, '');
+    if (dir && isProgram(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The programs a command line runs: its own program and, when that is a script (a wrapper
+ * such as a start.sh that ends with `exec nginx`), the programs the script runs — read as
+ * the trim reads scripts (commands in command position, absolute program paths) — and so
+ * on through the scripts among them. Shells and `env` are not counted as programs run (a
+ * shell script runs its shell; `sh -c '…'` counts the commands in the string): they say
+ * nothing about what the command is. Paths are real tree paths (symlinks followed).
+ */
+export function programsRunBy(tree: ImageTree, argv: readonly string[], path: string = DEFAULT_PATH): ProgramRun[] {
+  const found = new Map<string, ProgramRun>();
+  const real = (p: string): string | undefined => {
+    try {
+      return tree.resolve(p, { followLast: true });
+    } catch {
+      return undefined;
+    }
+  };
+  const visit = (word: string, via: string | undefined, words: readonly string[] = []): void => {
+    const at = findCommand(tree, word, path);
+    const program = at === undefined ? undefined : real(at);
+    if (program === undefined || found.has(program)) return;
+    const name = posix.basename(program);
+    if (SHELLS.has(name) || name === 'env') {
+      // `sh -c '…'`: the commands in the string.
+      const c = words.indexOf('-c');
+      if (SHELLS.has(name) && c > 0 && words[c + 1] !== undefined) for (const w of shellCommandWords(words[c + 1]!)) visit(w, via);
+      return;
+    }
+    found.set(program, { path: program, ...(via ? { via: `/${via}` } : {}) });
+    const data = tree.readFile(program);
+    const shebang = data ? shebangOf(data) : undefined;
+    if (!data || !shebang) return;
+    const interpreter = real(shebang.interpreter.replace(/^\/+/, ''));
+    for (const w of scriptCommands(data.toString('utf8'), shebang)) {
+      const target = findCommand(tree, w, path);
+      if (target !== undefined && real(target) === interpreter) continue; // the `#!` line itself
+      visit(w, program);
+    }
+  };
+  if (argv.length) visit(argv[0]!, undefined, argv);
+  return [...found.values()];
 }

@@ -14,11 +14,9 @@ import { globMatcher, globToRegExp } from './glob.js';
 import { recordTrimInDpkgDatabase } from './provenance.js';
 import { Reach } from './reach.js';
 import { ALWAYS_DROPPED, ALWAYS_KEPT, KEPT_AREAS, TRIM_RULES } from './rules.js';
-import { shellCommandWords } from './scripts.js';
+import { DEFAULT_PATH, shellCommandWords } from './scripts.js';
 import type { KeepReason, MissingFile, TrimExplanation, TrimOptions, TrimRecord } from './types.js';
 import { unitCommands } from './units.js';
-
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface TrimResult {
   record: TrimRecord;
