@@ -13,6 +13,7 @@ import { LOCK_FILE, type Lock, type LockedPackage } from '../lock/types.js';
 import { writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
+import { ensureTmp } from '../util/tmp-dir.js';
 import { VERSION } from '../version.js';
 import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
@@ -116,7 +117,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const unpacked = await run('unpack', () => unpackInto(tree, lock.packages), (u) => `${u.packages.length} packages, ${tree.size} entries`);
   const report = await run(
     'configure',
-    async () => configureTree(tree, unpacked.packages),
+    async () => {
+      const configured = configureTree(tree, unpacked.packages);
+      // The VM's system setup makes its own /tmp (setupVmSystem), recorded in build.json's vm.system.
+      if (ensureTmp(tree, epoch)) configured.effects.push({ effect: 'tmp', changed: ['/tmp'], summary: 'made /tmp (1777, root): no package in the image ships it (base-files does)' });
+      return configured;
+    },
     (r) => `${r.effects.length} effects, ${r.scripts.filter((s) => s.notReproduced.length).length} scripts not reproduced`,
   );
   await run('workload', () => addFiles(tree), (added) => `${added.length} files added`);
