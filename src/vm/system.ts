@@ -1,13 +1,16 @@
 /**
  * What turns an image tree into a bootable VM's root: systemd as /init, the
- * workload as a service, DHCP with systemd-networkd, the host name, the kernel
- * modules to load (there is no udev to load them), and units masked that cannot
- * work without their missing parts (getty without agetty, logind without D-Bus).
- * Everything it changes is listed in the report, for build.json.
+ * workload as a service, DHCP with systemd-networkd, the host name, the locale
+ * services get, /tmp, the kernel modules to load (there is no udev to load them),
+ * and units masked that cannot work without their missing parts (getty without
+ * agetty, logind without D-Bus). Everything it changes is listed in the report,
+ * for build.json.
  */
 import { JeosError } from '../errors.js';
 import { findUnit, parseInstall, SYSTEM_UNITS } from '../configure/index.js';
+import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYSTEMD_DEFAULT_LOCALE, systemLocales } from '../trim/index.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
+import { ensureTmp } from '../util/tmp-dir.js';
 import { VM_GENERATOR_MASKS, VM_MASKS } from './masks.js';
 import {
   dhcpNetwork,
@@ -45,6 +48,8 @@ export interface VmSystemReport {
   /** Package units no longer started at boot, with the reason. */
   disabled: Array<{ unit: string; reason: string }>;
   masked: Array<{ unit: string; reason: string }>;
+  /** The LANG systemd gives every service, and why (written to /etc/locale.conf unless a package ships one). */
+  locale: { lang: string; reason: string };
 }
 
 function exists(tree: ImageTree, ...paths: string[]): boolean {
@@ -59,7 +64,7 @@ function execOf(text: string): string | undefined {
 
 export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [] };
+  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], locale: { lang: '', reason: '' } };
   const write = (path: string, text: string) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(0o644));
@@ -101,6 +106,8 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   write('etc/modules-load.d/jeos.conf', `# Made by jeos: the VM has no udev, so its drivers are loaded by name.\n${spec.modules.join('\n')}\n`);
   write(JOURNALD_DROPIN, journaldLimits());
+  report.locale = setLocale(tree, write);
+  if (ensureTmp(tree, spec.sourceDateEpoch)) report.files.push('/tmp');
 
   write(NETWORK_FILE, dhcpNetwork());
   write(UDEV_RECORD_TMPFILES, udevRecordForFirstNic());
@@ -128,7 +135,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     const { unit, ...unitSpec } = spec.workload;
     write(`${UNIT_DIR}/${unit}`, workloadUnit(unitSpec));
     report.workloadUnit = unit;
-    disableDuplicates(tree, unit, spec.workload.command[0]!, report);
+    disableDuplicates(tree, unit, spec.workload.command, spec.workload.env.PATH ?? DEFAULT_PATH, report);
     enable(unit);
   }
   write(`${UNIT_DIR}/${REPORT_UNIT}`, reportUnit());
@@ -138,21 +145,64 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
 }
 
 /**
- * A package unit enabled at boot that starts the workload's own program would run it
- * twice (nginx.service next to the workload's): its enablement links are removed.
+ * systemd gives every service the LANG of /etc/locale.conf, and C.UTF-8 without one.
+ * Debian ships C.UTF-8 in libc-bin, which a closure often lacks, and then a program's
+ * setlocale(…, "") fails (redis-server exits). Unless a package ships /etc/locale.conf,
+ * jeos writes one naming C.UTF-8 when the image has that locale and C (built into glibc)
+ * when it does not. The trim, which runs after this, keeps the locale the file names
+ * (rule systemd-locale), so the choice still holds in the trimmed tree.
  */
-function disableDuplicates(tree: ImageTree, workloadUnitName: string, program: string, report: VmSystemReport): void {
-  const real = (path: string) => tree.resolve(path, { followLast: true });
-  const wanted = real(program);
-  for (const [path, node] of tree.entries()) {
-    if (node.kind !== 'symlink' || !path.startsWith(`${UNIT_DIR}/`) || !/\.(wants|requires)\/[^/]+\.service$/.test(path)) continue;
-    const unit = path.slice(path.lastIndexOf('/') + 1);
+function setLocale(tree: ImageTree, write: (path: string, text: string) => void): VmSystemReport['locale'] {
+  const shipped = tree.stat(LOCALE_CONF);
+  if (shipped) {
+    const named = systemLocales(tree);
+    const missing = named.filter((l) => !findLocale(tree, l));
+    return {
+      lang: named[0] ?? 'C',
+      reason: `/${LOCALE_CONF} comes from ${shipped.pkg ? `the package ${shipped.pkg}` : "the workload's files"}${missing.length ? `; the image has no ${missing.join(', ')} locale, so setlocale() fails for it` : ''}`,
+    };
+  }
+  const dir = findLocale(tree, SYSTEMD_DEFAULT_LOCALE);
+  const lang = dir ? SYSTEMD_DEFAULT_LOCALE : 'C';
+  write(LOCALE_CONF, `# Made by jeos: the locale systemd gives every service.\nLANG=${lang}\n`);
+  return {
+    lang,
+    reason: dir
+      ? `the image has the ${SYSTEMD_DEFAULT_LOCALE} locale (/${dir}), which the trim keeps`
+      : `the image has no ${SYSTEMD_DEFAULT_LOCALE} locale (Debian ships /usr/lib/locale/C.utf8 in libc-bin): with systemd's default, LANG=${SYSTEMD_DEFAULT_LOCALE}, setlocale() would fail`,
+  };
+}
+
+/**
+ * A package unit enabled at boot that starts a program the workload runs would run it
+ * twice (nginx.service next to the workload's nginx, or next to a start.sh that ends
+ * with `exec nginx`): its enablement links are removed. The programs the workload runs
+ * are its command's program and, when that is a script, what the script runs (read as
+ * the trim reads scripts).
+ */
+function disableDuplicates(tree: ImageTree, workloadUnitName: string, command: readonly string[], path: string, report: VmSystemReport): void {
+  const real = (p: string): string | undefined => {
+    try {
+      return tree.resolve(p, { followLast: true });
+    } catch {
+      return undefined;
+    }
+  };
+  const runs = new Map(programsRunBy(tree, command, path).map((p) => [p.path, p]));
+  for (const [link, node] of tree.entries()) {
+    if (node.kind !== 'symlink' || !link.startsWith(`${UNIT_DIR}/`) || !/\.(wants|requires)\/[^/]+\.service$/.test(link)) continue;
+    const unit = link.slice(link.lastIndexOf('/') + 1);
     if (unit === workloadUnitName) continue;
     const file = findUnit(tree, unit, SYSTEM_UNITS.paths);
     const exec = file ? execOf(tree.readFile(file.slice(1))?.toString('utf8') ?? '') : undefined;
-    if (!exec || real(exec) !== wanted) continue;
-    tree.remove(path);
-    if (!report.disabled.some((d) => d.unit === unit)) report.disabled.push({ unit, reason: `it starts ${program}, which the workload's ${workloadUnitName} runs` });
+    // systemd finds a bare ExecStart= name on its own fixed search path.
+    const at = exec === undefined ? undefined : findCommand(tree, exec, DEFAULT_PATH);
+    const run = at === undefined ? undefined : runs.get(real(at) ?? '');
+    if (!run) continue;
+    tree.remove(link);
+    if (report.disabled.some((d) => d.unit === unit)) continue;
+    const reason = `it starts ${exec}, which the workload's ${workloadUnitName} runs${run.via ? ` through ${run.via}` : ''}`;
+    report.disabled.push({ unit, reason });
   }
 }
 

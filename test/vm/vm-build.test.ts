@@ -193,6 +193,18 @@ describe('jeos build --format vm', () => {
     assert.match(tar, /^etc\/systemd\/system\/multi-user\.target\.wants\/webd-legacy\.service$/m, 'the container image keeps what the package enabled');
   });
 
+  test('no package ships /tmp or the C.UTF-8 locale: both images get /tmp (1777, root), and the VM\'s services LANG=C', async () => {
+    const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
+    const tarTmp = execFileSync('tar', ['-tvf', join(project, 'out/rootfs.tar'), 'tmp/']).toString('utf8');
+    assert.match(tarTmp, /^drwxrwxrwt 0\/0 .* tmp\/$/m, 'the container image has /tmp');
+    assert.deepEqual(record.configure.find((e: { effect: string }) => e.effect === 'tmp')?.changed, ['/tmp']);
+    const initrd = join(project, 'out/vm/initrd.img');
+    assert.ok(listInitramfs(initrd).some((l) => /^drwxrwxrwt +\d+ root +root .* tmp$/.test(l)), 'the VM has /tmp');
+    assert.ok(record.vm.system.files.includes('/tmp'));
+    assert.match(readFromInitramfs(initrd, 'etc/locale.conf'), /^LANG=C$/m);
+    assert.equal(record.vm.system.locale.lang, 'C');
+  });
+
   test('a lock an older jeos wrote, without the VM\'s packages, is locked again (and --frozen refuses it)', async () => {
     const lockPath = join(project, 'jeos.lock');
     const lock = JSON.parse(await readFile(lockPath, 'utf8'));
