@@ -4,6 +4,7 @@ import { sha256 } from '../archive/cache.js';
 import { openArchive } from '../archive/open.js';
 import { discoverMirrors } from '../archive/mirrors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { VmInit } from '../config/schema.js';
 import { configureImage } from '../configure/index.js';
 import { JeosError, step } from '../errors.js';
 import { fetchPackages } from '../fetch/index.js';
@@ -133,19 +134,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     ...(options.trim === false ? { enabled: false } : {}),
     keep: [...loaded.config.trim.keep, ...(options.keep ?? [])],
   };
-  const trimOptions = (units: boolean): TrimOptions => ({
+  // A VM's trim also starts from its init: systemd's enabled units, or BusyBox behind /init.
+  const trimOptions = (vmInit?: VmInit): TrimOptions => ({
     architecture,
     settings: trimSettings,
     requested: w.packages,
     roots: [
       ...(w.command ? [{ why: 'command' as const, argv: argv(w.command) }] : []),
       ...(w.healthcheck?.command ? [{ why: 'healthcheck' as const, argv: argv(w.healthcheck.command) }] : []),
+      ...(vmInit === 'busybox' ? [{ why: 'unit' as const, argv: ['/init'] }] : []),
     ],
     ...(w.env.PATH ? { path: w.env.PATH } : {}),
-    units,
+    units: vmInit === 'systemd',
   });
   const trimmed = trimSettings.enabled
-    ? await run('trim', async () => trimImage(tree, unpacked.packages, trimOptions(false), epoch), trimSummary)
+    ? await run('trim', async () => trimImage(tree, unpacked.packages, trimOptions(), epoch), trimSummary)
     : undefined;
 
   const vm = wantsVm
@@ -161,7 +164,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           return makeVmImage(vmTree, { configured: vmReport, excluded }, fetchedOf.get(lock.kernel!)!, loaded.config, {
             sourceDateEpoch: epoch,
             cacheDir: options.cacheDir,
-            ...(trimSettings.enabled ? { trim: (t: ImageTree) => trimImage(t, vmUnpacked.packages, trimOptions(true), epoch) } : {}),
+            ...(trimSettings.enabled ? { trim: (t: ImageTree) => trimImage(t, vmUnpacked.packages, trimOptions(loaded.config.vm.init), epoch) } : {}),
           });
         },
         (v) => `${lock.vmPackages!.length} more packages, kernel ${v.record.kernel.release}, ${v.record.modules.kept.length} modules kept (${v.record.modules.droppedFiles} dropped)`,

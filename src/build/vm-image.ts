@@ -10,7 +10,7 @@ import type { ConfigureReport } from '../configure/index.js';
 import type { FetchedPackage } from '../fetch/index.js';
 import type { ImageTree } from '../tree/index.js';
 import type { TrimRecord, TrimResult } from '../trim/index.js';
-import { addKernel, prepareKernel, vmCmdline, setupVmSystem, VM_EXCLUDED_DIRS, type ExcludeResult, type VmSystemReport } from '../vm/index.js';
+import { addKernel, prepareKernel, setupBusyboxInit, vmCmdline, setupVmSystem, VM_EXCLUDED_DIRS, type BusyboxSystemReport, type ExcludeResult, type VmSystemReport } from '../vm/index.js';
 
 export interface VmBuild {
   tree: ImageTree;
@@ -24,7 +24,7 @@ export interface VmRecord {
   kernel: { package: string; version: string; release: string };
   modules: { kept: string[]; builtin: string[]; droppedFiles: number; droppedBytes: number; keptBytes: number };
   cmdline: string;
-  system: VmSystemReport;
+  system: VmSystemReport | BusyboxSystemReport;
   /** Untrimmed VMs: documentation and translations left out of the initramfs (copyright files stay). */
   excluded?: { paths: string[]; files: number; bytes: number };
   /** The file-level trim of the VM's tree (absent when trim is off). */
@@ -57,27 +57,34 @@ export async function makeVmImage(
   });
   addKernel(vmTree, kernel);
   const w = config.workload;
-  const system = setupVmSystem(vmTree, {
-    hostname: hostnameOf(config),
-    modules: kernel.trim.keep.filter((m) => m.why.includes('wanted')).map((m) => m.name),
-    sourceDateEpoch: options.sourceDateEpoch,
-    ...(w.command
-      ? {
-          workload: {
-            unit: `${config.name}.service`,
-            description: config.description ? `${config.description} (jeos workload)` : `${config.name} (jeos workload)`,
-            command: argv(w.command),
-            user: w.user,
-            workdir: w.workdir,
-            env: w.env,
-            restart: w.restart,
-          },
-        }
-      : {}),
-  });
+  const modules = kernel.trim.keep.filter((m) => m.why.includes('wanted')).map((m) => m.name);
+  const workload = w.command
+    ? {
+        description: config.description ? `${config.description} (jeos workload)` : `${config.name} (jeos workload)`,
+        command: argv(w.command),
+        user: w.user,
+        workdir: w.workdir,
+        env: w.env,
+        restart: w.restart,
+      }
+    : undefined;
+  const system =
+    config.vm.init === 'busybox'
+      ? setupBusyboxInit(vmTree, {
+          hostname: hostnameOf(config),
+          modules,
+          sourceDateEpoch: options.sourceDateEpoch,
+          ...(workload ? { workload: { ...workload, name: config.name } } : {}),
+        })
+      : setupVmSystem(vmTree, {
+          hostname: hostnameOf(config),
+          modules,
+          sourceDateEpoch: options.sourceDateEpoch,
+          ...(workload ? { workload: { ...workload, unit: `${config.name}.service` } } : {}),
+        });
   // Trimmed after the boot setup, so that the units it enables count as entry points.
   const trim = options.trim?.(vmTree);
-  const cmdline = vmCmdline(config.vm.cmdline, config.vm.root);
+  const cmdline = vmCmdline(config.vm.cmdline, { root: config.vm.root, init: config.vm.init, hostname: hostnameOf(config) });
   const keptBytes = kernel.trim.keep.reduce((sum, m) => sum + (kernel.tree.readFile(m.path)?.length ?? 0), 0);
   return {
     tree: vmTree,

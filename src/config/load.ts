@@ -103,7 +103,8 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
 export function configDigest(config: Config): string {
   const { packages, recommends, profile } = config.workload;
   // A VM image also locks its kernel and init; images without one do not depend on vm:.
-  const vm = config.outputs.includes('vm') ? { kernel: config.vm.kernel } : undefined;
+  // The default init is left out, so locks written before vm.init existed stay fresh.
+  const vm = config.outputs.includes('vm') ? { kernel: config.vm.kernel, ...(config.vm.init !== 'systemd' ? { init: config.vm.init } : {}) } : undefined;
   return sha256(stableJson({ debian: config.debian, workload: { packages, recommends, profile }, vm }));
 }
 

@@ -129,6 +129,8 @@ export const WorkloadSchema = z
 export const OUTPUT_FORMATS = ['tar', 'oci', 'oci-archive', 'vm', 'disk'] as const;
 export const VM_ROOTS = ['initramfs', 'disk'] as const;
 export type VmRoot = (typeof VM_ROOTS)[number];
+export const VM_INITS = ['systemd', 'busybox'] as const;
+export type VmInit = (typeof VM_INITS)[number];
 
 export const VmSchema = z
   .strictObject({
@@ -142,6 +144,12 @@ export const VmSchema = z
       .default([])
       .describe('Kernel modules to keep besides the ones a VM needs (virtio block, net, console, rng and the file systems used).'),
     memory: z.number().int().min(32).max(65536).default(256).describe('Guest memory in MiB for jeos run and jeos test --vm.'),
+    init: z
+      .enum(VM_INITS)
+      .default('systemd')
+      .describe(
+        'The VM\'s init: systemd (journald, networkd, the workload as a service; the default) or busybox (BusyBox init runs a jeos boot script that mounts, loads modules, takes a DHCP lease and starts the workload: no journal, no units, a much faster boot).',
+      ),
     root: z
       .enum(VM_ROOTS)
       .default('initramfs')
@@ -173,15 +181,16 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
-export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', root: 'initramfs' as const };
-/** The init a VM image gets: the package that provides it is added to the workload's request. */
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', init: 'systemd' as const, root: 'initramfs' as const };
+/** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
 /**
- * What a VM image adds to the workload's request: its init, and libkmod, which
- * systemd loads (dlopen) to insert the kernel modules at boot; without udev nothing
- * else would load the virtio drivers.
+ * What a VM image adds to the workload's request, by init: systemd and libkmod,
+ * which systemd loads (dlopen) to insert the kernel modules at boot (without udev
+ * nothing else would load the virtio drivers); or BusyBox, whose init, shell,
+ * modprobe and DHCP client do all of that.
  */
-export const VM_PACKAGES: readonly string[] = [VM_INIT_PACKAGE, 'libkmod2'];
+export const VM_PACKAGES: Readonly<Record<VmInit, readonly string[]>> = { systemd: [VM_INIT_PACKAGE, 'libkmod2'], busybox: ['busybox'] };
 
 export const ConfigSchema = z
   .strictObject({

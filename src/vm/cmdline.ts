@@ -7,17 +7,26 @@
  * - `initramfs`: the kernel unpacks the OS into a ramfs, not the default tmpfs,
  *   which is capped at half the RAM (the nginx VM then needed 192 MiB instead of
  *   160); it runs `/init`.
+ * - BusyBox init gets its host name from the kernel (`hostname=`) and no systemd options.
  * - `disk`: the kernel mounts the ext4 image on the first NVMe drive itself (ext4
  *   and NVMe are built into Debian's cloud kernel, so no initramfs is needed) and
  *   runs `/init` from it. `rw`: jeos run and jeos test attach the image with
  *   QEMU's snapshot=on, so the guest's writes never reach the file.
  */
-import type { VmRoot } from '../config/schema.js';
+import type { VmInit, VmRoot } from '../config/schema.js';
 
 /** The block device the disk root is on: QEMU's first NVMe controller's first namespace. */
 export const DISK_ROOT_DEVICE = '/dev/nvme0n1';
 
-export function vmCmdline(extra: string, root: VmRoot = 'initramfs'): string {
-  const rootArgs = root === 'disk' ? [`root=${DISK_ROOT_DEVICE}`, 'rootfstype=ext4', 'rw', 'init=/init'] : ['rootfstype=ramfs'];
-  return ['console=ttyS0', 'panic=-1', ...rootArgs, 'systemd.show_status=1', 'systemd.firstboot=off', extra.trim()].filter(Boolean).join(' ');
+export interface CmdlineSpec {
+  root?: VmRoot;
+  init?: VmInit;
+  /** Set by the kernel itself (`hostname=`) for BusyBox init, which then need not run `hostname`. */
+  hostname?: string;
+}
+
+export function vmCmdline(extra: string, spec: CmdlineSpec = {}): string {
+  const root = spec.root === 'disk' ? [`root=${DISK_ROOT_DEVICE}`, 'rootfstype=ext4', 'rw', 'init=/init'] : ['rootfstype=ramfs'];
+  const init = spec.init === 'busybox' ? (spec.hostname ? [`hostname=${spec.hostname}`] : []) : ['systemd.show_status=1', 'systemd.firstboot=off'];
+  return ['console=ttyS0', 'panic=-1', ...root, ...init, extra.trim()].filter(Boolean).join(' ');
 }

@@ -1,0 +1,174 @@
+/**
+ * vm.init: busybox — a VM that boots without systemd. The kernel runs `/init`, a link
+ * to Debian's BusyBox, which runs as its `init` applet and reads `/etc/inittab`:
+ *
+ * - `sysinit`: `/etc/jeos/boot`, a shell script that mounts the kernel's file systems
+ *   (the host name is set by the kernel, `hostname=`), then, while the workload
+ *   starts, loads the modules (there is no udev), brings up `lo`, takes a DHCP lease
+ *   on `eth0` with BusyBox's udhcpc (which keeps renewing it in the background) and
+ *   writes the boot report on the second serial port.
+ * - `respawn` (restart always / on-failure) or `once` (restart no): `/etc/jeos/workload`,
+ *   which runs the workload's command in its directory, with its environment, as its
+ *   user (BusyBox's start-stop-daemon changes user and group), its output on the console.
+ *   When the command fails, it writes a new report naming the workload, so that
+ *   `jeos test --vm` fails with the workload's own output in the console tail.
+ *
+ * No journal, no units, no service manager: the price of a boot that is done in a
+ * fraction of a second after the kernel. Every BusyBox command is called as
+ * `busybox NAME`: Debian's package installs no applet links.
+ */
+import { JeosError } from '../errors.js';
+import type { ImageTree, NodeMeta } from '../tree/index.js';
+import type { VmSystemReport } from './system.js';
+import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
+
+export const BUSYBOX = 'usr/bin/busybox';
+const BOOT_SCRIPT = 'etc/jeos/boot';
+const WORKLOAD_SCRIPT = 'etc/jeos/workload';
+const DHCP_SCRIPT = 'etc/jeos/udhcpc';
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface BusyboxInitSpec {
+  hostname: string;
+  /** The workload; without one the VM boots to a running init and nothing else. */
+  workload?: WorkloadUnitSpec & { name: string };
+  /** Kernel modules to load at boot, in order. */
+  modules: readonly string[];
+  sourceDateEpoch: number;
+}
+
+/** One shell word: single quotes, with each `'` written as `'\''`. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** The kernel's file systems, mounted by one `mount -a` (every exec costs tens of milliseconds under TCG). */
+const FSTAB = `# Made by jeos (vm.init: busybox): mounted at boot by /etc/jeos/boot.
+proc     /proc     proc     nosuid,nodev,noexec           0 0
+sysfs    /sys      sysfs    nosuid,nodev,noexec           0 0
+devtmpfs /dev      devtmpfs nosuid,mode=0755              0 0
+devpts   /dev/pts  devpts   nosuid,noexec,gid=5,mode=0620 0 0
+tmpfs    /dev/shm  tmpfs    nosuid,nodev,mode=1777        0 0
+tmpfs    /run      tmpfs    nosuid,nodev,mode=0755        0 0
+`;
+
+/** Written by the DHCP script once eth0 has a lease. */
+const LEASE_FLAG = '/run/jeos-dhcp-bound';
+
+function bootScript(spec: BusyboxInitSpec): string {
+  const modules = spec.modules.map(shellQuote).join(' ');
+  return `#!/usr/bin/busybox sh
+# Made by jeos (vm.init: busybox): what a VM needs before its workload starts.
+# The host name comes from the kernel command line (hostname=).
+bb=/${BUSYBOX}
+export PATH=${PATH}
+failed=
+
+# /dev/pts and /dev/shm are made on the devtmpfs, so the mounts come in two rounds.
+$bb mount -a -t proc,sysfs,devtmpfs
+$bb mkdir -p /dev/pts /dev/shm && $bb mount -a -t devpts,tmpfs
+
+# The drivers and the network come up while the workload starts (as with systemd, where the
+# workload's unit is ordered only after network.target, not after a lease).
+(
+  ${modules ? `$bb modprobe -a ${modules} || failed="$failed jeos-modules"` : ':'}
+  $bb ip link set lo up
+  # udhcpc brings eth0 up, takes a lease, then goes to the background and renews it (-b: it keeps trying there if none came).
+  $bb udhcpc -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1 -b >/dev/null 2>&1
+  [ -e ${LEASE_FLAG} ] || failed="$failed jeos-network:eth0"
+  { echo ${REPORT_BEGIN}; for unit in $failed; do echo "$unit failed"; done; echo ${REPORT_END}; } > ${REPORT_TTY}
+  echo "jeos: booted\${failed:+, failed:$failed}"
+) &
+`;
+}
+
+/** udhcpc calls this with the lease in its environment ($ip, $mask, $router, $dns). */
+function dhcpScript(): string {
+  return `#!/usr/bin/busybox sh
+# Made by jeos: apply udhcpc's lease to the interface, the default route and /etc/resolv.conf.
+bb=/${BUSYBOX}
+case "$1" in
+  deconfig)
+    $bb ip -4 addr flush dev "$interface"
+    $bb ip link set "$interface" up
+    ;;
+  bound|renew)
+    [ "$1" = renew ] && $bb ip -4 addr flush dev "$interface"
+    $bb ip -4 addr add "$ip/\${mask:-24}" dev "$interface"
+    for r in $router; do $bb ip -4 route replace default via "$r" dev "$interface"; break; done
+    if [ -n "$dns" ]; then
+      for s in $dns; do echo "nameserver $s"; done > /etc/resolv.conf
+    fi
+    : > ${LEASE_FLAG}
+    ;;
+esac
+exit 0
+`;
+}
+
+function workloadScript(w: WorkloadUnitSpec & { name: string }): string {
+  const [user = 'root', group] = w.user.split(':');
+  const [program = '', ...args] = w.command;
+  const asRoot = user === 'root' && (group === undefined || group === 'root');
+  const exe = program.includes('/') ? shellQuote(program) : `"$($bb which ${shellQuote(program)})"`;
+  const run = asRoot
+    ? `${shellQuote(program)} ${args.map(shellQuote).join(' ')}`
+    : `$bb start-stop-daemon -S -c ${shellQuote(group ? `${user}:${group}` : user)} -x ${exe} -- ${args.map(shellQuote).join(' ')}`;
+  const env = Object.entries(w.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  return `#!/usr/bin/busybox sh
+# Made by jeos (vm.init: busybox): the workload ${w.name}, restart: ${w.restart}.
+bb=/${BUSYBOX}
+export PATH=${PATH} HOME=/root
+${env.join('\n')}
+cd ${shellQuote(w.workdir)} || exit 1
+${run.trimEnd()}
+status=$?
+if [ "$status" != 0 ]; then
+  { echo ${REPORT_BEGIN}; echo "${w.name}.workload failed: exit status $status"; echo ${REPORT_END}; } > ${REPORT_TTY}
+  echo "jeos: ${w.name} exited with status $status"
+  $bb sleep 1
+  exit "$status"
+fi
+${w.restart === 'on-failure' ? `# Finished well: nothing to restart; park here so that init does not respawn it.\nexec $bb sleep 2147483647` : 'exit 0'}
+`;
+}
+
+/** What the setup did, for build.json's vm.system (the systemd setup's fields that apply). */
+export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked'>;
+
+export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): BusyboxSystemReport {
+  const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
+  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [] };
+  const write = (path: string, text: string, mode = 0o644) => {
+    tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
+    tree.writeFile(path, text, meta(mode));
+    report.files.push(`/${path}`);
+  };
+  if (tree.stat(BUSYBOX)?.kind !== 'file') {
+    throw new JeosError('E_VM_NO_INIT', `the image has no /${BUSYBOX}`, { hint: 'vm.init: busybox needs the busybox package (it is added to the request for vm outputs)' });
+  }
+  tree.symlink('init', `/${BUSYBOX}`, meta(0o777));
+  // The kernel opens /dev/console for init before anything is mounted.
+  tree.mkdirp('dev', meta(0o755));
+  if (!tree.has('dev/console')) tree.put('dev/console', { kind: 'char', major: 5, minor: 1, ...meta(0o600) });
+  if (!tree.has('dev/null')) tree.put('dev/null', { kind: 'char', major: 1, minor: 3, ...meta(0o666) });
+  for (const dir of ['proc', 'sys', 'run']) tree.mkdirp(dir, meta(0o755));
+
+  write('etc/hostname', `${spec.hostname}\n`);
+  write('etc/fstab', FSTAB);
+  if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  write(BOOT_SCRIPT, bootScript(spec), 0o755);
+  write(DHCP_SCRIPT, dhcpScript(), 0o755);
+  const inittab = [
+    '# Made by jeos (vm.init: busybox). Format: id:runlevels:action:process (BusyBox ignores the first two).',
+    `::sysinit:/${BOOT_SCRIPT}`,
+  ];
+  if (spec.workload) {
+    write(WORKLOAD_SCRIPT, workloadScript(spec.workload), 0o755);
+    inittab.push(`::${spec.workload.restart === 'no' ? 'once' : 'respawn'}:/${WORKLOAD_SCRIPT}`);
+    report.workloadUnit = `/${WORKLOAD_SCRIPT}`;
+  }
+  inittab.push(`::ctrlaltdel:/${BUSYBOX} poweroff`, `::shutdown:/${BUSYBOX} umount -a -r`);
+  write('etc/inittab', `${inittab.join('\n')}\n`);
+  return report;
+}
