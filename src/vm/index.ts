@@ -6,7 +6,7 @@
 export { findKernel, modulesDirOf, type KernelInfo } from './kernel.js';
 export { excludeDocumentation, VM_EXCLUDED_DIRS, type ExcludeResult } from './excludes.js';
 export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel } from './kernel-image.js';
-export { kernelCmdline, setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';
+export { setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';
 export { vmCmdline, DISK_ROOT_DEVICE } from './cmdline.js';
 export { setupBusyboxInit, BUSYBOX, type BusyboxInitSpec, type BusyboxSystemReport } from './busybox-init.js';
 export { REPORT_BEGIN, REPORT_END, REPORT_TTY, REPORT_UNIT, unitWord, workloadUnit, type WorkloadUnitSpec } from './units.js';

@@ -205,15 +205,3 @@ function disableDuplicates(tree: ImageTree, workloadUnitName: string, command: r
     report.disabled.push({ unit, reason });
   }
 }
-
-/**
- * The kernel command line: the console on the first serial port, systemd's status
- * lines shown, no first-boot prompts, and a kernel panic ending the VM at once
- * (QEMU runs with -no-reboot) instead of hanging. The initramfs is unpacked into a
- * ramfs, not the default tmpfs, which is capped at half the RAM: the nginx VM then
- * serves with 160 MiB instead of 192 (the whole OS is in RAM either way). `extra`
- * (vm.cmdline) comes last, so it can override any of these.
- */
-export function kernelCmdline(extra: string): string {
-  return ['console=ttyS0', 'panic=-1', 'rootfstype=ramfs', 'systemd.show_status=1', 'systemd.firstboot=off', extra.trim()].filter(Boolean).join(' ');
-}
