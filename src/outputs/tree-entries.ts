@@ -42,3 +42,20 @@ export function keptEntries(tree: ImageTree, exclude?: (path: string) => boolean
   }
   return kept;
 }
+
+/** The largest owner id: (uid_t)-1 means "no change" to chown, so it is never an owner. */
+export const MAX_ID = 2 ** 32 - 2;
+
+/** A tree entry's metadata that `container` ("a cpio initramfs", "an ext4 image") cannot store. */
+export function metadataError(path: string, what: string, value: number, container: string, hint: string): JeosError {
+  return new JeosError('E_OUTPUT_METADATA', `/${path} has ${what} ${value}, which ${container} cannot store`, { hint });
+}
+
+/** Refuse owners, modes and times no output can store (the stage that made the entry set them wrong). */
+export function checkNodeMeta(path: string, node: TreeNode, container: string): void {
+  const owners = `owners are whole numbers from 0 to ${MAX_ID}; the stage that made this entry set invalid metadata`;
+  if (!Number.isInteger(node.uid) || node.uid < 0 || node.uid > MAX_ID) throw metadataError(path, 'uid', node.uid, container, owners);
+  if (!Number.isInteger(node.gid) || node.gid < 0 || node.gid > MAX_ID) throw metadataError(path, 'gid', node.gid, container, owners);
+  if (!Number.isInteger(node.mode) || node.mode < 0 || node.mode > 0o7777) throw metadataError(path, 'mode', node.mode, container, 'modes are 0 to 0o7777');
+  if (!Number.isFinite(node.mtime)) throw metadataError(path, 'mtime', node.mtime, container, 'times are whole seconds since 1970');
+}

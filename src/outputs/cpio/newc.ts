@@ -22,12 +22,7 @@ export const NEWC_MAX_FIELD = 0xffff_ffff;
 export const MAX_DEV_MAJOR = 0xfff;
 export const MAX_DEV_MINOR = 0xf_ffff;
 
-export const S_IFIFO = 0o010000;
-export const S_IFCHR = 0o020000;
-export const S_IFDIR = 0o040000;
-export const S_IFBLK = 0o060000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
+export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../file-types.js';
 
 export interface NewcEntry {
   /** Name as stored: tree form (`usr/bin/x`), `.` for the root. */

@@ -19,7 +19,7 @@
  */
 import { JeosError } from '../../errors.js';
 import type { FileNode, ImageTree, TreeNode } from '../../tree/index.js';
-import { keptEntries, linkedFile } from '../tree-entries.js';
+import { checkNodeMeta, keptEntries, linkedFile, metadataError as baseMetadataError } from '../tree-entries.js';
 import {
   encodeNewcHeader,
   KERNEL_PATH_MAX,
@@ -59,17 +59,9 @@ export interface CpioPlan {
   dataSize: number;
 }
 
-function metadataError(path: string, what: string, value: number, hint: string): JeosError {
-  return new JeosError('E_OUTPUT_METADATA', `/${path} has ${what} ${value}, which a cpio initramfs cannot store`, { hint });
-}
-
-function checkMeta(path: string, node: TreeNode): void {
-  const owners = 'owners are whole numbers from 0 to 4294967294; the stage that made this entry set invalid metadata';
-  if (!Number.isInteger(node.uid) || node.uid < 0 || node.uid >= NEWC_MAX_FIELD) throw metadataError(path, 'uid', node.uid, owners);
-  if (!Number.isInteger(node.gid) || node.gid < 0 || node.gid >= NEWC_MAX_FIELD) throw metadataError(path, 'gid', node.gid, owners);
-  if (!Number.isInteger(node.mode) || node.mode < 0 || node.mode > 0o7777) throw metadataError(path, 'mode', node.mode, 'modes are 0 to 0o7777');
-  if (!Number.isFinite(node.mtime)) throw metadataError(path, 'mtime', node.mtime, 'times are whole seconds since 1970');
-}
+const CPIO = 'a cpio initramfs';
+const metadataError = (path: string, what: string, value: number, hint: string) => baseMetadataError(path, what, value, CPIO, hint);
+const checkMeta = (path: string, node: TreeNode) => checkNodeMeta(path, node, CPIO);
 
 /**
  * Work out every entry before any byte is written, so bad metadata (an id, size or

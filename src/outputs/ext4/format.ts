@@ -25,12 +25,7 @@ export const ROOT_INO = 2;
 export const FIRST_INO = 11;
 export const SUPERBLOCK_OFFSET = 1024;
 
-export const S_IFIFO = 0o010000;
-export const S_IFCHR = 0o020000;
-export const S_IFDIR = 0o040000;
-export const S_IFBLK = 0o060000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
+export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../file-types.js';
 
 /** Directory entry file types (`filetype` feature). */
 export const FT = { file: 1, dir: 2, char: 3, block: 4, fifo: 5, symlink: 7 } as const;

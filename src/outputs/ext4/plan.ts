@@ -7,7 +7,7 @@
  */
 import { JeosError } from '../../errors.js';
 import type { ImageTree, TreeNode } from '../../tree/index.js';
-import { keptEntries, linkedFile } from '../tree-entries.js';
+import { checkNodeMeta, keptEntries, linkedFile, metadataError as baseMetadataError } from '../tree-entries.js';
 import {
   BLOCK_SIZE,
   BLOCKS_PER_GROUP,
@@ -79,20 +79,10 @@ export interface PlanOptions {
   freeInodes: number;
 }
 
-const MAX_ID = 2 ** 32 - 2;
 const MAX_LINKS = 65000;
-
-function metadataError(path: string, what: string, value: number, hint: string): JeosError {
-  return new JeosError('E_OUTPUT_METADATA', `/${path} has ${what} ${value}, which an ext4 image cannot store`, { hint });
-}
-
-function checkMeta(path: string, node: TreeNode): void {
-  const owners = 'owners are whole numbers from 0 to 4294967294; the stage that made this entry set invalid metadata';
-  if (!Number.isInteger(node.uid) || node.uid < 0 || node.uid > MAX_ID) throw metadataError(path, 'uid', node.uid, owners);
-  if (!Number.isInteger(node.gid) || node.gid < 0 || node.gid > MAX_ID) throw metadataError(path, 'gid', node.gid, owners);
-  if (!Number.isInteger(node.mode) || node.mode < 0 || node.mode > 0o7777) throw metadataError(path, 'mode', node.mode, 'modes are 0 to 0o7777');
-  if (!Number.isFinite(node.mtime)) throw metadataError(path, 'mtime', node.mtime, 'times are whole seconds since 1970');
-}
+const EXT4 = 'an ext4 image';
+const metadataError = (path: string, what: string, value: number, hint: string) => baseMetadataError(path, what, value, EXT4, hint);
+const checkMeta = (path: string, node: TreeNode) => checkNodeMeta(path, node, EXT4);
 
 const TYPE_BITS = { file: S_IFREG, dir: S_IFDIR, symlink: S_IFLNK, char: S_IFCHR, block: S_IFBLK, fifo: S_IFIFO } as const;
 

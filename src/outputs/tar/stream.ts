@@ -4,7 +4,7 @@
  */
 import { JeosError } from '../../errors.js';
 import type { FileNode, ImageTree, TreeNode } from '../../tree/index.js';
-import { linkedFile } from '../tree-entries.js';
+import { checkNodeMeta, linkedFile } from '../tree-entries.js';
 import { BLOCK, encodeHeader, padLength, ZEROS, type TarEntry } from './header.js';
 
 export interface TarItem {
@@ -38,18 +38,7 @@ export function treeDataSize(tree: ImageTree): number {
   return total;
 }
 
-const MAX_ID = 2 ** 32 - 2; // (uid_t)-1 means "no change" to chown, so it is never an owner
-
-function checkMeta(path: string, node: TreeNode): void {
-  const bad = (what: string, value: number) =>
-    new JeosError('E_OUTPUT_METADATA', `/${path} has ${what} ${value}, which no file system can store`, {
-      hint: 'the stage that made this tree entry set invalid metadata; owners are whole numbers from 0, modes are 0 to 0o7777',
-    });
-  if (!Number.isInteger(node.uid) || node.uid < 0 || node.uid > MAX_ID) throw bad('uid', node.uid);
-  if (!Number.isInteger(node.gid) || node.gid < 0 || node.gid > MAX_ID) throw bad('gid', node.gid);
-  if (!Number.isInteger(node.mode) || node.mode < 0 || node.mode > 0o7777) throw bad('mode', node.mode);
-  if (!Number.isFinite(node.mtime)) throw bad('mtime', node.mtime);
-}
+const checkMeta = (path: string, node: TreeNode) => checkNodeMeta(path, node, 'no file system');
 
 /**
  * Tar items for the tree, in tree order (parents first, byte order). The root itself
