@@ -11,6 +11,6 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     --auth-local=trust --auth-host=scram-sha-256
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
 fi
-# The socket next to the data: /run/postgresql is made by the package's tmpfiles.d entry, which a
-# container does not run, and the image has no /tmp (no package in the closure ships it).
+# The socket next to the data: Debian's default, /run/postgresql, is made by the package's tmpfiles.d
+# entry, which a container does not run.
 exec "$PGBIN/postgres" -c listen_addresses='*' -c unix_socket_directories=/var/lib/postgresql
