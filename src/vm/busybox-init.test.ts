@@ -31,6 +31,8 @@ describe('vm.init: busybox', () => {
     assert.equal(t.get('etc/jeos/boot')?.mode, 0o755);
     assert.match(text(t, 'etc/jeos/boot'), /modprobe -a virtio_net virtio_rng/);
     assert.equal(t.get('dev/console')?.kind, 'char', 'the kernel opens /dev/console for init');
+    assert.equal(t.get('tmp')?.mode, 0o1777, 'no package shipped /tmp, so jeos made it');
+    assert.ok(report.files.includes('/tmp'));
     assert.equal(report.init, '/usr/bin/busybox');
     assert.ok(report.files.includes('/etc/jeos/workload'));
   });

@@ -19,6 +19,7 @@
  */
 import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
+import { ensureTmp } from '../util/tmp-dir.js';
 import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
 
@@ -153,6 +154,7 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
   if (!tree.has('dev/console')) tree.put('dev/console', { kind: 'char', major: 5, minor: 1, ...meta(0o600) });
   if (!tree.has('dev/null')) tree.put('dev/null', { kind: 'char', major: 1, minor: 3, ...meta(0o666) });
   for (const dir of ['proc', 'sys', 'run']) tree.mkdirp(dir, meta(0o755));
+  if (ensureTmp(tree, spec.sourceDateEpoch)) report.files.push('/tmp');
 
   write('etc/hostname', `${spec.hostname}\n`);
   write('etc/fstab', FSTAB);
