@@ -1,7 +1,8 @@
 /**
- * The bench's own QEMU harness: boot a kernel + initrd (and optionally a disk), watch the
- * serial console, and poll the forwarded HTTP port until it answers 200. Both VMs of
- * bench/vm.ts go through this same function, so they are timed the same way.
+ * The bench's own QEMU harness: boot a kernel with an initrd, a disk or both, watch the
+ * serial console, and poll the forwarded HTTP port until it answers 200. Every VM of
+ * bench/vm.ts (the conventional one and each jeos shape) goes through this same function,
+ * so they are timed the same way.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
@@ -9,10 +10,14 @@ import { createServer } from 'node:net';
 
 export interface BootSpec {
   kernel: string;
-  initrd: string;
+  initrd?: string;
   append: string;
-  /** A raw disk image for virtio-blk; opened with snapshot=on, so every boot starts from the same bytes. */
-  disk?: string;
+  /**
+   * A raw disk image, opened with snapshot=on (every boot starts from the same bytes): on virtio-blk
+   * (the conventional VM's /dev/vda), or as the first NVMe drive (jeos's vm.root: disk, /dev/nvme0n1,
+   * attached as src/boot/vm/qemu.ts attaches it).
+   */
+  disk?: { path: string; bus: 'virtio' | 'nvme' };
   memoryMiB: number;
   /** Give up after this long (ms since spawn). */
   deadlineMs: number;
@@ -20,7 +25,11 @@ export interface BootSpec {
 
 export interface BootResult {
   ok: boolean;
-  /** ms since qemu was spawned: first console byte, `Run /init`, systemd starting as PID 1 (any of them may be missing), HTTP 200. */
+  /**
+   * ms since qemu was spawned: first console byte, the kernel's `Run /init as init process` (the conventional
+   * VM's initramfs-tools /init; jeos's /init), systemd starting as PID 1 (never with BusyBox init), HTTP 200.
+   * Any of them may be missing.
+   */
   console: number | null;
   init: number | null;
   systemd: number | null;
@@ -63,6 +72,14 @@ function httpStatus(port: number, timeoutMs: number): Promise<number | undefined
   });
 }
 
+function diskArgs(disk: BootSpec['disk']): string[] {
+  if (!disk) return [];
+  const file = `file=${disk.path.replaceAll(',', ',,')},format=raw,snapshot=on`;
+  return disk.bus === 'virtio'
+    ? ['-drive', `${file},if=virtio`]
+    : ['-drive', `${file},if=none,id=root`, '-device', 'nvme,drive=root,serial=jeos-root'];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function boot(spec: BootSpec): Promise<BootResult> {
@@ -71,9 +88,9 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     ...ACCEL,
     '-m', String(spec.memoryMiB),
     '-kernel', spec.kernel,
-    '-initrd', spec.initrd,
+    ...(spec.initrd ? ['-initrd', spec.initrd] : []),
     '-append', spec.append,
-    ...(spec.disk ? ['-drive', `file=${spec.disk},if=virtio,format=raw,snapshot=on`] : []),
+    ...diskArgs(spec.disk),
     '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:80`,
     '-device', 'virtio-net-pci,netdev=n0',
     '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
