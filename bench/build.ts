@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { discoverMirrors } from '../src/archive/mirrors.js';
+import { trixieSources } from './trixie-sources.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -40,13 +40,7 @@ cpSync(example, project, { recursive: true });
 rmSync(join(project, 'jeos.lock'), { force: true });
 const out = join(work, 'out');
 
-const mirrors = await discoverMirrors();
-const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-const sources = [
-  `deb [signed-by=${keyring}] ${mirrors.archive} trixie main`,
-  `deb [signed-by=${keyring}] ${mirrors.archive} trixie-updates main`,
-  `deb [signed-by=${keyring}] ${mirrors.security} trixie-security main`,
-];
+const sources = await trixieSources();
 
 const results: Record<string, number[]> = { 'jeos cold': [], 'jeos fetch': [], 'jeos warm': [], mmdebstrap: [] };
 let mmdebstrapSize = 0;

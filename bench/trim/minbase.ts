@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { discoverMirrors } from '../../src/archive/mirrors.js';
+import { trixieSources } from '../trixie-sources.js';
 import { treeSize, type TreeSize } from './size.js';
 
 export interface Minbase {
@@ -16,13 +16,7 @@ export interface Minbase {
 }
 
 export async function minbaseWith(packages: string[], work: string, name: string): Promise<Minbase> {
-  const mirrors = await discoverMirrors();
-  const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-  const sources = [
-    `deb [signed-by=${keyring}] ${mirrors.archive} trixie main`,
-    `deb [signed-by=${keyring}] ${mirrors.archive} trixie-updates main`,
-    `deb [signed-by=${keyring}] ${mirrors.security} trixie-security main`,
-  ];
+  const sources = await trixieSources();
   const root = join(work, `minbase-${name}`);
   const t = performance.now();
   const r = spawnSync('mmdebstrap', ['--quiet', '--variant=minbase', `--include=${packages.join(',')}`, 'trixie', root, ...sources], {

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { discoverMirrors } from '../../src/archive/mirrors.js';
+import { trixieSources } from '../trixie-sources.js';
 
 export interface ConventionalImage {
   kernel: string;
@@ -38,13 +38,7 @@ function run(cmd: string, argv: string[]): { ms: number; stdout: string } {
 }
 
 export async function makeConventional(work: string): Promise<ConventionalImage> {
-  const mirrors = await discoverMirrors();
-  const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-  const sources = [
-    `deb [signed-by=${keyring}] ${mirrors.archive} trixie main`,
-    `deb [signed-by=${keyring}] ${mirrors.archive} trixie-updates main`,
-    `deb [signed-by=${keyring}] ${mirrors.security} trixie-security main`,
-  ];
+  const sources = await trixieSources();
   const root = join(work, 'conventional-root');
   const mm = run('mmdebstrap', [
     '--quiet',
