@@ -6,7 +6,7 @@
  * and the files of the rules (rules.ts) that a kept file sets off.
  */
 import { posix } from 'node:path';
-import { isElf, readDlopenNotes, readElf, readImports, type ElfInfo } from '../elf/index.js';
+import { isElf, librarySearch, readDlopenNotes, readElf, readImports, type ElfInfo, type InheritedRpath } from '../elf/index.js';
 import type { ImageTree } from '../tree/index.js';
 import { globMatcher } from './glob.js';
 import { localeSpellings, systemLocales } from './locales.js';
@@ -54,7 +54,12 @@ export class Reach {
   readonly kept = new Map<string, KeepReason>();
   readonly missing: MissingFile[] = [];
   readonly fired = new Map<string, FiredRule>();
-  private readonly queue: Array<{ path: string; run: boolean; elfOnly?: boolean }> = [];
+  private readonly queue: Array<{ path: string; run: boolean; elfOnly?: boolean; inherited: InheritedRpath }> = [];
+  /**
+   * The analyses queued for each path, by whether it is run and what its loader passed on: a library
+   * two programs load inherits each one's DT_RPATH, and may find its own libraries in either.
+   */
+  private readonly analysed = new Map<string, Set<string>>();
   private readonly unresolved: MissingFile[] = [];
   private readonly reaches: Array<{ rule: TrimRule; match: (p: string) => boolean }>;
   private readonly defaultDirs: string[];
@@ -71,9 +76,10 @@ export class Reach {
   /**
    * Keep a path: every symlink on the way, and the node it leads to (the last
    * component followed too unless `follow` is false). Returns the path kept at the
-   * end, or undefined when it leads nowhere in the image.
+   * end, or undefined when it leads nowhere in the image. `inherited`: the DT_RPATH
+   * directories the object that loads this one passes on (its libraries may be there).
    */
-  keep(path: string, reason: KeepReason, follow = true): string | undefined {
+  keep(path: string, reason: KeepReason, follow = true, inherited: InheritedRpath = []): string | undefined {
     const pending = path.split('/').filter((p) => p !== '' && p !== '.');
     const done: string[] = [];
     let hops = 0;
@@ -105,8 +111,8 @@ export class Reach {
     const real = done.join('/');
     const node = this.tree.get(real);
     if (!node) return undefined;
-    this.mark(real, last, reason.why);
-    if (node.kind === 'hardlink') this.mark(node.target, { why: 'hardlink', from: real }, reason.why);
+    this.mark(real, last, reason.why, inherited);
+    if (node.kind === 'hardlink') this.mark(node.target, { why: 'hardlink', from: real }, reason.why, inherited);
     return real;
   }
 
@@ -130,7 +136,7 @@ export class Reach {
 
   /** Analyse every kept file until nothing new is reached. */
   run(): void {
-    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) this.analyse(item.path, item.run, item.elfOnly);
+    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) this.analyse(item.path, item.run, item.inherited, item.elfOnly);
     const loaded = new Set([...this.kept.keys()].map((p) => posix.basename(p)));
     this.missing.push(...this.unresolved.filter((m) => !loaded.has(m.what)));
     this.unresolved.length = 0;
@@ -165,32 +171,45 @@ export class Reach {
     }
   }
 
-  /** `origin`: the reason the chain that led here started with; it decides whether the file is analysed as run. */
-  private mark(path: string, reason: KeepReason, origin: KeepReason['why'] = reason.why): void {
-    if (this.kept.has(path)) return;
-    this.kept.set(path, reason);
+  /**
+   * `origin`: the reason the chain that led here started with; it decides whether the file is analysed as run.
+   * A path kept already is analysed again when reached in a way it was not analysed for: run, with other
+   * inherited DT_RPATH directories, or at all (a file first kept as data, /etc/ssl/openssl.cnf, that a rule
+   * then reaches sets off the rules it matches whichever came first).
+   */
+  private mark(path: string, reason: KeepReason, origin: KeepReason['why'] = reason.why, inherited: InheritedRpath = []): void {
+    const again = this.kept.has(path);
+    if (!again) this.kept.set(path, reason);
     const node = this.tree.get(path);
     if ((node?.kind !== 'file' && node?.kind !== 'hardlink') || PASSIVE.has(origin)) return;
     // A requested package's files are all kept, but of them only its programs (executable ELF files, which a
     // wrapper may run by a path jeos cannot read) bring their libraries: a plugin nothing loads does not
     // (postgresql's optional llvmjit.so would bring 180 MB of LLVM), nor does a script nothing runs.
     if (origin === 'package') {
-      if ((node.mode & 0o111) !== 0) this.queue.push({ path, run: false, elfOnly: true });
+      if ((node.mode & 0o111) !== 0) this.analyseLater(path, false, inherited, true);
       return;
     }
-    this.queue.push({ path, run: RUN.has(origin) });
+    this.analyseLater(path, RUN.has(origin), inherited);
     for (const { rule, match } of this.reaches) if (match(path)) this.fire(rule, path);
   }
 
+  private analyseLater(path: string, run: boolean, inherited: InheritedRpath, elfOnly = false): void {
+    const key = `${run}\0${inherited.join(':')}`;
+    const done = this.analysed.get(path) ?? this.analysed.set(path, new Set()).get(path)!;
+    if (done.has(key)) return;
+    done.add(key);
+    this.queue.push({ path, run, inherited, elfOnly });
+  }
+
   /** ELF objects are followed wherever they are kept; a script only when it is run, or executable. */
-  private analyse(path: string, run: boolean, elfOnly = false): void {
+  private analyse(path: string, run: boolean, inherited: InheritedRpath, elfOnly = false): void {
     const data = this.tree.readFile(path);
     if (!data || data.length < 4) return;
-    if (isElf(data)) this.analyseElf(path, data);
+    if (isElf(data)) this.analyseElf(path, data, inherited);
     else if (!elfOnly && data[0] === 0x23 && data[1] === 0x21 && (run || (this.tree.stat(path)!.mode & 0o111) !== 0)) this.analyseScript(path, data);
   }
 
-  private analyseElf(path: string, data: Buffer): void {
+  private analyseElf(path: string, data: Buffer, inherited: InheritedRpath): void {
     let info: ElfInfo | undefined;
     try {
       info = readElf(data, `/${path}`);
@@ -201,12 +220,14 @@ export class Reach {
     if (info.interpreter && !this.keep(info.interpreter, { why: 'interpreter', from: path })) {
       this.missing.push({ what: info.interpreter, neededBy: path, why: 'interpreter' });
     }
+    const search = librarySearch(info, posix.dirname(`/${path}`), inherited, this.options.triplet);
+    const dirs = search.dirs.map((d) => d.replace(/^\/+/, ''));
     for (const soname of info.needed) {
-      const found = this.findLibrary(soname, path, info);
+      const found = this.findLibrary(soname, dirs);
       // Not found by its own search path, it may still be loaded already by the program (through the
       // program's RUNPATH): decided once everything reachable is known.
       if (found.length === 0) this.unresolved.push({ what: soname, neededBy: path, why: 'needed' });
-      for (const lib of found) this.keep(lib, { why: 'needed', from: path, detail: soname });
+      for (const lib of found) this.keep(lib, { why: 'needed', from: path, detail: soname }, true, search.inherited);
     }
     const imports = readImports(data, `/${path}`);
     for (const rule of this.options.rules) {
@@ -216,8 +237,8 @@ export class Reach {
     for (const feature of readDlopenNotes(data, `/${path}`)) {
       if (feature.priority === 'suggested') continue; // optional extras the program runs fine without
       for (const soname of feature.soname) {
-        for (const lib of this.findLibrary(soname, path, info)) {
-          this.keep(lib, { why: 'dlopen', from: path, detail: feature.feature ?? soname });
+        for (const lib of this.findLibrary(soname, dirs)) {
+          this.keep(lib, { why: 'dlopen', from: path, detail: feature.feature ?? soname }, true, search.inherited);
         }
       }
     }
@@ -237,31 +258,13 @@ export class Reach {
     }
   }
 
-  /** Where ld.so finds a DT_NEEDED name: RPATH (without RUNPATH), RUNPATH, ld.so.cache, then the default directories. */
-  findLibrary(soname: string, objectPath: string, info: ElfInfo): string[] {
+  /** Where ld.so finds a library: in `dirs` (librarySearch: RPATHs, RUNPATH), ld.so.cache, then the default directories. */
+  findLibrary(soname: string, dirs: readonly string[]): string[] {
     if (soname.includes('/')) return this.isFile(soname) ? [soname.replace(/^\/+/, '')] : [];
-    const origin = posix.dirname(`/${objectPath}`);
-    const dirs = [
-      ...(info.rpath && !info.runpath ? this.expand(info.rpath, origin) : []),
-      ...(info.runpath ? this.expand(info.runpath, origin) : []),
-    ];
     for (const dir of dirs) if (this.isFile(`${dir}/${soname}`)) return [`${dir}/${soname}`];
     const cached = (this.options.cache.get(soname) ?? []).filter((p) => this.isFile(p));
     if (cached.length) return cached;
     for (const dir of this.defaultDirs) if (this.isFile(`${dir}/${soname}`)) return [`${dir}/${soname}`];
     return [];
-  }
-
-  private expand(list: string, origin: string): string[] {
-    return list
-      .split(':')
-      .map((d) =>
-        d
-          .replace(/\$\{?ORIGIN\}?/g, origin)
-          .replace(/\$\{?LIB\}?/g, `lib/${this.options.triplet}`)
-          .replace(/\$\{?PLATFORM\}?/g, this.options.triplet.split('-')[0]!),
-      )
-      .filter((d) => d.startsWith('/') && !d.includes('$'))
-      .map((d) => posix.normalize(d).replace(/^\/+/, '').replace(/\/+$/, ''));
   }
 }

@@ -213,3 +213,29 @@ test('VM trees start from /init and the programs of enabled units; masked units 
   assert.deepEqual(explanation.kept['/usr/bin/helper'], { why: 'unit', from: '/usr/lib/systemd/system/helper.service', pkg: 'tools' });
   assert.equal(tree.get('usr/bin/other'), undefined, 'other.service is masked');
 });
+
+test("a library finds its own libraries in the DT_RPATH of the program that loads it, but not in the program's DT_RUNPATH", () => {
+  // /opt/app/bin/app names libA, a system library without a search path of its own; libA names libB, which is
+  // only in /opt/app/lib. ld.so searches the RPATHs of the loaders ($ORIGIN the program's directory), not a RUNPATH.
+  const appWith = (tag: 'rpath' | 'runpath') => ({
+    name: 'optapp',
+    files: {
+      '/opt/app/bin/app': exe({ needed: ['libA.so.1', 'libc.so.6'], [tag]: '$ORIGIN/../lib' }),
+      '/opt/app/lib/libB.so.1': lib('libB.so.1', ['libc.so.6']),
+    },
+  });
+  const liba = { name: 'liba1', multiArch: 'same' as const, files: { [`/${T}/libA.so.1`]: lib('libA.so.1', ['libB.so.1', 'libc.so.6']) } };
+  const roots = [{ why: 'command' as const, argv: ['/opt/app/bin/app'] }];
+
+  const rpath = image([appWith('rpath'), liba]);
+  const kept = trimImage(rpath.tree, rpath.packages, options({ requested: [], roots }));
+  assert.ok(rpath.tree.get('opt/app/lib/libB.so.1'), 'libB is kept');
+  assert.deepEqual(kept.explanation.kept['/opt/app/lib/libB.so.1'], { why: 'needed', from: `/${T}/libA.so.1`, detail: 'libB.so.1', pkg: 'optapp' });
+  assert.deepEqual(kept.record.missing, []);
+
+  const runpath = image([appWith('runpath'), liba]);
+  const gone = trimImage(runpath.tree, runpath.packages, options({ requested: [], roots }));
+  assert.ok(runpath.tree.get(`${T}/libA.so.1`), 'libA is in a system directory');
+  assert.equal(runpath.tree.get('opt/app/lib/libB.so.1'), undefined, 'libB is not');
+  assert.deepEqual(gone.record.missing, [{ what: 'libB.so.1', neededBy: `/${T}/libA.so.1`, why: 'needed' }]);
+});
