@@ -1,14 +1,14 @@
 /**
  * What a program on this machine needs, traced the way the kernel and the dynamic
  * linker would start it: a script's `#!` interpreter, an ELF file's PT_INTERP and
- * DT_NEEDED libraries (found through DT_RPATH/DT_RUNPATH with $ORIGIN, the
- * machine's ld.so.conf and the default directories). A file that belongs to a
+ * DT_NEEDED libraries (found through DT_RPATH — its own and its loaders' — or
+ * DT_RUNPATH, the machine's ld.so.conf and the default directories). A file that belongs to a
  * Debian package ends the trace there: the package's dependencies bring the rest.
  * Files that belong to none are copied into the image.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { readElf, EM_386, EM_AARCH64, EM_ARM, EM_RISCV, EM_X86_64, type ElfInfo } from '../elf/index.js';
+import { librarySearch, readElf, EM_386, EM_AARCH64, EM_ARM, EM_RISCV, EM_X86_64, type ElfInfo, type InheritedRpath } from '../elf/index.js';
 import { JeosError } from '../errors.js';
 import type { HostFs } from './host-fs.js';
 import type { Owner, PackageFinder } from './owners.js';
@@ -40,6 +40,8 @@ export async function traceProgram(fs: HostFs, finder: PackageFinder, start: str
   const arch = ARCHES[architecture];
   const traced: Traced = { packaged: new Map(), unpackaged: [], reason: new Map([[start, 'the program']]) };
   const seen = new Set([start]);
+  // What each library's loader passed on (breadth first, as ld.so loads them: the first object to name it).
+  const inherited = new Map<string, InheritedRpath>();
   let level = [start];
   for (let depth = 0; level.length && depth < MAX_DEPTH; depth++) {
     const owners = await finder.find(level);
@@ -51,10 +53,11 @@ export async function traceProgram(fs: HostFs, finder: PackageFinder, start: str
         continue;
       }
       traced.unpackaged.push(path);
-      for (const [dep, why] of await needsOf(fs, path, arch, architecture)) {
+      for (const [dep, why, passed] of await needsOf(fs, path, arch, architecture, inherited.get(path))) {
         if (seen.has(dep)) continue;
         seen.add(dep);
         traced.reason.set(dep, why);
+        if (passed) inherited.set(dep, passed);
         next.push(dep);
       }
     }
@@ -63,12 +66,14 @@ export async function traceProgram(fs: HostFs, finder: PackageFinder, start: str
   return traced;
 }
 
-/** What one file needs to run: its `#!` interpreter, or its ELF interpreter and libraries. */
-async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] | undefined, architecture: string): Promise<Array<[string, string]>> {
+type Need = [path: string, why: string, inherited?: InheritedRpath];
+
+/** What one file needs to run: its `#!` interpreter, or its ELF interpreter and libraries (with what they inherit). */
+async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] | undefined, architecture: string, inherited?: InheritedRpath): Promise<Need[]> {
   const data = await fs.read(path);
   if (data.subarray(0, 2).toString('latin1') === '#!') {
     const { interpreter, program } = await scriptInterpreter(fs, path, data);
-    const out: Array<[string, string]> = [[interpreter, `${path} is a script run by it (#!)`]];
+    const out: Need[] = [[interpreter, `${path} is a script run by it (#!)`]];
     if (program) out.push([program, `${path} runs it through ${interpreter} (#!)`]);
     return out;
   }
@@ -79,10 +84,11 @@ async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] |
       hint: `choose the image's architecture with --arch, or pick a ${architecture} program`,
     });
   }
-  const out: Array<[string, string]> = [];
+  const out: Need[] = [];
   if (elf.interpreter) out.push([elf.interpreter, `${path} names it as its program interpreter`]);
   const real = (await fs.realpath(path)) ?? path;
-  const dirs = await searchDirs(fs, elf, posix.dirname(real), arch?.triplet);
+  const search = librarySearch(elf, posix.dirname(real), inherited, arch?.triplet);
+  const dirs = await searchDirs(fs, elf, search.dirs, arch?.triplet);
   for (const soname of elf.needed) {
     const lib = soname.includes('/') ? soname : await findLibrary(fs, soname, dirs, elf);
     if (!lib) {
@@ -90,7 +96,7 @@ async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] |
         hint: `the program cannot start on this machine either (ldd ${path} says "not found"); install the library, or name the package with --from PACKAGE`,
       });
     }
-    out.push([lib, `${path} needs ${soname}`]);
+    out.push([lib, `${path} needs ${soname}`, search.inherited]);
   }
   return out;
 }
@@ -115,10 +121,9 @@ async function scriptInterpreter(fs: HostFs, path: string, data: Buffer): Promis
   return { interpreter: interp };
 }
 
-async function searchDirs(fs: HostFs, elf: ElfInfo, origin: string, triplet: string | undefined): Promise<string[]> {
-  const expand = (list: string | undefined) =>
-    (list ?? '').split(':').filter(Boolean).map((d) => posix.normalize(d.replace(/\$(ORIGIN|\{ORIGIN\})/g, origin)));
-  const dirs = [...(elf.runpath ? [] : expand(elf.rpath)), ...expand(elf.runpath), ...(await ldSoConf(fs, '/etc/ld.so.conf', 0))];
+/** The RPATHs and RUNPATH (librarySearch), then ld.so.conf's directories (what ld.so.cache holds) and the default ones. */
+async function searchDirs(fs: HostFs, elf: ElfInfo, paths: string[], triplet: string | undefined): Promise<string[]> {
+  const dirs = [...paths, ...(await ldSoConf(fs, '/etc/ld.so.conf', 0))];
   const lib64 = elf.class === 64 ? ['/lib64', '/usr/lib64'] : [];
   dirs.push(...(triplet ? [`/lib/${triplet}`, `/usr/lib/${triplet}`] : []), ...lib64, '/lib', '/usr/lib');
   return [...new Set(dirs)];

@@ -140,6 +140,13 @@ describe('jeos init', () => {
     assert.equal(build.code, 0, build.stderr);
   });
 
+  test("a library the program's DT_RPATH brings in finds its own libraries there too (as ld.so does)", async () => {
+    const r = await init('rpath', '/opt/app/bin/app', '--root', root);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.files.map((f: { path: string }) => f.path), ['/opt/app/bin/app', '/usr/local/lib/libA.so.1', '/opt/app/lib/libB.so.1']);
+  });
+
   test('a packaged program by path takes its package and its unit\'s arguments; a command name is found on the PATH inside --root', async () => {
     const byPath = JSON.parse((await init('bypath', '/usr/sbin/webd', '--root', root)).stdout);
     assert.deepEqual(byPath.packages, ['webd']);
@@ -175,6 +182,7 @@ describe('jeos init', () => {
       ['nothere', ['nosuchthing'], /error\[E_INIT_NO_PACKAGE\]: there is no package nosuchthing/],
       ['notexec', ['/etc/motd', '--root', root], /error\[E_INIT_NOT_EXECUTABLE\]: \/etc\/motd is not an executable file/],
       ['nolib', ['/usr/local/bin/broken', '--root', root], /error\[E_INIT_LIBRARY_MISSING\]: .*broken needs libnowhere\.so\.7/],
+      ['runpath', ['/opt/app/bin/app-runpath', '--root', root], /error\[E_INIT_LIBRARY_MISSING\]: \/usr\/local\/lib\/libA\.so\.1 needs libB\.so\.1/],
       ['quote', ["webd 'unclosed"], /error\[E_INIT_BAD_COMMAND\]: .*unterminated ' quote/],
       ['arm', ['/usr/local/bin/armprog', '--root', root], /error\[E_INIT_ARCH_MISMATCH\]: \/usr\/local\/bin\/armprog is not built for amd64 \(ELF machine 183, 64-bit\)/],
     ];
@@ -219,6 +227,12 @@ async function makeRoot(root: string): Promise<void> {
   await put('/etc/ld.so.conf.d/local.conf', '# local libraries\n/usr/local/lib\n');
   await put('/usr/local/bin/foo', buildElf({ type: 2, interpreter: INTERP, needed: ['libfoo.so.1', 'libbar.so.2', 'libc.so.6'] }), 0o755);
   await put('/usr/local/bin/broken', buildElf({ type: 2, interpreter: INTERP, needed: ['libnowhere.so.7'] }), 0o755);
+  // libA (on ld.so.conf's path) needs libB, which only the program's DT_RPATH names: ld.so finds it through the
+  // RPATH of the program that loads libA ($ORIGIN the program's directory), but not through a RUNPATH.
+  await put('/usr/local/lib/libA.so.1', lib('libA.so.1', ['libB.so.1', 'libc.so.6']));
+  await put('/opt/app/lib/libB.so.1', lib('libB.so.1', ['libc.so.6']));
+  await put('/opt/app/bin/app', buildElf({ type: 2, interpreter: INTERP, needed: ['libA.so.1', 'libc.so.6'], rpath: '$ORIGIN/../lib' }), 0o755);
+  await put('/opt/app/bin/app-runpath', buildElf({ type: 2, interpreter: INTERP, needed: ['libA.so.1', 'libc.so.6'], runpath: '$ORIGIN/../lib' }), 0o755);
   await put('/usr/local/bin/armprog', buildElf({ type: 2, machine: 183, interpreter: '/lib/ld-linux-aarch64.so.1' }), 0o755);
   await put('/usr/sbin/webd', '#!/bin/sh\n', 0o755);
   await put('/usr/bin/env', buildElf({ type: 2, interpreter: INTERP, needed: ['libc.so.6'] }), 0o755);
