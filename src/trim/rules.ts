@@ -155,8 +155,9 @@ export const TRIM_RULES: readonly TrimRule[] = [
 
 /**
  * Paths a trim always drops, whatever reaches them: documentation, manuals,
- * translations, packaging metadata and interactive-shell completions. Each
- * package's copyright file stays. `trim.keep` and `trim.locales` override.
+ * translations, packaging metadata and interactive-shell completions. A
+ * package's copyright file stays while anything else of it does (trim.ts).
+ * `trim.keep` and `trim.locales` override.
  */
 export const ALWAYS_DROPPED: readonly string[] = [
   'usr/share/doc/**', 'usr/share/man/**', 'usr/share/info/**', 'usr/share/locale/**', 'usr/share/lintian/**',
@@ -167,7 +168,7 @@ export const ALWAYS_DROPPED: readonly string[] = [
   ...['symbols', 'shlibs', 'templates', 'triggers', 'preinst', 'postinst', 'prerm', 'postrm', 'config'].map((m) => `var/lib/dpkg/info/*.${m}`),
 ];
 
-/** Files inside ALWAYS_DROPPED that stay: licences must travel with the binaries. */
+/** Files inside ALWAYS_DROPPED that are not dropped outright: licences travel with the files of their package (trim.ts keepLicences). */
 export const ALWAYS_KEPT: readonly string[] = ['usr/share/doc/*/copyright'];
 
 /** Top-level areas kept whole: configuration, state and data a package sets up for its program. */

@@ -239,3 +239,45 @@ test("a library finds its own libraries in the DT_RPATH of the program that load
   assert.equal(runpath.tree.get('opt/app/lib/libB.so.1'), undefined, 'libB is not');
   assert.deepEqual(gone.record.missing, [{ what: 'libB.so.1', neededBy: `/${T}/libA.so.1`, why: 'needed' }]);
 });
+
+test("a package's copyright goes when nothing else of it is left; a package something is left of keeps it, through a link to its source's directory too", async () => {
+  const gone = lib('libgone.so.1');
+  const { tree, packages } = image([
+    { name: 'libgone1', multiArch: 'same', files: { [`/${T}/libgone.so.1`]: gone, '/usr/share/doc/libgone1/copyright': 'BSD\n' } },
+    // Debian's layout for packages of one source: libgcc-s1's doc directory is a link to gcc-14-base's.
+    { name: 'baz', files: { '/usr/bin/baz': exe({ needed: ['libc.so.6'] }), '/usr/bin/baz-extra': exe({}), '/usr/share/doc/baz': { symlink: 'baz-common' } } },
+    { name: 'baz-common', files: { '/usr/share/doc/baz-common/copyright': 'Artistic\n', '/usr/share/doc/baz-common/changelog.gz': 'changes\n' } },
+  ]);
+  const roots = [...options().roots, { why: 'healthcheck' as const, argv: ['/usr/bin/baz'] }];
+  const { record, explanation } = trimImage(tree, packages, options({ roots }), 1_700_000_000);
+
+  for (const path of [`${T}/libgone.so.1`, 'usr/share/doc/libgone1/copyright', 'usr/share/doc/libgone1', 'usr/bin/baz-extra', 'usr/share/doc/baz-common/changelog.gz']) {
+    assert.equal(tree.get(path), undefined, `${path} is dropped`);
+  }
+  assert.deepEqual(record.packages.find((p) => p.name === 'libgone1:amd64'), { name: 'libgone1:amd64', keptFiles: 0, droppedFiles: 2, droppedBytes: gone.content.length + 4 });
+  assert.deepEqual(explanation.dropped['libgone1:amd64']?.filter((p) => !['/usr/share/doc', '/usr/share'].includes(p)), [`/${T}/libgone.so.1`, '/usr/share/doc/libgone1', '/usr/share/doc/libgone1/copyright']);
+  // baz keeps /usr/bin/baz: its licence stays, as /usr/share/doc/baz/copyright through the link.
+  assert.equal(tree.readFile('usr/share/doc/baz/copyright')?.toString(), 'Artistic\n');
+  assert.deepEqual(explanation.kept['/usr/share/doc/baz'], { why: 'copyright', pkg: 'baz' });
+  assert.deepEqual(explanation.kept['/usr/share/doc/baz-common/copyright'], { why: 'copyright', pkg: 'baz-common' });
+  for (const path of ['usr/share/doc/libc6/copyright', 'usr/share/doc/app/copyright']) assert.ok(tree.get(path), `${path} is kept`);
+
+  // The package stays installed in dpkg's status, its file list naming no file (as a metapackage's would).
+  const list = tree.readFile('var/lib/dpkg/info/libgone1:amd64.list')!.toString();
+  assert.doesNotMatch(list, /libgone|copyright/);
+  assert.equal(tree.readFile('var/lib/dpkg/info/libgone1:amd64.md5sums')?.toString() ?? '', '');
+  assert.match(tree.readFile('var/lib/dpkg/status')!.toString(), /^Package: libgone1\nStatus: install ok installed$/m);
+  if (spawnSync('dpkg', ['--version']).status !== 0) return;
+  const root = await mkdtemp(join(tmpdir(), 'jeos-trim-'));
+  try {
+    await materialize(tree, root);
+    for (const args of [['--verify'], ['--audit'], ['--verify', 'libgone1']]) {
+      const r = spawnSync('dpkg', [`--root=${root}`, ...args], { encoding: 'utf8' });
+      assert.deepEqual([r.status, r.stdout, r.stderr], [0, '', ''], `dpkg ${args.join(' ')}`);
+    }
+    const files = spawnSync('dpkg', [`--root=${root}`, '-L', 'libgone1'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(files, /libgone|copyright/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

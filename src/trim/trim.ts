@@ -1,8 +1,8 @@
 /**
  * The trim stage: keep what the workload can reach (reach.ts) plus what a
  * package sets up for it — configuration and state (/etc, /var), the files of
- * the packages the workload asked for, what jeos made, licences and
- * `trim.keep` — and drop the rest. Documentation, manuals and translations go
+ * the packages the workload asked for, what jeos made, the licences of the
+ * packages something is left of, and `trim.keep` — and drop the rest. Documentation, manuals and translations go
  * whatever reaches them. The dpkg database and ld.so.cache are brought in line
  * with what is left, and every kept path records why it is there.
  */
@@ -65,6 +65,7 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
   const keptDirs = new Set<string>();
   const unmatchedKeep = new Set(settings.keep);
   const keepGlobs = settings.keep.map((g) => ({ glob: g, re: globToRegExp(g) }));
+  const licences = new Set<string>();
   for (const [path, node] of entries) {
     if (path === '') continue;
     const area = KEPT_AREAS.includes(path.split('/')[0]!);
@@ -79,7 +80,8 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     else if (node.pkg === undefined && !path.startsWith('var/lib/dpkg/')) seed(path, node, { why: 'made-by-jeos' });
     else if (area) seed(path, node, { why: 'area' });
     else if (own) reach.keep(path, { why: 'package', detail: nameOf(node.pkg!) });
-    else if (alwaysKept(path)) reach.keep(path, { why: licence(path) ? 'copyright' : 'locale' });
+    else if (licence(path)) licences.add(path);
+    else if (alwaysKept(path)) reach.keep(path, { why: 'locale' });
     for (const { glob, re } of keepGlobs) {
       if (!re.test(path)) continue;
       unmatchedKeep.delete(glob);
@@ -91,6 +93,7 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     const target = safeResolve(tree, link);
     if (target !== undefined && reach.kept.has(target)) reach.keep(link, { why: 'area' }, false);
   }
+  keepLicences(tree, reach, licences);
 
   // Drop what was not kept: children before their directory, so emptied directories under /usr go too.
   const kept = { files: 0, bytes: 0 };
@@ -150,6 +153,29 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     dropped: Object.fromEntries([...droppedLists].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   return { record, explanation };
+}
+
+/**
+ * A licence travels with what is left of its package: the copyright files of each package
+ * (by name: a Multi-Arch: same package's is shared) that keeps any other file, and, when
+ * its /usr/share/doc/<name> links to the directory of another package of the same source
+ * (libgcc-s1 → gcc-14-base), that link and the copyright it leads to. A package the trim
+ * left nothing of loses its copyright too.
+ */
+function keepLicences(tree: ImageTree, reach: Reach, licences: Set<string>): void {
+  const left = new Set<string>();
+  for (const path of reach.kept.keys()) {
+    const node = tree.get(path);
+    if (node?.pkg !== undefined && node.kind !== 'dir' && !licences.has(path)) left.add(nameOf(node.pkg));
+  }
+  for (const path of licences) if (left.has(nameOf(tree.get(path)!.pkg!))) reach.keep(path, { why: 'copyright' });
+  for (const name of left) {
+    const doc = `usr/share/doc/${name}`;
+    const copyright = safeResolve(tree, `${doc}/copyright`);
+    if (tree.get(doc)?.kind !== 'symlink' || copyright === undefined || !tree.get(copyright)) continue;
+    reach.keep(doc, { why: 'copyright' }, false);
+    reach.keep(`${doc}/copyright`, { why: 'copyright' });
+  }
 }
 
 /** A command line's program, the paths among its arguments, and the commands of `sh -c '…'`. */
