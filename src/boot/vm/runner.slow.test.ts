@@ -60,6 +60,7 @@ describe('the VM runner boots a real kernel (slow)', { skip }, () => {
     assert.ok(['kvm', 'tcg'].includes(r.accel));
     assert.match(r.accelReason, /KVM|kvm/);
     assert.equal(r.machine, 'q35');
+    assert.equal(r.kernelEntry, 'pvh', `Debian's kernel has a PVH entry: ${r.kernelNote}`);
     assert.deepEqual(r.failedUnits, []);
     assert.equal(r.reported, true);
     const t = r.timings;
@@ -78,8 +79,10 @@ describe('the VM runner boots a real kernel (slow)', { skip }, () => {
       console: `jeos-guest-up\n${FAILED_BAR}`,
       report: 'JEOS_REPORT_BEGIN\nfoo.service loaded failed failed Foo\nJEOS_REPORT_END\n',
     });
-    const r = await testVm({ vmDir, memoryMiB: 128, ports: [], cacheDir, timeoutMs: 120_000 });
+    const r = await testVm({ vmDir, memoryMiB: 128, ports: [], cacheDir, pvh: false, timeoutMs: 120_000 });
     assert.equal(r.ok, false);
+    assert.equal(r.kernelEntry, 'bzimage');
+    assert.equal(r.kernelNote, 'asked for (--no-pvh)');
     assert.deepEqual(r.failedUnits.sort(), ['bar.service', 'foo.service']);
     assert.match(r.failure!, /failed units: /);
     assert.equal(r.timings.ready, null);
@@ -116,7 +119,8 @@ describe('the VM runner boots a real kernel (slow)', { skip }, () => {
     const text = Buffer.concat(chunks).toString();
     assert.match(text, /Linux version/);
     assert.match(text, /jeos-guest-up/);
-    assert.deepEqual(events.slice(0, 2), ['accel', 'started']);
+    assert.deepEqual(events.slice(0, 3), ['accel', 'kernel', 'started']);
+    assert.equal(vm.kernel.entry, 'bzimage', 'without a cache directory the vmlinuz boots as it is');
     assert.ok(events.includes('report'));
     assert.equal((await vm.stop()).reason, 'host-qmp-quit', 'stopping again is harmless');
   });

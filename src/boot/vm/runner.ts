@@ -13,6 +13,7 @@ import { JeosError } from '../../errors.js';
 import { chooseAccel, type AccelDecision } from './accel.js';
 import { ConsoleLog } from './console.js';
 import { readVmImage } from './image.js';
+import { bootKernel, type BootKernel } from './pvh.js';
 import { QmpClient } from './qmp.js';
 import { defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
 import { ReportReader, type GuestReport } from './report.js';
@@ -29,8 +30,10 @@ export interface StartVmOptions {
   machine?: Machine;
   /** Appended to the image's kernel command line. */
   extraCmdline?: string;
-  /** For the KVM probe's cached verdict. */
+  /** For the KVM probe's cached verdict, and the uncompressed kernel booted through its PVH entry. */
   cacheDir?: string;
+  /** false: boot the bzImage as it is, not its uncompressed ELF through the PVH entry (see pvh.ts). */
+  pvh?: boolean;
   name?: string;
   /** Raw console bytes as they arrive (jeos run writes them to the terminal). */
   onConsole?: (chunk: Buffer) => void;
@@ -53,6 +56,8 @@ export interface VmHandle {
   /** Holds QEMU's sockets; removed when QEMU is gone. */
   tempDir: string;
   image: VmImage;
+  /** What QEMU's -kernel got: the vmlinuz, or its uncompressed ELF (PVH entry). */
+  kernel: BootKernel;
   accel: AccelDecision;
   machine: Machine;
   forwards: Forward[];
@@ -99,13 +104,15 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   const accel = await chooseAccel(options.accel ?? 'auto', { qemu, kernel: image.kernel, cacheDir: options.cacheDir });
   const machine = options.machine ?? defaultMachine();
   options.onEvent?.({ type: 'accel', accel: accel.accel, machine, reason: accel.reason });
+  const kernel = await bootKernel(image.kernel, { cacheDir: options.cacheDir, pvh: options.pvh });
+  options.onEvent?.({ type: 'kernel', entry: kernel.entry, ...(kernel.reason ? { reason: kernel.reason } : {}) });
 
   const dir = await mkdtemp(join(tmpdir(), 'jeos-vm-'));
   const sockets = { console: join(dir, 'console.sock'), report: join(dir, 'report.sock'), qmp: join(dir, 'qmp.sock') };
   const servers = await Promise.all([listen(sockets.console), listen(sockets.report), listen(sockets.qmp)]);
   const connections = Promise.all([firstConnection(servers[0]), firstConnection(servers[1]), firstConnection(servers[2])]);
   const args = qemuArgs({
-    kernel: image.kernel,
+    kernel: kernel.path,
     ...(image.initrd ? { initrd: image.initrd } : {}),
     ...(image.disk ? { disk: image.disk } : {}),
     cmdline: joinCmdline(image.cmdline, options.extraCmdline),
@@ -212,6 +219,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     pid: child.pid!,
     tempDir: dir,
     image,
+    kernel,
     accel,
     machine,
     forwards: options.forwards,

@@ -50,6 +50,7 @@ export interface BootTimings {
 
 export type VmEvent =
   | { type: 'accel'; accel: Accel; machine: Machine; reason: string }
+  | { type: 'kernel'; entry: 'pvh' | 'bzimage'; reason?: string }
   | { type: 'started'; pid: number; forwards: Forward[] }
   | { type: 'marker'; name: 'kernel' | 'userspace'; ms: number }
   | { type: 'probe'; ok: boolean; detail: string }

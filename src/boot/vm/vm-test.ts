@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { JeosError } from '../../errors.js';
 import { healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
 import { chooseForwards } from './ports.js';
+import type { KernelEntry } from './pvh.js';
 import { startVm, type VmHandle } from './runner.js';
 import type { Accel, AccelChoice, BootTimings, Forward, GuestMemory, GuestPort, Machine, VmEvent } from './types.js';
 
@@ -21,6 +22,8 @@ export interface VmTestOptions {
   accel?: AccelChoice;
   machine?: Machine;
   cacheDir?: string;
+  /** false: boot the bzImage, not its uncompressed ELF (StartVmOptions.pvh). */
+  pvh?: boolean;
   extraCmdline?: string;
   onEvent?: (e: VmEvent) => void;
 }
@@ -31,6 +34,9 @@ export interface VmTestResult {
   /** Why this accelerator (the KVM probe's verdict, or the flag). */
   accelReason: string;
   machine: Machine;
+  /** How the kernel was booted: its uncompressed ELF through the PVH entry, or the bzImage (kernelNote says why). */
+  kernelEntry: KernelEntry;
+  kernelNote?: string;
   memoryMiB: number;
   forwards: Forward[];
   timings: BootTimings;
@@ -105,6 +111,7 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
     accel: options.accel,
     machine: options.machine,
     cacheDir: options.cacheDir,
+    pvh: options.pvh,
     extraCmdline: options.extraCmdline,
     onEvent: options.onEvent,
   });
@@ -182,6 +189,8 @@ async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec
     accel: vm.accel.accel,
     accelReason: vm.accel.reason,
     machine: vm.machine,
+    kernelEntry: vm.kernel.entry,
+    ...(vm.kernel.reason ? { kernelNote: vm.kernel.reason } : {}),
     memoryMiB: options.memoryMiB,
     forwards: vm.forwards,
     timings: { kernel: vm.console.markers.kernel, userspace: vm.console.markers.userspace, ready: ok ? ready : null, total: vm.now() },

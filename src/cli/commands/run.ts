@@ -13,6 +13,7 @@ interface RunFlags {
   accel?: 'auto' | 'kvm' | 'tcg';
   out?: string;
   append?: string;
+  pvh?: boolean;
   quiet?: boolean;
 }
 
@@ -27,7 +28,8 @@ export function vmOptions(command: Command, prefix = ''): Command {
   return command
     .option('--memory <MiB>', `${prefix}guest memory (default: vm.memory in jeos.yaml, 256)`, parseMemory)
     .addOption(new Option('--accel <mode>', `${prefix}KVM when a probe boot shows it works, else TCG`).choices(['auto', 'kvm', 'tcg']).default('auto'))
-    .option('--append <args>', `${prefix}more kernel command-line arguments, after the image's own`);
+    .option('--append <args>', `${prefix}more kernel command-line arguments, after the image's own`)
+    .option('--no-pvh', `${prefix}boot vmlinuz as it is (jeos otherwise boots the kernel's uncompressed ELF, cached, through its PVH entry: no decompression at boot)`);
 }
 
 /** The guest ports a VM forwards: the workload's, and the health check's. */
@@ -59,6 +61,7 @@ export function forwardUrl(f: Forward, healthcheck: HealthcheckSpec | undefined)
 export function vmProgress(log: (line: string) => void): (e: VmEvent) => void {
   return (e) => {
     if (e.type === 'accel') log(`accelerator: ${e.accel} (${e.reason}), machine ${e.machine}`);
+    else if (e.type === 'kernel') log(e.entry === 'pvh' ? 'kernel: the uncompressed ELF, through its PVH entry' : `kernel: vmlinuz as it is (${e.reason})`);
     else if (e.type === 'started') log(`QEMU started (pid ${e.pid})`);
     else if (e.type === 'marker') log(`${e.name === 'kernel' ? 'kernel started' : 'userspace started'} at ${e.ms} ms`);
     else if (e.type === 'report') log(`guest reached multi-user at ${e.ms} ms: ${e.failedUnits.length ? `failed units: ${e.failedUnits.join(', ')}` : 'no failed units'}`);
@@ -84,7 +87,11 @@ workload declares is forwarded from 127.0.0.1: the same port number when it is
 
 KVM is used when a short probe boot shows it works on this host (the verdict is
 cached until the next reboot); otherwise TCG, the CPU emulator, with -cpu max.
-Ctrl-C or SIGTERM stops QEMU at once: the VM has no disk, nothing is lost.
+The kernel is booted through its PVH entry: the uncompressed kernel inside
+vmlinuz is taken out once and kept in the cache, so no boot spends time
+decompressing it (about 1.2 s under TCG). --no-pvh boots vmlinuz as it is.
+Ctrl-C or SIGTERM stops QEMU at once: the guest's writes go nowhere (the disk
+image is attached with snapshot=on), nothing is lost.
 Exit status 0 when stopped so or when the guest powers off; 1 when the guest
 rebooted (a kernel panic, with panic=-1) or QEMU failed.
 
@@ -120,9 +127,10 @@ Examples:
             accel: flags.accel,
             extraCmdline: flags.append,
             cacheDir: defaultCacheDir(),
+            pvh: flags.pvh,
             name: `jeos-${loaded.config.name}`,
             onConsole: (chunk) => process.stdout.write(chunk),
-            onEvent: (e) => e.type === 'accel' && vmProgress(log)(e),
+            onEvent: (e) => (e.type === 'accel' || e.type === 'kernel') && vmProgress(log)(e),
           });
         } catch (e) {
           if (!userStop) throw e;

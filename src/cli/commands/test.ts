@@ -17,6 +17,7 @@ export interface TestFlags {
   memory?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
   append?: string;
+  pvh?: boolean;
   timeout?: number;
   out?: string;
   json?: boolean;
@@ -53,7 +54,7 @@ status, a TCP port, or a command run inside the container. Ports are published
 on 127.0.0.1 only. Exit status 0 only when the workload answers.
 
 With --vm the VM boots headless (KVM when it works here, else TCG; --memory,
---accel and --append as for jeos run). It passes when the health check passes
+--accel, --append and --no-pvh as for jeos run). It passes when the health check passes
 through a forwarded port and the guest reports that no systemd unit failed;
 it prints the time to kernel start, to userspace and to ready (ms since QEMU
 started) and the guest's memory in use. A command health check cannot run in
@@ -164,6 +165,7 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
     accel: flags.accel,
     extraCmdline: flags.append,
     cacheDir: defaultCacheDir(),
+    pvh: flags.pvh,
     onEvent: vmProgress(log),
   });
   const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'vm', result.console ?? '');
@@ -178,7 +180,7 @@ function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: st
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
   if (r.ok) {
-    console.log(`ok: ${r.healthcheck.detail} — kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, ready ${ms(t.ready)}, ${memory} (${r.accel}, ${r.machine})`);
+    console.log(`ok: ${r.healthcheck.detail} — kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, ready ${ms(t.ready)}, ${memory} (${r.accel}, ${r.machine}, ${r.kernelEntry === 'pvh' ? 'PVH entry' : 'bzImage'})`);
     return;
   }
   console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
