@@ -4,6 +4,8 @@
  * and its output names no dropped file, build it again untrimmed and check that:
  * if the untrimmed image passes, the trim broke it, and a bisection over the
  * dropped files (rebuilding with some of them kept) names the file it needed.
+ * The same for the VM (booted as jeos test --vm boots it) when the container
+ * image did not already go through this.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,11 +17,29 @@ import { JeosError } from '../errors.js';
 import type { TrimRecord } from '../trim/index.js';
 import { containerPorts, testContainerCommand, testVmCommand, type TestFlags } from './commands/test.js';
 
+/** What the comparison with an untrimmed build found: whether that passes, and the dropped paths the workload needs. */
+export interface UntrimmedComparison {
+  ok: boolean;
+  needed: string[];
+}
+
 export interface CheckReport {
   container?: boolean;
   vm?: boolean;
   /** Set when the trimmed container image failed and was compared with an untrimmed build. */
-  untrimmed?: { ok: boolean; needed: string[] };
+  untrimmed?: UntrimmedComparison;
+  /** Set when the trimmed VM failed and was compared with an untrimmed VM (unless the container image was). */
+  untrimmedVm?: UntrimmedComparison;
+}
+
+/** One kind of image the comparison rebuilds and checks. */
+export interface CheckSubject {
+  /** "image" or "VM", for the progress lines. */
+  what: string;
+  /** Build it into `out`, untrimmed ('all') or trimmed with these dropped paths kept. */
+  build(out: string, keep: string[] | 'all'): Promise<void>;
+  /** Its health check, waiting `timeout` seconds at most: the milliseconds to healthy, or undefined when it fails. */
+  check(out: string, timeout: number): Promise<number | undefined>;
 }
 
 /** Glob-escape a literal path for trim.keep. */
@@ -28,26 +48,54 @@ const literal = (path: string): string => path.replace(/[*?[]/g, (c) => `[${c}]`
 export async function checkBuild(
   loaded: LoadedConfig,
   outDir: string,
-  built: { formats: string[]; trim?: TrimRecord; dropped: () => Promise<string[]> },
+  built: { formats: string[]; trim?: TrimRecord; vmTrim?: TrimRecord; dropped: (tree: 'image' | 'vm') => Promise<string[]> },
   buildOptions: BuildOptions,
   flags: TestFlags,
 ): Promise<CheckReport> {
   const dir = loaded.dir;
   const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
-  if (!loaded.config.workload.healthcheck) {
+  const healthcheck = loaded.config.workload.healthcheck;
+  if (!healthcheck) {
     throw new JeosError('E_CHECK_NO_HEALTHCHECK', `${loaded.path} has no workload.healthcheck, so --check has nothing to run`, {
       hint: 'add a healthcheck (http, tcp or command) under workload: in jeos.yaml',
     });
   }
+  const rebuild = (format: 'oci' | 'vm') => async (out: string, keep: string[] | 'all') => {
+    await build({ ...buildOptions, outDir: out, formats: [format], onEvent: undefined, ...(keep === 'all' ? { trim: false } : { keep: keep.map(literal) }) });
+  };
   const report: CheckReport = {};
   if (built.formats.includes('oci')) {
     log('check: the container image');
     report.container = await testContainerCommand(dir, loaded, outDir, flags);
-    if (!report.container && built.trim) report.untrimmed = await compareUntrimmed(loaded, await built.dropped(), buildOptions, log);
+    if (!report.container && built.trim) {
+      const container: CheckSubject = {
+        what: 'image',
+        build: rebuild('oci'),
+        async check(out, timeout) {
+          const w = loaded.config.workload;
+          const result = await testContainer({ ociDir: join(out, 'oci'), tag: 'latest', ports: containerPorts(w.ports), healthcheck: { ...healthcheck, timeout } });
+          return result.ok ? result.timings.ready ?? 0 : undefined;
+        },
+      };
+      report.untrimmed = await compareUntrimmed(container, await built.dropped('image'), healthcheck.timeout, log);
+    }
   }
-  if (built.formats.includes('vm') && !loaded.config.workload.healthcheck.command) {
+  if (built.formats.includes('vm') && !healthcheck.command) {
     log('check: the VM image');
     report.vm = await testVmCommand(dir, loaded, outDir, flags);
+    if (!report.vm && built.vmTrim && !report.untrimmed) {
+      const vm: CheckSubject = {
+        what: 'VM',
+        build: rebuild('vm'),
+        async check(out, timeout) {
+          // Booted as jeos test --vm boots it; its time to healthy counts from before QEMU starts.
+          const started = Date.now();
+          const ok = await testVmCommand(dir, loaded, out, { ...flags, quiet: true, print: false, timeout });
+          return ok ? Date.now() - started : undefined;
+        },
+      };
+      report.untrimmedVm = await compareUntrimmed(vm, await built.dropped('vm'), healthcheck.timeout, log);
+    }
   }
   if (report.container === undefined && report.vm === undefined) {
     throw new JeosError('E_CHECK_NOTHING', 'no image to check: --check runs the oci output in a container and the vm output in QEMU', {
@@ -57,30 +105,27 @@ export async function checkBuild(
   return report;
 }
 
-async function compareUntrimmed(loaded: LoadedConfig, dropped: string[], options: BuildOptions, log: (l: string) => void): Promise<CheckReport['untrimmed']> {
+/**
+ * Build the subject untrimmed and check it; when that passes, bisect the dropped paths for the ones
+ * the trimmed build needs. `timeout`: the health check's, in seconds.
+ */
+export async function compareUntrimmed(subject: CheckSubject, dropped: string[], timeout: number, log: (l: string) => void): Promise<UntrimmedComparison> {
   const scratch = await mkdtemp(join(tmpdir(), 'jeos-check-'));
   try {
-    // The untrimmed image's time to healthy bounds the bisection's waits (a failing image would wait the whole timeout).
-    let timeout = loaded.config.workload.healthcheck!.timeout;
+    const out = join(scratch, 'out');
     const passes = async (keep: string[] | 'all'): Promise<boolean> => {
-      const out = join(scratch, 'out');
-      await build({ ...options, outDir: out, formats: ['oci'], onEvent: undefined, ...(keep === 'all' ? { trim: false } : { keep: keep.map(literal) }) });
-      const w = loaded.config.workload;
-      const result = await testContainer({
-        ociDir: join(out, 'oci'),
-        tag: 'latest',
-        ports: containerPorts(w.ports),
-        healthcheck: { ...w.healthcheck!, timeout },
-      });
-      if (keep === 'all' && result.ok) timeout = Math.min(timeout, Math.max(10, Math.ceil((3 * (result.timings.ready ?? 0)) / 1000)));
-      return result.ok;
+      await subject.build(out, keep);
+      const ready = await subject.check(out, timeout);
+      // The untrimmed build's time to healthy bounds the bisection's waits (a failing build would wait the whole timeout).
+      if (keep === 'all' && ready !== undefined) timeout = Math.min(timeout, Math.max(10, Math.ceil((3 * ready) / 1000)));
+      return ready !== undefined;
     };
-    log('check: building the same image untrimmed to compare');
+    log(`check: building the same ${subject.what} untrimmed to compare`);
     if (!(await passes('all'))) {
-      log('check: the untrimmed image fails too: the trim is not the cause');
+      log(`check: the untrimmed ${subject.what} fails too: the trim is not the cause`);
       return { ok: false, needed: [] };
     }
-    log(`check: the untrimmed image passes, so the trim dropped something the workload needs; bisecting ${dropped.length} dropped paths`);
+    log(`check: the untrimmed ${subject.what} passes, so the trim dropped something the workload needs; bisecting ${dropped.length} dropped paths`);
     const needed = await bisect(dropped, passes, log);
     return { ok: true, needed };
   } finally {

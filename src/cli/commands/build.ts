@@ -30,7 +30,7 @@ export function registerBuild(program: Command): void {
       .option('--out <dir>', 'output directory (default: DIR/out)')
       .option('--frozen', 'fail if jeos.lock is missing or stale instead of locking again (for CI)')
       .option('--no-trim', 'keep every file of the locked packages (no file-level trim), whatever trim: in jeos.yaml says')
-      .option('--check', 'then run the health check against the new image (container, and VM when vm is an output); a trimmed image that fails is compared with an untrimmed build, which names the file the workload needed'),
+      .option('--check', 'then run the health check against the new image (container, and VM when vm is an output); a trimmed image or VM that fails is compared with an untrimmed build, which names the file the workload needed'),
   )
     .addHelpText(
       'after',
@@ -107,7 +107,7 @@ Examples:
       console.log(lines.join('\n'));
       const report = await check?.();
       if (report && !checkPassed(report)) {
-        const needed = report.untrimmed?.needed ?? [];
+        const needed = [...new Set([...(report.untrimmed?.needed ?? []), ...(report.untrimmedVm?.needed ?? [])])];
         if (needed.length) console.log(`the trim dropped what the workload needs; keep it with, in jeos.yaml:\n  trim:\n    keep: [${needed.join(', ')}]`);
         process.exitCode = 1;
       }
@@ -119,11 +119,11 @@ const checkPassed = (r: CheckReport): boolean => r.container !== false && r.vm !
 async function runCheck(dir: string, outDir: string, record: BuildRecord, options: BuildOptions, flags: BuildFlags): Promise<CheckReport> {
   const loaded = await loadConfig(dir);
   const formats = record.outputs.map((o) => o.format as string);
-  const dropped = async () => {
-    const data = JSON.parse(await readFile(join(outDir, 'trim.json'), 'utf8')) as { image?: TrimExplanation };
-    return Object.values(data.image?.dropped ?? {}).flat();
+  const dropped = async (tree: 'image' | 'vm') => {
+    const data = JSON.parse(await readFile(join(outDir, 'trim.json'), 'utf8')) as Record<string, TrimExplanation | undefined>;
+    return Object.values(data[tree]?.dropped ?? {}).flat();
   };
-  return checkBuild(loaded, outDir, { formats, trim: record.trim, dropped }, { ...options, onEvent: undefined }, {
+  return checkBuild(loaded, outDir, { formats, trim: record.trim, vmTrim: record.vm?.trim, dropped }, { ...options, onEvent: undefined }, {
     quiet: flags.quiet,
     ...(flags.json ? { print: false } : {}),
   });
