@@ -4,7 +4,7 @@
  * on the machines this was written on) and with the same kernel.
  *   npm run build && npx tsx bench/vm.ts [--runs N] [--memory MiB] [--no-memory]
  *     [--shapes systemd/initramfs,systemd/disk,busybox/initramfs,busybox/disk] [--only conventional|jeos]
- *     [--dir examples/nginx] [--json] [--keep]
+ *     [--dir examples/nginx] [--pvh jeos|all|none] [--json] [--keep]
  *
  * Conventional: `mmdebstrap --variant=minbase --include=systemd-sysv,nginx,linux-image-cloud-amd64,
  *   initramfs-tools trixie` (+ trixie-updates, trixie-security; mirrors from apt's configuration or
@@ -17,6 +17,11 @@
  *   its `vm:` keys, no jeos.lock (locked afresh from the same suites), built twice with a cache the
  *   shapes share (only the first shape's first build starts from an empty one): out/vm/{vmlinuz,cmdline}
  *   and initrd.img, or root.img attached as the first NVMe drive with snapshot=on (bench/vm/jeos.ts).
+ *
+ * Kernel entry (--pvh): `jeos` (default) boots each jeos shape as jeos run and jeos test do, the
+ *   kernel's uncompressed ELF through its PVH entry (src/boot/vm/pvh.ts), and the conventional VM from
+ *   its vmlinuz, as its boot loader would; `all` boots the conventional VM through PVH as well (the
+ *   same boot path for every VM), `none` boots every vmlinuz as it is.
  *
  * Timing: every run boots the conventional VM, then each shape in turn, all through the same harness
  * (bench/vm/qemu.ts: spawn qemu, GET http://127.0.0.1:PORT/ forwarded to the guest's port 80 every
@@ -37,6 +42,7 @@ import { join, resolve } from 'node:path';
 import { makeConventional, CONVENTIONAL_APPEND } from './vm/conventional.js';
 import { makeJeos, jeosTest, parseShapes, shapeName, ALL_SHAPES } from './vm/jeos.js';
 import { boot, qemuVersion, ACCEL, type BootResult } from './vm/qemu.js';
+import { bootKernel } from '../src/boot/vm/pvh.js';
 import { harnessMedians, sec, toJson, toText, type Ladder, type Run, type Side } from './vm/report.js';
 
 const args = process.argv.slice(2);
@@ -50,6 +56,8 @@ const only = opt('--only', 'both');
 const shapes = only === 'conventional' ? [] : parseShapes(opt('--shapes', ALL_SHAPES));
 const json = args.includes('--json');
 const doMemory = !args.includes('--no-memory');
+const pvh = opt('--pvh', 'jeos');
+if (!['jeos', 'all', 'none'].includes(pvh)) throw new Error(`--pvh ${pvh}: expected jeos, all or none`);
 const ladder = [256, 160, 128, 112, 96, 88, 80, 72, 64];
 const progress = (line: string) => process.stderr.write(`  · ${line}\n`);
 const describe = (r: BootResult) => (r.ok ? `HTTP 200 at ${sec(r.ready)}` : `FAILED: ${r.failure}\n${r.consoleTail}`);
@@ -62,22 +70,30 @@ const work = mkdtempSync(join(tmpdir(), 'jeos-bench-vm-'));
 type BootAt = (m: number, deadlineMs: number) => Promise<BootResult>;
 const bootAt = new Map<Side, BootAt>();
 let conventional: Side | undefined;
+const cache = join(work, 'jeos-cache');
+/** The file -kernel gets: the uncompressed ELF (PVH entry) when --pvh says so for this VM. */
+async function kernelFor(vmlinuz: string, usePvh: boolean): Promise<string> {
+  const k = await bootKernel(vmlinuz, { cacheDir: cache, pvh: usePvh });
+  if (usePvh && k.entry !== 'pvh') progress(`${vmlinuz}: booted as it is (${k.reason})`);
+  return k.path;
+}
 if (only !== 'jeos') {
   progress('mmdebstrap + mkfs.ext4 (conventional VM)');
   const c = await makeConventional(work);
   conventional = { name: 'conventional', conventional: c, boots: [], tests: [] };
+  const kernel = await kernelFor(c.kernel, pvh === 'all');
   bootAt.set(conventional, (m, deadlineMs) =>
-    boot({ kernel: c.kernel, initrd: c.initrd, disk: { path: c.disk, bus: 'virtio' }, append: CONVENTIONAL_APPEND, memoryMiB: m, deadlineMs }));
+    boot({ kernel, initrd: c.initrd, disk: { path: c.disk, bus: 'virtio' }, append: CONVENTIONAL_APPEND, memoryMiB: m, deadlineMs }));
 }
 const jeosSides: Side[] = [];
-const cache = join(work, 'jeos-cache');
 for (const [i, shape] of shapes.entries()) {
   progress(`jeos build ${shapeName(shape)} (twice)`);
   const image = makeJeos(work, resolve(opt('--dir', 'examples/nginx')), shape, cache, i === 0);
   const side: Side = { name: shapeName(shape), image, boots: [], tests: [] };
   jeosSides.push(side);
+  const kernel = await kernelFor(image.kernel, pvh !== 'none');
   bootAt.set(side, (m, deadlineMs) =>
-    boot({ kernel: image.kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: image.append, memoryMiB: m, deadlineMs }));
+    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: image.append, memoryMiB: m, deadlineMs }));
 }
 
 // Time to HTTP 200, alternating: the conventional VM, then each shape (harness, then jeos test --vm).
@@ -90,7 +106,7 @@ for (let i = 0; i < runs; i++) {
     side.boots.push(r);
     if (!side.image) continue;
     sampleLoad();
-    const t = jeosTest(side.image.project, memoryMiB);
+    const t = jeosTest(side.image.project, memoryMiB, pvh !== 'none');
     progress(`run ${i + 1}/${runs} ${side.name} (jeos test --vm): ${t.report.ok ? `ok, ready ${sec(t.report.timings?.ready)}` : `FAILED\n${t.stderr.slice(-2000)}`}`);
     side.tests.push(t.report);
   }
@@ -114,7 +130,7 @@ if (doMemory) {
   for (const side of [conventional, ...jeosSides]) {
     if (!side) continue;
     side.ladder = await descend(side);
-    if (side.image && side.ladder.smallestMiB) side.testAtSmallest = jeosTest(side.image.project, side.ladder.smallestMiB).report;
+    if (side.image && side.ladder.smallestMiB) side.testAtSmallest = jeosTest(side.image.project, side.ladder.smallestMiB, pvh !== 'none').report;
   }
 }
 
@@ -125,6 +141,7 @@ const run: Run = {
   accel: ACCEL.slice(1).join(' ').replace(' -cpu', ', -cpu'),
   memoryMiB, runs, ladder, load,
   appendConventional: CONVENTIONAL_APPEND,
+  pvh,
   conventional,
   shapes: jeosSides,
   memory: doMemory,
