@@ -214,6 +214,33 @@ test('VM trees start from /init and the programs of enabled units; masked units 
   assert.equal(tree.get('usr/bin/other'), undefined, 'other.service is masked');
 });
 
+test('a unit whose ConditionPathExists= or ConditionFileIsExecutable= names a file the image lacks runs nothing', () => {
+  const unit = (condition: string, command: string) => `[Unit]\n${condition}\n[Service]\nExecStart=${command}\n`;
+  const { tree, packages } = image([
+    {
+      name: 'systemd',
+      files: {
+        '/usr/lib/systemd/systemd': exe({ needed: ['libc.so.6'] }),
+        // As Debian's kmod-static-nodes.service: skipped at boot when kmod is not installed.
+        '/usr/lib/systemd/system/static-nodes.service': unit('ConditionPathExists=/usr/bin/kmod', '/usr/bin/kmod static-nodes'),
+        '/usr/lib/systemd/system/exec.service': unit('ConditionFileIsExecutable=/usr/sbin/absent', '/usr/sbin/absent'),
+        '/usr/lib/systemd/system/present.service': unit('ConditionPathExists=/usr/bin/helper', '/usr/bin/helper'),
+        '/usr/lib/systemd/system/runtime.service': unit('ConditionPathExists=/run/flag', '/usr/bin/runtime-tool'),
+        '/usr/lib/systemd/system/negated.service': unit('ConditionPathExists=!/etc/absent.conf', '/usr/bin/negated-tool'),
+        '/usr/lib/systemd/system/either.service': unit('ConditionPathExists=|/usr/bin/nothing\nConditionPathExists=|/run/x', '/usr/bin/either-tool'),
+        ...Object.fromEntries(
+          ['static-nodes', 'exec', 'present', 'runtime', 'negated', 'either'].map((n) => [`/usr/lib/systemd/system/sysinit.target.wants/${n}.service`, { symlink: `../${n}.service` }]),
+        ),
+      },
+    },
+  ]);
+  tree.symlink('init', '/usr/lib/systemd/systemd');
+  const { explanation, record } = trimImage(tree, packages, options({ requested: [], roots: [], units: true }));
+  assert.equal(explanation.kept['/usr/bin/helper']?.why, 'unit', 'a condition the image meets leaves the unit in');
+  // Conditions decided at boot (/run), negated or triggering ones do not take a unit out: its programs are still looked for.
+  assert.deepEqual(record.missing.map((m) => m.what).sort(), ['/usr/bin/either-tool', '/usr/bin/negated-tool', '/usr/bin/runtime-tool']);
+});
+
 test("a library finds its own libraries in the DT_RPATH of the program that loads it, but not in the program's DT_RUNPATH", () => {
   // /opt/app/bin/app names libA, a system library without a search path of its own; libA names libB, which is
   // only in /opt/app/lib. ld.so searches the RPATHs of the loaders ($ORIGIN the program's directory), not a RUNPATH.

@@ -2,7 +2,8 @@
  * The systemd units a VM starts, and the programs their Exec lines run: units
  * jeos wrote in /etc/systemd/system, and every unit enabled through a .wants or
  * .requires directory (a socket brings its service). Units masked to /dev/null
- * run nothing.
+ * run nothing, nor do units whose ConditionPathExists= or ConditionFileIsExecutable=
+ * names a file the image does not have (systemd skips them at boot).
  */
 import { posix } from 'node:path';
 import type { ImageTree } from '../tree/index.js';
@@ -45,7 +46,9 @@ export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: strin
   }
   const commands: Array<{ unit: string; argv: string[] }> = [];
   for (const unit of [...units].sort()) {
-    for (const [key, value] of unitEntries(tree.readFile(unit)?.toString('utf8') ?? '', 'Service')) {
+    const text = tree.readFile(unit)?.toString('utf8') ?? '';
+    if (skippedAtBoot(tree, text)) continue;
+    for (const [key, value] of unitEntries(text, 'Service')) {
       if (!EXEC_KEYS.has(key)) continue;
       const argv = unitArgv(value);
       if (argv.length) commands.push({ unit, argv });
@@ -57,6 +60,30 @@ export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: strin
     }
   }
   return commands;
+}
+
+/** Where the image's files decide a condition; paths under /run, /sys, /proc, /dev, /var and /tmp are made at boot. */
+const IMAGE_PATH = /^\/(usr|etc|bin|sbin|lib|lib64|opt)\//;
+const PATH_CONDITIONS = new Set(['ConditionPathExists', 'ConditionFileIsExecutable']);
+
+/**
+ * Whether a path condition of the unit fails in this image: a plain (neither negated `!`
+ * nor triggering `|`) ConditionPathExists= or ConditionFileIsExecutable= naming a file
+ * under /usr, /etc, /bin, /sbin, /lib or /opt that the tree does not have. A unit with
+ * any triggering condition is not judged (those are ORed).
+ */
+export function skippedAtBoot(tree: ImageTree, text: string): boolean {
+  const conditions = unitEntries(text, 'Unit').filter(([key]) => PATH_CONDITIONS.has(key));
+  if (conditions.some(([, value]) => value.trim().startsWith('|'))) return false;
+  return conditions.some(([, raw]) => {
+    const value = raw.trim();
+    if (value.startsWith('!') || !IMAGE_PATH.test(value)) return false;
+    try {
+      return tree.get(tree.resolve(value.replace(/^\/+/, ''), { followLast: true })) === undefined;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** An Exec value split into words, systemd's prefixes (@ - : + !) dropped; a line that does not split runs nothing known. */
