@@ -1,7 +1,8 @@
 /**
  * jeos build --check: run the health check against what was just built (the
  * container image, and the VM when it is an output). When a trimmed image fails
- * and its output names no dropped file, build it again untrimmed and check that:
+ * and its output names no dropped file (when it does, jeos test has already said
+ * which file and how to keep it), build it again untrimmed and check that:
  * if the untrimmed image passes, the trim broke it, and a bisection over the
  * dropped files (rebuilding with some of them kept) names the file it needed.
  * The same for the VM (booted as jeos test --vm boots it) when the container
@@ -42,6 +43,9 @@ export interface CheckSubject {
   check(out: string, timeout: number): Promise<number | undefined>;
 }
 
+const namedDropped = (what: string, paths: string[]) =>
+  `check: the ${what}'s output names ${paths.length === 1 ? 'a dropped path' : 'dropped paths'} (${paths.join(', ')}): no untrimmed build is needed to find what the trim broke`;
+
 /** Glob-escape a literal path for trim.keep. */
 const literal = (path: string): string => path.replace(/[*?[]/g, (c) => `[${c}]`);
 
@@ -66,8 +70,10 @@ export async function checkBuild(
   const report: CheckReport = {};
   if (built.formats.includes('oci')) {
     log('check: the container image');
-    report.container = await testContainerCommand(dir, loaded, outDir, flags);
-    if (!report.container && built.trim) {
+    const tested = await testContainerCommand(dir, loaded, outDir, flags);
+    report.container = tested.ok;
+    if (!tested.ok && built.trim && tested.namedDropped.length) log(namedDropped('image', tested.namedDropped));
+    else if (!tested.ok && built.trim) {
       const container: CheckSubject = {
         what: 'image',
         build: rebuild('oci'),
@@ -82,15 +88,17 @@ export async function checkBuild(
   }
   if (built.formats.includes('vm') && !healthcheck.command) {
     log('check: the VM image');
-    report.vm = await testVmCommand(dir, loaded, outDir, flags);
-    if (!report.vm && built.vmTrim && !report.untrimmed) {
+    const tested = await testVmCommand(dir, loaded, outDir, flags);
+    report.vm = tested.ok;
+    if (!tested.ok && built.vmTrim && tested.namedDropped.length) log(namedDropped('VM', tested.namedDropped));
+    else if (!tested.ok && built.vmTrim && !report.untrimmed) {
       const vm: CheckSubject = {
         what: 'VM',
         build: rebuild('vm'),
         async check(out, timeout) {
           // Booted as jeos test --vm boots it; its time to healthy counts from before QEMU starts.
           const started = Date.now();
-          const ok = await testVmCommand(dir, loaded, out, { ...flags, quiet: true, print: false, timeout });
+          const { ok } = await testVmCommand(dir, loaded, out, { ...flags, quiet: true, print: false, timeout });
           return ok ? Date.now() - started : undefined;
         },
       };

@@ -70,13 +70,21 @@ Examples:
     .action(async (dir: string, flags: TestFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
-      const ok = flags.vm ? await testVmCommand(dir, loaded, outDir, flags) : await testContainerCommand(dir, loaded, outDir, flags);
+      const { ok } = flags.vm ? await testVmCommand(dir, loaded, outDir, flags) : await testContainerCommand(dir, loaded, outDir, flags);
       if (!ok) process.exitCode = 1;
     });
 }
 
 /** jeos test (and jeos build --check) for the container image; true when the health check passed. */
-export async function testContainerCommand(dir: string, loaded: LoadedConfig, outDir: string, flags: TestFlags): Promise<boolean> {
+/** What a test found: whether the health check passed and, when a trimmed image failed, the dropped paths its output names. */
+export interface TestOutcome {
+  ok: boolean;
+  namedDropped: string[];
+}
+
+const outcome = (ok: boolean, trim: TrimDiagnosis | undefined): TestOutcome => ({ ok, namedDropped: trim?.suspects.map((s) => s.path) ?? [] });
+
+export async function testContainerCommand(dir: string, loaded: LoadedConfig, outDir: string, flags: TestFlags): Promise<TestOutcome> {
   const ociDir = join(outDir, 'oci');
   if (!(await stat(join(ociDir, 'index.json')).catch(() => undefined))) {
     throw new JeosError('E_TEST_NO_IMAGE', `no OCI image in ${ociDir}`, {
@@ -97,10 +105,10 @@ export async function testContainerCommand(dir: string, loaded: LoadedConfig, ou
     },
   });
   const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'image', result.logs ?? '');
-  if (flags.print === false) return result.ok;
+  if (flags.print === false) return outcome(result.ok, trim);
   if (flags.json) printJson({ mode: 'container', ...result, ...(trim ? { trim } : {}) });
   else printResult(result, trim, dir);
-  return result.ok;
+  return outcome(result.ok, trim);
 }
 
 /** The workload's declared ports, as podman publishes them. */
@@ -151,7 +159,7 @@ async function noteStaleImage(digest: string, outDir: string, log: (line: string
 }
 
 /** jeos test --vm (and jeos build --check for VM images); true when the health check passed. */
-export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: string, flags: TestFlags): Promise<boolean> {
+export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: string, flags: TestFlags): Promise<TestOutcome> {
   const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
   await noteStaleImage(loaded.digest, outDir, log);
   const w = loaded.config.workload;
@@ -169,10 +177,10 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
     onEvent: vmProgress(log),
   });
   const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'vm', result.console ?? '');
-  if (flags.print === false) return result.ok;
+  if (flags.print === false) return outcome(result.ok, trim);
   if (flags.json) printJson({ mode: 'vm', ...result, ...(trim ? { trim } : {}) });
   else printVmResult(result, trim, dir);
-  return result.ok;
+  return outcome(result.ok, trim);
 }
 
 function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: string): void {
