@@ -4,7 +4,7 @@
  * on the machines this was written on) and with the same kernel.
  *   npm run build && npx tsx bench/vm.ts [--runs N] [--memory MiB] [--no-memory]
  *     [--shapes systemd/initramfs,systemd/disk,busybox/initramfs,busybox/disk] [--only conventional|jeos]
- *     [--dir examples/nginx] [--pvh jeos|all|none] [--json] [--keep]
+ *     [--dir examples/nginx] [--pvh jeos|all|none] [--cpus N] [--json] [--keep]
  *
  * Conventional: `mmdebstrap --variant=minbase --include=systemd-sysv,nginx,linux-image-cloud-amd64,
  *   initramfs-tools trixie` (+ trixie-updates, trixie-security; mirrors from apt's configuration or
@@ -22,6 +22,9 @@
  *   kernel's uncompressed ELF through its PVH entry (src/boot/vm/pvh.ts), and the conventional VM from
  *   its vmlinuz, as its boot loader would; `all` boots the conventional VM through PVH as well (the
  *   same boot path for every VM), `none` boots every vmlinuz as it is.
+ *
+ * Virtual CPUs (--cpus, default 2, jeos's vm.cpus default): the same -smp for every VM, the
+ *   conventional one too. Under TCG each vCPU is a host thread (MTTCG).
  *
  * Timing: every run boots the conventional VM, then each shape in turn, all through the same harness
  * (bench/vm/qemu.ts: spawn qemu, GET http://127.0.0.1:PORT/ forwarded to the guest's port 80 every
@@ -57,6 +60,7 @@ const shapes = only === 'conventional' ? [] : parseShapes(opt('--shapes', ALL_SH
 const json = args.includes('--json');
 const doMemory = !args.includes('--no-memory');
 const pvh = opt('--pvh', 'jeos');
+const cpus = Number(opt('--cpus', '2'));
 if (!['jeos', 'all', 'none'].includes(pvh)) throw new Error(`--pvh ${pvh}: expected jeos, all or none`);
 const ladder = [256, 160, 128, 112, 96, 88, 80, 72, 64];
 const progress = (line: string) => process.stderr.write(`  · ${line}\n`);
@@ -83,7 +87,7 @@ if (only !== 'jeos') {
   conventional = { name: 'conventional', conventional: c, boots: [], tests: [] };
   const kernel = await kernelFor(c.kernel, pvh === 'all');
   bootAt.set(conventional, (m, deadlineMs) =>
-    boot({ kernel, initrd: c.initrd, disk: { path: c.disk, bus: 'virtio' }, append: CONVENTIONAL_APPEND, memoryMiB: m, deadlineMs }));
+    boot({ kernel, initrd: c.initrd, disk: { path: c.disk, bus: 'virtio' }, append: CONVENTIONAL_APPEND, memoryMiB: m, cpus, deadlineMs }));
 }
 const jeosSides: Side[] = [];
 for (const [i, shape] of shapes.entries()) {
@@ -93,7 +97,7 @@ for (const [i, shape] of shapes.entries()) {
   jeosSides.push(side);
   const kernel = await kernelFor(image.kernel, pvh !== 'none');
   bootAt.set(side, (m, deadlineMs) =>
-    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: image.append, memoryMiB: m, deadlineMs }));
+    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: image.append, memoryMiB: m, cpus, deadlineMs }));
 }
 
 // Time to HTTP 200, alternating: the conventional VM, then each shape (harness, then jeos test --vm).
@@ -106,7 +110,7 @@ for (let i = 0; i < runs; i++) {
     side.boots.push(r);
     if (!side.image) continue;
     sampleLoad();
-    const t = jeosTest(side.image.project, memoryMiB, pvh !== 'none');
+    const t = jeosTest(side.image.project, memoryMiB, pvh !== 'none', cpus);
     progress(`run ${i + 1}/${runs} ${side.name} (jeos test --vm): ${t.report.ok ? `ok, ready ${sec(t.report.timings?.ready)}` : `FAILED\n${t.stderr.slice(-2000)}`}`);
     side.tests.push(t.report);
   }
@@ -130,7 +134,7 @@ if (doMemory) {
   for (const side of [conventional, ...jeosSides]) {
     if (!side) continue;
     side.ladder = await descend(side);
-    if (side.image && side.ladder.smallestMiB) side.testAtSmallest = jeosTest(side.image.project, side.ladder.smallestMiB, pvh !== 'none').report;
+    if (side.image && side.ladder.smallestMiB) side.testAtSmallest = jeosTest(side.image.project, side.ladder.smallestMiB, pvh !== 'none', cpus).report;
   }
 }
 
@@ -142,6 +146,7 @@ const run: Run = {
   memoryMiB, runs, ladder, load,
   appendConventional: CONVENTIONAL_APPEND,
   pvh,
+  cpus,
   conventional,
   shapes: jeosSides,
   memory: doMemory,

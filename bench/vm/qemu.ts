@@ -19,6 +19,8 @@ export interface BootSpec {
    */
   disk?: { path: string; bus: 'virtio' | 'nvme' };
   memoryMiB: number;
+  /** Virtual CPUs (-smp), the same for every VM of a run. */
+  cpus: number;
   /** Give up after this long (ms since spawn). */
   deadlineMs: number;
 }
@@ -87,6 +89,7 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
   const args = [
     ...ACCEL,
     '-m', String(spec.memoryMiB),
+    '-smp', String(spec.cpus),
     '-kernel', spec.kernel,
     ...(spec.initrd ? ['-initrd', spec.initrd] : []),
     '-append', spec.append,

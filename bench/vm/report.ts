@@ -34,6 +34,8 @@ export interface Run {
   appendConventional: string;
   /** Which VMs booted the kernel's uncompressed ELF through its PVH entry: the jeos shapes, all, or none. */
   pvh: string;
+  /** -smp of every VM. */
+  cpus: number;
   conventional?: Side;
   shapes: Side[];
   memory: boolean;
@@ -81,7 +83,7 @@ export function toJson(run: Run): object {
   const omit = (o: object, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
   const c = run.conventional;
   return {
-    qemu: run.qemu, accel: run.accel, pvh: run.pvh, memoryMiB: run.memoryMiB, runs: run.runs, ladder: run.ladder, loadAverage: run.load,
+    qemu: run.qemu, accel: run.accel, pvh: run.pvh, cpus: run.cpus, memoryMiB: run.memoryMiB, runs: run.runs, ladder: run.ladder, loadAverage: run.load,
     conventional: c && {
       ...omit(c.conventional!, ['kernel', 'initrd', 'disk']),
       append: run.appendConventional,
@@ -107,7 +109,7 @@ export function toText(run: Run): string[] {
   const out: string[] = [];
   const log = (line = '') => out.push(line);
   const c = run.conventional;
-  log(`QEMU ${run.qemu}; accelerator ${run.accel}; -m ${run.memoryMiB} for the timed runs; ${run.runs} runs, medians, seconds since qemu spawn`);
+  log(`QEMU ${run.qemu}; accelerator ${run.accel}; -smp ${run.cpus} for every VM; -m ${run.memoryMiB} for the timed runs; ${run.runs} runs, medians, seconds since qemu spawn`);
   log(`  1-minute load average ${run.load.start.toFixed(2)} at the start, at most ${run.load.max.toFixed(2)} before a boot, ${run.load.end.toFixed(2)} at the end (TCG is CPU-bound: other work on the machine slows every VM)`);
   log(`  kernel entry: ${{ jeos: 'the jeos shapes through PVH (the uncompressed ELF, as jeos run boots them), the conventional VM from its vmlinuz', all: 'every VM through PVH (the uncompressed ELF)', none: 'every VM from its vmlinuz (bzImage)' }[run.pvh] ?? run.pvh}`);
   if (c) log(`  conventional kernel: ${c.conventional!.kernelPackage} ${c.conventional!.kernelVersion} (mmdebstrap's choice)`);

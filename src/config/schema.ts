@@ -144,6 +144,13 @@ export const VmSchema = z
       .default([])
       .describe('Kernel modules to keep besides the ones a VM needs (virtio block, net, console, rng and the file systems used).'),
     memory: z.number().int().min(32).max(65536).default(256).describe('Guest memory in MiB for jeos run and jeos test --vm.'),
+    cpus: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(2)
+      .describe('Virtual CPUs for jeos run and jeos test --vm. Under TCG each runs on a host thread of its own, so the services a VM starts at boot run side by side.'),
     init: z
       .enum(VM_INITS)
       .default('systemd')
@@ -181,7 +188,7 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
-export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', init: 'systemd' as const, root: 'initramfs' as const };
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cpus: 2, cmdline: '', init: 'systemd' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
 /**

@@ -7,6 +7,7 @@ const spec: QemuArgsSpec = {
   initrd: '/img/initrd.img',
   cmdline: 'console=ttyS0 panic=-1',
   memoryMiB: 256,
+  cpus: 2,
   accel: 'tcg',
   machine: 'q35',
   forwards: [
@@ -37,6 +38,7 @@ describe('QEMU argument vector', () => {
     assert.deepEqual(values(args, '-initrd'), ['/img/initrd.img']);
     assert.deepEqual(values(args, '-append'), ['console=ttyS0 panic=-1']);
     assert.deepEqual(values(args, '-m'), ['256']);
+    assert.deepEqual(values(args, '-smp'), ['2']);
     assert.deepEqual(values(args, '-machine'), ['q35']);
   });
 

@@ -43,6 +43,8 @@ export interface QemuArgsSpec {
   /** The image's command line followed by anything the user added. */
   cmdline: string;
   memoryMiB: number;
+  /** Virtual CPUs (-smp). */
+  cpus: number;
   accel: Accel;
   machine: Machine;
   forwards: Forward[];
@@ -71,6 +73,7 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-accel', spec.accel,
     '-cpu', cpuModel(spec.accel),
     '-m', String(spec.memoryMiB),
+    '-smp', String(spec.cpus),
     '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
     '-kernel', spec.kernel,
     ...(spec.initrd ? ['-initrd', spec.initrd] : []),

@@ -25,6 +25,8 @@ export interface StartVmOptions {
   /** The project directory, for hints. */
   project?: string;
   memoryMiB: number;
+  /** Virtual CPUs (default 1). */
+  cpus?: number;
   forwards: Forward[];
   accel?: AccelChoice;
   machine?: Machine;
@@ -117,6 +119,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     ...(image.disk ? { disk: image.disk } : {}),
     cmdline: joinCmdline(image.cmdline, options.extraCmdline),
     memoryMiB: options.memoryMiB,
+    cpus: options.cpus ?? 1,
     accel: accel.accel,
     machine,
     forwards: options.forwards,

@@ -15,6 +15,8 @@ export interface VmTestOptions {
   vmDir: string;
   project?: string;
   memoryMiB: number;
+  /** Virtual CPUs (default 1). */
+  cpus?: number;
   ports: GuestPort[];
   healthcheck?: HealthcheckSpec;
   /** Overall limit; default: the health check's timeout (seconds in jeos.yaml), else 60 s. */
@@ -38,6 +40,7 @@ export interface VmTestResult {
   kernelEntry: KernelEntry;
   kernelNote?: string;
   memoryMiB: number;
+  cpus: number;
   forwards: Forward[];
   timings: BootTimings;
   /** Guest memory from the balloon driver; null when it sent none (memoryNote says why). */
@@ -107,6 +110,7 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
     vmDir: options.vmDir,
     project: options.project,
     memoryMiB: options.memoryMiB,
+    cpus: options.cpus,
     forwards,
     accel: options.accel,
     machine: options.machine,
@@ -192,6 +196,7 @@ async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec
     kernelEntry: vm.kernel.entry,
     ...(vm.kernel.reason ? { kernelNote: vm.kernel.reason } : {}),
     memoryMiB: options.memoryMiB,
+    cpus: options.cpus ?? 1,
     forwards: vm.forwards,
     timings: { kernel: vm.console.markers.kernel, userspace: vm.console.markers.userspace, ready: ok ? ready : null, total: vm.now() },
     memory,

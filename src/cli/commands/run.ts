@@ -10,11 +10,18 @@ import { JeosError } from '../../errors.js';
 
 interface RunFlags {
   memory?: number;
+  cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
   out?: string;
   append?: string;
   pvh?: boolean;
   quiet?: boolean;
+}
+
+export function parseCpus(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number of CPUs between 1 and 64');
+  return n;
 }
 
 export function parseMemory(value: string): number {
@@ -27,6 +34,7 @@ export function parseMemory(value: string): number {
 export function vmOptions(command: Command, prefix = ''): Command {
   return command
     .option('--memory <MiB>', `${prefix}guest memory (default: vm.memory in jeos.yaml, 256)`, parseMemory)
+    .option('--cpus <N>', `${prefix}virtual CPUs (default: vm.cpus in jeos.yaml, 2)`, parseCpus)
     .addOption(new Option('--accel <mode>', `${prefix}KVM when a probe boot shows it works, else TCG`).choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--append <args>', `${prefix}more kernel command-line arguments, after the image's own`)
     .option('--no-pvh', `${prefix}boot vmlinuz as it is (jeos otherwise boots the kernel's uncompressed ELF, cached, through its PVH entry: no decompression at boot)`);
@@ -123,6 +131,7 @@ Examples:
             vmDir: join(outDir, 'vm'),
             project: dir,
             memoryMiB: flags.memory ?? loaded.config.vm.memory,
+            cpus: flags.cpus ?? loaded.config.vm.cpus,
             forwards,
             accel: flags.accel,
             extraCmdline: flags.append,

@@ -15,6 +15,7 @@ export interface TestFlags {
   container?: boolean;
   vm?: boolean;
   memory?: number;
+  cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
   append?: string;
   pvh?: boolean;
@@ -54,7 +55,7 @@ status, a TCP port, or a command run inside the container. Ports are published
 on 127.0.0.1 only. Exit status 0 only when the workload answers.
 
 With --vm the VM boots headless (KVM when it works here, else TCG; --memory,
---accel, --append and --no-pvh as for jeos run). It passes when the health check passes
+--cpus, --accel, --append and --no-pvh as for jeos run). It passes when the health check passes
 through a forwarded port and the guest reports that no systemd unit failed;
 it prints the time to kernel start, to userspace and to ready (ms since QEMU
 started) and the guest's memory in use. A command health check cannot run in
@@ -167,6 +168,7 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
     vmDir: join(outDir, 'vm'),
     project: dir,
     memoryMiB: flags.memory ?? loaded.config.vm.memory,
+    cpus: flags.cpus ?? loaded.config.vm.cpus,
     ports: guestPorts(loaded.config),
     healthcheck: w.healthcheck,
     timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined,
@@ -188,7 +190,7 @@ function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: st
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
   if (r.ok) {
-    console.log(`ok: ${r.healthcheck.detail} — kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, ready ${ms(t.ready)}, ${memory} (${r.accel}, ${r.machine}, ${r.kernelEntry === 'pvh' ? 'PVH entry' : 'bzImage'})`);
+    console.log(`ok: ${r.healthcheck.detail} — kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, ready ${ms(t.ready)}, ${memory} (${r.accel}, ${r.machine}, ${r.cpus} vCPU${r.cpus === 1 ? '' : 's'}, ${r.kernelEntry === 'pvh' ? 'PVH entry' : 'bzImage'})`);
     return;
   }
   console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
