@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Config } from '../../config/schema.js';
 import { JeosError } from '../../errors.js';
-import { exitStatus, forwardUrl, guestPorts, parseMemory } from './run.js';
+import { exitStatus, forwardUrl, guestPorts, parseCpus, parseMemory } from './run.js';
 
 const exit = (reason: string | null, code: number | null = 0, stderr = '') => ({ code, signal: null, reason, stderr });
 
@@ -37,5 +37,7 @@ describe('jeos run helpers', () => {
   test('--memory takes whole MiB between 32 and 65536', () => {
     assert.equal(parseMemory('128'), 128);
     for (const bad of ['12', '1.5', '64k', '70000', '']) assert.throws(() => parseMemory(bad), /whole number of MiB/);
+    assert.equal(parseCpus('2'), 2);
+    for (const bad of ['0', '-1', '1.5', '65', 'two', '']) assert.throws(() => parseCpus(bad), /whole number of CPUs between 1 and 64/);
   });
 });
