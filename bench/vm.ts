@@ -23,8 +23,9 @@
  *   its vmlinuz, as its boot loader would; `all` boots the conventional VM through PVH as well (the
  *   same boot path for every VM), `none` boots every vmlinuz as it is.
  *
- * Virtual CPUs (--cpus, default 2, jeos's vm.cpus default): the same -smp for every VM, the
- *   conventional one too. Under TCG each vCPU is a host thread (MTTCG).
+ * Virtual CPUs (--cpus, default 1, as the conventional VM's reference time in issue 5 was taken): the
+ *   same -smp for every VM, the conventional one too (jeos test gets --cpus). Under TCG each vCPU is a
+ *   host thread (MTTCG); jeos run and jeos test default to vm.cpus, 2.
  *
  * Timing: every run boots the conventional VM, then each shape in turn, all through the same harness
  * (bench/vm/qemu.ts: spawn qemu, GET http://127.0.0.1:PORT/ forwarded to the guest's port 80 every
@@ -60,7 +61,7 @@ const shapes = only === 'conventional' ? [] : parseShapes(opt('--shapes', ALL_SH
 const json = args.includes('--json');
 const doMemory = !args.includes('--no-memory');
 const pvh = opt('--pvh', 'jeos');
-const cpus = Number(opt('--cpus', '2'));
+const cpus = Number(opt('--cpus', '1'));
 if (!['jeos', 'all', 'none'].includes(pvh)) throw new Error(`--pvh ${pvh}: expected jeos, all or none`);
 const ladder = [256, 160, 128, 112, 96, 88, 80, 72, 64];
 const progress = (line: string) => process.stderr.write(`  · ${line}\n`);
