@@ -25,7 +25,7 @@
  *
  * Virtual CPUs (--cpus, default 1, as the conventional VM's reference time in issue 5 was taken): the
  *   same -smp for every VM, the conventional one too (jeos test gets --cpus). Under TCG each vCPU is a
- *   host thread (MTTCG); jeos run and jeos test default to vm.cpus, 2.
+ *   host thread (MTTCG); jeos run and jeos test use one under TCG unless vm.cpus or --cpus asks for more.
  *
  * Timing: every run boots the conventional VM, then each shape in turn, all through the same harness
  * (bench/vm/qemu.ts: spawn qemu, GET http://127.0.0.1:PORT/ forwarded to the guest's port 80 every

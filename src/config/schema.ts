@@ -149,8 +149,10 @@ export const VmSchema = z
       .int()
       .min(1)
       .max(64)
-      .default(2)
-      .describe('Virtual CPUs for jeos run and jeos test --vm. Under TCG each runs on a host thread of its own, so the services a VM starts at boot run side by side.'),
+      .optional()
+      .describe(
+        'Virtual CPUs for jeos run and jeos test --vm (default: 2 under KVM, 1 under TCG). Under TCG each runs on a host thread of its own, so systemd\'s boot-time services run side by side, but QEMU 7.2\'s multi-threaded TCG now and then crashes the kernel while it patches its own code at boot.',
+      ),
     init: z
       .enum(VM_INITS)
       .default('systemd')
@@ -188,7 +190,7 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
-export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cpus: 2, cmdline: '', init: 'systemd' as const, root: 'initramfs' as const };
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', init: 'systemd' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
 /**

@@ -61,6 +61,7 @@ describe('the VM runner boots a real kernel (slow)', { skip }, () => {
     assert.match(r.accelReason, /KVM|kvm/);
     assert.equal(r.machine, 'q35');
     assert.equal(r.kernelEntry, 'pvh', `Debian's kernel has a PVH entry: ${r.kernelNote}`);
+    assert.equal(r.cpus, r.accel === 'kvm' ? 2 : 1, 'one vCPU under TCG unless asked (see defaultCpus)');
     assert.deepEqual(r.failedUnits, []);
     assert.equal(r.reported, true);
     const t = r.timings;

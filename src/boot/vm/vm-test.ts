@@ -15,7 +15,7 @@ export interface VmTestOptions {
   vmDir: string;
   project?: string;
   memoryMiB: number;
-  /** Virtual CPUs (default 1). */
+  /** Virtual CPUs (default: the runner's defaultCpus). */
   cpus?: number;
   ports: GuestPort[];
   healthcheck?: HealthcheckSpec;
@@ -196,7 +196,7 @@ async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec
     kernelEntry: vm.kernel.entry,
     ...(vm.kernel.reason ? { kernelNote: vm.kernel.reason } : {}),
     memoryMiB: options.memoryMiB,
-    cpus: options.cpus ?? 1,
+    cpus: vm.cpus,
     forwards: vm.forwards,
     timings: { kernel: vm.console.markers.kernel, userspace: vm.console.markers.userspace, ready: ok ? ready : null, total: vm.now() },
     memory,

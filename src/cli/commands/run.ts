@@ -34,7 +34,7 @@ export function parseMemory(value: string): number {
 export function vmOptions(command: Command, prefix = ''): Command {
   return command
     .option('--memory <MiB>', `${prefix}guest memory (default: vm.memory in jeos.yaml, 256)`, parseMemory)
-    .option('--cpus <N>', `${prefix}virtual CPUs (default: vm.cpus in jeos.yaml, 2)`, parseCpus)
+    .option('--cpus <N>', `${prefix}virtual CPUs (default: vm.cpus in jeos.yaml, else 2 under KVM and 1 under TCG)`, parseCpus)
     .addOption(new Option('--accel <mode>', `${prefix}KVM when a probe boot shows it works, else TCG`).choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--append <args>', `${prefix}more kernel command-line arguments, after the image's own`)
     .option('--no-pvh', `${prefix}boot vmlinuz as it is (jeos otherwise boots the kernel's uncompressed ELF, cached, through its PVH entry: no decompression at boot)`);
