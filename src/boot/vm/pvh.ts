@@ -18,8 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { isElf, Reader } from '../../elf/elf.js';
 import { runFilter } from '../../unpack/decompress.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-
-export type KernelEntry = 'pvh' | 'bzimage';
+import type { KernelEntry } from './types.js';
 
 export interface BootKernel {
   /** The file QEMU's -kernel gets. */

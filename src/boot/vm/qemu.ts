@@ -35,6 +35,17 @@ export function cpuModel(accel: Accel): string {
   return accel === 'kvm' ? 'host' : 'max';
 }
 
+/**
+ * Virtual CPUs unless asked: two under KVM; one under TCG. With two, QEMU 7.2's multi-threaded
+ * TCG runs them on two host threads and systemd's boot-time services side by side (the nginx VM
+ * answered after 6.5-8.0 s instead of 10.5-11.7), but Debian's kernel then oopsed at boot on an
+ * int3 its own code patching had left (`Oops: int3` in sched_clock_cpu, a static key) in 2 of
+ * about 60 boots here; with one vCPU it never did.
+ */
+export function defaultCpus(accel: Accel): number {
+  return accel === 'kvm' ? 2 : 1;
+}
+
 export interface QemuArgsSpec {
   kernel: string;
   initrd?: string;

@@ -15,7 +15,7 @@ import { ConsoleLog } from './console.js';
 import { readVmImage } from './image.js';
 import { bootKernel, type BootKernel } from './pvh.js';
 import { QmpClient } from './qmp.js';
-import { defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
+import { defaultCpus, defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
 import { ReportReader, type GuestReport } from './report.js';
 import type { AccelChoice, Forward, GuestMemory, Machine, VmEvent, VmImage } from './types.js';
 
@@ -84,17 +84,6 @@ export interface VmHandle {
 }
 
 const BALLOON = '/machine/peripheral/balloon0';
-
-/**
- * Virtual CPUs unless asked: two under KVM; one under TCG. With two, QEMU 7.2's multi-threaded
- * TCG runs them on two host threads and systemd's boot-time services side by side (the nginx VM
- * answered after 6.5-8.0 s instead of 10.5-11.7), but Debian's kernel then oopsed at boot on an
- * int3 its own code patching had left (`Oops: int3` in sched_clock_cpu, a static key) in 2 of
- * about 60 boots here; with one vCPU it never did.
- */
-export function defaultCpus(accel: 'kvm' | 'tcg'): number {
-  return accel === 'kvm' ? 2 : 1;
-}
 const MiB = 1024 * 1024;
 
 function listen(path: string): Promise<Server> {
@@ -119,6 +108,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   const accel = await chooseAccel(options.accel ?? 'auto', { qemu, kernel: image.kernel, cacheDir: options.cacheDir });
   const machine = options.machine ?? defaultMachine();
   options.onEvent?.({ type: 'accel', accel: accel.accel, machine, reason: accel.reason });
+  const cpus = options.cpus ?? defaultCpus(accel.accel);
   const kernel = await bootKernel(image.kernel, { cacheDir: options.cacheDir, pvh: options.pvh });
   options.onEvent?.({ type: 'kernel', entry: kernel.entry, ...(kernel.reason ? { reason: kernel.reason } : {}) });
 
@@ -132,7 +122,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     ...(image.disk ? { disk: image.disk } : {}),
     cmdline: joinCmdline(image.cmdline, options.extraCmdline),
     memoryMiB: options.memoryMiB,
-    cpus: options.cpus ?? defaultCpus(accel.accel),
+    cpus,
     accel: accel.accel,
     machine,
     forwards: options.forwards,
@@ -236,7 +226,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     tempDir: dir,
     image,
     kernel,
-    cpus: options.cpus ?? defaultCpus(accel.accel),
+    cpus,
     accel,
     machine,
     forwards: options.forwards,

@@ -3,6 +3,8 @@
 export type Accel = 'kvm' | 'tcg';
 export type AccelChoice = Accel | 'auto';
 export type Machine = 'q35' | 'pc';
+/** How QEMU starts the kernel: its uncompressed ELF through the PVH entry, or the bzImage as it is. */
+export type KernelEntry = 'pvh' | 'bzimage';
 
 /** A port of the guest reachable on the host's loopback interface (QEMU user networking). */
 export interface Forward {
@@ -50,7 +52,7 @@ export interface BootTimings {
 
 export type VmEvent =
   | { type: 'accel'; accel: Accel; machine: Machine; reason: string }
-  | { type: 'kernel'; entry: 'pvh' | 'bzimage'; reason?: string }
+  | { type: 'kernel'; entry: KernelEntry; reason?: string }
   | { type: 'started'; pid: number; forwards: Forward[] }
   | { type: 'marker'; name: 'kernel' | 'userspace'; ms: number }
   | { type: 'probe'; ok: boolean; detail: string }

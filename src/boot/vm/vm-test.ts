@@ -7,15 +7,14 @@ import { connect } from 'node:net';
 import { JeosError } from '../../errors.js';
 import { healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
 import { chooseForwards } from './ports.js';
-import type { KernelEntry } from './pvh.js';
 import { startVm, type VmHandle } from './runner.js';
-import type { Accel, AccelChoice, BootTimings, Forward, GuestMemory, GuestPort, Machine, VmEvent } from './types.js';
+import type { Accel, AccelChoice, BootTimings, Forward, GuestMemory, GuestPort, KernelEntry, Machine, VmEvent } from './types.js';
 
 export interface VmTestOptions {
   vmDir: string;
   project?: string;
   memoryMiB: number;
-  /** Virtual CPUs (default: the runner's defaultCpus). */
+  /** Virtual CPUs (default: defaultCpus in qemu.ts). */
   cpus?: number;
   ports: GuestPort[];
   healthcheck?: HealthcheckSpec;
