@@ -79,6 +79,7 @@ export async function makeVmImage(
       : setupVmSystem(vmTree, {
           hostname: hostnameOf(config),
           modules,
+          root: config.vm.root,
           sourceDateEpoch: options.sourceDateEpoch,
           ...(workload ? { workload: { ...workload, unit: `${config.name}.service` } } : {}),
         });

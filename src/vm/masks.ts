@@ -10,7 +10,7 @@ export interface MaskRule {
   unit: string;
   reason: string;
   /** Mask only when this returns true for the image (default: always). */
-  when?: 'no-modprobe';
+  when?: 'no-modprobe' | 'initramfs-root';
 }
 
 export const VM_MASKS: readonly MaskRule[] = [
@@ -32,6 +32,23 @@ export const VM_MASKS: readonly MaskRule[] = [
   { unit: 'sys-kernel-config.mount', reason: 'configfs is not used' },
   { unit: 'sys-fs-fuse-connections.mount', reason: 'FUSE is not used' },
   { unit: 'proc-sys-fs-binfmt_misc.automount', reason: 'no foreign binary formats' },
+  { unit: 'dev-mqueue.mount', reason: 'POSIX message queues work without it (mq_open is a system call); the mount only lists them' },
+  { unit: 'run-lock.mount', reason: '/run/lock stays a directory on /run (tmpfiles makes it); its own tmpfs only caps its size' },
+  { unit: 'tmp.mount', reason: '/tmp is in memory already: the root is the initramfs', when: 'initramfs-root' },
+  { unit: 'systemd-user-sessions.service', reason: 'nothing forbids logins at boot: /run/nologin is not made (its tmpfiles line is masked too)' },
+  { unit: 'systemd-ask-password-console.path', reason: 'nothing asks for passwords at boot (no encrypted disks)' },
+  { unit: 'systemd-ask-password-wall.path', reason: 'nothing asks for passwords at boot (no encrypted disks)' },
+  { unit: 'systemd-initctl.socket', reason: 'no SysV init tools talk to /dev/initctl' },
+];
+
+/**
+ * tmpfiles.d lines a jeos VM does not run, masked by an empty file of the same name in
+ * /etc/tmpfiles.d. systemd-nologin.conf makes /run/nologin, which only
+ * systemd-user-sessions.service (masked above) removes: left alone, it would refuse
+ * PAM logins of every user but root.
+ */
+export const VM_TMPFILES_MASKS: readonly MaskRule[] = [
+  { unit: 'systemd-nologin.conf', reason: 'systemd-user-sessions.service, which removes /run/nologin again, is masked' },
 ];
 
 /**

@@ -165,3 +165,35 @@ test('/tmp is made (1777, root) when no package ships it, fixed when jeos made i
 function pick(node: ReturnType<ImageTree['get']>) {
   return node && { kind: node.kind, mode: node.mode, uid: node.uid, gid: node.gid };
 }
+
+test('mounts and units a jeos VM does not need are masked; tmp.mount only when the root is the initramfs', () => {
+  const units = ['dev-mqueue.mount', 'run-lock.mount', 'tmp.mount', 'systemd-user-sessions.service', 'systemd-initctl.socket'];
+  const shipped = { name: 'systemd-extra', files: Object.fromEntries([...units.map((u) => [`/usr/lib/systemd/system/${u}`, '[Unit]\n']), ['/usr/lib/tmpfiles.d/systemd-nologin.conf', 'F! /run/nologin 0644 - - - "System is booting up."\n']]) };
+  const linkTarget = (tree: ImageTree, path: string) => {
+    const node = tree.get(path);
+    return node?.kind === 'symlink' ? node.target : undefined;
+  };
+  const masked = (tree: ImageTree) => units.filter((u) => linkTarget(tree, `etc/systemd/system/${u}`) === '/dev/null');
+
+  const ram = image([shipped]);
+  const report = setupVmSystem(ram.tree, spec(['/usr/sbin/webd']));
+  assert.deepEqual(masked(ram.tree), units);
+  assert.equal(linkTarget(ram.tree, 'etc/tmpfiles.d/systemd-nologin.conf'), '/dev/null', 'without systemd-user-sessions nothing would remove /run/nologin');
+  assert.ok(report.masked.some((m) => m.unit === 'systemd-nologin.conf'));
+
+  const disk = image([shipped]);
+  setupVmSystem(disk.tree, { ...spec(['/usr/sbin/webd']), root: 'disk' });
+  assert.deepEqual(masked(disk.tree), units.filter((u) => u !== 'tmp.mount'), "a disk's /tmp is on the disk: tmp.mount keeps it in memory");
+
+  const bare = image();
+  const none = setupVmSystem(bare.tree, spec(['/usr/sbin/webd']));
+  assert.ok(!none.masked.some((m) => units.includes(m.unit) || m.unit === 'systemd-nologin.conf'), 'only what the image has is masked');
+});
+
+test('systemd-networkd starts after the NIC exists and its udev record is made', () => {
+  const { tree } = image();
+  setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  const dropin = tree.readFile('etc/systemd/system/systemd-networkd.service.d/jeos.conf')?.toString('utf8') ?? '';
+  assert.match(dropin, /^After=systemd-modules-load\.service systemd-tmpfiles-setup\.service$/m);
+  assert.match(tree.readFile('etc/tmpfiles.d/jeos-network.conf')?.toString('utf8') ?? '', /^f \/run\/udev\/data\/n2 /m);
+});

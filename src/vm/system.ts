@@ -9,14 +9,17 @@
 import { JeosError } from '../errors.js';
 import { findUnit, parseInstall, SYSTEM_UNITS } from '../configure/index.js';
 import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYSTEMD_DEFAULT_LOCALE, systemLocales } from '../trim/index.js';
+import type { VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
-import { VM_GENERATOR_MASKS, VM_MASKS } from './masks.js';
+import { VM_GENERATOR_MASKS, VM_MASKS, VM_TMPFILES_MASKS } from './masks.js';
 import {
   dhcpNetwork,
   JOURNALD_DROPIN,
   journaldLimits,
   NETWORK_FILE,
+  NETWORKD_DROPIN,
+  networkdOrdering,
   REPORT_UNIT,
   reportUnit,
   workloadUnit,
@@ -35,6 +38,8 @@ export interface VmSystemSpec {
   workload?: WorkloadUnitSpec & { unit: string };
   /** Kernel modules systemd-modules-load inserts at boot. */
   modules: readonly string[];
+  /** Where the root file system is: the initramfs (the default) or a disk image. */
+  root?: VmRoot;
   sourceDateEpoch: number;
 }
 
@@ -111,6 +116,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
 
   write(NETWORK_FILE, dhcpNetwork());
   write(UDEV_RECORD_TMPFILES, udevRecordForFirstNic());
+  write(NETWORKD_DROPIN, networkdOrdering());
   enable('systemd-networkd.service');
 
   if (!exists(tree, 'usr/sbin/agetty', 'sbin/agetty')) {
@@ -120,7 +126,13 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   const hasModprobe = exists(tree, 'usr/sbin/modprobe', 'sbin/modprobe');
   for (const rule of VM_MASKS) {
     if (rule.when === 'no-modprobe' && hasModprobe) continue;
+    if (rule.when === 'initramfs-root' && spec.root === 'disk') continue;
     if (findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
+  }
+  for (const rule of VM_TMPFILES_MASKS) {
+    if (!exists(tree, `usr/lib/tmpfiles.d/${rule.unit}`)) continue;
+    link(`etc/tmpfiles.d/${rule.unit}`, '/dev/null');
+    report.masked.push({ unit: rule.unit, reason: rule.reason });
   }
   for (const rule of VM_GENERATOR_MASKS) {
     if (!exists(tree, `${GENERATORS}/${rule.unit}`)) continue;
