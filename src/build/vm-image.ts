@@ -85,7 +85,7 @@ export async function makeVmImage(
         });
   // Trimmed after the boot setup, so that the units it enables count as entry points.
   const trim = options.trim?.(vmTree);
-  const cmdline = vmCmdline(config.vm.cmdline, { root: config.vm.root, init: config.vm.init, hostname: hostnameOf(config) });
+  const cmdline = vmCmdline(config.vm.cmdline, { root: config.vm.root, init: config.vm.init, hostname: hostnameOf(config), sysctl: system.sysctl.args });
   const keptBytes = kernel.trim.keep.reduce((sum, m) => sum + (kernel.tree.readFile(m.path)?.length ?? 0), 0);
   return {
     tree: vmTree,

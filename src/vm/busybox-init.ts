@@ -20,6 +20,7 @@
 import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
+import { planSysctl, sysctlRecord } from './sysctl.js';
 import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
 
@@ -135,11 +136,11 @@ ${w.restart === 'on-failure' ? `# Finished well: nothing to restart; park here s
 }
 
 /** What the setup did, for build.json's vm.system (the systemd setup's fields that apply). */
-export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked'>;
+export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked' | 'sysctl'>;
 
 export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): BusyboxSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [] };
+  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox') };
   const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(mode));

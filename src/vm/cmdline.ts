@@ -28,10 +28,12 @@ export interface CmdlineSpec {
   init?: VmInit;
   /** Set by the kernel itself (`hostname=`) for BusyBox init, which then need not run `hostname`. */
   hostname?: string;
+  /** `sysctl.<key>=<value>` arguments (see sysctl.ts): the kernel applies them before /init. */
+  sysctl?: readonly string[];
 }
 
 export function vmCmdline(extra: string, spec: CmdlineSpec = {}): string {
   const root = spec.root === 'disk' ? [`root=${DISK_ROOT_DEVICE}`, 'rootfstype=ext4', 'rw', 'init=/init'] : ['rootfstype=ramfs'];
   const init = spec.init === 'busybox' ? (spec.hostname ? [`hostname=${spec.hostname}`] : []) : ['systemd.show_status=1', 'systemd.firstboot=off'];
-  return ['console=ttyS0', 'panic=-1', 'cryptomgr.notests', ...root, ...init, extra.trim()].filter(Boolean).join(' ');
+  return ['console=ttyS0', 'panic=-1', 'cryptomgr.notests', ...root, ...init, ...(spec.sysctl ?? []), extra.trim()].filter(Boolean).join(' ');
 }

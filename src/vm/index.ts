@@ -8,6 +8,7 @@ export { excludeDocumentation, VM_EXCLUDED_DIRS, type ExcludeResult } from './ex
 export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel } from './kernel-image.js';
 export { setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';
 export { vmCmdline, DISK_ROOT_DEVICE } from './cmdline.js';
+export { planSysctl, SYSCTL_DIRS, type SysctlPlan, type SysctlSetting } from './sysctl.js';
 export { setupBusyboxInit, BUSYBOX, type BusyboxInitSpec, type BusyboxSystemReport } from './busybox-init.js';
 export { REPORT_BEGIN, REPORT_END, REPORT_TTY, REPORT_UNIT, unitWord, workloadUnit, type WorkloadUnitSpec } from './units.js';
 export {

@@ -67,3 +67,13 @@ export const VM_GENERATOR_MASKS: readonly MaskRule[] = [
   { unit: 'systemd-sysv-generator', reason: 'SysV init scripts are not enabled (their rc.d links are not made)' },
   { unit: 'systemd-tpm2-generator', reason: 'there is no TPM' },
 ];
+
+/**
+ * sysctl.d files a jeos VM does not apply, masked in /etc/sysctl.d. Debian's systemd
+ * sets kernel.core_pattern to `core`: a crashing program would write its memory to a
+ * file in its working directory, in a root that is RAM (or a disk image), again on
+ * every restart. systemd's own setting stays: no core files.
+ */
+export const VM_SYSCTL_MASKS: readonly MaskRule[] = [
+  { unit: '10-coredump-debian.conf', reason: 'no core files in the VM: with its root in memory, a crash loop would fill it (systemd\'s kernel.core_pattern stays)' },
+];

@@ -197,3 +197,26 @@ test('systemd-networkd starts after the NIC exists and its udev record is made',
   assert.match(dropin, /^After=systemd-modules-load\.service systemd-tmpfiles-setup\.service$/m);
   assert.match(tree.readFile('etc/tmpfiles.d/jeos-network.conf')?.toString('utf8') ?? '', /^f \/run\/udev\/data\/n2 /m);
 });
+
+test('systemd-sysctl is masked when the kernel applies every setting from its command line, and kept otherwise', () => {
+  const sysctl = (conf: Record<string, string>) => ({
+    name: 'systemd-sysctl',
+    files: {
+      '/usr/lib/systemd/system/systemd-sysctl.service': service('/usr/lib/systemd/systemd-sysctl'),
+      '/usr/lib/systemd/systemd-sysctl': exe(),
+      '/usr/lib/sysctl.d/10-coredump-debian.conf': 'kernel.core_pattern=core\n',
+      ...conf,
+    },
+  });
+  const onCmdline = image([sysctl({ '/usr/lib/sysctl.d/50-pid-max.conf': 'kernel.pid_max = 4194304\n' })]);
+  const report = setupVmSystem(onCmdline.tree, spec(['/usr/sbin/webd']));
+  assert.deepEqual(report.masked.find((m) => m.unit === 'systemd-sysctl.service'), { unit: 'systemd-sysctl.service', reason: "the kernel applies the image's 1 sysctl setting from its command line" });
+  assert.ok(report.masked.some((m) => m.unit === '10-coredump-debian.conf'), "Debian's core_pattern=core is masked: no core files in RAM");
+  assert.deepEqual(report.sysctl, { settings: ['kernel.pid_max=4194304'], on: 'kernel command line', args: ['sysctl.kernel.pid_max=4194304'] });
+
+  const kept = image([sysctl({ '/etc/sysctl.d/90-rp.conf': 'net.ipv4.conf.*.rp_filter = 2\n' })]);
+  const again = setupVmSystem(kept.tree, spec(['/usr/sbin/webd']));
+  assert.ok(!again.masked.some((m) => m.unit === 'systemd-sysctl.service'));
+  assert.equal(again.sysctl.on, 'systemd-sysctl.service');
+  assert.match(again.sysctl.reason ?? '', /^\/etc\/sysctl\.d\/90-rp\.conf: net\.ipv4\.conf\.\*\.rp_filter = 2 \(a pattern/);
+});

@@ -12,7 +12,8 @@ import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYST
 import type { VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
-import { VM_GENERATOR_MASKS, VM_MASKS, VM_TMPFILES_MASKS } from './masks.js';
+import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS } from './masks.js';
+import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import {
   dhcpNetwork,
   JOURNALD_DROPIN,
@@ -53,6 +54,8 @@ export interface VmSystemReport {
   /** Package units no longer started at boot, with the reason. */
   disabled: Array<{ unit: string; reason: string }>;
   masked: Array<{ unit: string; reason: string }>;
+  /** The image's sysctl settings: on the kernel command line (systemd-sysctl.service masked) when the kernel can apply them all. */
+  sysctl: SysctlRecord;
   /** The LANG systemd gives every service, and why (written to /etc/locale.conf unless a package ships one). */
   locale: { lang: string; reason: string };
 }
@@ -69,7 +72,7 @@ function execOf(text: string): string | undefined {
 
 export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], locale: { lang: '', reason: '' } };
+  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, locale: { lang: '', reason: '' } };
   const write = (path: string, text: string) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(0o644));
@@ -138,6 +141,17 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     if (!exists(tree, `${GENERATORS}/${rule.unit}`)) continue;
     link(`etc/systemd/system-generators/${rule.unit}`, '/dev/null');
     report.masked.push({ unit: rule.unit, reason: rule.reason });
+  }
+  for (const rule of VM_SYSCTL_MASKS) {
+    if (!exists(tree, `usr/lib/sysctl.d/${rule.unit}`)) continue;
+    link(`etc/sysctl.d/${rule.unit}`, '/dev/null');
+    report.masked.push({ unit: rule.unit, reason: rule.reason });
+  }
+  const sysctl = planSysctl(tree, 'systemd');
+  report.sysctl = sysctlRecord(sysctl, 'systemd');
+  if (sysctl.args && findUnit(tree, 'systemd-sysctl.service', SYSTEM_UNITS.paths)) {
+    const n = sysctl.args.length;
+    mask('systemd-sysctl.service', n ? `the kernel applies the image's ${n} sysctl setting${n === 1 ? '' : 's'} from its command line` : 'the image has no sysctl settings');
   }
   if (!exists(tree, 'usr/bin/dbus-daemon', 'usr/bin/dbus-broker')) {
     mask('systemd-logind.service', 'no D-Bus daemon in the image: logind cannot run without it');
