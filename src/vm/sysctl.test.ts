@@ -63,10 +63,12 @@ test('what the kernel cannot apply before /init keeps systemd-sysctl, and the re
   const cases: Array<[string, RegExp]> = [
     ['net.ipv4.conf.*.rp_filter = 2', /a pattern/],
     ['-net.ipv4.conf.all.promote_secondaries = 1\n-net.ipv4.conf.*.accept_source_route = 0\n-net.ipv4.conf.all.accept_source_route', /a pattern/],
-    ['net.ipv4.conf.eth0.rp_filter = 1', /module or interface/],
+    ['net.ipv4.conf.eth0.rp_filter = 1', /a module or an interface/],
     ['net/ipv4/conf/eth0.1/rp_filter = 1', /component with a dot/],
-    ['net.netfilter.nf_conntrack_max = 262144', /module or interface/],
-    ['net.bridge.bridge-nf-call-iptables = 0', /module or interface/],
+    ['net.netfilter.nf_conntrack_max = 262144', /a module or an interface/],
+    ['net.bridge.bridge-nf-call-iptables = 0', /a module or an interface/],
+    ['net.core.default_qdisc = fq_codel', /a module or an interface/],
+    ['net.ipv4.tcp_congestion_control = bbr', /a module or an interface/],
     ['kernel.domainname = "x"', /double quote/],
     ['kernel.domainname =', /empty/],
   ];

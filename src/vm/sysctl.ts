@@ -54,8 +54,12 @@ export interface SysctlPlan {
 
 /** Built-in key prefixes whose entries exist before /init runs. */
 const BUILT_IN = [/^kernel\./, /^vm\./, /^fs\./, /^net\.core\./, /^net\.unix\./, /^net\.ipv4\./, /^net\.ipv6\./, /^user\./, /^abi\./, /^debug\./];
-/** Under the built-in prefixes, what belongs to modules. */
-const FROM_MODULES = [/^net\.ipv4\.(netfilter|vs|ipfrag_secret)\b/, /^net\.ipv[46]\.conf\.(?!(all|default|lo)\.)/, /^net\.ipv6\.neigh\.(?!(default|lo)\.)/, /^net\.ipv4\.neigh\.(?!(default|lo)\.)/, /^fs\.(nfs|lustre|ocfs2|quota|xfs|fscache|cachefiles|binfmt_misc)\b/];
+/**
+ * Under the built-in prefixes, what belongs to modules or interfaces, and the two keys
+ * whose value names a module (a queueing discipline, a congestion control algorithm)
+ * that the kernel could not load before /init.
+ */
+const FROM_MODULES = [/^net\.ipv4\.(netfilter|vs)\b/, /^net\.core\.default_qdisc$/, /^net\.ipv4\.tcp_congestion_control$/, /^net\.ipv[46]\.conf\.(?!(all|default|lo)\.)/, /^net\.ipv6\.neigh\.(?!(default|lo)\.)/, /^net\.ipv4\.neigh\.(?!(default|lo)\.)/, /^fs\.(nfs|lustre|ocfs2|quota|xfs|fscache|cachefiles|binfmt_misc)\b/];
 
 /** Keys systemd writes as it starts, after the kernel has applied its command line. */
 const SYSTEMD_WRITES = new Set(['kernel.core_pattern', 'fs.file-max', 'fs.nr_open', 'net.unix.max_dgram_qlen']);
@@ -99,7 +103,7 @@ function blocker(setting: SysctlSetting, raw: string, dottedComponent: boolean, 
   if (/[*?[]/.test(setting.key)) return `${at} (a pattern, matched against the keys that exist at boot)`;
   if (dottedComponent) return `${at} (a component with a dot cannot be written on the kernel command line)`;
   if (/["\n]/.test(setting.value) || setting.value === '') return `${at} (${setting.value ? 'the value has a double quote' : 'the value is empty'})`;
-  if (!BUILT_IN.some((p) => p.test(setting.key)) || FROM_MODULES.some((p) => p.test(setting.key))) return `${at} (the key exists only once a module or interface appears)`;
+  if (!BUILT_IN.some((p) => p.test(setting.key)) || FROM_MODULES.some((p) => p.test(setting.key))) return `${at} (the key or its value needs a module or an interface, which appear only after /init)`;
   return undefined;
 }
 
