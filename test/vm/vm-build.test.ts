@@ -121,7 +121,7 @@ describe('jeos build --format vm', () => {
     assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(zstd;/);
     const vm = join(project, 'out/vm');
     assert.equal(await readFile(join(vm, 'vmlinuz'), 'utf8'), 'not really a kernel');
-    assert.equal(await readFile(join(vm, 'cmdline'), 'utf8'), 'console=ttyS0 panic=-1 rootfstype=ramfs systemd.show_status=1 systemd.firstboot=off loglevel=3\n');
+    assert.equal(await readFile(join(vm, 'cmdline'), 'utf8'), 'console=ttyS0 panic=-1 cryptomgr.notests rootfstype=ramfs systemd.show_status=1 systemd.firstboot=off loglevel=3\n');
 
     const listing = listInitramfs(join(vm, 'initrd.img'));
     const names = listing.map((l) => l.split(/\s+/).slice(8).join(' '));
