@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { bootKernel, bzImagePayload, hasPvhEntry } from './pvh.js';
+import { bootKernel, bzImagePayload, hasPvhEntry, PVH_CACHE_KEEP } from './pvh.js';
 
 /** A 64-bit little-endian ELF file whose one program header is a PT_NOTE holding `notes`. */
 function elfWithNotes(notes: { name: string; type: number; desc: Buffer }[], padding = 4096): Buffer {
@@ -74,6 +74,32 @@ describe('booting the kernel through its PVH entry', () => {
   before(async () => (work = await mkdtemp(join(tmpdir(), 'jeos-pvh-'))));
   after(() => rm(work, { recursive: true, force: true }));
 
+  test(`the cache keeps the ${PVH_CACHE_KEEP} most recently booted kernels`, async () => {
+    const cacheDir = join(work, 'cache-prune');
+    const dir = join(cacheDir, 'vm', 'pvh');
+    await mkdir(dir, { recursive: true });
+    // Older kernels, booted a day apart; an unrelated file is left alone.
+    const old = Array.from({ length: PVH_CACHE_KEEP }, (_, i) => join(dir, `${String(i).repeat(64)}.elf`));
+    for (const [i, path] of old.entries()) {
+      await writeFile(path, 'old');
+      const t = new Date(Date.now() - (old.length - i) * 86_400_000);
+      await utimes(path, t, t);
+    }
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    // The oldest was booted again just now (a cache hit renews the file's mtime).
+    const t0 = new Date();
+    await utimes(old[0]!, t0, t0);
+    const vmlinuz = join(work, 'vmlinuz-prune');
+    await writeFile(vmlinuz, bzImage(compress(PVH_ELF, 'gzip'), PVH_ELF.length));
+    const k = await bootKernel(vmlinuz, { cacheDir });
+    const left = (await readdir(dir)).sort();
+    assert.equal(left.length, PVH_CACHE_KEEP + 1);
+    assert.ok(left.includes(k.path.split('/').pop()!), 'the kernel just made');
+    assert.ok(left.includes(old[0]!.split('/').pop()!), 'booted most recently');
+    assert.ok(!left.includes(old[1]!.split('/').pop()!), 'the least recently booted is gone');
+    assert.ok(left.includes('notes.txt'));
+  });
+
   test('the Xen PHYS32_ENTRY note marks a PVH kernel; other notes do not', () => {
     assert.equal(hasPvhEntry(PVH_ELF), true);
     assert.equal(hasPvhEntry(PLAIN_ELF), false);
@@ -91,8 +117,11 @@ describe('booting the kernel through its PVH entry', () => {
       assert.deepEqual(await readFile(first.path), PVH_ELF);
       // The second boot takes the cached file: even a cache entry changed by hand is used as it is.
       await writeFile(first.path, Buffer.concat([PVH_ELF, Buffer.from('x')]));
+      const past = new Date(Date.now() - 86_400_000);
+      await utimes(first.path, past, past);
       const second = await bootKernel(vmlinuz, { cacheDir });
       assert.equal(second.path, first.path);
+      assert.ok((await stat(second.path)).mtimeMs > past.getTime() + 60_000, 'a cache hit renews the mtime the pruning goes by');
       assert.equal((await readFile(second.path)).length, PVH_ELF.length + 1);
       assert.deepEqual(await readdir(join(cacheDir, 'vm', 'pvh')), [first.path.split('/').pop()]);
     });

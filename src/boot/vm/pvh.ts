@@ -12,8 +12,8 @@
  * note) falls back to the bzImage, with the reason.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isElf, Reader } from '../../elf/elf.js';
 import { runFilter } from '../../unpack/decompress.js';
@@ -109,6 +109,17 @@ function pvhEntryOf(elf: Buffer): boolean {
   }
 }
 
+/** Uncompressed kernels kept in the cache (about 57 MB each for trixie's cloud kernel): the most recently booted. */
+export const PVH_CACHE_KEEP = 4;
+
+/** Remove all but the `keep` most recently used kernels (by mtime, which a cache hit renews). */
+async function pruneCache(dir: string, keep: number): Promise<void> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^[0-9a-f]{64}\.elf$/.test(n));
+  const dated = await Promise.all(names.map(async (n) => ({ path: join(dir, n), mtime: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(dated.slice(keep).map((e) => rm(e.path, { force: true })));
+}
+
 /**
  * The kernel to boot: the uncompressed ELF from the cache (made now when missing)
  * when the vmlinuz has a PVH entry, else the vmlinuz itself. `pvh: false` asks for the bzImage.
@@ -120,7 +131,11 @@ export async function bootKernel(vmlinuz: string, options: { cacheDir?: string; 
   const image = await readFile(vmlinuz);
   const digest = createHash('sha256').update(image).digest('hex');
   const cached = join(options.cacheDir, 'vm', 'pvh', `${digest}.elf`);
-  if ((await stat(cached).catch(() => undefined))?.isFile()) return { path: cached, entry: 'pvh' };
+  if ((await stat(cached).catch(() => undefined))?.isFile()) {
+    const now = new Date();
+    await utimes(cached, now, now).catch(() => undefined);
+    return { path: cached, entry: 'pvh' };
+  }
   const payload = bzImagePayload(image);
   if ('reason' in payload) return bzimage(payload.reason);
   let elf: Buffer;
@@ -131,5 +146,6 @@ export async function bootKernel(vmlinuz: string, options: { cacheDir?: string; 
   }
   if (!pvhEntryOf(elf)) return bzimage('the kernel has no PVH entry note (CONFIG_PVH)');
   await writeFileAtomic(cached, elf, { durable: false });
+  await pruneCache(dirname(cached), PVH_CACHE_KEEP);
   return { path: cached, entry: 'pvh' };
 }
