@@ -42,8 +42,8 @@ export const VM_MASKS: readonly MaskRule[] = [
 ];
 
 /**
- * tmpfiles.d lines a jeos VM does not run, masked by an empty file of the same name in
- * /etc/tmpfiles.d. systemd-nologin.conf makes /run/nologin, which only
+ * tmpfiles.d files a jeos VM does not run, masked by a link to /dev/null of the same
+ * name in /etc/tmpfiles.d. systemd-nologin.conf makes /run/nologin, which only
  * systemd-user-sessions.service (masked above) removes: left alone, it would refuse
  * PAM logins of every user but root.
  */

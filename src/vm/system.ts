@@ -12,7 +12,7 @@ import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYST
 import type { VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
-import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS } from './masks.js';
+import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import {
   dhcpNetwork,
@@ -132,21 +132,17 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     if (rule.when === 'initramfs-root' && spec.root === 'disk') continue;
     if (findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
   }
-  for (const rule of VM_TMPFILES_MASKS) {
-    if (!exists(tree, `usr/lib/tmpfiles.d/${rule.unit}`)) continue;
-    link(`etc/tmpfiles.d/${rule.unit}`, '/dev/null');
-    report.masked.push({ unit: rule.unit, reason: rule.reason });
-  }
-  for (const rule of VM_GENERATOR_MASKS) {
-    if (!exists(tree, `${GENERATORS}/${rule.unit}`)) continue;
-    link(`etc/systemd/system-generators/${rule.unit}`, '/dev/null');
-    report.masked.push({ unit: rule.unit, reason: rule.reason });
-  }
-  for (const rule of VM_SYSCTL_MASKS) {
-    if (!exists(tree, `usr/lib/sysctl.d/${rule.unit}`)) continue;
-    link(`etc/sysctl.d/${rule.unit}`, '/dev/null');
-    report.masked.push({ unit: rule.unit, reason: rule.reason });
-  }
+  // A file in /usr/lib/<dir> is masked by a link to /dev/null of the same name in /etc/<dir>.
+  const maskFiles = (rules: readonly MaskRule[], shipped: string, etc: string) => {
+    for (const rule of rules) {
+      if (!exists(tree, `${shipped}/${rule.unit}`)) continue;
+      link(`${etc}/${rule.unit}`, '/dev/null');
+      report.masked.push({ unit: rule.unit, reason: rule.reason });
+    }
+  };
+  maskFiles(VM_TMPFILES_MASKS, 'usr/lib/tmpfiles.d', 'etc/tmpfiles.d');
+  maskFiles(VM_GENERATOR_MASKS, GENERATORS, 'etc/systemd/system-generators');
+  maskFiles(VM_SYSCTL_MASKS, 'usr/lib/sysctl.d', 'etc/sysctl.d');
   const sysctl = planSysctl(tree, 'systemd');
   report.sysctl = sysctlRecord(sysctl, 'systemd');
   if (sysctl.args && findUnit(tree, 'systemd-sysctl.service', SYSTEM_UNITS.paths)) {
