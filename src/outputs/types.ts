@@ -28,7 +28,7 @@ export interface ImageSpec {
   exposedPorts?: string[];
   labels?: Record<string, string>;
   /** VM images: the kernel command line and how the initramfs is compressed. */
-  vm?: { cmdline: string; root?: 'initramfs' | 'disk'; compression?: 'zstd' | 'gzip' | 'none'; level?: number };
+  vm?: { cmdline: string; root?: 'initramfs' | 'disk'; compression?: 'zstd' | 'lz4' | 'gzip' | 'none'; level?: number };
 }
 
 export interface OutputContext {

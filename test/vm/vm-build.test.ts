@@ -1,7 +1,7 @@
 // jeos build with a vm output, end to end on the compiled CLI against a signed loopback
 // repository: a synthetic kernel package (real module ELFs, compressed with xz and zstd)
 // and a stand-in systemd package with the unit files a jeos VM enables and masks. The
-// initramfs is read back with the real cpio and zstd. Booting real images is the live
+// initramfs is read back with the real cpio and lz4. Booting real images is the live
 // test's job (test/vm/nginx-vm.live.test.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -65,14 +65,14 @@ vm:
 
 const sha = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
-/** Paths in a zstd-compressed newc archive, listed by the real cpio (`cpio -itv` lines). */
+/** Paths in an LZ4-compressed newc archive, listed by the real cpio (`cpio -itv` lines). */
 function listInitramfs(path: string): string[] {
-  const cpio = execFileSync('sh', ['-c', `zstd -dc '${path}' | cpio -itv --quiet`], { maxBuffer: 64 << 20 });
+  const cpio = execFileSync('sh', ['-c', `lz4 -dc '${path}' | cpio -itv --quiet`], { maxBuffer: 64 << 20 });
   return cpio.toString('utf8').trim().split('\n');
 }
 
 function readFromInitramfs(path: string, member: string): string {
-  return execFileSync('sh', ['-c', `zstd -dc '${path}' | cpio -i --to-stdout --quiet '${member}'`]).toString('utf8');
+  return execFileSync('sh', ['-c', `lz4 -dc '${path}' | cpio -i --to-stdout --quiet '${member}'`]).toString('utf8');
 }
 
 describe('jeos build --format vm', () => {
@@ -118,10 +118,10 @@ describe('jeos build --format vm', () => {
     const r = await h.jeos('build', project);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^vm +\d+ ms +2 more packages, kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
-    assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(zstd;/);
+    assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(lz4;/);
     const vm = join(project, 'out/vm');
     assert.equal(await readFile(join(vm, 'vmlinuz'), 'utf8'), 'not really a kernel');
-    assert.equal(await readFile(join(vm, 'cmdline'), 'utf8'), 'console=ttyS0 panic=-1 cryptomgr.notests rootfstype=ramfs systemd.show_status=1 systemd.firstboot=off loglevel=3\n');
+    assert.equal(await readFile(join(vm, 'cmdline'), 'utf8'), 'console=ttyS0 panic=-1 cryptomgr.notests initcall_blacklist=jent_mod_init rootfstype=ramfs systemd.show_status=1 systemd.firstboot=off loglevel=3\n');
 
     const listing = listInitramfs(join(vm, 'initrd.img'));
     const names = listing.map((l) => l.split(/\s+/).slice(8).join(' '));
@@ -165,7 +165,7 @@ describe('jeos build --format vm', () => {
     assert.deepEqual(trim.vm.kept['/init'], { why: 'unit', detail: '/init' });
     assert.deepEqual(record.vm.modules.kept, ['failover', 'net_failover', 'scsi_mod', 'virtio_balloon', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_scsi']);
     assert.ok(record.vm.system.masked.some((m: { unit: string; reason: string }) => m.unit === 'ldconfig.service' && /build time/.test(m.reason)));
-    assert.ok(record.outputs.some((o: { format: string; vm?: { initrd: { compression: string } } }) => o.format === 'vm' && o.vm?.initrd.compression === 'zstd'));
+    assert.ok(record.outputs.some((o: { format: string; vm?: { initrd: { compression: string } } }) => o.format === 'vm' && o.vm?.initrd.compression === 'lz4'));
     assert.ok(!record.packages.some((p: { name: string }) => p.name.startsWith('linux-image')), 'the kernel is not one of the image\'s packages');
   });
 

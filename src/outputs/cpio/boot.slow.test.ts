@@ -174,7 +174,7 @@ describe('initramfs boots under QEMU (slow)', { skip }, () => {
     if (kernelScratch) await rm(kernelScratch, { recursive: true, force: true });
   });
 
-  for (const compression of ['zstd', 'gzip'] as const) {
+  for (const compression of ['zstd', 'lz4', 'gzip'] as const) {
     test(`slow: a ${compression} initramfs boots and /init sees the archive's modes, owners and hardlinks`, async () => {
       const initrd = join(work, `initrd.${compression}`);
       await writeInitramfs(bootTree(), initrd, { sourceDateEpoch: EPOCH, compression });

@@ -1,12 +1,17 @@
 /**
  * Compressing a chunk stream into a file while hashing both sides. gzip is node's
- * zlib (the shared sink); zstd is the host's `zstd` program, fed through a pipe.
+ * zlib (the shared sink); zstd and LZ4 are the host's `zstd` and `lz4` programs, fed
+ * through a pipe.
  *
  * zstd's output depends only on its input, the level, the declared stream size and
  * the zstd version: it is the same for any thread count (-T), so `-T0` is used.
  * The stream size is given up front (`--stream-size`), which records it in the
  * frame header and lets zstd size its window to the input: a small initramfs
  * needs less memory to unpack at boot.
+ *
+ * LZ4 is written in its legacy frame (`lz4 -l`: 8 MiB blocks, no checksums), the
+ * only LZ4 format the kernel's initramfs unpacker reads. Its output depends only on
+ * the input, the level and the lz4 version.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,12 +21,12 @@ import { pipeline } from 'node:stream/promises';
 import { JeosError } from '../../errors.js';
 import { gzipChunksToFile, syncFile, writeChunksToFile, type Digest } from '../sink.js';
 
-export type InitramfsCompression = 'zstd' | 'gzip' | 'none';
+export type InitramfsCompression = 'zstd' | 'lz4' | 'gzip' | 'none';
 
-export const INITRAMFS_COMPRESSIONS: readonly InitramfsCompression[] = ['zstd', 'gzip', 'none'];
+export const INITRAMFS_COMPRESSIONS: readonly InitramfsCompression[] = ['zstd', 'lz4', 'gzip', 'none'];
 
-/** Default levels; initramfs.ts has the measurements behind the zstd one. */
-export const DEFAULT_LEVELS: Readonly<Record<InitramfsCompression, number>> = { zstd: 10, gzip: 6, none: 0 };
+/** Default levels; initramfs.ts has the measurements behind them. */
+export const DEFAULT_LEVELS: Readonly<Record<InitramfsCompression, number>> = { zstd: 10, lz4: 9, gzip: 6, none: 0 };
 
 /**
  * Highest zstd level allowed. Above 19 ("ultra") zstd uses windows up to 128 MiB, and
@@ -63,19 +68,34 @@ function* coalesce(chunks: Iterable<Buffer>, minBytes: number): Generator<Buffer
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 }
 
-function zstdFailed(why: string, cause?: unknown): JeosError {
-  return new JeosError('E_OUTPUT_COMPRESS', `zstd failed while compressing the initramfs: ${why}`, {
-    hint: 'check free space in the output directory; compression "gzip" avoids the zstd program',
+/** A compressor run as a host program, reading the archive on stdin and writing the compressed file on stdout. */
+interface CompressorProgram {
+  program: 'zstd' | 'lz4';
+  args: string[];
+}
+
+function compressorFailed(program: string, why: string, cause?: unknown): JeosError {
+  return new JeosError('E_OUTPUT_COMPRESS', `${program} failed while compressing the initramfs: ${why}`, {
+    hint: `check free space in the output directory; compression "gzip" avoids the ${program} program`,
     cause,
   });
 }
 
-/** Run `zstd` over the chunks into a new file. `streamSize` must be the exact input length. */
-async function zstdChunksToFile(
+/** The program and arguments for a compression that needs one. `streamSize` must be the exact input length. */
+function compressorFor(compression: 'zstd' | 'lz4', level: number, streamSize: number): CompressorProgram {
+  return compression === 'zstd'
+    ? { program: 'zstd', args: ['-q', '-c', `-${level}`, '-T0', `--stream-size=${streamSize}`] }
+    : { program: 'lz4', args: ['-q', '-c', '-l', `-${level}`] };
+}
+
+/** Run the compressor over the chunks into a new file. */
+async function programChunksToFile(
   path: string,
   chunks: Iterable<Buffer>,
-  options: { level: number; streamSize: number; durable?: boolean },
+  compressor: CompressorProgram,
+  options: { durable?: boolean },
 ): Promise<CompressedDigests> {
+  const { program, args } = compressor;
   const inHash = createHash('sha256');
   let inSize = 0;
   function* hashed(): Generator<Buffer> {
@@ -85,18 +105,17 @@ async function zstdChunksToFile(
       yield chunk;
     }
   }
-  const args = ['-q', '-c', `-${options.level}`, '-T0', `--stream-size=${options.streamSize}`];
-  const child = spawn('zstd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
   const exited = new Promise<number | string>((resolve, reject) => {
     child.on('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'ENOENT'
-          ? new JeosError('E_TOOL_MISSING', 'zstd is not installed; it is needed to compress the initramfs', {
-              hint: 'install it: apt-get install zstd (or choose gzip compression)',
+          ? new JeosError('E_TOOL_MISSING', `${program} is not installed; it is needed to compress the initramfs`, {
+              hint: `install it: apt-get install ${program} (or choose gzip compression)`,
             })
-          : zstdFailed(e.message, e),
+          : compressorFailed(program, e.message, e),
       ),
     );
     child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
@@ -111,8 +130,8 @@ async function zstdChunksToFile(
     throw drained.reason;
   }
   if (status.value !== 0) {
-    const why = Buffer.concat(stderr).toString().trim().replace(/^zstd: /, '') || `exit status ${status.value}`;
-    throw zstdFailed(why);
+    const why = Buffer.concat(stderr).toString().trim().replace(new RegExp(`^${program}: `), '') || `exit status ${status.value}`;
+    throw compressorFailed(program, why);
   }
   if (fed.status === 'rejected') throw fed.reason;
   if (options.durable) await syncFile(path);
@@ -127,7 +146,8 @@ export async function compressChunksToFile(
 ): Promise<CompressedDigests> {
   switch (options.compression) {
     case 'zstd':
-      return zstdChunksToFile(path, chunks, options);
+    case 'lz4':
+      return programChunksToFile(path, chunks, compressorFor(options.compression, options.level, options.streamSize), options);
     case 'gzip':
       return gzipChunksToFile(path, chunks, { level: options.level, durable: options.durable });
     case 'none': {

@@ -1,7 +1,7 @@
 /**
  * The newc writer: same bytes twice, the layout the kernel's init/initramfs.c reads
  * (checked by a small reader here), and the archive read back by GNU cpio — listed
- * and extracted as root — plain, through `zstd -dc` and through `gzip -dc`.
+ * and extracted as root — plain, through `zstd -dc`, `lz4 -dc` and `gzip -dc`.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -146,7 +146,7 @@ describe('initramfs writer', () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'jeos-cpio-'));
     tree = contractTree();
-    for (const compression of ['none', 'zstd', 'gzip'] as const) {
+    for (const compression of ['none', 'zstd', 'lz4', 'gzip'] as const) {
       const path = join(work, `initrd.${compression}`);
       results.set(compression, await writeInitramfs(tree, path, { sourceDateEpoch: EPOCH, compression }));
       files.set(compression, path);
@@ -170,8 +170,11 @@ describe('initramfs writer', () => {
     assert.notEqual(other.sha256, results.get('none')!.sha256, 'a different SOURCE_DATE_EPOCH changes the bytes');
   });
 
-  test('zstd -dc and gzip -dc give back the plain archive', { skip: !has('zstd') && 'zstd is not installed' }, async () => {
+  test('zstd -dc, lz4 -dc and gzip -dc give back the plain archive', { skip: !(has('zstd') && has('lz4')) && 'zstd or lz4 is not installed' }, async () => {
     assert.ok((await filter('zstd', ['-dc'], await readFile(files.get('zstd')!))).stdout.equals(plain));
+    const lz4 = await readFile(files.get('lz4')!);
+    assert.equal(lz4.readUInt32LE(0), 0x184c2102, 'LZ4 legacy frame, the only LZ4 format the kernel unpacks');
+    assert.ok((await filter('lz4', ['-dc'], lz4)).stdout.equals(plain));
     assert.ok((await filter('gzip', ['-dc'], await readFile(files.get('gzip')!))).stdout.equals(plain));
     const gz = await readFile(files.get('gzip')!);
     assert.deepEqual([gz[4], gz[5], gz[6], gz[7], gz[9]], [0, 0, 0, 0, 3], 'gzip header: no time, OS Unix');
@@ -292,7 +295,8 @@ describe('initramfs writer', () => {
     const at = (name: string) => join(work, name);
     await assert.rejects(writeInitramfs(tree, at('e1'), { sourceDateEpoch: 2 ** 32 }), { code: 'E_OUTPUT_EPOCH' });
     await assert.rejects(writeInitramfs(tree, at('e2'), { sourceDateEpoch: EPOCH, level: 22 }), { code: 'E_OUTPUT_COMPRESSION_LEVEL' });
-    await assert.rejects(writeInitramfs(tree, at('e3'), { sourceDateEpoch: EPOCH, compression: 'lz4' as 'zstd' }), { code: 'E_OUTPUT_COMPRESSION' });
+    await assert.rejects(writeInitramfs(tree, at('e3'), { sourceDateEpoch: EPOCH, compression: 'lzo' as 'zstd' }), { code: 'E_OUTPUT_COMPRESSION' });
+    await assert.rejects(writeInitramfs(tree, at('e5'), { sourceDateEpoch: EPOCH, compression: 'lz4', level: 13 }), { code: 'E_OUTPUT_COMPRESSION_LEVEL' });
     const dev = new ImageTree();
     dev.put('dev/big', { kind: 'char', major: 4096, minor: 0, mode: 0o600, uid: 0, gid: 0, mtime: 0 });
     await assert.rejects(writeInitramfs(dev, at('e4'), { sourceDateEpoch: EPOCH }), { code: 'E_OUTPUT_METADATA' });

@@ -21,6 +21,13 @@ export const INITRD = 'initrd.img';
 export const CMDLINE = 'cmdline';
 export const ROOT_IMG = 'root.img';
 
+/**
+ * The initramfs is LZ4 unless asked otherwise: the kernel unpacks it as fast as an
+ * uncompressed one, about 0.4 s sooner than zstd under TCG, for 12.4 MB instead of
+ * 10.0 (measurements in ../cpio/initramfs.ts).
+ */
+export const VM_INITRAMFS_COMPRESSION = 'lz4' as const;
+
 function fileOf(path: string, data: Buffer, mediaType?: string): OutputFile {
   const digest = hashChunks([data]);
   return { path, size: digest.size, sha256: digest.sha256, ...(mediaType ? { mediaType } : {}) };
@@ -69,7 +76,7 @@ export const vmWriter: OutputWriter = {
     }
     const initrd = await writeInitramfs(tree, join(dir, INITRD), {
       sourceDateEpoch: ctx.sourceDateEpoch,
-      compression: image.vm!.compression,
+      compression: image.vm!.compression ?? VM_INITRAMFS_COMPRESSION,
       level: image.vm!.level,
       exclude: inBoot,
       durable: ctx.durable,
