@@ -220,3 +220,23 @@ test('systemd-sysctl is masked when the kernel applies every setting from its co
   assert.equal(again.sysctl.on, 'systemd-sysctl.service');
   assert.match(again.sysctl.reason ?? '', /^\/etc\/sysctl\.d\/90-rp\.conf: net\.ipv4\.conf\.\*\.rp_filter = 2 \(a pattern/);
 });
+
+test("systemd's own services that import credentials get an empty ImportCredential=, unless masked; package units are left alone", () => {
+  const withCredentials = (exec: string, glob: string) => `${service(exec).replace('[Service]\n', `[Service]\nImportCredential=${glob}\n`)}`;
+  const { tree } = image([
+    {
+      name: 'systemd-extra',
+      files: {
+        '/usr/lib/systemd/system/systemd-journald.service': withCredentials('/usr/lib/systemd/systemd-journald', 'journal.*'),
+        '/usr/lib/systemd/system/systemd-journald@.service': withCredentials('/usr/lib/systemd/systemd-journald', 'journal.*'),
+        '/usr/lib/systemd/system/systemd-random-seed.service': withCredentials('/usr/lib/systemd/systemd-random-seed', 'random.*'),
+        '/usr/lib/systemd/system/webd-creds.service': withCredentials('/usr/sbin/webd', 'webd.*'),
+      },
+    },
+  ]);
+  const report = setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  const dropins = report.files.filter((f) => f.endsWith('/jeos-credentials.conf'));
+  assert.deepEqual(dropins, ['/etc/systemd/system/systemd-journald.service.d/jeos-credentials.conf']);
+  assert.match(tree.readFile(dropins[0]!.slice(1))?.toString('utf8') ?? '', /^\[Service\]\nImportCredential=\n$/m);
+  assert.ok(report.masked.some((m) => m.unit === 'systemd-random-seed.service'), 'masked units need no drop-in');
+});

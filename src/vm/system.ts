@@ -15,12 +15,14 @@ import { ensureTmp } from '../util/tmp-dir.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import {
+  CREDENTIALS_DROPIN,
   dhcpNetwork,
   JOURNALD_DROPIN,
   journaldLimits,
   NETWORK_FILE,
   NETWORKD_DROPIN,
   networkdOrdering,
+  noImportedCredentials,
   REPORT_UNIT,
   reportUnit,
   workloadUnit,
@@ -152,6 +154,9 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   if (!exists(tree, 'usr/bin/dbus-daemon', 'usr/bin/dbus-broker')) {
     mask('systemd-logind.service', 'no D-Bus daemon in the image: logind cannot run without it');
   }
+  for (const unit of systemdUnitsImportingCredentials(tree, new Set(report.masked.map((m) => m.unit)))) {
+    write(`${UNIT_DIR}/${unit}.d/${CREDENTIALS_DROPIN}`, noImportedCredentials());
+  }
 
   if (spec.workload) {
     const { unit, ...unitSpec } = spec.workload;
@@ -164,6 +169,20 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   enable(REPORT_UNIT);
   report.files.sort();
   return report;
+}
+
+/** systemd's own services (systemd-*.service, shipped in /usr/lib) that import credentials, unless masked. */
+function systemdUnitsImportingCredentials(tree: ImageTree, masked: ReadonlySet<string>): string[] {
+  const shipped = SYSTEM_UNITS.paths.filter((dir) => dir !== UNIT_DIR && tree.isDir(dir));
+  const units = new Set<string>();
+  for (const dir of shipped) {
+    for (const name of tree.list(dir)) {
+      if (!name.startsWith('systemd-') || !name.endsWith('.service') || name.includes('@') || masked.has(name)) continue;
+      const text = tree.readFile(`${dir}/${name}`)?.toString('utf8') ?? '';
+      if (/^\s*ImportCredential\s*=\s*\S/m.test(text)) units.add(name);
+    }
+  }
+  return [...units].sort();
 }
 
 /**
