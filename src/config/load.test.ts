@@ -37,7 +37,7 @@ test('a minimal config gets every default', () => {
     restart: 'on-failure',
   });
   assert.deepEqual(c.outputs, ['tar', 'oci']);
-  assert.deepEqual(c.vm, { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', init: 'systemd', root: 'initramfs' });
+  assert.deepEqual(c.vm, { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd', root: 'initramfs' });
 });
 
 test('an unknown key is an error at its line and column, with the nearest valid key', () => {

@@ -166,6 +166,12 @@ export const VmSchema = z
         'Where the VM\'s root file system lives: initramfs (out/vm/initrd.img, the whole OS unpacked into RAM at boot) or disk (out/vm/root.img, an ext4 image attached as an NVMe drive that each boot starts afresh from; files are read as they are needed, so the VM boots sooner and needs less memory).',
       ),
     cmdline: z.string().default('').describe('Extra kernel command-line arguments.'),
+    debug: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keep what debugging the boot from the kernel command line needs: systemd\'s debug and run generators (systemd.mask=, systemd.wants=, systemd.debug_shell, systemd.run=), masked otherwise to boot sooner. systemd.unit= works either way.',
+      ),
     hostname: z
       .string()
       .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a host name: lower-case letters, digits and dashes, at most 63')
@@ -190,7 +196,7 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
-export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', init: 'systemd' as const, root: 'initramfs' as const };
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
 /**

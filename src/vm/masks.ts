@@ -10,7 +10,7 @@ export interface MaskRule {
   unit: string;
   reason: string;
   /** Mask only when this returns true for the image (default: always). */
-  when?: 'no-modprobe' | 'initramfs-root';
+  when?: 'no-modprobe' | 'initramfs-root' | 'no-debug';
 }
 
 export const VM_MASKS: readonly MaskRule[] = [
@@ -54,8 +54,11 @@ export const VM_TMPFILES_MASKS: readonly MaskRule[] = [
 /**
  * systemd generators that have nothing to find in a jeos VM; each is a program run
  * at every boot before any unit starts. systemd-debug-generator (systemd.mask=,
- * systemd.debug_shell on the kernel command line) and systemd-run-generator
- * (systemd.run=) stay, for debugging.
+ * systemd.wants=, systemd.debug_shell on the kernel command line) and
+ * systemd-run-generator (systemd.run=) find something only when someone debugs the
+ * boot: they are masked unless `vm.debug: true`. The two ran side by side for about
+ * 0.25 s of the boot under TCG (systemd's debug log), and the nginx VM answered
+ * about 0.5 s sooner without them (median of 6 boots each, one vCPU).
  */
 export const VM_GENERATOR_MASKS: readonly MaskRule[] = [
   { unit: 'systemd-fstab-generator', reason: 'there is no /etc/fstab and no root= to mount' },
@@ -66,6 +69,8 @@ export const VM_GENERATOR_MASKS: readonly MaskRule[] = [
   { unit: 'systemd-system-update-generator', reason: 'the image is never updated in place' },
   { unit: 'systemd-sysv-generator', reason: 'SysV init scripts are not enabled (their rc.d links are not made)' },
   { unit: 'systemd-tpm2-generator', reason: 'there is no TPM' },
+  { unit: 'systemd-debug-generator', reason: 'systemd.mask=, systemd.wants= and systemd.debug_shell on the kernel command line are for debugging (vm.debug: true keeps them)', when: 'no-debug' },
+  { unit: 'systemd-run-generator', reason: 'systemd.run= on the kernel command line is for debugging (vm.debug: true keeps it)', when: 'no-debug' },
 ];
 
 /**

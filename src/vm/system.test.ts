@@ -240,3 +240,22 @@ test("systemd's own services that import credentials get an empty ImportCredenti
   assert.match(tree.readFile(dropins[0]!.slice(1))?.toString('utf8') ?? '', /^\[Service\]\nImportCredential=\n$/m);
   assert.ok(report.masked.some((m) => m.unit === 'systemd-random-seed.service'), 'masked units need no drop-in');
 });
+
+test('the debug and run generators are masked unless vm.debug keeps them; the others either way', () => {
+  const generators = ['systemd-debug-generator', 'systemd-run-generator', 'systemd-fstab-generator'];
+  const shipped = { name: 'systemd-generators', files: Object.fromEntries(generators.map((g) => [`/usr/lib/systemd/system-generators/${g}`, exe()])) };
+  const maskedIn = (tree: ImageTree) =>
+    generators.filter((g) => {
+      const node = tree.get(`etc/systemd/system-generators/${g}`);
+      return node?.kind === 'symlink' && node.target === '/dev/null';
+    });
+
+  const lean = image([shipped]);
+  const report = setupVmSystem(lean.tree, spec(['/usr/sbin/webd']));
+  assert.deepEqual(maskedIn(lean.tree), generators);
+  assert.match(report.masked.find((m) => m.unit === 'systemd-debug-generator')?.reason ?? '', /vm\.debug: true keeps them/);
+
+  const debug = image([shipped]);
+  setupVmSystem(debug.tree, { ...spec(['/usr/sbin/webd']), debug: true });
+  assert.deepEqual(maskedIn(debug.tree), ['systemd-fstab-generator']);
+});

@@ -43,6 +43,8 @@ export interface VmSystemSpec {
   modules: readonly string[];
   /** Where the root file system is: the initramfs (the default) or a disk image. */
   root?: VmRoot;
+  /** Keep what debugging the boot from the kernel command line needs (vm.debug). */
+  debug?: boolean;
   sourceDateEpoch: number;
 }
 
@@ -129,15 +131,15 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     link('etc/systemd/system-generators/systemd-getty-generator', '/dev/null');
   }
   const hasModprobe = exists(tree, 'usr/sbin/modprobe', 'sbin/modprobe');
+  const applies = (rule: MaskRule) =>
+    !(rule.when === 'no-modprobe' && hasModprobe) && !(rule.when === 'initramfs-root' && spec.root === 'disk') && !(rule.when === 'no-debug' && spec.debug);
   for (const rule of VM_MASKS) {
-    if (rule.when === 'no-modprobe' && hasModprobe) continue;
-    if (rule.when === 'initramfs-root' && spec.root === 'disk') continue;
-    if (findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
+    if (applies(rule) && findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
   }
   // A file in /usr/lib/<dir> is masked by a link to /dev/null of the same name in /etc/<dir>.
   const maskFiles = (rules: readonly MaskRule[], shipped: string, etc: string) => {
     for (const rule of rules) {
-      if (!exists(tree, `${shipped}/${rule.unit}`)) continue;
+      if (!applies(rule) || !exists(tree, `${shipped}/${rule.unit}`)) continue;
       link(`${etc}/${rule.unit}`, '/dev/null');
       report.masked.push({ unit: rule.unit, reason: rule.reason });
     }
