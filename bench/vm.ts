@@ -4,7 +4,7 @@
  * on the machines this was written on) and with the same kernel.
  *   npm run build && npx tsx bench/vm.ts [--runs N] [--memory MiB] [--no-memory]
  *     [--shapes systemd/initramfs,systemd/disk,busybox/initramfs,busybox/disk] [--only conventional|jeos]
- *     [--dir examples/nginx] [--pvh jeos|all|none] [--cpus N] [--json] [--keep]
+ *     [--dir examples/nginx] [--pvh jeos|all|none] [--cpus N] [--append ARGS] [--json] [--keep]
  *
  * Conventional: `mmdebstrap --variant=minbase --include=systemd-sysv,nginx,linux-image-cloud-amd64,
  *   initramfs-tools trixie` (+ trixie-updates, trixie-security; mirrors from apt's configuration or
@@ -23,6 +23,10 @@
  *   its vmlinuz, as its boot loader would; `all` boots the conventional VM through PVH as well (the
  *   same boot path for every VM), `none` boots every vmlinuz as it is.
  *
+ * Kernel arguments (--append): added to every VM's command line, the conventional one's too, and
+ *   passed to jeos test; for instance `norandmaps`, which turns off address-space randomisation (QEMU
+ *   7.2's TCG translates code per virtual address, so with randomisation each process has its shared
+ *   libraries translated anew).
  * Virtual CPUs (--cpus, default 1, as the conventional VM's reference time in issue 5 was taken): the
  *   same -smp for every VM, the conventional one too (jeos test gets --cpus). Under TCG each vCPU is a
  *   host thread (MTTCG); jeos run and jeos test use one under TCG unless vm.cpus or --cpus asks for more.
@@ -62,6 +66,8 @@ const json = args.includes('--json');
 const doMemory = !args.includes('--no-memory');
 const pvh = opt('--pvh', 'jeos');
 const cpus = Number(opt('--cpus', '1'));
+const extra = opt('--append', '').trim();
+const withExtra = (append: string) => [append, extra].filter(Boolean).join(' ');
 if (!['jeos', 'all', 'none'].includes(pvh)) throw new Error(`--pvh ${pvh}: expected jeos, all or none`);
 const ladder = [256, 160, 128, 112, 96, 88, 80, 72, 64];
 const progress = (line: string) => process.stderr.write(`  · ${line}\n`);
@@ -88,7 +94,7 @@ if (only !== 'jeos') {
   conventional = { name: 'conventional', conventional: c, boots: [], tests: [] };
   const kernel = await kernelFor(c.kernel, pvh === 'all');
   bootAt.set(conventional, (m, deadlineMs) =>
-    boot({ kernel, initrd: c.initrd, disk: { path: c.disk, bus: 'virtio' }, append: CONVENTIONAL_APPEND, memoryMiB: m, cpus, deadlineMs }));
+    boot({ kernel, initrd: c.initrd, disk: { path: c.disk, bus: 'virtio' }, append: withExtra(CONVENTIONAL_APPEND), memoryMiB: m, cpus, deadlineMs }));
 }
 const jeosSides: Side[] = [];
 for (const [i, shape] of shapes.entries()) {
@@ -98,7 +104,7 @@ for (const [i, shape] of shapes.entries()) {
   jeosSides.push(side);
   const kernel = await kernelFor(image.kernel, pvh !== 'none');
   bootAt.set(side, (m, deadlineMs) =>
-    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: image.append, memoryMiB: m, cpus, deadlineMs }));
+    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: withExtra(image.append), memoryMiB: m, cpus, deadlineMs }));
 }
 
 // Time to HTTP 200, alternating: the conventional VM, then each shape (harness, then jeos test --vm).
@@ -111,7 +117,7 @@ for (let i = 0; i < runs; i++) {
     side.boots.push(r);
     if (!side.image) continue;
     sampleLoad();
-    const t = jeosTest(side.image.project, memoryMiB, pvh !== 'none', cpus);
+    const t = jeosTest(side.image.project, memoryMiB, pvh !== 'none', cpus, extra);
     progress(`run ${i + 1}/${runs} ${side.name} (jeos test --vm): ${t.report.ok ? `ok, ready ${sec(t.report.timings?.ready)}` : `FAILED\n${t.stderr.slice(-2000)}`}`);
     side.tests.push(t.report);
   }
@@ -135,7 +141,7 @@ if (doMemory) {
   for (const side of [conventional, ...jeosSides]) {
     if (!side) continue;
     side.ladder = await descend(side);
-    if (side.image && side.ladder.smallestMiB) side.testAtSmallest = jeosTest(side.image.project, side.ladder.smallestMiB, pvh !== 'none', cpus).report;
+    if (side.image && side.ladder.smallestMiB) side.testAtSmallest = jeosTest(side.image.project, side.ladder.smallestMiB, pvh !== 'none', cpus, extra).report;
   }
 }
 
@@ -145,7 +151,8 @@ const run: Run = {
   qemu,
   accel: ACCEL.slice(1).join(' ').replace(' -cpu', ', -cpu'),
   memoryMiB, runs, ladder, load,
-  appendConventional: CONVENTIONAL_APPEND,
+  appendConventional: withExtra(CONVENTIONAL_APPEND),
+  appendAll: extra,
   pvh,
   cpus,
   conventional,

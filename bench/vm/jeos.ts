@@ -127,9 +127,10 @@ export function makeJeos(work: string, example: string, shape: Shape, cache: str
 }
 
 /** `jeos test DIR --vm --json --memory M`; its JSON report (also when it fails), plus its wall time. */
-export function jeosTest(project: string, memoryMiB: number, pvh = true, cpus?: number): { report: JeosTestReport; wallMs: number; stderr: string } {
+export function jeosTest(project: string, memoryMiB: number, pvh = true, cpus?: number, append = ''): { report: JeosTestReport; wallMs: number; stderr: string } {
   const t = performance.now();
-  const r = spawnSync('node', [cli, 'test', project, '--vm', '--accel', 'tcg', '--json', '--memory', String(memoryMiB), ...(cpus ? ['--cpus', String(cpus)] : []), ...(pvh ? [] : ['--no-pvh'])], { encoding: 'utf8', timeout: 300_000 });
+  const argv = [cli, 'test', project, '--vm', '--accel', 'tcg', '--json', '--memory', String(memoryMiB), ...(cpus ? ['--cpus', String(cpus)] : []), ...(pvh ? [] : ['--no-pvh']), ...(append ? ['--append', append] : [])];
+  const r = spawnSync('node', argv, { encoding: 'utf8', timeout: 300_000 });
   const wallMs = performance.now() - t;
   let report: JeosTestReport;
   try {
