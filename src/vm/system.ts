@@ -131,8 +131,18 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     link('etc/systemd/system-generators/systemd-getty-generator', '/dev/null');
   }
   const hasModprobe = exists(tree, 'usr/sbin/modprobe', 'sbin/modprobe');
-  const applies = (rule: MaskRule) =>
-    !(rule.when === 'no-modprobe' && hasModprobe) && !(rule.when === 'initramfs-root' && spec.root === 'disk') && !(rule.when === 'no-debug' && spec.debug);
+  const applies = (rule: MaskRule): boolean => {
+    switch (rule.when) {
+      case undefined:
+        return true;
+      case 'no-modprobe':
+        return !hasModprobe;
+      case 'initramfs-root':
+        return spec.root !== 'disk';
+      case 'no-debug':
+        return !spec.debug;
+    }
+  };
   for (const rule of VM_MASKS) {
     if (applies(rule) && findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
   }
