@@ -13,6 +13,18 @@ export interface MaskRule {
   when?: 'no-modprobe' | 'initramfs-root' | 'no-debug';
 }
 
+/** systemd's TPM measurement units: each has ConditionSecurity=measured-uki. */
+const MEASURED_UKI_ONLY = [
+  'systemd-pcrmachine.service',
+  'systemd-pcrphase.service',
+  'systemd-pcrphase-sysinit.service',
+  'systemd-tpm2-setup.service',
+  'systemd-tpm2-setup-early.service',
+  'systemd-pcrextend.socket',
+  'systemd-pcrlock.socket',
+];
+const MEASURED_UKI_REASON = 'only a measured boot of a unified kernel image with a TPM runs it; a jeos VM boots its kernel and initramfs directly';
+
 export const VM_MASKS: readonly MaskRule[] = [
   { unit: 'ldconfig.service', reason: '/etc/ld.so.cache is written at build time' },
   { unit: 'systemd-journal-catalog-update.service', reason: 'the image is never updated in place' },
@@ -39,6 +51,19 @@ export const VM_MASKS: readonly MaskRule[] = [
   { unit: 'systemd-ask-password-console.path', reason: 'nothing asks for passwords at boot (no encrypted disks)' },
   { unit: 'systemd-ask-password-wall.path', reason: 'nothing asks for passwords at boot (no encrypted disks)' },
   { unit: 'systemd-initctl.socket', reason: 'no SysV init tools talk to /dev/initctl' },
+  // Units whose conditions never hold in a jeos VM: systemd would still load each, pull it
+  // into the boot transaction and check it (under TCG the nginx VM answered 0.3-0.9 s sooner
+  // without these, alternating A/B, 5 boots each).
+  ...MEASURED_UKI_ONLY.map((unit) => ({ unit, reason: MEASURED_UKI_REASON })),
+  { unit: 'systemd-hibernate-clear.service', reason: 'a VM without EFI variables has no hibernation record to clear' },
+  { unit: 'systemd-machine-id-commit.service', reason: 'the machine ID is made anew at every boot: nothing persists to commit it to' },
+  { unit: 'systemd-binfmt.service', reason: 'no foreign binary formats (the binfmt_misc mount is masked too)' },
+  { unit: 'kmod-static-nodes.service', reason: 'the image has no kmod; devtmpfs makes the device nodes', when: 'no-modprobe' },
+  { unit: 'systemd-pstore.service', reason: 'QEMU gives the VM no persistent store (no EFI variables, no ACPI ERST) for kernel crash records' },
+  { unit: 'systemd-firstboot.service', reason: 'the image is configured at build time (systemd.firstboot=off is on the command line too)' },
+  { unit: 'systemd-creds.socket', reason: 'no credentials are given to a jeos VM (see the ImportCredential= drop-ins)' },
+  { unit: 'systemd-sysext.socket', reason: 'system extensions are not used: the image is built whole' },
+  { unit: 'systemd-hostnamed.socket', reason: 'the host name comes from jeos.yaml; nothing changes it while the VM runs' },
 ];
 
 /**

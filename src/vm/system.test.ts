@@ -190,6 +190,38 @@ test('mounts and units a jeos VM does not need are masked; tmp.mount only when t
   assert.ok(!none.masked.some((m) => units.includes(m.unit) || m.unit === 'systemd-nologin.conf'), 'only what the image has is masked');
 });
 
+test('units whose conditions never hold in a VM are masked: TPM measurement, pstore, firstboot, kmod-static-nodes only without kmod', () => {
+  const units = ['systemd-pcrphase.service', 'systemd-tpm2-setup.service', 'systemd-pcrlock.socket', 'systemd-pstore.service', 'systemd-firstboot.service', 'systemd-creds.socket', 'kmod-static-nodes.service'];
+  const shipped = { name: 'systemd-extra', files: Object.fromEntries(units.map((u) => [`/usr/lib/systemd/system/${u}`, '[Unit]\n'])) };
+  const kmod = { name: 'kmod', files: { '/usr/bin/kmod': exe(), '/usr/sbin/modprobe': { symlink: '../bin/kmod' } } };
+  const reasons = (report: ReturnType<typeof setupVmSystem>) => new Map(report.masked.map((m) => [m.unit, m.reason]));
+
+  const plain = image([shipped]);
+  const masked = reasons(setupVmSystem(plain.tree, spec(['/usr/sbin/webd'])));
+  for (const unit of units) {
+    assert.equal(plain.tree.get(`etc/systemd/system/${unit}`)?.kind, 'symlink', `${unit} is masked`);
+    assert.ok(masked.get(unit), `${unit} has a reason in build.json`);
+  }
+  assert.match(masked.get('systemd-tpm2-setup.service')!, /measured boot/);
+
+  const withKmod = image([shipped, kmod]);
+  const kept = reasons(setupVmSystem(withKmod.tree, spec(['/usr/sbin/webd'])));
+  assert.ok(!kept.has('kmod-static-nodes.service'), 'with kmod in the image, its static nodes list is made');
+  assert.ok(kept.has('systemd-pstore.service'));
+
+  const bare = reasons(setupVmSystem(image().tree, spec(['/usr/sbin/webd'])));
+  assert.ok(!units.some((u) => bare.has(u)), 'only what the image has is masked');
+});
+
+test('the journal stays in memory, in files small enough that the boot does not fill one', () => {
+  const { tree } = image();
+  setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  const conf = tree.readFile('etc/systemd/journald.conf.d/jeos.conf')?.toString('utf8') ?? '';
+  assert.match(conf, /^Storage=volatile$/m);
+  assert.match(conf, /^RuntimeMaxUse=8M$/m);
+  assert.match(conf, /^RuntimeMaxFileSize=2M$/m);
+});
+
 test('systemd-networkd starts after the NIC exists and its udev record is made', () => {
   const { tree } = image();
   setupVmSystem(tree, spec(['/usr/sbin/webd']));

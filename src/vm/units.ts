@@ -152,5 +152,13 @@ export function noImportedCredentials(): string {
 /** The journal lives in RAM (the whole OS does); keep it small. */
 export const JOURNALD_DROPIN = 'etc/systemd/journald.conf.d/jeos.conf';
 export function journaldLimits(): string {
-  return ['# Made by jeos: the journal is kept in memory.', '[Journal]', 'Storage=volatile', 'RuntimeMaxUse=8M', ''].join('\n');
+  return [
+    '# Made by jeos: the journal is kept in memory, in files of 2 MiB: with journald\'s default (an',
+    '# eighth of RuntimeMaxUse) the first file filled its hash table during the boot and was rotated.',
+    '[Journal]',
+    'Storage=volatile',
+    'RuntimeMaxUse=8M',
+    'RuntimeMaxFileSize=2M',
+    '',
+  ].join('\n');
 }
