@@ -1,6 +1,6 @@
 /**
  * Figures for issue 5: the jeos nginx VM, in each of its four shapes, against a conventional
- * Debian VM, side by side in the same run, under the same accelerator (TCG, -cpu max: KVM hangs
+ * Debian VM, side by side in the same run, under the same accelerator (TCG, -cpu max,-erms: KVM hangs
  * on the machines this was written on) and with the same kernel.
  *   npm run build && npx tsx bench/vm.ts [--runs N] [--memory MiB] [--no-memory]
  *     [--shapes systemd/initramfs,systemd/disk,busybox/initramfs,busybox/disk] [--only conventional|jeos]

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { cpuModel } from '../../src/boot/vm/index.js';
 
 export interface BootSpec {
   kernel: string;
@@ -41,7 +42,8 @@ export interface BootResult {
   consoleTail: string;
 }
 
-export const ACCEL = ['-accel', 'tcg', '-cpu', 'max'];
+/** The accelerator and CPU model of every VM in the bench, the conventional one too: jeos run's own under TCG. */
+export const ACCEL = ['-accel', 'tcg', '-cpu', cpuModel('tcg')];
 
 export function qemuVersion(): string {
   const r = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });

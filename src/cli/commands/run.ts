@@ -94,7 +94,7 @@ workload declares is forwarded from 127.0.0.1: the same port number when it is
 1024 or above and free, else a free one. The URLs are printed when QEMU is up.
 
 KVM is used when a short probe boot shows it works on this host (the verdict is
-cached until the next reboot); otherwise TCG, the CPU emulator, with -cpu max.
+cached until the next reboot); otherwise TCG, the CPU emulator, with -cpu max,-erms.
 The kernel is booted through its PVH entry: the uncompressed kernel inside
 vmlinuz is taken out once and kept in the cache, so no boot spends time
 decompressing it (about 1.2 s under TCG). --no-pvh boots vmlinuz as it is.
