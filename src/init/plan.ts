@@ -146,7 +146,8 @@ async function fromHostProgram(
   const own = traced.packaged.get(path);
   if (own && !userArgs) program = (await unitProgramFor(ctx, own.package, path)) ?? program;
   const env: Record<string, string> = {};
-  const libDirs = [...new Set(hostFiles.filter((f) => f.hostPath !== path && /\.so(\.|$)/.test(f.path)).map((f) => posix.dirname(f.path)))];
+  // A copied library needs LD_LIBRARY_PATH when neither the linker cache nor an RPATH or RUNPATH (copied with its object) leads to it.
+  const libDirs = [...new Set(hostFiles.filter((f) => f.hostPath !== path && /\.so(\.|$)/.test(f.path) && !traced.onSearchPath.has(f.hostPath)).map((f) => posix.dirname(f.path)))];
   const defaults = /^\/(usr\/)?lib(64)?(\/[a-z0-9_]+-linux-gnu[a-z]*)?$/;
   const extraDirs = libDirs.filter((d) => !defaults.test(d));
   if (extraDirs.length) env.LD_LIBRARY_PATH = extraDirs.join(':');

@@ -30,6 +30,8 @@ export interface Traced {
   unpackaged: string[];
   /** For each file, what reached it (`/usr/local/bin/foo needs libbar.so.1`). */
   reason: Map<string, string>;
+  /** Libraries the loader finds through a DT_RPATH or DT_RUNPATH, which the image keeps: they need no LD_LIBRARY_PATH. */
+  onSearchPath: Set<string>;
 }
 
 const MAX_DEPTH = 16;
@@ -38,7 +40,7 @@ const IMAGE_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin'
 
 export async function traceProgram(fs: HostFs, finder: PackageFinder, start: string, architecture: string): Promise<Traced> {
   const arch = ARCHES[architecture];
-  const traced: Traced = { packaged: new Map(), unpackaged: [], reason: new Map([[start, 'the program']]) };
+  const traced: Traced = { packaged: new Map(), unpackaged: [], reason: new Map([[start, 'the program']]), onSearchPath: new Set() };
   const seen = new Set([start]);
   // What each library's loader passed on (breadth first, as ld.so loads them: the first object to name it).
   const inherited = new Map<string, InheritedRpath>();
@@ -53,11 +55,12 @@ export async function traceProgram(fs: HostFs, finder: PackageFinder, start: str
         continue;
       }
       traced.unpackaged.push(path);
-      for (const [dep, why, passed] of await needsOf(fs, path, arch, architecture, inherited.get(path))) {
+      for (const [dep, why, passed, viaSearchPath] of await needsOf(fs, path, arch, architecture, inherited.get(path))) {
         if (seen.has(dep)) continue;
         seen.add(dep);
         traced.reason.set(dep, why);
         if (passed) inherited.set(dep, passed);
+        if (viaSearchPath) traced.onSearchPath.add(dep);
         next.push(dep);
       }
     }
@@ -66,7 +69,8 @@ export async function traceProgram(fs: HostFs, finder: PackageFinder, start: str
   return traced;
 }
 
-type Need = [path: string, why: string, inherited?: InheritedRpath];
+/** A file one needs: why, what it inherits (a library), and whether its loader's RPATH or RUNPATH found it. */
+type Need = [path: string, why: string, inherited?: InheritedRpath, viaSearchPath?: boolean];
 
 /** What one file needs to run: its `#!` interpreter, or its ELF interpreter and libraries (with what they inherit). */
 async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] | undefined, architecture: string, inherited?: InheritedRpath): Promise<Need[]> {
@@ -96,7 +100,7 @@ async function needsOf(fs: HostFs, path: string, arch: (typeof ARCHES)[string] |
         hint: `the program cannot start on this machine either (ldd ${path} says "not found"); install the library, or name the package with --from PACKAGE`,
       });
     }
-    out.push([lib, `${path} needs ${soname}`, search.inherited]);
+    out.push([lib, `${path} needs ${soname}`, search.inherited, search.dirs.includes(posix.dirname(lib))]);
   }
   return out;
 }

@@ -145,6 +145,7 @@ describe('jeos init', () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.files.map((f: { path: string }) => f.path), ['/opt/app/bin/app', '/usr/local/lib/libA.so.1', '/opt/app/lib/libB.so.1']);
+    assert.deepEqual(out.env, { LD_LIBRARY_PATH: '/usr/local/lib' }, "libB is found through the program's RPATH, in the image too: only libA's directory needs LD_LIBRARY_PATH");
   });
 
   test('a packaged program by path takes its package and its unit\'s arguments; a command name is found on the PATH inside --root', async () => {
