@@ -45,9 +45,8 @@ export function defaultMachine(): Machine {
  * alternating); taking AVX away as well changed nothing.
  */
 export function cpuModel(accel: Accel): string {
-  return accel === 'kvm' ? 'host' : TCG_CPU;
+  return accel === 'kvm' ? 'host' : 'max,-erms';
 }
-export const TCG_CPU = 'max,-erms';
 
 /**
  * Virtual CPUs unless asked: two under KVM; one under TCG. With two, QEMU 7.2's multi-threaded
