@@ -80,6 +80,7 @@ export async function makeVmImage(
           hostname: hostnameOf(config),
           modules,
           root: config.vm.root,
+          network: config.vm.network,
           debug: config.vm.debug,
           sourceDateEpoch: options.sourceDateEpoch,
           ...(workload ? { workload: { ...workload, unit: `${config.name}.service` } } : {}),

@@ -37,7 +37,7 @@ test('a minimal config gets every default', () => {
     restart: 'on-failure',
   });
   assert.deepEqual(c.outputs, ['tar', 'oci']);
-  assert.deepEqual(c.vm, { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd', root: 'initramfs' });
+  assert.deepEqual(c.vm, { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd', network: 'busybox', root: 'initramfs' });
 });
 
 test('an unknown key is an error at its line and column, with the nearest valid key', () => {
@@ -155,4 +155,16 @@ test('loadConfig reads DIR/jeos.yaml and names a missing file', async () => {
 test('the bundled example is valid', async () => {
   const loaded = await loadConfig(new URL('../../examples/nginx', import.meta.url).pathname);
   assert.deepEqual(loaded.config.workload.packages, ['nginx']);
+});
+
+test('vm.network: networkd with vm.init: busybox is refused at the key, with the reason', () => {
+  const e = failure(`${minimal}vm:\n  init: busybox\n  network: networkd\n`);
+  assert.equal(e.code, 'E_CONFIG_INVALID');
+  assert.match(e.message, /^jeos\.yaml:6:\d+: .*vm\.network: networkd needs vm\.init: systemd/);
+});
+
+test('vm.network changes the digest of a VM config only when it differs from the default', () => {
+  const vm = `${minimal}outputs: [vm]\n`;
+  assert.equal(configDigest(parseConfig(`${vm}vm:\n  network: busybox\n`)), configDigest(parseConfig(vm)));
+  assert.notEqual(configDigest(parseConfig(`${vm}vm:\n  network: networkd\n`)), configDigest(parseConfig(vm)));
 });

@@ -102,9 +102,16 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
  */
 export function configDigest(config: Config): string {
   const { packages, recommends, profile } = config.workload;
-  // A VM image also locks its kernel and init; images without one do not depend on vm:.
-  // The default init is left out, so locks written before vm.init existed stay fresh.
-  const vm = config.outputs.includes('vm') ? { kernel: config.vm.kernel, ...(config.vm.init !== 'systemd' ? { init: config.vm.init } : {}) } : undefined;
+  // A VM image also locks its kernel, init and network; images without one do not depend on vm:.
+  // Defaults are left out, so that a lock stays fresh when a setting it predates is added with its default.
+  // (A lock that predates a package a default now needs is stale by lockStatus, which checks the VM's packages.)
+  const vm = config.outputs.includes('vm')
+    ? {
+        kernel: config.vm.kernel,
+        ...(config.vm.init !== 'systemd' ? { init: config.vm.init } : {}),
+        ...(config.vm.network !== 'busybox' ? { network: config.vm.network } : {}),
+      }
+    : undefined;
   return sha256(stableJson({ debian: config.debian, workload: { packages, recommends, profile }, vm }));
 }
 

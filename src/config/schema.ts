@@ -131,6 +131,8 @@ export const VM_ROOTS = ['initramfs', 'disk'] as const;
 export type VmRoot = (typeof VM_ROOTS)[number];
 export const VM_INITS = ['systemd', 'busybox'] as const;
 export type VmInit = (typeof VM_INITS)[number];
+export const VM_NETWORKS = ['busybox', 'networkd'] as const;
+export type VmNetwork = (typeof VM_NETWORKS)[number];
 
 export const VmSchema = z
   .strictObject({
@@ -159,6 +161,12 @@ export const VmSchema = z
       .describe(
         'The VM\'s init: systemd (journald, networkd, the workload as a service; the default) or busybox (BusyBox init runs a jeos boot script that mounts, loads modules, takes a DHCP lease and starts the workload: no journal, no units, a much faster boot).',
       ),
+    network: z
+      .enum(VM_NETWORKS)
+      .default('busybox')
+      .describe(
+        'What loads the drivers and takes the DHCP lease on eth0 in a systemd VM: busybox (one service runs BusyBox\'s modprobe, for the devices present and the modules named, and its udhcpc, which writes /etc/resolv.conf; the default, one service and one small program instead of two of systemd\'s) or networkd (systemd-modules-load and systemd-networkd, for .network files of your own). A BusyBox VM always uses busybox.',
+      ),
     root: z
       .enum(VM_ROOTS)
       .default('initramfs')
@@ -178,6 +186,10 @@ export const VmSchema = z
       .optional()
       .describe('The VM\'s host name (default: the image name, dots turned into dashes).'),
   })
+  .refine((vm) => !(vm.init === 'busybox' && vm.network === 'networkd'), {
+    message: 'vm.network: networkd needs vm.init: systemd (a BusyBox VM has no systemd-networkd)',
+    path: ['network'],
+  })
   .describe('VM images (outputs: [vm]): kernel, modules, memory.');
 
 export const TrimSchema = z
@@ -196,16 +208,21 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
-export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd' as const, root: 'initramfs' as const };
+export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd' as const, network: 'busybox' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
 /**
- * What a VM image adds to the workload's request, by init: systemd and libkmod,
- * which systemd loads (dlopen) to insert the kernel modules at boot (without udev
- * nothing else would load the virtio drivers); or BusyBox, whose init, shell,
+ * What a VM image adds to the workload's request. For systemd: systemd, and libkmod,
+ * which systemd loads (dlopen) to insert modules itself (virtio_rng, autofs4) and,
+ * with vm.network: networkd, to insert the drivers at boot (without udev nothing else
+ * would load them); with vm.network: busybox, BusyBox, whose modprobe and udhcpc
+ * load the drivers and take the lease. For a BusyBox VM: BusyBox, whose init, shell,
  * modprobe and DHCP client do all of that.
  */
-export const VM_PACKAGES: Readonly<Record<VmInit, readonly string[]>> = { systemd: [VM_INIT_PACKAGE, 'libkmod2'], busybox: ['busybox'] };
+export function vmPackages(vm: { init: VmInit; network: VmNetwork }): string[] {
+  if (vm.init === 'busybox') return ['busybox'];
+  return [VM_INIT_PACKAGE, 'libkmod2', ...(vm.network === 'busybox' ? ['busybox'] : [])];
+}
 
 export const ConfigSchema = z
   .strictObject({

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ArchiveIndex } from '../archive/client.js';
 import type { PackageRecord } from '../archive/packages.js';
 import type { LoadedConfig } from '../config/load.js';
+import { vmPackages } from '../config/schema.js';
 import { JeosError } from '../errors.js';
 import { REQUEST } from '../resolve/problem.js';
 import type { DependencyGraph, Resolution, ResolutionEdge } from '../resolve/types.js';
@@ -109,8 +110,16 @@ export async function lockStatus(loaded: LoadedConfig): Promise<LockStatus> {
   if (lock.configDigest !== loaded.digest) {
     return { state: 'stale', reason: `${LOCK_FILE} was written for a different ${loaded.path.split('/').pop()} (it changed since); run jeos lock to update it` };
   }
-  if (loaded.config.outputs.includes('vm') && (!lock.kernel || !lock.vmPackages)) {
-    return { state: 'stale', reason: `${LOCK_FILE} has no VM packages or kernel (an older jeos wrote it); run jeos lock to update it` };
+  if (loaded.config.outputs.includes('vm')) {
+    if (!lock.kernel || !lock.vmPackages) {
+      return { state: 'stale', reason: `${LOCK_FILE} has no VM packages or kernel (an older jeos wrote it); run jeos lock to update it` };
+    }
+    const locked = new Set([...lock.packages, ...lock.vmPackages].map((p) => p.name));
+    const missing = vmPackages(loaded.config.vm).filter((name) => !locked.has(name));
+    if (missing.length) {
+      const setting = `vm.init: ${loaded.config.vm.init}${loaded.config.vm.init === 'systemd' ? `, vm.network: ${loaded.config.vm.network}` : ''}`;
+      return { state: 'stale', reason: `${LOCK_FILE} has no ${missing.join(', ')}, which a VM with ${setting} needs (an older jeos wrote it); run jeos lock to update it` };
+    }
   }
   return { state: 'fresh', lock };
 }

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
-import { setupBusyboxInit, shellQuote, type BusyboxInitSpec } from './busybox-init.js';
+import { setupBusyboxInit, type BusyboxInitSpec } from './busybox-init.js';
+import { shellQuote } from './busybox-network.js';
 
 function treeWithBusybox(): ImageTree {
   const t = new ImageTree();
@@ -14,7 +15,7 @@ function treeWithBusybox(): ImageTree {
 
 const spec = (over: Partial<BusyboxInitSpec['workload']> = {}): BusyboxInitSpec => ({
   hostname: 'web',
-  modules: ['virtio_net', 'virtio_rng'],
+  modules: ['virtio_net', 'virtio_rng', 'wireguard'],
   sourceDateEpoch: 1_700_000_000,
   workload: { name: 'web', description: 'd', command: ['/usr/sbin/nginx', '-g', 'daemon off;'], user: 'root', workdir: '/', env: {}, restart: 'on-failure', ...over },
 });
@@ -29,7 +30,10 @@ describe('vm.init: busybox', () => {
     assert.match(text(t, 'etc/inittab'), /^::sysinit:\/etc\/jeos\/boot$/m);
     assert.match(text(t, 'etc/inittab'), /^::respawn:\/etc\/jeos\/workload$/m);
     assert.equal(t.get('etc/jeos/boot')?.mode, 0o755);
-    assert.match(text(t, 'etc/jeos/boot'), /modprobe -a virtio_net virtio_rng/);
+    // The drivers load for the devices present, by their aliases; other modules by name.
+    assert.match(text(t, 'etc/jeos/boot'), /modprobe -qa \$\(\$bb cat \/sys\/bus\/\*\/devices\/\*\/modalias 2>\/dev\/null\)/);
+    assert.match(text(t, 'etc/jeos/boot'), /modprobe -a wireguard \|\|/);
+    assert.deepEqual(report.network.modulesByName, ['wireguard']);
     assert.equal(t.get('dev/console')?.kind, 'char', 'the kernel opens /dev/console for init');
     assert.equal(t.get('tmp')?.mode, 0o1777, 'no package shipped /tmp, so jeos made it');
     assert.ok(report.files.includes('/tmp'));

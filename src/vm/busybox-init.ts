@@ -21,27 +21,21 @@ import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
-import type { VmSystemReport } from './system.js';
+import { modulesByName, type VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, shellQuote } from './busybox-network.js';
 
-export const BUSYBOX = 'usr/bin/busybox';
 const BOOT_SCRIPT = 'etc/jeos/boot';
 const WORKLOAD_SCRIPT = 'etc/jeos/workload';
-const DHCP_SCRIPT = 'etc/jeos/udhcpc';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface BusyboxInitSpec {
   hostname: string;
   /** The workload; without one the VM boots to a running init and nothing else. */
   workload?: WorkloadUnitSpec & { name: string };
-  /** Kernel modules to load at boot, in order. */
+  /** Kernel modules to load by name at boot, in order, after the drivers of the devices present. */
   modules: readonly string[];
   sourceDateEpoch: number;
-}
-
-/** One shell word: single quotes, with each `'` written as `'\''`. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /** The kernel's file systems, mounted by one `mount -a` (every exec costs tens of milliseconds under TCG). */
@@ -54,11 +48,7 @@ tmpfs    /dev/shm  tmpfs    nosuid,nodev,mode=1777        0 0
 tmpfs    /run      tmpfs    nosuid,nodev,mode=0755        0 0
 `;
 
-/** Written by the DHCP script once eth0 has a lease. */
-const LEASE_FLAG = '/run/jeos-dhcp-bound';
-
-function bootScript(spec: BusyboxInitSpec): string {
-  const modules = spec.modules.map(shellQuote).join(' ');
+function bootScript(modules: readonly string[]): string {
   return `#!/usr/bin/busybox sh
 # Made by jeos (vm.init: busybox): what a VM needs before its workload starts.
 # The host name comes from the kernel command line (hostname=).
@@ -73,7 +63,7 @@ $bb mkdir -p /dev/pts /dev/shm && $bb mount -a -t devpts,tmpfs
 # The drivers and the network come up while the workload starts (as with systemd, where the
 # workload's unit is ordered only after network.target, not after a lease).
 (
-  ${modules ? `$bb modprobe -a ${modules} || failed="$failed jeos-modules"` : ':'}
+${loadModulesLines(modules).map((l) => `  ${l}`).join('\n')}
   $bb ip link set lo up
   # udhcpc brings eth0 up, takes a lease, then goes to the background and renews it (-b: it keeps trying there if none came).
   $bb udhcpc -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1 -b >/dev/null 2>&1
@@ -81,30 +71,6 @@ $bb mkdir -p /dev/pts /dev/shm && $bb mount -a -t devpts,tmpfs
   { echo ${REPORT_BEGIN}; for unit in $failed; do echo "$unit failed"; done; echo ${REPORT_END}; } > ${REPORT_TTY}
   echo "jeos: booted\${failed:+, failed:$failed}"
 ) &
-`;
-}
-
-/** udhcpc calls this with the lease in its environment ($ip, $mask, $router, $dns). */
-function dhcpScript(): string {
-  return `#!/usr/bin/busybox sh
-# Made by jeos: apply udhcpc's lease to the interface, the default route and /etc/resolv.conf.
-bb=/${BUSYBOX}
-case "$1" in
-  deconfig)
-    $bb ip -4 addr flush dev "$interface"
-    $bb ip link set "$interface" up
-    ;;
-  bound|renew)
-    [ "$1" = renew ] && $bb ip -4 addr flush dev "$interface"
-    $bb ip -4 addr add "$ip/\${mask:-24}" dev "$interface"
-    for r in $router; do $bb ip -4 route replace default via "$r" dev "$interface"; break; done
-    if [ -n "$dns" ]; then
-      for s in $dns; do echo "nameserver $s"; done > /etc/resolv.conf
-    fi
-    : > ${LEASE_FLAG}
-    ;;
-esac
-exit 0
 `;
 }
 
@@ -136,11 +102,11 @@ ${w.restart === 'on-failure' ? `# Finished well: nothing to restart; park here s
 }
 
 /** What the setup did, for build.json's vm.system (the systemd setup's fields that apply). */
-export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked' | 'sysctl'>;
+export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked' | 'sysctl' | 'network'>;
 
 export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): BusyboxSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox') };
+  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox'), network: { by: 'BusyBox modprobe and udhcpc (/etc/jeos/boot)', modulesByName: modulesByName(tree, spec.modules) } };
   const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(mode));
@@ -160,7 +126,7 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
   write('etc/hostname', `${spec.hostname}\n`);
   write('etc/fstab', FSTAB);
   if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
-  write(BOOT_SCRIPT, bootScript(spec), 0o755);
+  write(BOOT_SCRIPT, bootScript(report.network.modulesByName), 0o755);
   write(DHCP_SCRIPT, dhcpScript(), 0o755);
   const inittab = [
     '# Made by jeos (vm.init: busybox). Format: id:runlevels:action:process (BusyBox ignores the first two).',

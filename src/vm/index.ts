@@ -9,7 +9,8 @@ export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel
 export { setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';
 export { vmCmdline, DISK_ROOT_DEVICE } from './cmdline.js';
 export { planSysctl, SYSCTL_DIRS, type SysctlPlan, type SysctlSetting } from './sysctl.js';
-export { setupBusyboxInit, BUSYBOX, type BusyboxInitSpec, type BusyboxSystemReport } from './busybox-init.js';
+export { setupBusyboxInit, type BusyboxInitSpec, type BusyboxSystemReport } from './busybox-init.js';
+export { BUSYBOX, NETWORK_UNIT, modulesLoadD } from './busybox-network.js';
 export { REPORT_BEGIN, REPORT_END, REPORT_TTY, REPORT_UNIT, unitWord, workloadUnit, type WorkloadUnitSpec } from './units.js';
 export {
   DEFAULT_MODULES,

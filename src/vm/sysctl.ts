@@ -21,6 +21,7 @@
  * 512); the kernel's earlier value would be overwritten.
  */
 import type { ImageTree } from '../tree/index.js';
+import { readConfD } from './confd.js';
 
 export const SYSCTL_DIRS = ['etc/sysctl.d', 'run/sysctl.d', 'usr/local/lib/sysctl.d', 'usr/lib/sysctl.d'] as const;
 
@@ -76,27 +77,6 @@ function normalizeKey(raw: string): { key: string; dottedComponent: boolean } {
   return { key, dottedComponent: false };
 }
 
-function readConfig(tree: ImageTree): Array<{ file: string; text: string }> {
-  const chosen = new Map<string, string>();
-  for (const dir of SYSCTL_DIRS) {
-    const node = tree.stat(dir);
-    if (node?.kind !== 'dir') continue;
-    for (const name of tree.list(dir)) {
-      if (!name.endsWith('.conf') || chosen.has(name)) continue;
-      chosen.set(name, `${dir}/${name}`);
-    }
-  }
-  const files: Array<{ file: string; text: string }> = [];
-  for (const name of [...chosen.keys()].sort()) {
-    const path = chosen.get(name)!;
-    const link = tree.get(path);
-    if (link?.kind === 'symlink' && link.target === '/dev/null') continue;
-    const data = tree.readFile(path);
-    if (data) files.push({ file: `/${path}`, text: data.toString('utf8') });
-  }
-  return files;
-}
-
 function blocker(setting: SysctlSetting, raw: string, dottedComponent: boolean, init: SysctlInit): string | undefined {
   const at = `${setting.file}: ${raw}`;
   if (init === 'systemd' && SYSTEMD_WRITES.has(setting.key)) return `${at} (systemd writes this key as it starts, after the kernel)`;
@@ -111,7 +91,7 @@ function blocker(setting: SysctlSetting, raw: string, dottedComponent: boolean, 
 export function planSysctl(tree: ImageTree, init: SysctlInit): SysctlPlan {
   const byKey = new Map<string, SysctlSetting>();
   let needsService: string | undefined;
-  for (const { file, text } of readConfig(tree)) {
+  for (const { file, text } of readConfD(tree, SYSCTL_DIRS)) {
     for (const line of text.split('\n')) {
       const trimmed = line.trim();
       if (!trimmed || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;

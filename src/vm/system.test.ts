@@ -1,11 +1,13 @@
 // The VM system setup on small synthetic images, followed by the trim where the order matters
 // (the trim runs after setupVmSystem, as in jeos build): the locale services get, package units
 // that would start the workload's program a second time behind a wrapper script, and /tmp.
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configureImage } from '../configure/index.js';
 import { installFake, mergedUsrTree, type FakePackage } from '../configure/testing/packages.js';
 import { buildElf } from '../elf/synthetic.js';
+import type { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
 import { trimImage } from '../trim/index.js';
 import { setupVmSystem, type VmSystemSpec } from './system.js';
@@ -42,8 +44,11 @@ function image(extra: FakePackage[] = [], options: { localeC8?: boolean } = {}) 
         '/usr/lib/systemd/systemd-networkd': exe(),
         '/usr/bin/systemd-escape': exe(),
         '/usr/bin/systemctl': exe(),
+        '/usr/lib/systemd/system/systemd-modules-load.service': service('/usr/lib/systemd/systemd-modules-load'),
+        '/usr/lib/systemd/systemd-modules-load': exe(),
       },
     },
+    { name: 'busybox', files: { '/usr/bin/busybox': exe() } },
     {
       name: 'webd',
       files: {
@@ -222,9 +227,51 @@ test('the journal stays in memory, in files small enough that the boot does not 
   assert.match(conf, /^RuntimeMaxFileSize=2M$/m);
 });
 
-test('systemd-networkd starts after the NIC exists and its udev record is made', () => {
+test('vm.network: busybox (the default): one service loads the drivers and the named modules, then runs udhcpc; systemd-modules-load is masked, networkd not started', () => {
+  const modulesLoad = { name: 'bridge-utils', files: { '/usr/lib/modules-load.d/bridge.conf': '# bridges\nbridge\n; old\nbr_netfilter\n', '/usr/lib/modules-load.d/masked.conf': 'dummy\n' } };
+  const { tree, packages } = image([modulesLoad]);
+  tree.symlink('etc/modules-load.d/masked.conf', '/dev/null');
+  const report = setupVmSystem(tree, { ...spec(['/usr/sbin/webd']), modules: ['virtio_net', 'virtio_blk', 'wireguard'] });
+  const unit = tree.readFile('etc/systemd/system/jeos-network.service')?.toString('utf8') ?? '';
+  assert.match(unit, /^Type=forking$/m);
+  assert.match(unit, /^ExecStart=\/etc\/jeos\/network$/m);
+  assert.match(unit, /^Before=sysinit\.target network\.target shutdown\.target$/m, 'the modules are in before the units that come after sysinit.target, as with systemd-modules-load');
+  assert.equal(tree.get('etc/systemd/system/sysinit.target.wants/jeos-network.service')?.kind, 'symlink');
+  const script = tree.readFile('etc/jeos/network')?.toString('utf8') ?? '';
+  assert.equal(tree.get('etc/jeos/network')?.mode, 0o755);
+  assert.equal(tree.get('etc/jeos/udhcpc')?.mode, 0o755);
+  // The drivers (virtio_*) load for the devices present; wireguard and the modules-load.d names by name, the masked file's not.
+  assert.match(script, /modprobe -qa \$\(\$bb cat \/sys\/bus\/\*\/devices\/\*\/modalias 2>\/dev\/null\)/);
+  assert.match(script, /^\$bb modprobe -a wireguard bridge br_netfilter \|\| /m);
+  assert.match(script, /^\$bb udhcpc -f -i eth0 -s \/etc\/jeos\/udhcpc /m);
+  assert.deepEqual(report.network.modulesByName, ['wireguard', 'bridge', 'br_netfilter']);
+  for (const path of ['etc/jeos/network', 'etc/jeos/udhcpc']) {
+    const r = spawnSync('sh', ['-n'], { input: tree.readFile(path)?.toString('utf8') ?? '', encoding: 'utf8' });
+    assert.equal(r.status, 0, `${path}: ${r.stderr}`);
+  }
+  assert.ok(report.masked.some((m) => m.unit === 'systemd-modules-load.service' && /jeos-network/.test(m.reason)));
+  assert.equal(tree.get('etc/systemd/system/multi-user.target.wants/systemd-networkd.service'), undefined);
+  assert.equal(tree.get('etc/modules-load.d/jeos.conf'), undefined);
+  assert.ok(report.enabled.includes('jeos-network.service'));
+  // The trim keeps BusyBox (the script's interpreter) and drops networkd, which nothing starts.
+  trimVm(tree, packages);
+  assert.equal(tree.get('usr/bin/busybox')?.kind, 'file');
+  assert.equal(tree.get('usr/lib/systemd/systemd-networkd'), undefined);
+});
+
+test('vm.network: busybox without BusyBox in the image is refused, naming the way out', () => {
   const { tree } = image();
-  setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  tree.remove('usr/bin/busybox');
+  assert.throws(() => setupVmSystem(tree, spec(['/usr/sbin/webd'])), (e: JeosError) => e.code === 'E_VM_NO_BUSYBOX' && /vm\.network: networkd/.test(e.hint ?? ''));
+});
+
+test('vm.network: networkd: systemd-modules-load inserts the modules by name; networkd starts after the NIC exists and its udev record is made', () => {
+  const { tree } = image();
+  const report = setupVmSystem(tree, { ...spec(['/usr/sbin/webd']), network: 'networkd' });
+  assert.match(tree.readFile('etc/modules-load.d/jeos.conf')?.toString('utf8') ?? '', /^virtio_net$/m);
+  assert.equal(tree.get('etc/systemd/system/multi-user.target.wants/systemd-networkd.service')?.kind, 'symlink');
+  assert.equal(tree.get('etc/systemd/system/jeos-network.service'), undefined);
+  assert.ok(!report.masked.some((m) => m.unit === 'systemd-modules-load.service'));
   const dropin = tree.readFile('etc/systemd/system/systemd-networkd.service.d/jeos.conf')?.toString('utf8') ?? '';
   assert.match(dropin, /^After=systemd-modules-load\.service systemd-tmpfiles-setup\.service$/m);
   assert.match(tree.readFile('etc/tmpfiles.d/jeos-network.conf')?.toString('utf8') ?? '', /^f \/run\/udev\/data\/n2 /m);

@@ -1,6 +1,7 @@
 /**
  * What turns an image tree into a bootable VM's root: systemd as /init, the
- * workload as a service, DHCP with systemd-networkd, the host name, the locale
+ * workload as a service, the drivers and DHCP (BusyBox's modprobe and udhcpc, or
+ * systemd-modules-load and systemd-networkd), the host name, the locale
  * services get, /tmp, the kernel modules to load (there is no udev to load them),
  * and units masked that cannot work without their missing parts (getty without
  * agetty, logind without D-Bus). Everything it changes is listed in the report,
@@ -9,9 +10,11 @@
 import { JeosError } from '../errors.js';
 import { findUnit, parseInstall, SYSTEM_UNITS } from '../configure/index.js';
 import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYSTEMD_DEFAULT_LOCALE, systemLocales } from '../trim/index.js';
-import type { VmRoot } from '../config/schema.js';
+import type { VmNetwork, VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, modulesLoadD, NETWORK_SCRIPT, NETWORK_UNIT, networkScript, networkUnit } from './busybox-network.js';
+import { VM_MODULES } from './kernel-image.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import {
@@ -39,8 +42,14 @@ export interface VmSystemSpec {
   hostname: string;
   /** The workload's service; none when jeos.yaml names no command (the packages' own units run). */
   workload?: WorkloadUnitSpec & { unit: string };
-  /** Kernel modules systemd-modules-load inserts at boot. */
+  /**
+   * Kernel modules to insert at boot. With vm.network: networkd systemd-modules-load inserts
+   * them all by name; with busybox, the drivers among them (VM_MODULES) load only for the
+   * devices present, and the others by name.
+   */
   modules: readonly string[];
+  /** What loads the drivers and takes the DHCP lease (vm.network; busybox by default). */
+  network?: VmNetwork;
   /** Where the root file system is: the initramfs (the default) or a disk image. */
   root?: VmRoot;
   /** Keep what debugging the boot from the kernel command line needs (vm.debug). */
@@ -60,8 +69,21 @@ export interface VmSystemReport {
   masked: Array<{ unit: string; reason: string }>;
   /** The image's sysctl settings: on the kernel command line (systemd-sysctl.service masked) when the kernel can apply them all. */
   sysctl: SysctlRecord;
+  /** What loads the drivers and takes the DHCP lease on eth0, and the modules loaded by name (the drivers of the devices present load by their aliases). */
+  network: NetworkReport;
   /** The LANG systemd gives every service, and why (written to /etc/locale.conf unless a package ships one). */
   locale: { lang: string; reason: string };
+}
+
+export interface NetworkReport {
+  by: string;
+  modulesByName: string[];
+}
+
+/** The modules a BusyBox network loads by name: the ones jeos.yaml asks for and the ones the image's modules-load.d files name. */
+export function modulesByName(tree: ImageTree, modules: readonly string[]): string[] {
+  const drivers = new Set(VM_MODULES);
+  return [...new Set([...modules.filter((m) => !drivers.has(m)), ...modulesLoadD(tree).map((m) => m.module)])];
 }
 
 function exists(tree: ImageTree, ...paths: string[]): boolean {
@@ -76,10 +98,10 @@ function execOf(text: string): string | undefined {
 
 export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, locale: { lang: '', reason: '' } };
-  const write = (path: string, text: string) => {
+  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
+  const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
-    tree.writeFile(path, text, meta(0o644));
+    tree.writeFile(path, text, meta(mode));
     report.files.push(`/${path}`);
   };
   const link = (path: string, target: string) => {
@@ -116,15 +138,33 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
 
   write('etc/hostname', `${spec.hostname}\n`);
   if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
-  write('etc/modules-load.d/jeos.conf', `# Made by jeos: the VM has no udev, so its drivers are loaded by name.\n${spec.modules.join('\n')}\n`);
   write(JOURNALD_DROPIN, journaldLimits());
   report.locale = setLocale(tree, write);
   if (ensureTmp(tree, spec.sourceDateEpoch)) report.files.push('/tmp');
 
-  write(NETWORK_FILE, dhcpNetwork());
-  write(UDEV_RECORD_TMPFILES, udevRecordForFirstNic());
-  write(NETWORKD_DROPIN, networkdOrdering());
-  enable('systemd-networkd.service');
+  if (spec.network === 'networkd') {
+    write('etc/modules-load.d/jeos.conf', `# Made by jeos: the VM has no udev, so its drivers are loaded by name.\n${spec.modules.join('\n')}\n`);
+    write(NETWORK_FILE, dhcpNetwork());
+    write(UDEV_RECORD_TMPFILES, udevRecordForFirstNic());
+    write(NETWORKD_DROPIN, networkdOrdering());
+    enable('systemd-networkd.service');
+    report.network = { by: 'systemd-modules-load and systemd-networkd', modulesByName: [...spec.modules] };
+  } else {
+    if (tree.stat(BUSYBOX)?.kind !== 'file') {
+      throw new JeosError('E_VM_NO_BUSYBOX', `the image has no /${BUSYBOX}, which vm.network: busybox runs`, {
+        hint: 'keep the busybox package in the image (it is added to the request for vm outputs), or set vm.network: networkd',
+      });
+    }
+    const named = modulesByName(tree, spec.modules);
+    write(NETWORK_SCRIPT, networkScript(named), 0o755);
+    write(DHCP_SCRIPT, dhcpScript(), 0o755);
+    write(`${UNIT_DIR}/${NETWORK_UNIT}`, networkUnit());
+    enable(NETWORK_UNIT);
+    if (findUnit(tree, 'systemd-modules-load.service', SYSTEM_UNITS.paths)) {
+      mask('systemd-modules-load.service', `${NETWORK_UNIT} loads the modules: the drivers of the devices present, and by name those of jeos.yaml and the modules-load.d files`);
+    }
+    report.network = { by: 'BusyBox modprobe and udhcpc (jeos-network.service)', modulesByName: named };
+  }
 
   if (!exists(tree, 'usr/sbin/agetty', 'sbin/agetty')) {
     mask('getty.target', 'no agetty in the image (util-linux): no login prompts');

@@ -41,6 +41,7 @@ const systemd: DebRecipe = {
     '/usr/lib/systemd/system/getty.target': '[Unit]\nDescription=Login Prompts\n',
     '/usr/lib/systemd/system/ldconfig.service': unit(''),
     '/usr/lib/systemd/system/systemd-logind.service': unit(''),
+    '/usr/lib/systemd/system/systemd-modules-load.service': unit(''),
     '/usr/lib/systemd/system/webd.service': '[Service]\nExecStart=/usr/sbin/webd --daemon\n\n[Install]\nWantedBy=multi-user.target\n',
   },
 };
@@ -100,6 +101,7 @@ describe('jeos build --format vm', () => {
           { name: 'libweb', version: '2.0-1', files: { '/usr/lib/x86_64-linux-gnu/libweb.so.2': 'ELF-ish\n' } },
           systemd,
           { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
+          { name: 'busybox', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
           { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
           kernelRecipe(),
         ],
@@ -117,7 +119,7 @@ describe('jeos build --format vm', () => {
   test('writes the kernel, an initramfs holding the whole OS, and the command line', async () => {
     const r = await h.jeos('build', project);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^vm +\d+ ms +2 more packages, kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
+    assert.match(r.stderr, /^vm +\d+ ms +3 more packages, kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
     assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(lz4;/);
     const vm = join(project, 'out/vm');
     assert.equal(await readFile(join(vm, 'vmlinuz'), 'utf8'), 'not really a kernel');
@@ -145,11 +147,15 @@ describe('jeos build --format vm', () => {
     assert.match(service, /^OnFailure=jeos-report\.service$/m, 'a failed workload reports again');
     assert.match(service, /^Description=a test daemon \(jeos workload\)$/m);
     assert.equal(readFromInitramfs(join(vm, 'initrd.img'), 'etc/hostname'), 'webd-test\n');
-    assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/modules-load.d/jeos.conf'), /^virtio_net$/m);
+    // vm.network: busybox (the default): one service loads the drivers of the devices present and, by name, virtio_scsi (vm.modules).
+    assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/jeos/network'), /^\$bb modprobe -a virtio_scsi \|\| /m);
+    assert.ok(listing.some((l) => /^-rwxr-xr-x .* usr\/bin\/busybox$/.test(l)), 'the trim keeps BusyBox, which runs the script');
     const links = listing.filter((l) => l.startsWith('l')).map((l) => l.split(/\s+/).slice(8).join(' '));
     assert.ok(links.includes('etc/systemd/system/multi-user.target.wants/webd.service -> /etc/systemd/system/webd.service'));
-    assert.ok(links.includes('etc/systemd/system/multi-user.target.wants/systemd-networkd.service -> /usr/lib/systemd/system/systemd-networkd.service'));
-    assert.ok(links.includes('etc/systemd/system/sockets.target.wants/systemd-networkd.socket -> /usr/lib/systemd/system/systemd-networkd.socket'));
+    assert.ok(links.includes('etc/systemd/system/sysinit.target.wants/jeos-network.service -> /etc/systemd/system/jeos-network.service'));
+    assert.ok(links.includes('etc/systemd/system/systemd-modules-load.service -> /dev/null'), 'jeos-network.service loads the modules');
+    assert.ok(!links.some((l) => l.includes('systemd-networkd')), 'networkd is not started');
+    assert.ok(!names.includes('etc/modules-load.d/jeos.conf'));
     assert.ok(links.includes('etc/systemd/system/ldconfig.service -> /dev/null'), 'ldconfig.service is masked');
     assert.ok(links.includes('etc/systemd/system/getty.target -> /dev/null'), 'no agetty: no getty');
     assert.ok(links.includes('etc/systemd/system/systemd-logind.service -> /dev/null'), 'no D-Bus: no logind');
@@ -179,7 +185,7 @@ describe('jeos build --format vm', () => {
     const status = execFileSync('tar', ['-xOf', join(project, 'out/rootfs.tar'), 'var/lib/dpkg/status']).toString('utf8');
     assert.deepEqual([...status.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['libweb', 'webd']);
     const vmStatus = readFromInitramfs(join(project, 'out/vm/initrd.img'), 'var/lib/dpkg/status');
-    assert.deepEqual([...vmStatus.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['libkmod2', 'libweb', 'systemd', 'webd'], 'the VM lists its own packages, and not the kernel');
+    assert.deepEqual([...vmStatus.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['busybox', 'libkmod2', 'libweb', 'systemd', 'webd'], 'the VM lists its own packages, and not the kernel');
   });
 
   test('a package unit that starts the workload\'s program is not started at boot', async () => {
@@ -216,7 +222,20 @@ describe('jeos build --format vm', () => {
     const r = await h.jeos('build', project);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /locked again/);
-    assert.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.map((p: { name: string }) => p.name), ['libkmod2', 'systemd']);
+    assert.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.map((p: { name: string }) => p.name), ['busybox', 'libkmod2', 'systemd']);
+  });
+
+  test('a lock made before vm.network: busybox, without BusyBox, is stale with the reason, and locked again', async () => {
+    const lockPath = join(project, 'jeos.lock');
+    const lock = JSON.parse(await readFile(lockPath, 'utf8'));
+    lock.vmPackages = lock.vmPackages.filter((p: { name: string }) => p.name !== 'busybox');
+    await writeFile(lockPath, JSON.stringify(lock, null, 2));
+    const frozen = await h.jeos('build', project, '--frozen');
+    assert.equal(frozen.code, 1);
+    assert.match(frozen.stderr, /jeos\.lock has no busybox, which a VM with vm\.init: systemd, vm\.network: busybox needs/);
+    const r = await h.jeos('build', project);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.some((p: { name: string }) => p.name === 'busybox'));
   });
 
   test('two builds from different caches and directories give a byte-identical initrd.img', async () => {
