@@ -159,7 +159,7 @@ export const VmSchema = z
       .enum(VM_INITS)
       .default('systemd')
       .describe(
-        'The VM\'s init: systemd (journald, networkd, the workload as a service; the default) or busybox (BusyBox init runs a jeos boot script that mounts, loads modules, takes a DHCP lease and starts the workload: no journal, no units, a much faster boot).',
+        'The VM\'s init: systemd (journald, the workload as a service, units; the default) or busybox (BusyBox init runs a jeos boot script that mounts, loads modules, takes a DHCP lease and starts the workload: no journal, no units, a much faster boot).',
       ),
     network: z
       .enum(VM_NETWORKS)

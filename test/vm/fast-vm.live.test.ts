@@ -1,6 +1,7 @@
 // Live tier: the nginx example as the two lighter VM shapes, from the real archive, booted
 // by jeos test --vm under QEMU — vm.root: disk (the OS on an ext4 image on NVMe, no
-// initramfs) with systemd, and with vm.init: busybox. Each answers HTTP 200 through the
+// initramfs) with systemd and vm.network: networkd (systemd-modules-load and
+// systemd-networkd instead of the default BusyBox service), and with vm.init: busybox. Each answers HTTP 200 through the
 // forwarded port; a bad command fails the BusyBox VM with nginx's own complaint and the
 // workload named in the guest's report.
 import assert from 'node:assert/strict';
@@ -37,13 +38,16 @@ async function vmTest(dir: string, ...extra: string[]): Promise<Record<string, a
 describe('the nginx example as a disk-root and a BusyBox VM, from the live archive', { skip }, () => {
   after(async () => rm(work, { recursive: true, force: true }));
 
-  test('vm.root: disk with systemd: out/vm/root.img, no initrd.img, HTTP 200 and no failed unit', async () => {
-    const dir = await variant('disk', '  root: disk\n');
+  test('vm.root: disk with systemd and vm.network: networkd: out/vm/root.img, no initrd.img, HTTP 200 and no failed unit', async () => {
+    const dir = await variant('disk', '  root: disk\n  network: networkd\n');
     const built = await jeos('build', dir, '--quiet');
     assert.equal(built.code, 0, built.stderr + built.stdout);
     await access(join(dir, 'out/vm/root.img'));
     await assert.rejects(access(join(dir, 'out/vm/initrd.img')));
     assert.match(await readFile(join(dir, 'out/vm/cmdline'), 'utf8'), /root=\/dev\/nvme0n1 rootfstype=ext4 rw init=\/init/);
+    const record = JSON.parse(await readFile(join(dir, 'out/build.json'), 'utf8'));
+    assert.match(record.vm.system.network.by, /systemd-networkd/);
+    assert.ok(record.vm.system.enabled.includes('systemd-networkd.service'));
     const r = await vmTest(dir);
     assert.equal(r.ok, true);
     assert.match(r.healthcheck.detail, /^HTTP 200 /);

@@ -37,6 +37,10 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
   test('builds, boots, and answers HTTP 200 through the forwarded port with no failed unit', async () => {
     const built = await jeos('build', project, '--quiet');
     assert.equal(built.code, 0, built.stderr + built.stdout);
+    // The default vm.network: BusyBox loads the drivers and takes the lease; the answer below proves both worked.
+    const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
+    assert.ok(record.vm.system.enabled.includes('jeos-network.service'), record.vm.system.enabled.join(' '));
+    assert.ok(!record.vm.system.enabled.includes('systemd-networkd.service'));
 
     const tested = await jeos('test', project, '--vm', '--json');
     assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
