@@ -21,9 +21,9 @@ import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
-import { modulesByName, type VmSystemReport } from './system.js';
+import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
-import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, shellQuote } from './busybox-network.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName, shellQuote } from './busybox-network.js';
 
 const BOOT_SCRIPT = 'etc/jeos/boot';
 const WORKLOAD_SCRIPT = 'etc/jeos/workload';

@@ -18,6 +18,7 @@
  */
 import type { ImageTree } from '../tree/index.js';
 import { readConfD } from './confd.js';
+import { VM_MODULES } from './kernel-image.js';
 
 export const BUSYBOX = 'usr/bin/busybox';
 export const DHCP_SCRIPT = 'etc/jeos/udhcpc';
@@ -47,6 +48,12 @@ export function modulesLoadD(tree: ImageTree): Array<{ module: string; file: str
     }
   }
   return named;
+}
+
+/** The modules a BusyBox network loads by name: the ones jeos.yaml asks for besides the drivers (VM_MODULES), and the ones the image's modules-load.d files name. */
+export function modulesByName(tree: ImageTree, modules: readonly string[]): string[] {
+  const drivers = new Set(VM_MODULES);
+  return [...new Set([...modules.filter((m) => !drivers.has(m)), ...modulesLoadD(tree).map((m) => m.module)])];
 }
 
 /**

@@ -13,8 +13,7 @@ import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYST
 import type { VmNetwork, VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
-import { BUSYBOX, DHCP_SCRIPT, dhcpScript, modulesLoadD, NETWORK_SCRIPT, NETWORK_UNIT, networkScript, networkUnit } from './busybox-network.js';
-import { VM_MODULES } from './kernel-image.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, modulesByName, NETWORK_SCRIPT, NETWORK_UNIT, networkScript, networkUnit } from './busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import {
@@ -78,12 +77,6 @@ export interface VmSystemReport {
 export interface NetworkReport {
   by: string;
   modulesByName: string[];
-}
-
-/** The modules a BusyBox network loads by name: the ones jeos.yaml asks for and the ones the image's modules-load.d files name. */
-export function modulesByName(tree: ImageTree, modules: readonly string[]): string[] {
-  const drivers = new Set(VM_MODULES);
-  return [...new Set([...modules.filter((m) => !drivers.has(m)), ...modulesLoadD(tree).map((m) => m.module)])];
 }
 
 function exists(tree: ImageTree, ...paths: string[]): boolean {
