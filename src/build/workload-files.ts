@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { JeosError } from '../errors.js';
-import type { ImageTree } from '../tree/index.js';
-import { readAccounts, resolveOwner } from './accounts.js';
+import { readAccounts, resolveOwner, type ImageTree } from '../tree/index.js';
 
 /**
  * Add the files jeos.yaml lists (inline content, or copied from the build context:

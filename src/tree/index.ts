@@ -1,2 +1,3 @@
 export * from './types.js';
 export { ImageTree, defaultMeta, normalizePath } from './tree.js';
+export { readAccounts, resolveOwner, type Accounts } from './accounts.js';

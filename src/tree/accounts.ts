@@ -1,10 +1,12 @@
 import { JeosError } from '../errors.js';
-import type { ImageTree } from '../tree/index.js';
+import type { ImageTree } from './tree.js';
 
 /** Names to ids from the image's own /etc/passwd and /etc/group (never the host's). */
 export interface Accounts {
   users: Map<string, { uid: number; gid: number }>;
   groups: Map<string, number>;
+  /** Each group's members as /etc/group lists them (not the users whose primary group it is). */
+  members: Map<string, string[]>;
 }
 
 function table(text: string | undefined): string[][] {
@@ -20,10 +22,13 @@ export function readAccounts(tree: ImageTree): Accounts {
     if (name && uid && gid) users.set(name, { uid: Number(uid), gid: Number(gid) });
   }
   const groups = new Map<string, number>();
-  for (const [name, , gid] of table(tree.readFile('etc/group')?.toString('utf8'))) {
-    if (name && gid) groups.set(name, Number(gid));
+  const members = new Map<string, string[]>();
+  for (const [name, , gid, list] of table(tree.readFile('etc/group')?.toString('utf8'))) {
+    if (!name || !gid) continue;
+    groups.set(name, Number(gid));
+    members.set(name, (list ?? '').split(',').filter(Boolean));
   }
-  return { users, groups };
+  return { users, groups, members };
 }
 
 /** `user` or `user:group` (names or numbers) to numeric ids, from the image's accounts. */
