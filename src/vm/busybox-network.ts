@@ -95,18 +95,20 @@ exit 0
 }
 
 /**
- * jeos-network.service's script: the modules, then udhcpc in the background, its PID
- * for systemd (Type=forking). The unit is started once the modules are in, so units
- * ordered after sysinit.target find them, as they would after systemd-modules-load;
+ * jeos-network.service's script: the entries of the image's tmpfiles.d files in /run
+ * (`runLines`, when jeos does them in place of systemd-tmpfiles-setup.service), the
+ * modules, then udhcpc in the background, its PID for systemd (Type=forking). The unit
+ * is started once the modules are in, so units ordered after sysinit.target find them
+ * and /run's entries, as they would after systemd-modules-load and systemd-tmpfiles-setup;
  * the lease comes while the rest of the boot goes on, as it did with systemd-networkd.
  */
-export function networkScript(named: readonly string[]): string {
+export function networkScript(named: readonly string[], runLines: readonly string[] = []): string {
   return `#!/usr/bin/busybox sh
 # Made by jeos (vm.network: busybox): run by ${NETWORK_UNIT}. There is no udev: this loads the drivers,
 # then BusyBox's udhcpc takes a DHCP lease on eth0 and stays to renew it.
 bb=/${BUSYBOX}
 failed=
-${loadModulesLines(named).join('\n')}
+${runLines.length ? `# /run is a new tmpfs at every boot: the entries the image's tmpfiles.d files declare there.\n${runLines.join('\n')}\n` : ''}${loadModulesLines(named).join('\n')}
 $bb udhcpc -f -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1 &
 echo $! > ${NETWORK_PID}
 [ -z "$failed" ] || { echo "jeos: a module named in jeos.yaml or modules-load.d did not load" >&2; exit 1; }

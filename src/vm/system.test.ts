@@ -338,3 +338,47 @@ test('the debug and run generators are masked unless vm.debug keeps them; the ot
   setupVmSystem(debug.tree, { ...spec(['/usr/sbin/webd']), debug: true });
   assert.deepEqual(maskedIn(debug.tree), ['systemd-fstab-generator']);
 });
+
+test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: the tree at build time, /run in jeos-network\'s script; kept otherwise, with the reason', () => {
+  const tmpfiles = (conf: string, unit = service('systemd-tmpfiles --create --remove --boot --exclude-prefix=/dev')) => ({
+    name: 'systemd-tmpfiles',
+    files: {
+      '/usr/lib/systemd/system/systemd-tmpfiles-setup.service': unit,
+      '/usr/bin/systemd-tmpfiles': exe(),
+      '/usr/lib/tmpfiles.d/site.conf': conf,
+      '/usr/lib/tmpfiles.d/systemd-nologin.conf': 'f+! /run/nologin 0644 - - - "System is booting up."\n',
+    },
+  });
+  const conf = 'd /run/lock 1777 root root -\nL /run/shm - - - - /dev/shm\nd /var/spool/site 0700 - - -\n';
+  const { tree } = image([tmpfiles(conf)]);
+  const report = setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  assert.deepEqual(report.masked.find((m) => m.unit === 'systemd-tmpfiles-setup.service'), {
+    unit: 'systemd-tmpfiles-setup.service',
+    reason: "jeos applied the image's 3 tmpfiles.d entries at build time, and jeos-network.service makes the 2 in /run",
+  });
+  assert.equal(report.tmpfiles.on, 'the build, and jeos-network.service for /run');
+  assert.deepEqual(report.tmpfiles.build, ['/usr/lib/tmpfiles.d/site.conf: d /var/spool/site 0700 - - -']);
+  assert.equal(tree.get('var/spool/site')?.mode, 0o700, 'applied to the tree');
+  const script = tree.readFile('etc/jeos/network')!.toString();
+  assert.match(script, /\$bb mkdir -p \/run\/lock\n\$bb ln -s \/dev\/shm \/run\/shm\n\$bb chmod 1777 \/run\/lock\n(.*\n)*\$bb modprobe/, 'made before the modules load');
+  assert.doesNotMatch(script, /nologin/, 'the masked systemd-nologin.conf is not read');
+
+  const blocked = image([tmpfiles(`${conf}d /run/user/%b 0700\n`)]);
+  const kept = setupVmSystem(blocked.tree, spec(['/usr/sbin/webd']));
+  assert.ok(!kept.masked.some((m) => m.unit === 'systemd-tmpfiles-setup.service'));
+  assert.deepEqual(kept.tmpfiles, { on: 'systemd-tmpfiles-setup.service', reason: '/usr/lib/tmpfiles.d/site.conf: d /run/user/%b 0700 (%b is known only once the machine has booted)', build: [], boot: [], nothingToDo: [] });
+  assert.equal(blocked.tree.get('var/spool/site'), undefined, 'nothing applied when the service stays');
+  assert.doesNotMatch(blocked.tree.readFile('etc/jeos/network')!.toString(), /mkdir/);
+
+  for (const [options, why] of [
+    [{ network: 'networkd' as const }, /^vm\.network: networkd: no BusyBox script runs before sysinit\.target to make the 3 entries in \/run$/], // with its udev record for eth0
+    [{ root: 'disk' as const }, /^the root is a disk/],
+  ] as const) {
+    const other = image([tmpfiles(conf)]);
+    assert.match(setupVmSystem(other.tree, { ...spec(['/usr/sbin/webd']), ...options }).tmpfiles.reason ?? '', why);
+  }
+
+  const early = image([tmpfiles(conf), { name: 'early', files: { '/usr/lib/systemd/system/early.service': '[Unit]\nDefaultDependencies=no\nAfter=systemd-tmpfiles-setup.service\n[Service]\nExecStart=/usr/sbin/webd\n[Install]\nWantedBy=sysinit.target\n' } }]);
+  early.tree.symlink('etc/systemd/system/sysinit.target.wants/early.service', '/usr/lib/systemd/system/early.service');
+  assert.equal(setupVmSystem(early.tree, spec(['/usr/sbin/webd'])).tmpfiles.reason, '/usr/lib/systemd/system/early.service starts before sysinit.target and is ordered after systemd-tmpfiles-setup.service');
+});

@@ -13,9 +13,11 @@ import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYST
 import type { VmNetwork, VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
+import { unitEntries } from '../util/unit-file.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, modulesByName, NETWORK_SCRIPT, NETWORK_UNIT, networkScript, networkUnit } from './busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
+import { planTmpfiles, type TmpfilesRecord } from './tmpfiles.js';
 import {
   CREDENTIALS_DROPIN,
   dhcpNetwork,
@@ -68,6 +70,8 @@ export interface VmSystemReport {
   masked: Array<{ unit: string; reason: string }>;
   /** The image's sysctl settings: on the kernel command line (systemd-sysctl.service masked) when the kernel can apply them all. */
   sysctl: SysctlRecord;
+  /** The image's tmpfiles.d entries: applied at build time and made in /run by jeos-network.service (systemd-tmpfiles-setup.service masked), or left to that service, with the entry that needs it. */
+  tmpfiles: TmpfilesRecord;
   /** What loads the drivers and takes the DHCP lease on eth0, and the modules loaded by name (the drivers of the devices present load by their aliases). */
   network: NetworkReport;
   /** The LANG systemd gives every service, and why (written to /etc/locale.conf unless a package ships one). */
@@ -91,7 +95,7 @@ function execOf(text: string): string | undefined {
 
 export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
+  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, tmpfiles: { on: '', build: [], boot: [], nothingToDo: [] }, network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
   const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(mode));
@@ -149,7 +153,6 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
       });
     }
     const named = modulesByName(tree, spec.modules);
-    write(NETWORK_SCRIPT, networkScript(named), 0o755);
     write(DHCP_SCRIPT, dhcpScript(), 0o755);
     write(`${UNIT_DIR}/${NETWORK_UNIT}`, networkUnit());
     enable(NETWORK_UNIT);
@@ -187,7 +190,6 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
       report.masked.push({ unit: rule.unit, reason: rule.reason });
     }
   };
-  maskFiles(VM_TMPFILES_MASKS, 'usr/lib/tmpfiles.d', 'etc/tmpfiles.d');
   maskFiles(VM_GENERATOR_MASKS, GENERATORS, 'etc/systemd/system-generators');
   maskFiles(VM_SYSCTL_MASKS, 'usr/lib/sysctl.d', 'etc/sysctl.d');
   const sysctl = planSysctl(tree, 'systemd');
@@ -199,6 +201,9 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   if (!exists(tree, 'usr/bin/dbus-daemon', 'usr/bin/dbus-broker')) {
     mask('systemd-logind.service', 'no D-Bus daemon in the image: logind cannot run without it');
   }
+  maskFiles(VM_TMPFILES_MASKS, 'usr/lib/tmpfiles.d', 'etc/tmpfiles.d');
+  const runLines = setupTmpfiles(tree, spec, report, mask);
+  if (spec.network !== 'networkd') write(NETWORK_SCRIPT, networkScript(report.network.modulesByName, runLines), 0o755);
   for (const unit of systemdUnitsImportingCredentials(tree, new Set(report.masked.map((m) => m.unit)))) {
     write(`${UNIT_DIR}/${unit}.d/${CREDENTIALS_DROPIN}`, noImportedCredentials());
   }
@@ -214,6 +219,59 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   enable(REPORT_UNIT);
   report.files.sort();
   return report;
+}
+
+const TMPFILES_SETUP = 'systemd-tmpfiles-setup.service';
+
+/**
+ * The image's tmpfiles.d entries without systemd-tmpfiles-setup.service (see tmpfiles.ts):
+ * applied to the tree now, and /run's made by jeos-network.service's script, whose lines
+ * this returns. The service stays when an entry needs it, when the root is a disk (a tmpfs
+ * is mounted on its /tmp at boot, and the disk keeps what a boot leaves), when vm.network:
+ * networkd leaves no BusyBox script to make /run's entries, or when a unit that starts
+ * before sysinit.target is ordered after the service.
+ */
+function setupTmpfiles(tree: ImageTree, spec: VmSystemSpec, report: VmSystemReport, mask: (unit: string, reason: string) => void): string[] {
+  if (!findUnit(tree, TMPFILES_SETUP, SYSTEM_UNITS.paths)) {
+    report.tmpfiles = { on: 'not applied', reason: `the image has no ${TMPFILES_SETUP}`, build: [], boot: [], nothingToDo: [] };
+    return [];
+  }
+  const plan = planTmpfiles(tree, { hostname: spec.hostname, journal: 'journald', sourceDateEpoch: spec.sourceDateEpoch });
+  const masked = new Set(report.masked.map((m) => m.unit));
+  const keep =
+    plan.needsService ??
+    (spec.root === 'disk' ? 'the root is a disk: a tmpfs is mounted on its /tmp at boot, and the disk keeps what a boot leaves for the next' : undefined) ??
+    (spec.network === 'networkd' && plan.bootLines.length ? `vm.network: networkd: no BusyBox script runs before sysinit.target to make the ${plan.record.boot.length} entries in /run` : undefined) ??
+    unitsOrderedAfter(tree, TMPFILES_SETUP, masked);
+  if (keep) {
+    report.tmpfiles = { on: TMPFILES_SETUP, reason: keep, build: [], boot: [], nothingToDo: [] };
+    return [];
+  }
+  plan.apply();
+  report.tmpfiles = { ...plan.record, on: plan.record.boot.length ? `the build, and ${NETWORK_UNIT} for /run` : 'the build' };
+  const n = plan.record.build.length + plan.record.boot.length;
+  mask(TMPFILES_SETUP, `jeos applied the image's ${n} tmpfiles.d entr${n === 1 ? 'y' : 'ies'} at build time${plan.record.boot.length ? `, and ${NETWORK_UNIT} makes the ${plan.record.boot.length} in /run` : ''}`);
+  return plan.bootLines;
+}
+
+/** An enabled unit that starts before sysinit.target (DefaultDependencies=no) and is ordered after `unit`, unless masked: it would start before the entries exist. */
+function unitsOrderedAfter(tree: ImageTree, unit: string, masked: ReadonlySet<string>): string | undefined {
+  const enabled = new Set<string>();
+  for (const dir of SYSTEM_UNITS.paths) {
+    if (!tree.isDir(dir)) continue;
+    for (const sub of tree.list(dir)) if (/\.(wants|requires)$/.test(sub) && tree.isDir(`${dir}/${sub}`)) tree.list(`${dir}/${sub}`).forEach((u) => enabled.add(u));
+  }
+  for (const dir of SYSTEM_UNITS.paths) {
+    if (!tree.isDir(dir)) continue;
+    for (const name of tree.list(dir)) {
+      if (masked.has(name) || name === unit || !enabled.has(name)) continue;
+      const text = tree.readFile(`${dir}/${name}`)?.toString('utf8');
+      if (!text || !/^\s*DefaultDependencies\s*=\s*(no|false|0)\s*$/im.test(text)) continue;
+      const after = unitEntries(text, 'Unit').filter(([k]) => k === 'After').flatMap(([, v]) => v.split(/\s+/));
+      if (after.includes(unit)) return `/${dir}/${name} starts before sysinit.target and is ordered after ${unit}`;
+    }
+  }
+  return undefined;
 }
 
 /** systemd's own services (systemd-*.service, shipped in /usr/lib) that import credentials, unless masked. */
