@@ -72,6 +72,23 @@ describe('vm.init: busybox', () => {
     }
   });
 
+  test('the image\'s tmpfiles.d entries: the tree at build time, /run made by the boot script once it is mounted', () => {
+    const t = treeWithBusybox();
+    t.writeFile('usr/lib/tmpfiles.d/site.conf', 'd /run/lock 1777 root root -\nd /var/cache/site 0700 - - -\nz /run/log/journal 2755 root systemd-journal - -\n');
+    const report = setupBusyboxInit(t, spec());
+    assert.equal(t.get('var/cache/site')?.mode, 0o700);
+    assert.match(text(t, 'etc/jeos/boot'), /mount -a -t devpts,tmpfs\n\n# \/run is a new tmpfs[^\n]*\n\$bb mkdir -p \/run\/lock\n\$bb chmod 1777 \/run\/lock\n/);
+    assert.equal(report.tmpfiles.on, 'the build, and /etc/jeos/boot for /run');
+    assert.deepEqual(report.tmpfiles.nothingToDo, [{ line: '/usr/lib/tmpfiles.d/site.conf: z /run/log/journal 2755 root systemd-journal - -', reason: 'the VM runs no journald' }]);
+
+    const blocked = treeWithBusybox();
+    blocked.writeFile('usr/lib/tmpfiles.d/site.conf', 'd /var/cache/site 0700 - - -\nd /run/%b\n');
+    const kept = setupBusyboxInit(blocked, spec());
+    assert.equal(kept.tmpfiles.on, 'not applied');
+    assert.match(kept.tmpfiles.reason ?? '', /%b is known only once the machine has booted/);
+    assert.equal(blocked.get('var/cache/site'), undefined);
+  });
+
   test('an image without BusyBox is refused with the reason', () => {
     assert.throws(() => setupBusyboxInit(new ImageTree(), spec()), (e: JeosError) => e.code === 'E_VM_NO_INIT' && /busybox/.test(e.hint ?? ''));
   });

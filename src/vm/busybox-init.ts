@@ -21,6 +21,7 @@ import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
+import { planTmpfiles } from './tmpfiles.js';
 import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName, shellQuote } from './busybox-network.js';
@@ -48,7 +49,7 @@ tmpfs    /dev/shm  tmpfs    nosuid,nodev,mode=1777        0 0
 tmpfs    /run      tmpfs    nosuid,nodev,mode=0755        0 0
 `;
 
-function bootScript(modules: readonly string[]): string {
+function bootScript(modules: readonly string[], runLines: readonly string[]): string {
   return `#!/usr/bin/busybox sh
 # Made by jeos (vm.init: busybox): what a VM needs before its workload starts.
 # The host name comes from the kernel command line (hostname=).
@@ -59,7 +60,7 @@ failed=
 # /dev/pts and /dev/shm are made on the devtmpfs, so the mounts come in two rounds.
 $bb mount -a -t proc,sysfs,devtmpfs
 $bb mkdir -p /dev/pts /dev/shm && $bb mount -a -t devpts,tmpfs
-
+${runLines.length ? `\n# /run is a new tmpfs at every boot: the entries the image's tmpfiles.d files declare there.\n${runLines.join('\n')}\n` : ''}
 # The drivers and the network come up while the workload starts (as with systemd, where the
 # workload's unit is ordered only after network.target, not after a lease).
 (
@@ -102,11 +103,11 @@ ${w.restart === 'on-failure' ? `# Finished well: nothing to restart; park here s
 }
 
 /** What the setup did, for build.json's vm.system (the systemd setup's fields that apply). */
-export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked' | 'sysctl' | 'network'>;
+export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'workloadUnit' | 'files' | 'enabled' | 'disabled' | 'masked' | 'sysctl' | 'tmpfiles' | 'network'>;
 
 export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): BusyboxSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox'), network: { by: 'BusyBox modprobe and udhcpc (/etc/jeos/boot)', modulesByName: modulesByName(tree, spec.modules) } };
+  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox'), tmpfiles: { on: '', build: [], boot: [], nothingToDo: [] }, network: { by: 'BusyBox modprobe and udhcpc (/etc/jeos/boot)', modulesByName: modulesByName(tree, spec.modules) } };
   const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(mode));
@@ -126,7 +127,14 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
   write('etc/hostname', `${spec.hostname}\n`);
   write('etc/fstab', FSTAB);
   if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
-  write(BOOT_SCRIPT, bootScript(report.network.modulesByName), 0o755);
+  // No systemd-tmpfiles runs here: what jeos can do of the image's tmpfiles.d entries is all there is.
+  const tmpfiles = planTmpfiles(tree, { hostname: spec.hostname, journal: 'none', sourceDateEpoch: spec.sourceDateEpoch });
+  if (tmpfiles.needsService) report.tmpfiles = { on: 'not applied', reason: tmpfiles.needsService, build: [], boot: [], nothingToDo: [] };
+  else {
+    tmpfiles.apply();
+    report.tmpfiles = { ...tmpfiles.record, on: tmpfiles.record.boot.length ? `the build, and /${BOOT_SCRIPT} for /run` : 'the build' };
+  }
+  write(BOOT_SCRIPT, bootScript(report.network.modulesByName, tmpfiles.bootLines), 0o755);
   write(DHCP_SCRIPT, dhcpScript(), 0o755);
   const inittab = [
     '# Made by jeos (vm.init: busybox). Format: id:runlevels:action:process (BusyBox ignores the first two).',

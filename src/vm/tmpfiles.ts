@@ -155,6 +155,7 @@ function parseOwner(line: TmpfilesLine, accounts: Accounts): Owner | string {
     const name = text.replace(/^:/, '');
     if (text.startsWith(':')) owner.onlyNew = true;
     if (/^\d+$/.test(name)) return Number(name);
+    if (name === 'root') return 0; // systemd knows root without a user database, as it knows 0
     return names.get(name) ?? `no ${what} ${name} in the image (systemd-tmpfiles fails this line too)`;
   };
   if (line.user !== undefined) {
