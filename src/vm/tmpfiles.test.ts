@@ -98,6 +98,15 @@ test('the journal lines: nothing to do while only root can read the journal; a m
   assert.equal(planTmpfiles(image(conf), { ...CTX, journal: 'none' }).record.nothingToDo[0]!.reason, 'the VM runs no journald');
 });
 
+test('paths are followed through the image\'s symlinks: /var/run/x is made in /run at boot, patterns too', () => {
+  const plan = planTmpfiles(
+    image({ 'a.conf': 'd /var/run/site 0700\nR /var/run/site-old-*\n' }, (t) => t.symlink('var/run', '../run')),
+    CTX,
+  );
+  assert.deepEqual(plan.bootLines, ['$bb mkdir -p /run/site', '$bb chmod 0700 /run/site']);
+  assert.deepEqual(plan.record.nothingToDo, [{ line: '/usr/lib/tmpfiles.d/a.conf: R /var/run/site-old-*', reason: '/run is a new, empty tmpfs at every boot' }]);
+});
+
 test('credentials, /dev, ACLs on the ramfs root and cleaning exclusions have nothing to act on', () => {
   const plan = planTmpfiles(
     image({ 'a.conf': 'f^ /etc/hosts - - - - network.hosts\nc /dev/fuse 0666 - - - 10:229\na+ /srv - - - - u:www-data:rwx\nh /srv - - - - +C\nx /tmp/keep-*\n' }),

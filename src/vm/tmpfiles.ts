@@ -19,9 +19,10 @@
  * escapes, a specifier only the booted machine knows) keeps systemd-tmpfiles-setup,
  * and build.json names it, as it names what keeps systemd-sysctl.
  */
-import { globToRegExp } from '../trim/index.js';
-import { readAccounts, type Accounts, type ImageTree, type NodeMeta, type TreeNode } from '../tree/index.js';
-import { shellQuote } from './busybox-network.js';
+import { readAccounts, type Accounts, type ImageTree } from '../tree/index.js';
+import { planBoot, BootScript } from './tmpfiles-boot.js';
+import { planBuild } from './tmpfiles-build.js';
+import { at, CREATE_DIR, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from './tmpfiles-entry.js';
 import { expandSpecifiers, readTmpfiles, type TmpfilesLine } from './tmpfiles-parse.js';
 
 export interface TmpfilesContext {
@@ -50,30 +51,6 @@ export interface TmpfilesPlan {
   bootLines: string[];
 }
 
-type Area = 'build' | 'boot';
-interface Entry {
-  line: TmpfilesLine;
-  where: string;
-  /** The path inside the tree, without the leading slash (symlinks in its parents followed). */
-  path: string;
-  area: Area;
-  glob: boolean;
-  /** The argument, its specifiers expanded. */
-  argument?: string;
-}
-type Verdict = { none: string } | { blocker: string } | { area: Area; path: string; glob: boolean; argument?: string };
-
-const MODIFIERS = new Set(['+', '!', '-', '=', '~', '^', '$']);
-const CREATE_DIR = new Set(['d', 'D', 'v', 'q', 'Q', 'e']);
-const ADJUST = new Set(['z', 'Z']);
-const NO_RAMFS_SUPPORT = new Set(['a', 'A', 'h', 'H', 't', 'T']);
-const REMOVE = new Set(['r', 'R']);
-const GLOB = /[*?[]/;
-const JOURNAL_GROUPS = ['adm', 'systemd-journal'];
-
-const at = (line: TmpfilesLine): string => `${line.file}: ${line.text}`;
-const parentOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
 
 /** Users besides root who could read the journal through its group (systemd-journal) or ACLs (adm). */
 export function journalReaders(accounts: Accounts): string[] {
@@ -107,7 +84,10 @@ function classify(line: TmpfilesLine, tree: ImageTree, ctx: TmpfilesContext, rea
   const glob = GLOB.test(expanded.value);
   let path: string;
   try {
-    path = glob ? expanded.value.slice(1) : tree.resolve(expanded.value.slice(1));
+    // Symlinks in the parents are followed (/var/run/x is /run/x); a pattern's own components are matched later.
+    const parts = expanded.value.slice(1).split('/');
+    const first = parts.findIndex((p) => GLOB.test(p));
+    path = first < 0 ? tree.resolve(parts.join('/')) : [tree.resolve(parts.slice(0, first).join('/'), { followLast: true }), ...parts.slice(first)].filter(Boolean).join('/');
   } catch {
     return { blocker: 'the path leads outside the image through a symlink' };
   }
@@ -119,64 +99,6 @@ function classify(line: TmpfilesLine, tree: ImageTree, ctx: TmpfilesContext, rea
   return { area: under(path, 'run') ? 'boot' : 'build', path, glob, ...(argument.value === undefined ? {} : { argument: argument.value }) };
 }
 
-interface Mode {
-  bits: number;
-  onlyNew: boolean;
-  masked: boolean;
-}
-
-function parseMode(text: string | undefined): Mode | undefined | 'bad' {
-  if (text === undefined) return undefined;
-  const m = /^(:?)(~?)([0-7]{1,4})$/.exec(text);
-  if (!m) return 'bad';
-  return { bits: parseInt(m[3]!, 8), onlyNew: m[1] === ':', masked: m[2] === '~' };
-}
-
-/** A mode for an existing entry: `~` keeps the kinds of access (read, write, execute) the entry had none of. */
-function adjustedMode(mode: Mode, old: number, isDir: boolean): number {
-  if (!mode.masked) return mode.bits;
-  let bits = mode.bits;
-  if (!(old & 0o111)) bits &= ~0o111;
-  if (!(old & 0o444)) bits &= ~0o444;
-  if (!(old & 0o222)) bits &= ~0o222;
-  if (!isDir) bits &= ~0o7000;
-  return bits;
-}
-
-interface Owner {
-  uid?: number;
-  gid?: number;
-  onlyNew: boolean;
-}
-
-function parseOwner(line: TmpfilesLine, accounts: Accounts): Owner | string {
-  const owner: Owner = { onlyNew: false };
-  const id = (text: string, names: Map<string, number>, what: string): number | string => {
-    const name = text.replace(/^:/, '');
-    if (text.startsWith(':')) owner.onlyNew = true;
-    if (/^\d+$/.test(name)) return Number(name);
-    if (name === 'root') return 0; // systemd knows root without a user database, as it knows 0
-    return names.get(name) ?? `no ${what} ${name} in the image (systemd-tmpfiles fails this line too)`;
-  };
-  if (line.user !== undefined) {
-    const uid = id(line.user, new Map([...accounts.users].map(([n, u]) => [n, u.uid])), 'user');
-    if (typeof uid === 'string') return uid;
-    owner.uid = uid;
-  }
-  if (line.group !== undefined) {
-    const gid = id(line.group, accounts.groups, 'group');
-    if (typeof gid === 'string') return gid;
-    owner.gid = gid;
-  }
-  return owner;
-}
-
-/** The argument of f and w lines: plain text only (escapes and quotes are left to systemd-tmpfiles). */
-function content(entry: Entry): string | undefined | 'unsupported' {
-  if (entry.argument === undefined) return undefined;
-  if (entry.line.modifiers.includes('~')) return Buffer.from(entry.argument, 'base64').toString('utf8');
-  return /["'\\]/.test(entry.argument) ? 'unsupported' : entry.argument;
-}
 
 /** Paths first by their components, so that a directory comes before what is in it. */
 function byPath(a: Entry, b: Entry): number {
@@ -233,214 +155,3 @@ export function planTmpfiles(tree: ImageTree, ctx: TmpfilesContext): TmpfilesPla
   return { record, bootLines: boot.lines(), apply: () => ops.forEach((op) => op()) };
 }
 
-type Outcome = undefined | { none: string } | { blocker: string };
-
-/** The BusyBox commands that make /run's entries, gathered so that each command runs once. */
-class BootScript {
-  private dirs: string[] = [];
-  private links: string[] = [];
-  private files: string[] = [];
-  private modes = new Map<string, string[]>();
-  private owners = new Map<string, string[]>();
-
-  dir(path: string): void {
-    this.dirs.push(path);
-  }
-  link(path: string, target: string, replace: boolean): void {
-    this.links.push(`$bb ln -s${replace ? 'fn' : ''} ${shellQuote(target)} ${shellQuote(path)}`);
-  }
-  file(path: string, text: string | undefined, truncate: boolean): void {
-    const write = text === undefined ? `: > ${shellQuote(path)}` : `printf %s ${shellQuote(text)} > ${shellQuote(path)}`;
-    this.files.push(truncate ? write : `[ -e ${shellQuote(path)} ] || ${write}`);
-  }
-  /** `made`: a directory or file just made, which the service's umask (0022) already gave 0755 or 0644. */
-  mode(path: string, bits: number, recursive = false, made?: 'dir' | 'file'): void {
-    if ((made === 'dir' && bits === 0o755) || (made === 'file' && bits === 0o644)) return;
-    const key = `${recursive ? '-R ' : ''}${bits.toString(8).padStart(4, '0')}`;
-    this.modes.set(key, [...(this.modes.get(key) ?? []), path]);
-  }
-  owner(path: string, uid: number | undefined, gid: number | undefined, recursive = false): void {
-    if ((uid ?? 0) === 0 && (gid ?? 0) === 0) return; // made by root, as root
-    // `chown 33:` would also set the user's login group: only the ids given are named.
-    const key = `${recursive ? '-R ' : ''}${uid ?? ''}${gid === undefined ? '' : `:${gid}`}`;
-    this.owners.set(key, [...(this.owners.get(key) ?? []), path]);
-  }
-  lines(): string[] {
-    const q = (paths: string[]) => paths.map(shellQuote).join(' ');
-    return [
-      ...(this.dirs.length ? [`$bb mkdir -p ${q(this.dirs)}`] : []),
-      ...this.links,
-      ...this.files,
-      ...[...this.modes].map(([mode, paths]) => `$bb chmod ${mode} ${q(paths)}`),
-      ...[...this.owners].map(([owner, paths]) => `$bb chown ${owner} ${q(paths)}`),
-    ];
-  }
-}
-
-/** /run at boot: a new, empty tmpfs, in which only systemd and journald have made their own directories. */
-function planBoot(entry: Entry, tree: ImageTree, accounts: Accounts, boot: BootScript, made: Set<string>): Outcome {
-  const { line } = entry;
-  const path = `/${entry.path}`;
-  const type = line.type;
-  if (REMOVE.has(type)) return { none: '/run is a new, empty tmpfs at every boot' };
-  if (type === 'C') {
-    const source = entry.argument ?? `/usr/share/factory${path}`;
-    return tree.get(source.slice(1)) ? { blocker: 'copying into /run at boot is left to systemd-tmpfiles' } : { none: `${source}, the source to copy, is not in the image` };
-  }
-  if (entry.glob) {
-    if (!ADJUST.has(type) && !NO_RAMFS_SUPPORT.has(type) && type !== 'w') return { blocker: 'a pattern' };
-    const re = globToRegExp(entry.path);
-    return [...made].some((p) => re.test(p)) ? { blocker: 'a pattern matching entries made at boot' } : { none: 'nothing it matches has been made when systemd-tmpfiles-setup.service would run' };
-  }
-  const owner = parseOwner(line, accounts);
-  if (typeof owner === 'string') return { none: owner };
-  const mode = parseMode(line.mode);
-  if (mode === 'bad') return { blocker: `the mode ${line.mode}` };
-  const madeEarlier = made.has(entry.path);
-  if (ADJUST.has(type) || NO_RAMFS_SUPPORT.has(type) || type === 'w') {
-    if (!madeEarlier) {
-      if (under(entry.path, 'run/systemd') || under(entry.path, 'run/credentials')) return { blocker: 'systemd may have made it before, and BusyBox runs beside it' };
-      return { none: 'nothing has made it when systemd-tmpfiles-setup.service would run' };
-    }
-    if (!ADJUST.has(type)) return { blocker: 'BusyBox cannot set ACLs or file attributes, or write files systemd-tmpfiles would' };
-    if (mode && !mode.masked) boot.mode(path, mode.bits, type === 'Z');
-    else if (mode) return { blocker: 'a masked mode (~) at boot' };
-    boot.owner(path, owner.uid, owner.gid, type === 'Z');
-    return undefined;
-  }
-  if (CREATE_DIR.has(type)) {
-    if (type === 'e') return madeEarlier ? undefined : { none: 'nothing has made it when systemd-tmpfiles-setup.service would run' };
-    boot.dir(path);
-    boot.mode(path, mode?.bits ?? 0o755, false, 'dir');
-    boot.owner(path, owner.uid, owner.gid);
-  } else if (type === 'L') {
-    if (entry.argument === undefined) return { blocker: 'a link into /usr/share/factory at boot' };
-    boot.link(path, entry.argument, line.modifiers.includes('+'));
-  } else if (type === 'f' || type === 'F') {
-    const text = content(entry);
-    if (text === 'unsupported') return { blocker: 'content with quotes or escapes' };
-    boot.file(path, text, type === 'F' || line.modifiers.includes('+'));
-    boot.mode(path, mode?.bits ?? 0o644, false, 'file');
-    boot.owner(path, owner.uid, owner.gid);
-  } else return { blocker: `the type ${type} at boot` };
-  made.add(entry.path);
-  return undefined;
-}
-
-/** Everything outside /run: applied to the tree, which is the root at every boot. */
-function planBuild(entry: Entry, tree: ImageTree, accounts: Accounts, mtime: number, ops: Array<() => void>): Outcome {
-  const { line, path } = entry;
-  const type = line.type;
-  if (entry.glob) {
-    if (!REMOVE.has(type) && !ADJUST.has(type)) return { blocker: 'a pattern' };
-    const re = globToRegExp(path);
-    const matches = tree.entries().map(([p]) => p).filter((p) => re.test(p));
-    if (!matches.length) return { none: 'nothing in the image matches it' };
-    return planBuildAt(matches, entry, tree, accounts, mtime, ops);
-  }
-  return planBuildAt([path], entry, tree, accounts, mtime, ops);
-}
-
-function planBuildAt(paths: string[], entry: Entry, tree: ImageTree, accounts: Accounts, mtime: number, ops: Array<() => void>): Outcome {
-  const { line } = entry;
-  const type = line.type;
-  const owner = parseOwner(line, accounts);
-  if (typeof owner === 'string') return { none: owner };
-  const mode = parseMode(line.mode);
-  if (mode === 'bad') return { blocker: `the mode ${line.mode}` };
-  const plus = line.modifiers.includes('+');
-  const meta = (bits: number): NodeMeta => ({ mode: bits, uid: owner.uid ?? 0, gid: owner.gid ?? 0, mtime });
-  const adjust = (node: TreeNode) => {
-    if (mode && !mode.onlyNew && node.kind !== 'symlink') node.mode = adjustedMode(mode, node.mode, node.kind === 'dir');
-    if (!owner.onlyNew) {
-      if (owner.uid !== undefined) node.uid = owner.uid;
-      if (owner.gid !== undefined) node.gid = owner.gid;
-    }
-  };
-  if (REMOVE.has(type)) {
-    const present = paths.filter((p) => tree.get(p));
-    if (!present.length) return { none: 'it is not in the image' };
-    if (type === 'r' && present.some((p) => tree.get(p)!.kind === 'dir' && tree.list(p).length)) return { none: 'r does not remove a directory that is not empty' };
-    ops.push(() => present.forEach((p) => tree.remove(p)));
-    return undefined;
-  }
-  if (ADJUST.has(type)) {
-    const present = paths.filter((p) => tree.get(p));
-    if (!present.length) return { none: 'it is not in the image' };
-    ops.push(() => {
-      for (const p of present) {
-        adjust(tree.get(p)!);
-        if (type === 'Z') for (const [q, node] of tree.entries()) if (q.startsWith(`${p}/`)) adjust(node);
-      }
-    });
-    return undefined;
-  }
-  const path = paths[0]!;
-  const existing = tree.get(path);
-  const replace = line.modifiers.includes('=');
-  if (CREATE_DIR.has(type)) {
-    if (existing && existing.kind !== 'dir' && !(replace && type !== 'e')) {
-      return { none: type === 'e' ? 'it is not a directory' : `a ${existing.kind} is in its place (systemd-tmpfiles fails this line too)` };
-    }
-    if (!existing && type === 'e') return { none: 'it is not in the image' };
-    ops.push(() => {
-      const node = tree.get(path);
-      if (node?.kind === 'dir') {
-        adjust(node);
-        // D, with --remove: what the directory holds is removed at every boot.
-        if (type === 'D') for (const child of tree.list(path)) tree.remove(`${path}/${child}`);
-      } else {
-        if (node) tree.remove(path);
-        tree.mkdirp(parentOf(path), { mode: 0o755, uid: 0, gid: 0, mtime });
-        tree.put(path, { kind: 'dir', ...meta(mode?.bits ?? 0o755) });
-      }
-    });
-    return undefined;
-  }
-  if (type === 'L') {
-    if (entry.argument === undefined) return { blocker: 'a link into /usr/share/factory' };
-    if (existing && !plus) return { none: 'something is already there' };
-    const target = entry.argument;
-    ops.push(() => {
-      tree.remove(path);
-      tree.mkdirp(parentOf(path), { mode: 0o755, uid: 0, gid: 0, mtime });
-      tree.symlink(path, target, { mode: 0o777, uid: 0, gid: 0, mtime });
-    });
-    return undefined;
-  }
-  if (type === 'f' || type === 'F' || type === 'w') {
-    const text = content(entry);
-    if (text === 'unsupported') return { blocker: 'content with quotes or escapes' };
-    const truncate = type === 'F' || (type === 'f' && plus);
-    const target = existing?.kind === 'symlink' ? tree.resolve(path, { followLast: true }) : path;
-    const node = tree.get(target);
-    if (type === 'w') {
-      if (node?.kind !== 'file') return { none: 'w writes only to a file that exists, and it is not in the image' };
-      if (text === undefined) return { none: 'it has nothing to write' };
-      ops.push(() => {
-        node.data = plus ? Buffer.concat([node.data, Buffer.from(text)]) : Buffer.from(text);
-        node.mtime = mtime;
-      });
-      return undefined;
-    }
-    if (node && node.kind !== 'file') return { none: `a ${node.kind} is in its place (systemd-tmpfiles fails this line too)` };
-    ops.push(() => {
-      const now = tree.get(target);
-      if (now?.kind === 'file') {
-        if (truncate) (now.data = Buffer.from(text ?? '')), (now.mtime = mtime);
-        adjust(now);
-      } else {
-        tree.mkdirp(parentOf(target), { mode: 0o755, uid: 0, gid: 0, mtime });
-        tree.writeFile(target, text ?? '', meta(mode?.bits ?? 0o644));
-      }
-    });
-    return undefined;
-  }
-  if (type === 'C') {
-    const source = entry.argument ?? `/usr/share/factory/${path}`;
-    if (!tree.get(source.slice(1))) return { none: `${source}, the source to copy, is not in the image` };
-    if (existing && !plus) return { none: 'something is already there' };
-    return { blocker: 'copying at build time is not done yet' };
-  }
-  return { blocker: `the type ${type}` };
-}

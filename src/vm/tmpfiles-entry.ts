@@ -1,0 +1,95 @@
+/**
+ * One tmpfiles.d entry as jeos acts on it: where it acts (the tree at build time, or
+ * /run at boot), and what its mode, owner and argument fields mean (tmpfiles.d(5)).
+ * Shared by the build-time and the boot-time halves (tmpfiles-build.ts, tmpfiles-boot.ts).
+ */
+import type { Accounts } from '../tree/index.js';
+import type { TmpfilesLine } from './tmpfiles-parse.js';
+
+export type Area = 'build' | 'boot';
+export interface Entry {
+  line: TmpfilesLine;
+  where: string;
+  /** The path inside the tree, without the leading slash (symlinks in its parents followed). */
+  path: string;
+  area: Area;
+  glob: boolean;
+  /** The argument, its specifiers expanded. */
+  argument?: string;
+}
+export type Verdict = { none: string } | { blocker: string } | { area: Area; path: string; glob: boolean; argument?: string };
+
+/** What a line came to: done (undefined), nothing to do (with the reason), or a reason to keep systemd-tmpfiles-setup. */
+export type Outcome = undefined | { none: string } | { blocker: string };
+
+export const MODIFIERS = new Set(['+', '!', '-', '=', '~', '^', '$']);
+export const CREATE_DIR = new Set(['d', 'D', 'v', 'q', 'Q', 'e']);
+export const ADJUST = new Set(['z', 'Z']);
+export const NO_RAMFS_SUPPORT = new Set(['a', 'A', 'h', 'H', 't', 'T']);
+export const REMOVE = new Set(['r', 'R']);
+export const GLOB = /[*?[]/;
+export const JOURNAL_GROUPS = ['adm', 'systemd-journal'];
+
+export const at = (line: TmpfilesLine): string => `${line.file}: ${line.text}`;
+export const parentOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+export const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
+
+export interface Mode {
+  bits: number;
+  onlyNew: boolean;
+  masked: boolean;
+}
+
+export function parseMode(text: string | undefined): Mode | undefined | 'bad' {
+  if (text === undefined) return undefined;
+  const m = /^(:?)(~?)([0-7]{1,4})$/.exec(text);
+  if (!m) return 'bad';
+  return { bits: parseInt(m[3]!, 8), onlyNew: m[1] === ':', masked: m[2] === '~' };
+}
+
+/** A mode for an existing entry: `~` keeps the kinds of access (read, write, execute) the entry had none of. */
+export function adjustedMode(mode: Mode, old: number, isDir: boolean): number {
+  if (!mode.masked) return mode.bits;
+  let bits = mode.bits;
+  if (!(old & 0o111)) bits &= ~0o111;
+  if (!(old & 0o444)) bits &= ~0o444;
+  if (!(old & 0o222)) bits &= ~0o222;
+  if (!isDir) bits &= ~0o7000;
+  return bits;
+}
+
+export interface Owner {
+  uid?: number;
+  gid?: number;
+  onlyNew: boolean;
+}
+
+export function parseOwner(line: TmpfilesLine, accounts: Accounts): Owner | string {
+  const owner: Owner = { onlyNew: false };
+  const id = (text: string, names: Map<string, number>, what: string): number | string => {
+    const name = text.replace(/^:/, '');
+    if (text.startsWith(':')) owner.onlyNew = true;
+    if (/^\d+$/.test(name)) return Number(name);
+    if (name === 'root') return 0; // systemd knows root without a user database, as it knows 0
+    return names.get(name) ?? `no ${what} ${name} in the image (systemd-tmpfiles fails this line too)`;
+  };
+  if (line.user !== undefined) {
+    const uid = id(line.user, new Map([...accounts.users].map(([n, u]) => [n, u.uid])), 'user');
+    if (typeof uid === 'string') return uid;
+    owner.uid = uid;
+  }
+  if (line.group !== undefined) {
+    const gid = id(line.group, accounts.groups, 'group');
+    if (typeof gid === 'string') return gid;
+    owner.gid = gid;
+  }
+  return owner;
+}
+
+/** The argument of f and w lines: plain text only (escapes and quotes are left to systemd-tmpfiles). */
+export function content(entry: Entry): string | undefined | 'unsupported' {
+  if (entry.argument === undefined) return undefined;
+  if (entry.line.modifiers.includes('~')) return Buffer.from(entry.argument, 'base64').toString('utf8');
+  return /["'\\]/.test(entry.argument) ? 'unsupported' : entry.argument;
+}
+
