@@ -21,7 +21,7 @@ import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
-import { planTmpfiles } from './tmpfiles.js';
+import { planTmpfiles, tmpfilesNotDone } from './tmpfiles.js';
 import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName, shellQuote } from './busybox-network.js';
@@ -107,7 +107,7 @@ export type BusyboxSystemReport = Pick<VmSystemReport, 'init' | 'hostname' | 'wo
 
 export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): BusyboxSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox'), tmpfiles: { on: '', build: [], boot: [], nothingToDo: [] }, network: { by: 'BusyBox modprobe and udhcpc (/etc/jeos/boot)', modulesByName: modulesByName(tree, spec.modules) } };
+  const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox'), tmpfiles: tmpfilesNotDone(''), network: { by: 'BusyBox modprobe and udhcpc (/etc/jeos/boot)', modulesByName: modulesByName(tree, spec.modules) } };
   const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(mode));
@@ -129,7 +129,7 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
   if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   // No systemd-tmpfiles runs here: what jeos can do of the image's tmpfiles.d entries is all there is.
   const tmpfiles = planTmpfiles(tree, { hostname: spec.hostname, journal: 'none', sourceDateEpoch: spec.sourceDateEpoch });
-  if (tmpfiles.needsService) report.tmpfiles = { on: 'not applied', reason: tmpfiles.needsService, build: [], boot: [], nothingToDo: [] };
+  if (tmpfiles.needsService) report.tmpfiles = tmpfilesNotDone('not applied', tmpfiles.needsService);
   else {
     tmpfiles.apply();
     report.tmpfiles = { ...tmpfiles.record, on: tmpfiles.record.boot.length ? `the build, and /${BOOT_SCRIPT} for /run` : 'the build' };

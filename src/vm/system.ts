@@ -17,7 +17,7 @@ import { unitEntries } from '../util/unit-file.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, modulesByName, NETWORK_SCRIPT, NETWORK_UNIT, networkScript, networkUnit } from './busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
-import { planTmpfiles, type TmpfilesRecord } from './tmpfiles.js';
+import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from './tmpfiles.js';
 import {
   CREDENTIALS_DROPIN,
   dhcpNetwork,
@@ -95,7 +95,7 @@ function execOf(text: string): string | undefined {
 
 export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
-  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, tmpfiles: { on: '', build: [], boot: [], nothingToDo: [] }, network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
+  const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, tmpfiles: tmpfilesNotDone(''), network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
   const write = (path: string, text: string, mode = 0o644) => {
     tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
     tree.writeFile(path, text, meta(mode));
@@ -233,7 +233,7 @@ const TMPFILES_SETUP = 'systemd-tmpfiles-setup.service';
  */
 function setupTmpfiles(tree: ImageTree, spec: VmSystemSpec, report: VmSystemReport, mask: (unit: string, reason: string) => void): string[] {
   if (!findUnit(tree, TMPFILES_SETUP, SYSTEM_UNITS.paths)) {
-    report.tmpfiles = { on: 'not applied', reason: `the image has no ${TMPFILES_SETUP}`, build: [], boot: [], nothingToDo: [] };
+    report.tmpfiles = tmpfilesNotDone('not applied', `the image has no ${TMPFILES_SETUP}`);
     return [];
   }
   const plan = planTmpfiles(tree, { hostname: spec.hostname, journal: 'journald', sourceDateEpoch: spec.sourceDateEpoch });
@@ -244,7 +244,7 @@ function setupTmpfiles(tree: ImageTree, spec: VmSystemSpec, report: VmSystemRepo
     (spec.network === 'networkd' && plan.bootLines.length ? `vm.network: networkd: no BusyBox script runs before sysinit.target to make the ${plan.record.boot.length} entries in /run` : undefined) ??
     unitsOrderedAfter(tree, TMPFILES_SETUP, masked);
   if (keep) {
-    report.tmpfiles = { on: TMPFILES_SETUP, reason: keep, build: [], boot: [], nothingToDo: [] };
+    report.tmpfiles = tmpfilesNotDone(TMPFILES_SETUP, keep);
     return [];
   }
   plan.apply();
@@ -266,8 +266,9 @@ function unitsOrderedAfter(tree: ImageTree, unit: string, masked: ReadonlySet<st
     for (const name of tree.list(dir)) {
       if (masked.has(name) || name === unit || !enabled.has(name)) continue;
       const text = tree.readFile(`${dir}/${name}`)?.toString('utf8');
-      if (!text || !/^\s*DefaultDependencies\s*=\s*(no|false|0)\s*$/im.test(text)) continue;
-      const after = unitEntries(text, 'Unit').filter(([k]) => k === 'After').flatMap(([, v]) => v.split(/\s+/));
+      const entries = unitEntries(text ?? '', 'Unit');
+      if (!entries.some(([k, v]) => k === 'DefaultDependencies' && /^(no|false|0)$/i.test(v.trim()))) continue;
+      const after = entries.filter(([k]) => k === 'After').flatMap(([, v]) => v.split(/\s+/));
       if (after.includes(unit)) return `/${dir}/${name} starts before sysinit.target and is ordered after ${unit}`;
     }
   }

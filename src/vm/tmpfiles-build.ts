@@ -30,6 +30,8 @@ function planBuildAt(paths: string[], entry: Entry, tree: ImageTree, accounts: A
   if (mode === 'bad') return { blocker: `the mode ${line.mode}` };
   const plus = line.modifiers.includes('+');
   const meta = (bits: number): NodeMeta => ({ mode: bits, uid: owner.uid ?? 0, gid: owner.gid ?? 0, mtime });
+  // Missing parents are made as systemd-tmpfiles makes them: 0755, root.
+  const parents = (p: string) => tree.mkdirp(parentOf(p), { mode: 0o755, uid: 0, gid: 0, mtime });
   const adjust = (node: TreeNode) => {
     if (mode && !mode.onlyNew && node.kind !== 'symlink') node.mode = adjustedMode(mode, node.mode, node.kind === 'dir');
     if (!owner.onlyNew) {
@@ -71,7 +73,7 @@ function planBuildAt(paths: string[], entry: Entry, tree: ImageTree, accounts: A
         if (type === 'D') for (const child of tree.list(path)) tree.remove(`${path}/${child}`);
       } else {
         if (node) tree.remove(path);
-        tree.mkdirp(parentOf(path), { mode: 0o755, uid: 0, gid: 0, mtime });
+        parents(path);
         tree.put(path, { kind: 'dir', ...meta(mode?.bits ?? 0o755) });
       }
     });
@@ -83,7 +85,7 @@ function planBuildAt(paths: string[], entry: Entry, tree: ImageTree, accounts: A
     const target = entry.argument;
     ops.push(() => {
       tree.remove(path);
-      tree.mkdirp(parentOf(path), { mode: 0o755, uid: 0, gid: 0, mtime });
+      parents(path);
       tree.symlink(path, target, { mode: 0o777, uid: 0, gid: 0, mtime });
     });
     return undefined;
@@ -110,7 +112,7 @@ function planBuildAt(paths: string[], entry: Entry, tree: ImageTree, accounts: A
         if (truncate) (now.data = Buffer.from(text ?? '')), (now.mtime = mtime);
         adjust(now);
       } else {
-        tree.mkdirp(parentOf(target), { mode: 0o755, uid: 0, gid: 0, mtime });
+        parents(target);
         tree.writeFile(target, text ?? '', meta(mode?.bits ?? 0o644));
       }
     });

@@ -45,6 +45,11 @@ export interface TmpfilesRecord {
   nothingToDo: Array<{ line: string; reason: string }>;
 }
 
+/** The record when jeos does none of the entries: `on` says what does them (or that nothing does), `reason` why. */
+export function tmpfilesNotDone(on: string, reason?: string): TmpfilesRecord {
+  return { on, ...(reason === undefined ? {} : { reason }), build: [], boot: [], nothingToDo: [] };
+}
+
 export interface TmpfilesPlan {
   record: TmpfilesRecord;
   /** Shell lines (with `$bb` set to BusyBox) that make the /run entries. */
@@ -130,7 +135,7 @@ function firstPerPath(entries: Entry[]): { first: Entry[]; duplicates: Entry[] }
 export function planTmpfiles(tree: ImageTree, ctx: TmpfilesContext): TmpfilesPlan & { needsService?: string; apply: () => void } {
   const accounts = readAccounts(tree);
   const readers = journalReaders(accounts);
-  const record: TmpfilesRecord = { on: '', build: [], boot: [], nothingToDo: [] };
+  const record = tmpfilesNotDone('');
   const entries: Entry[] = [];
   let needsService: string | undefined;
   for (const line of readTmpfiles(tree)) {
@@ -151,7 +156,7 @@ export function planTmpfiles(tree: ImageTree, ctx: TmpfilesContext): TmpfilesPla
     else if ('none' in result) record.nothingToDo.push({ line: entry.where, reason: result.none });
     else needsService ??= `${entry.where} (${result.blocker})`;
   }
-  if (needsService) return { record: { on: '', build: [], boot: [], nothingToDo: [], reason: needsService }, bootLines: [], needsService, apply: () => {} };
+  if (needsService) return { record: tmpfilesNotDone('', needsService), bootLines: [], needsService, apply: () => {} };
   return { record, bootLines: boot.lines(), apply: () => ops.forEach((op) => op()) };
 }
 
