@@ -31,7 +31,7 @@ describe('vm.init: busybox', () => {
     assert.match(text(t, 'etc/inittab'), /^::respawn:\/etc\/jeos\/workload$/m);
     assert.equal(t.get('etc/jeos/boot')?.mode, 0o755);
     // The drivers load for the devices present, by their aliases; other modules by name.
-    assert.match(text(t, 'etc/jeos/boot'), /modprobe -qa \$\(\$bb cat \/sys\/bus\/\*\/devices\/\*\/modalias 2>\/dev\/null\)/);
+    assert.match(text(t, 'etc/jeos/boot'), /^ *\[ \$# -eq 0 \] \|\| \$bb modprobe -qa "\$@"$/m);
     assert.match(text(t, 'etc/jeos/boot'), /modprobe -a wireguard \|\|/);
     assert.deepEqual(report.network.modulesByName, ['wireguard']);
     assert.equal(t.get('dev/console')?.kind, 'char', 'the kernel opens /dev/console for init');
@@ -77,7 +77,8 @@ describe('vm.init: busybox', () => {
     t.writeFile('usr/lib/tmpfiles.d/site.conf', 'd /run/lock 1777 root root -\nd /var/cache/site 0700 - - -\nz /run/log/journal 2755 root systemd-journal - -\n');
     const report = setupBusyboxInit(t, spec());
     assert.equal(t.get('var/cache/site')?.mode, 0o700);
-    assert.match(text(t, 'etc/jeos/boot'), /mount -a -t devpts,tmpfs\n\n# \/run is a new tmpfs[^\n]*\n\$bb mkdir -p \/run\/lock\n\$bb chmod 1777 \/run\/lock\n/);
+    assert.match(text(t, 'etc/jeos/boot'), /mount -a -t devpts,tmpfs\n\n# \/run is a new tmpfs[^\n]*\n\[ -e \/run\/jeos-tmpfiles\.done \] \|\| \{ \$bb tar -xpf \/etc\/jeos\/tmpfiles-run\.tar -C \/ && : > \/run\/jeos-tmpfiles\.done; \}\n/);
+    assert.ok(t.readFile('etc/jeos/tmpfiles-run.tar')?.includes('run/lock/'));
     assert.equal(report.tmpfiles.on, 'the build, and /etc/jeos/boot for /run');
     assert.deepEqual(report.tmpfiles.nothingToDo, [{ line: '/usr/lib/tmpfiles.d/site.conf: z /run/log/journal 2755 root systemd-journal - -', reason: 'the VM runs no journald' }]);
 

@@ -65,7 +65,9 @@ export function modulesByName(tree: ImageTree, modules: readonly string[]): stri
 export function loadModulesLines(named: readonly string[]): string[] {
   return [
     '# The drivers of the devices present: every device\'s modalias, matched against the kept modules\' aliases.',
-    '$bb modprobe -qa $($bb cat /sys/bus/*/devices/*/modalias 2>/dev/null)',
+    '# The shell reads them itself: under TCG a process (`cat`) costs a tenth of a second.',
+    'set --; for f in /sys/bus/*/devices/*/modalias; do read -r a 2>/dev/null < "$f" && set -- "$@" "$a"; done',
+    '[ $# -eq 0 ] || $bb modprobe -qa "$@"',
     ...(named.length ? [`$bb modprobe -a ${named.map(shellQuote).join(' ')} || failed="$failed jeos-modules"`] : []),
   ];
 }
@@ -77,7 +79,8 @@ export function dhcpScript(): string {
 bb=/${BUSYBOX}
 case "$1" in
   deconfig)
-    $bb ip -4 addr flush dev "$interface"
+    # Before the first lease there is no address to flush (one process fewer at boot).
+    [ -e ${LEASE_FLAG} ] && $bb ip -4 addr flush dev "$interface"
     $bb ip link set "$interface" up
     ;;
   bound|renew)

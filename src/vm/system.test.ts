@@ -2,6 +2,9 @@
 // (the trim runs after setupVmSystem, as in jeos build): the locale services get, package units
 // that would start the workload's program a second time behind a wrapper script, and /tmp.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configureImage } from '../configure/index.js';
@@ -10,6 +13,7 @@ import { buildElf } from '../elf/synthetic.js';
 import type { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
 import { trimImage } from '../trim/index.js';
+import { dhcpScript, LEASE_FLAG, loadModulesLines } from './busybox-network.js';
 import { setupVmSystem, type VmSystemSpec } from './system.js';
 
 const LD = '/lib64/ld-linux-x86-64.so.2';
@@ -241,7 +245,7 @@ test('vm.network: busybox (the default): one service loads the drivers and the n
   assert.equal(tree.get('etc/jeos/network')?.mode, 0o755);
   assert.equal(tree.get('etc/jeos/udhcpc')?.mode, 0o755);
   // The drivers (virtio_*) load for the devices present; wireguard and the modules-load.d names by name, the masked file's not.
-  assert.match(script, /modprobe -qa \$\(\$bb cat \/sys\/bus\/\*\/devices\/\*\/modalias 2>\/dev\/null\)/);
+  assert.match(script, /^\[ \$# -eq 0 \] \|\| \$bb modprobe -qa "\$@"$/m);
   assert.match(script, /^\$bb modprobe -a wireguard bridge br_netfilter \|\| /m);
   assert.match(script, /^\$bb udhcpc -f -i eth0 -s \/etc\/jeos\/udhcpc /m);
   assert.deepEqual(report.network.modulesByName, ['wireguard', 'bridge', 'br_netfilter']);
@@ -339,6 +343,33 @@ test('the debug and run generators are masked unless vm.debug keeps them; the ot
   assert.deepEqual(maskedIn(debug.tree), ['systemd-fstab-generator']);
 });
 
+test('the drivers\' aliases are read by the shell itself: the same list `cat /sys/bus/*/devices/*/modalias` gives', { skip: spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? false : 'needs busybox (CI installs it)' }, () => {
+  // `$bb` records its arguments instead of loading anything; the host's own devices stand in for the VM's.
+  const lines = loadModulesLines([]).join('\n');
+  const run = spawnSync('busybox', ['sh', '-c', `bb=recorded; recorded() { printf '%s\\n' "$@"; }\n${lines}`], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const cat = spawnSync('busybox', ['sh', '-c', 'cat /sys/bus/*/devices/*/modalias 2>/dev/null'], { encoding: 'utf8' });
+  const aliases = cat.stdout.split('\n').filter(Boolean);
+  assert.ok(aliases.length > 0, 'the host has devices with aliases');
+  assert.deepEqual(run.stdout.split('\n').filter(Boolean), ['modprobe', '-qa', ...aliases]);
+  const none = spawnSync('busybox', ['sh', '-c', `cd /; bb=recorded; recorded() { echo called; }\n${lines.replaceAll('/sys/bus/', '/nonexistent/')}`], { encoding: 'utf8' });
+  assert.equal(none.stdout, '', 'no devices, no modprobe');
+});
+
+test('the lease script brings eth0 up before the first lease without flushing addresses it cannot have yet; afterwards it flushes them', { skip: spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? false : 'needs busybox (CI installs it)' }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'jeos-dhcp-'));
+  try {
+    const flag = join(work, 'bound');
+    const script = dhcpScript().replace(/^bb=.*$/m, 'bb=recorded; recorded() { echo "$*"; }').replaceAll(LEASE_FLAG, flag);
+    const deconfig = () => spawnSync('busybox', ['sh', '-c', script, 'udhcpc', 'deconfig'], { encoding: 'utf8', env: { interface: 'eth0' } }).stdout;
+    assert.equal(deconfig(), 'ip link set eth0 up\n');
+    writeFileSync(flag, '');
+    assert.equal(deconfig(), 'ip -4 addr flush dev eth0\nip link set eth0 up\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: the tree at build time, /run in jeos-network\'s script; kept otherwise, with the reason', () => {
   const tmpfiles = (conf: string, unit = service('systemd-tmpfiles --create --remove --boot --exclude-prefix=/dev')) => ({
     name: 'systemd-tmpfiles',
@@ -360,7 +391,8 @@ test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: th
   assert.deepEqual(report.tmpfiles.build, ['/usr/lib/tmpfiles.d/site.conf: d /var/spool/site 0700 - - -']);
   assert.equal(tree.get('var/spool/site')?.mode, 0o700, 'applied to the tree');
   const script = tree.readFile('etc/jeos/network')!.toString();
-  assert.match(script, /\$bb mkdir -p \/run\/lock\n\$bb ln -s \/dev\/shm \/run\/shm\n\$bb chmod 1777 \/run\/lock\n(.*\n)*\$bb modprobe/, 'made before the modules load');
+  assert.match(script, /\n\[ -e \/run\/jeos-tmpfiles\.done \] \|\| \{ \$bb tar -xpf \/etc\/jeos\/tmpfiles-run\.tar -C \/ [^\n]*\n(.*\n)*.*\$bb modprobe/, 'made before the modules load');
+  assert.ok(tree.readFile('etc/jeos/tmpfiles-run.tar')?.includes('run/lock/'), 'the archive is in the image');
   assert.doesNotMatch(script, /nologin/, 'the masked systemd-nologin.conf is not read');
 
   const blocked = image([tmpfiles(`${conf}d /run/user/%b 0700\n`)]);
@@ -368,7 +400,8 @@ test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: th
   assert.ok(!kept.masked.some((m) => m.unit === 'systemd-tmpfiles-setup.service'));
   assert.deepEqual(kept.tmpfiles, { on: 'systemd-tmpfiles-setup.service', reason: '/usr/lib/tmpfiles.d/site.conf: d /run/user/%b 0700 (%b is known only once the machine has booted)', build: [], boot: [], nothingToDo: [] });
   assert.equal(blocked.tree.get('var/spool/site'), undefined, 'nothing applied when the service stays');
-  assert.doesNotMatch(blocked.tree.readFile('etc/jeos/network')!.toString(), /mkdir/);
+  assert.doesNotMatch(blocked.tree.readFile('etc/jeos/network')!.toString(), /tar -x/);
+  assert.equal(blocked.tree.get('etc/jeos/tmpfiles-run.tar'), undefined);
 
   for (const [options, why] of [
     [{ network: 'networkd' as const }, /^vm\.network: networkd: no BusyBox script runs before sysinit\.target to make the 3 entries in \/run$/], // with its udev record for eth0

@@ -1,57 +1,95 @@
 /**
  * The /run half of the tmpfiles.d entries: /run is a new tmpfs at every boot, so its
- * directories, links and small files are made by a few BusyBox commands, run early
- * (jeos-network.service's script, or BusyBox init's /etc/jeos/boot).
+ * directories, links and small files are made early by the VM's script
+ * (jeos-network.service's, or BusyBox init's /etc/jeos/boot). They are written at
+ * build time into one small tar archive, which one BusyBox process unpacks: under
+ * TCG every process costs a tenth of a second or more, so one `tar` does the work of
+ * the `mkdir`, `ln`, `chmod` and `chown` it replaces.
  */
+import { tarChunks, type TarItem } from '../outputs/tar/index.js';
 import { globToRegExp } from '../trim/index.js';
 import type { Accounts, ImageTree } from '../tree/index.js';
-import { shellQuote } from './busybox-network.js';
-import { ADJUST, content, CREATE_DIR, NO_RAMFS_SUPPORT, parseMode, parseOwner, REMOVE, under, type Entry, type Outcome } from './tmpfiles-entry.js';
+import { ADJUST, byComponents, content, CREATE_DIR, NO_RAMFS_SUPPORT, parseMode, parseOwner, REMOVE, under, type Entry, type Outcome } from './tmpfiles-entry.js';
 
-/** The BusyBox commands that make /run's entries, gathered so that each command runs once. */
-export class BootScript {
-  private dirs: string[] = [];
-  private links: string[] = [];
-  private files: string[] = [];
-  private modes = new Map<string, string[]>();
-  private owners = new Map<string, string[]>();
+/** The archive of /run's entries, in the image. */
+export const RUN_ARCHIVE = 'etc/jeos/tmpfiles-run.tar';
+/** Made once the archive is unpacked, so that a restarted script does not unpack it again (systemd-tmpfiles-setup runs once a boot). */
+export const RUN_MADE_FLAG = '/run/jeos-tmpfiles.done';
 
+interface RunNode {
+  kind: 'dir' | 'file' | 'symlink';
+  mode: number;
+  uid: number;
+  gid: number;
+  target?: string;
+  text?: string;
+}
+
+/** /run as the entries leave it: each path made, with its final mode and owner. */
+export class RunEntries {
+  private nodes = new Map<string, RunNode>();
+  private recursive: Array<{ path: string; change: (node: RunNode) => void }> = [];
+
+  get size(): number {
+    return this.nodes.size;
+  }
   dir(path: string): void {
-    this.dirs.push(path);
+    this.nodes.set(path, { kind: 'dir', mode: 0o755, uid: 0, gid: 0 });
   }
-  link(path: string, target: string, replace: boolean): void {
-    this.links.push(`$bb ln -s${replace ? 'fn' : ''} ${shellQuote(target)} ${shellQuote(path)}`);
+  link(path: string, target: string): void {
+    this.nodes.set(path, { kind: 'symlink', mode: 0o777, uid: 0, gid: 0, target });
   }
-  file(path: string, text: string | undefined, truncate: boolean): void {
-    const write = text === undefined ? `: > ${shellQuote(path)}` : `printf %s ${shellQuote(text)} > ${shellQuote(path)}`;
-    this.files.push(truncate ? write : `[ -e ${shellQuote(path)} ] || ${write}`);
+  file(path: string, text: string | undefined): void {
+    this.nodes.set(path, { kind: 'file', mode: 0o644, uid: 0, gid: 0, text: text ?? '' });
   }
-  /** `made`: a directory or file just made, which the service's umask (0022) already gave 0755 or 0644. */
-  mode(path: string, bits: number, recursive = false, made?: 'dir' | 'file'): void {
-    if ((made === 'dir' && bits === 0o755) || (made === 'file' && bits === 0o644)) return;
-    const key = `${recursive ? '-R ' : ''}${bits.toString(8).padStart(4, '0')}`;
-    this.modes.set(key, [...(this.modes.get(key) ?? []), path]);
+  /** With `recursive` (`Z`), everything under the path too, once all entries are made: systemd-tmpfiles takes a path's children before the path itself. */
+  mode(path: string, bits: number, recursive = false): void {
+    this.adjust(path, recursive, (node) => (node.mode = bits));
   }
+  /** Only the ids given change (`chown 33:` would also set the user's login group). */
   owner(path: string, uid: number | undefined, gid: number | undefined, recursive = false): void {
-    if ((uid ?? 0) === 0 && (gid ?? 0) === 0) return; // made by root, as root
-    // `chown 33:` would also set the user's login group: only the ids given are named.
-    const key = `${recursive ? '-R ' : ''}${uid ?? ''}${gid === undefined ? '' : `:${gid}`}`;
-    this.owners.set(key, [...(this.owners.get(key) ?? []), path]);
+    this.adjust(path, recursive, (node) => {
+      if (uid !== undefined) node.uid = uid;
+      if (gid !== undefined) node.gid = gid;
+    });
   }
+  private adjust(path: string, recursive: boolean, change: (node: RunNode) => void): void {
+    if (recursive) this.recursive.push({ path, change });
+    else change(this.nodes.get(path)!);
+  }
+
+  /** The members, each directory before what is in it. */
+  items(mtime: number): TarItem[] {
+    const nodes = new Map([...this.nodes].map(([p, node]) => [p, { ...node }]));
+    for (const { path, change } of this.recursive) {
+      // The directories `tar` makes on the way to an entry (as `mkdir -p` would) are under the path too.
+      for (const below of [...nodes.keys()].filter((p) => p.startsWith(`${path}/`))) {
+        for (let parent = below.slice(0, below.lastIndexOf('/')); parent.length > path.length; parent = parent.slice(0, parent.lastIndexOf('/'))) {
+          if (!nodes.has(parent)) nodes.set(parent, { kind: 'dir', mode: 0o755, uid: 0, gid: 0 });
+        }
+      }
+      for (const [p, node] of nodes) if ((p === path || p.startsWith(`${path}/`)) && node.kind !== 'symlink') change(node);
+    }
+    return [...nodes]
+      .sort(([a], [b]) => byComponents(a, b))
+      .map(([path, node]) => {
+        const data = node.kind === 'file' ? Buffer.from(node.text!, 'utf8') : undefined;
+        const type = node.kind === 'symlink' ? 'symlink' : node.kind;
+        return { entry: { path: path.slice(1), type, mode: node.mode, uid: node.uid, gid: node.gid, mtime, size: data?.length ?? 0, ...(node.target === undefined ? {} : { linkname: node.target }) }, ...(data ? { data } : {}) };
+      });
+  }
+  archive(mtime: number): Buffer {
+    return Buffer.concat([...tarChunks(this.items(mtime))]);
+  }
+  /** The script's line: BusyBox's tar keeps each member's mode and owner, and makes missing parents as `mkdir -p` would. */
   lines(): string[] {
-    const q = (paths: string[]) => paths.map(shellQuote).join(' ');
-    return [
-      ...(this.dirs.length ? [`$bb mkdir -p ${q(this.dirs)}`] : []),
-      ...this.links,
-      ...this.files,
-      ...[...this.modes].map(([mode, paths]) => `$bb chmod ${mode} ${q(paths)}`),
-      ...[...this.owners].map(([owner, paths]) => `$bb chown ${owner} ${q(paths)}`),
-    ];
+    if (this.nodes.size === 0) return [];
+    return [`[ -e ${RUN_MADE_FLAG} ] || { $bb tar -xpf /${RUN_ARCHIVE} -C / && : > ${RUN_MADE_FLAG}; }`];
   }
 }
 
 /** /run at boot: a new, empty tmpfs, in which only systemd and journald have made their own directories. */
-export function planBoot(entry: Entry, tree: ImageTree, accounts: Accounts, boot: BootScript, made: Set<string>): Outcome {
+export function planBoot(entry: Entry, tree: ImageTree, accounts: Accounts, boot: RunEntries, made: Set<string>): Outcome {
   const { line } = entry;
   const path = `/${entry.path}`;
   const type = line.type;
@@ -84,16 +122,16 @@ export function planBoot(entry: Entry, tree: ImageTree, accounts: Accounts, boot
   if (CREATE_DIR.has(type)) {
     if (type === 'e') return madeEarlier ? undefined : { none: 'nothing has made it when systemd-tmpfiles-setup.service would run' };
     boot.dir(path);
-    boot.mode(path, mode?.bits ?? 0o755, false, 'dir');
+    if (mode) boot.mode(path, mode.bits);
     boot.owner(path, owner.uid, owner.gid);
   } else if (type === 'L') {
     if (entry.argument === undefined) return { blocker: 'a link into /usr/share/factory at boot' };
-    boot.link(path, entry.argument, line.modifiers.includes('+'));
+    boot.link(path, entry.argument);
   } else if (type === 'f' || type === 'F') {
     const text = content(entry);
     if (text === 'unsupported') return { blocker: 'content with quotes or escapes' };
-    boot.file(path, text, type === 'F' || line.modifiers.includes('+'));
-    boot.mode(path, mode?.bits ?? 0o644, false, 'file');
+    boot.file(path, text);
+    if (mode) boot.mode(path, mode.bits);
     boot.owner(path, owner.uid, owner.gid);
   } else return { blocker: `the type ${type} at boot` };
   made.add(entry.path);

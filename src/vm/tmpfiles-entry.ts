@@ -93,3 +93,11 @@ export function content(entry: Entry): string | undefined | 'unsupported' {
   return /["'\\]/.test(entry.argument) ? 'unsupported' : entry.argument;
 }
 
+
+/** Paths compared component by component, so that a directory comes before what is in it. */
+export function byComponents(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
+  return pa.length - pb.length;
+}

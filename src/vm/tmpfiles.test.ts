@@ -1,7 +1,7 @@
 // The image's tmpfiles.d entries done at build time and by BusyBox at boot, checked against
 // systemd-tmpfiles itself: the same entries applied by `systemd-tmpfiles --create --remove --boot
 // --root=DIR` must leave the same files, modes, owners and links as jeos's build-time changes plus
-// its /run commands run by the real BusyBox.
+// its /run archive unpacked by the real BusyBox.
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, symlinkSync, chmodSync, lchownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,8 @@ import { test } from 'node:test';
 import { ImageTree } from '../tree/index.js';
 import { journalReaders, planTmpfiles, type TmpfilesContext } from './tmpfiles.js';
 import { parseTmpfilesLine } from './tmpfiles-parse.js';
+import { RUN_ARCHIVE, RUN_MADE_FLAG } from './tmpfiles-boot.js';
+import { readTar } from '../unpack/tar.js';
 import { readAccounts } from '../tree/index.js';
 
 const CTX: TmpfilesContext = { hostname: 'web', journal: 'journald', sourceDateEpoch: 1700000000 };
@@ -44,25 +46,50 @@ test('a line: type and modifiers, defaults as `-` or missing, the argument the r
   assert.equal(parseTmpfilesLine('/f.conf', 'd "/srv/with space" 0755')!.path, '/srv/with space');
 });
 
-test('/run entries become one mkdir, links, files, and chmod and chown only where the umask does not already give the mode', () => {
-  const plan = planTmpfiles(
-    image({
-      'a.conf': 'd /run/lock 1777 root root -\nd /run/lock/subsys 0755\nL /run/shm - - - - /dev/shm\nd /run/netif 0755 systemd-network systemd-network -\nf /run/flag 0600 - - - up\n',
-      'b.conf': 'd /run/lock 0755 root root -\n',
-    }),
-    CTX,
-  );
+/** The members of the /run archive the plan wrote into the tree: `path kind mode uid:gid [-> target | "content"]`. */
+function runArchive(tree: ImageTree): string[] {
+  const data = tree.readFile(RUN_ARCHIVE);
+  assert.ok(data, `${RUN_ARCHIVE} is written`);
+  return readTar(data, { label: 'test', member: RUN_ARCHIVE }).map((e) => {
+    const tail = e.type === 'symlink' ? ` -> ${e.linkname}` : e.type === 'file' ? ` ${JSON.stringify(e.data.toString())}` : '';
+    return `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid}${tail}`;
+  });
+}
+
+test('/run entries go into one archive, unpacked by one BusyBox tar once a boot, each entry with its mode and owner', () => {
+  const tree = image({
+    'a.conf': 'd /run/lock 1777 root root -\nd /run/lock/subsys 0755\nL /run/shm - - - - /dev/shm\nd /run/netif 0755 systemd-network systemd-network -\nf /run/flag 0600 - - - up\nd /run/deep 0700\nZ /run/deep 0750 - www-data -\nd /run/deep/er/est 0700\n',
+    'b.conf': 'd /run/lock 0755 root root -\n',
+  });
+  const plan = planTmpfiles(tree, CTX);
   assert.equal(plan.needsService, undefined);
-  assert.deepEqual(plan.bootLines, [
-    '$bb mkdir -p /run/lock /run/lock/subsys /run/netif',
-    '$bb ln -s /dev/shm /run/shm',
-    '[ -e /run/flag ] || printf %s up > /run/flag',
-    '$bb chmod 0600 /run/flag',
-    '$bb chmod 1777 /run/lock',
-    '$bb chown 998:998 /run/netif',
+  assert.deepEqual(plan.bootLines, [`[ -e ${RUN_MADE_FLAG} ] || { $bb tar -xpf /${RUN_ARCHIVE} -C / && : > ${RUN_MADE_FLAG}; }`]);
+  assert.equal(tree.get(RUN_ARCHIVE), undefined, 'nothing is written before apply');
+  plan.apply();
+  assert.deepEqual(runArchive(tree), [
+    'run/deep/ dir 750 0:33',
+    'run/deep/er/ dir 750 0:33',
+    'run/deep/er/est/ dir 750 0:33',
+    'run/flag file 600 0:0 "up"',
+    'run/lock/ dir 1777 0:0',
+    'run/lock/subsys/ dir 755 0:0',
+    'run/netif/ dir 755 998:998',
+    'run/shm symlink 777 0:0 -> /dev/shm',
   ]);
   assert.deepEqual(plan.record.nothingToDo, [{ line: '/usr/lib/tmpfiles.d/b.conf: d /run/lock 0755 root root -', reason: 'an earlier line for the same path wins' }]);
-  assert.equal(plan.record.boot.length, 5);
+  assert.equal(plan.record.boot.length, 8);
+  const again = image({ 'a.conf': 'd /run/lock 1777 root root -\n' });
+  const planned = planTmpfiles(again, CTX);
+  planned.apply();
+  assert.deepEqual(again.readFile(RUN_ARCHIVE), (() => { const t = image({ 'a.conf': 'd /run/lock 1777 root root -\n' }); planTmpfiles(t, CTX).apply(); return t.readFile(RUN_ARCHIVE); })(), 'the archive is the same from build to build');
+});
+
+test('without /run entries there is no archive and no line', () => {
+  const tree = image({ 'a.conf': 'd /srv/site 0700\n' });
+  const plan = planTmpfiles(tree, CTX);
+  plan.apply();
+  assert.deepEqual(plan.bootLines, []);
+  assert.equal(tree.get(RUN_ARCHIVE), undefined);
 });
 
 test('what jeos cannot do without systemd-tmpfiles keeps the service, naming the line; nothing is applied then', () => {
@@ -99,11 +126,10 @@ test('the journal lines: nothing to do while only root can read the journal; a m
 });
 
 test('paths are followed through the image\'s symlinks: /var/run/x is made in /run at boot, patterns too', () => {
-  const plan = planTmpfiles(
-    image({ 'a.conf': 'd /var/run/site 0700\nR /var/run/site-old-*\n' }, (t) => t.symlink('var/run', '../run')),
-    CTX,
-  );
-  assert.deepEqual(plan.bootLines, ['$bb mkdir -p /run/site', '$bb chmod 0700 /run/site']);
+  const t = image({ 'a.conf': 'd /var/run/site 0700\nR /var/run/site-old-*\n' }, (tree) => tree.symlink('var/run', '../run'));
+  const plan = planTmpfiles(t, CTX);
+  plan.apply();
+  assert.deepEqual(runArchive(t), ['run/site/ dir 700 0:0']);
   assert.deepEqual(plan.record.nothingToDo, [{ line: '/usr/lib/tmpfiles.d/a.conf: R /var/run/site-old-*', reason: '/run is a new, empty tmpfs at every boot' }]);
 });
 
@@ -154,6 +180,9 @@ const ORACLE_CONF = {
     'f /run/flag 0600 www-data - - up',
     'f /run/empty - - - -',
     'z /run/lock/subsys 0750 - - -',
+    'd /run/tree 0755 - - -',
+    'Z /run/tree 0750 www-data - -',
+    'd /run/tree/a/b 0700 - - -',
     'r /run/stale',
   ].join('\n'),
 };
@@ -196,7 +225,8 @@ function describe(dir: string, rel = ''): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of readdirSync(join(dir, rel)).sort()) {
     const path = rel ? `${rel}/${name}` : name;
-    if (path === 'usr' || path === 'etc/passwd' || path === 'etc/group') continue;
+    // The tree's own inputs, and what jeos adds to make /run: the archive and the flag that it was unpacked.
+    if (['usr', 'etc/passwd', 'etc/group', 'etc/jeos', RUN_MADE_FLAG.slice(1)].includes(path)) continue;
     const st = lstatSync(join(dir, path));
     const owner = `${st.uid}:${st.gid}`;
     if (st.isSymbolicLink()) out.set(path, `link -> ${readlinkSync(join(dir, path))}`);
@@ -227,8 +257,10 @@ test('jeos leaves what systemd-tmpfiles --create --remove --boot leaves, in the 
     assert.equal(plan.needsService, undefined, plan.needsService);
     plan.apply();
     materialize(tree, byJeos);
-    // The /run commands, run by BusyBox with /run bound to the jeos copy's, in a mount namespace of their own.
-    const script = `set -e; umask 022; mount --bind ${byJeos}/run /run; bb=$(command -v busybox)\n${plan.bootLines.join('\n')}\n`;
+    // The /run line, run by BusyBox with /run bound to the jeos copy's, in a mount namespace of their own;
+    // the archive is read where the copy has it.
+    const lines = plan.bootLines.map((l) => l.replaceAll(`/${RUN_ARCHIVE}`, join(byJeos, RUN_ARCHIVE)));
+    const script = `set -e; umask 022; mount --bind ${byJeos}/run /run; bb=$(command -v busybox)\n${lines.join('\n')}\n`;
     const boot = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8' });
     assert.equal(boot.status, 0, boot.stderr);
 
@@ -238,9 +270,11 @@ test('jeos leaves what systemd-tmpfiles --create --remove --boot leaves, in the 
     // The entries the comparison is about are there at all.
     assert.equal(got.get('run/lock'), 'dir 1777 0:0');
     assert.equal(got.get('run/netif'), 'dir 755 998:998');
+    assert.equal(got.get('run/tree/a/b'), 'dir 750 33:0', 'Z on /run/tree covers what lines for paths under it made');
     assert.equal(got.get('etc/mtab'), 'link -> ../proc/self/mounts');
     assert.equal(got.get('var/lib/emptied'), 'dir 755 0:0');
     assert.equal(got.has('var/cache/old-1'), false);
+    assert.ok(lstatSync(join(byJeos, RUN_MADE_FLAG)).isFile(), 'the flag that keeps a restarted script from unpacking it again');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -7,9 +7,9 @@
  * - An entry outside /run is applied to the tree at build time, as
  *   `systemd-tmpfiles --create --remove --boot` would apply it to the initramfs's root
  *   (a ramfs, made anew from the same archive at every boot).
- * - /run is a new tmpfs at every boot: its directories, links and small files become
- *   a few BusyBox commands that the VM's early script runs (jeos-network.service, or
- *   BusyBox init's /etc/jeos/boot).
+ * - /run is a new tmpfs at every boot: its directories, links and small files go into
+ *   a small tar archive in the image, which one BusyBox `tar` unpacks in the VM's early
+ *   script (jeos-network.service's, or BusyBox init's /etc/jeos/boot).
  * - Some entries have nothing to act on in a jeos VM: ACLs and file attributes (a
  *   ramfs keeps neither; systemd-tmpfiles fails those lines too), credentials (none
  *   are given), /dev (left to devtmpfs, as the service's --exclude-prefix=/dev does),
@@ -20,9 +20,9 @@
  * and build.json names it, as it names what keeps systemd-sysctl.
  */
 import { readAccounts, type Accounts, type ImageTree } from '../tree/index.js';
-import { planBoot, BootScript } from './tmpfiles-boot.js';
+import { planBoot, RunEntries, RUN_ARCHIVE } from './tmpfiles-boot.js';
 import { planBuild } from './tmpfiles-build.js';
-import { at, CREATE_DIR, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from './tmpfiles-entry.js';
+import { at, byComponents, CREATE_DIR, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from './tmpfiles-entry.js';
 import { expandSpecifiers, readTmpfiles, type TmpfilesLine } from './tmpfiles-parse.js';
 
 export interface TmpfilesContext {
@@ -39,7 +39,7 @@ export interface TmpfilesRecord {
   reason?: string;
   /** Applied to the tree at build time. */
   build: string[];
-  /** Made in /run at boot by BusyBox commands. */
+  /** Made in /run at boot, from the archive BusyBox unpacks. */
   boot: string[];
   /** Entries that have nothing to act on in a jeos VM. */
   nothingToDo: Array<{ line: string; reason: string }>;
@@ -52,7 +52,7 @@ export function tmpfilesNotDone(on: string, reason?: string): TmpfilesRecord {
 
 export interface TmpfilesPlan {
   record: TmpfilesRecord;
-  /** Shell lines (with `$bb` set to BusyBox) that make the /run entries. */
+  /** Shell lines (with `$bb` set to BusyBox) that make the /run entries from the archive `apply` writes. */
   bootLines: string[];
 }
 
@@ -105,14 +105,6 @@ function classify(line: TmpfilesLine, tree: ImageTree, ctx: TmpfilesContext, rea
 }
 
 
-/** Paths first by their components, so that a directory comes before what is in it. */
-function byPath(a: Entry, b: Entry): number {
-  const pa = a.path.split('/');
-  const pb = b.path.split('/');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
-  return pa.length - pb.length;
-}
-
 /** Which lines count: for one path, the first line that makes it and the first of each kind that adjusts it (later ones are ignored, as systemd-tmpfiles ignores duplicates). */
 function firstPerPath(entries: Entry[]): { first: Entry[]; duplicates: Entry[] } {
   const seen = new Set<string>();
@@ -130,7 +122,8 @@ function firstPerPath(entries: Entry[]): { first: Entry[]; duplicates: Entry[] }
 /**
  * The plan for the image's tmpfiles.d entries. `needsService` is set when any entry
  * cannot be done without systemd-tmpfiles; then nothing is applied and the plan only
- * names the entry. Otherwise `apply` changes the tree and `bootLines` make /run.
+ * names the entry. Otherwise `apply` changes the tree (and writes /run's archive into
+ * it) and `bootLines` make /run.
  */
 export function planTmpfiles(tree: ImageTree, ctx: TmpfilesContext): TmpfilesPlan & { needsService?: string; apply: () => void } {
   const accounts = readAccounts(tree);
@@ -146,8 +139,8 @@ export function planTmpfiles(tree: ImageTree, ctx: TmpfilesContext): TmpfilesPla
   }
   const { first, duplicates } = firstPerPath(entries);
   for (const d of duplicates) record.nothingToDo.push({ line: d.where, reason: 'an earlier line for the same path wins' });
-  const ordered = first.sort(byPath);
-  const boot = new BootScript();
+  const ordered = first.sort((a, b) => byComponents(a.path, b.path));
+  const boot = new RunEntries();
   const made = new Set<string>();
   const ops: Array<() => void> = [];
   for (const entry of ordered) {
@@ -157,6 +150,12 @@ export function planTmpfiles(tree: ImageTree, ctx: TmpfilesContext): TmpfilesPla
     else needsService ??= `${entry.where} (${result.blocker})`;
   }
   if (needsService) return { record: tmpfilesNotDone('', needsService), bootLines: [], needsService, apply: () => {} };
-  return { record, bootLines: boot.lines(), apply: () => ops.forEach((op) => op()) };
+  const writeArchive = () => {
+    if (boot.size === 0) return;
+    const meta = (mode: number) => ({ mode, uid: 0, gid: 0, mtime: ctx.sourceDateEpoch });
+    tree.mkdirp(RUN_ARCHIVE.slice(0, RUN_ARCHIVE.lastIndexOf('/')), meta(0o755));
+    tree.writeFile(RUN_ARCHIVE, boot.archive(ctx.sourceDateEpoch), meta(0o644));
+  };
+  return { record, bootLines: boot.lines(), apply: () => [...ops, writeArchive].forEach((op) => op()) };
 }
 

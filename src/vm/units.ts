@@ -79,6 +79,11 @@ export function reportUnit(): string {
     'Type=oneshot',
     // The report runs once the workload has started, while it is still getting ready: on the CPU
     // only when nothing else wants it, so it does not delay the workload's first answer.
+    // CPUSchedulingPolicy= takes effect only when systemd-executor is about to run the program, so
+    // the executor's own start (loading systemd's shared libraries, under TCG a few tenths of a
+    // second each time) would compete with the workload; CPUWeight=idle makes the unit's cgroup
+    // idle (cpu.idle) from the moment systemd starts it.
+    'CPUWeight=idle',
     'CPUSchedulingPolicy=idle',
     'IOSchedulingClass=idle',
     `StandardOutput=file:${REPORT_TTY}`,

@@ -146,6 +146,8 @@ describe('jeos build --format vm', () => {
     assert.match(service, /^Restart=always$/m);
     assert.match(service, /^OnFailure=jeos-report\.service$/m, 'a failed workload reports again');
     assert.match(service, /^Description=a test daemon \(jeos workload\)$/m);
+    const report = readFromInitramfs(join(vm, 'initrd.img'), 'etc/systemd/system/jeos-report.service');
+    assert.match(report, /^CPUWeight=idle$/m, 'the report waits for an idle CPU from the start, executor included');
     assert.equal(readFromInitramfs(join(vm, 'initrd.img'), 'etc/hostname'), 'webd-test\n');
     // vm.network: busybox (the default): one service loads the drivers of the devices present and, by name, virtio_scsi (vm.modules).
     assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/jeos/network'), /^\$bb modprobe -a virtio_scsi \|\| /m);
