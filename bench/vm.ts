@@ -32,10 +32,10 @@
  *   host thread (MTTCG); jeos run and jeos test use one under TCG unless vm.cpus or --cpus asks for more.
  *
  * Timing: every run boots the conventional VM, then each shape in turn, all through the same harness
- * (bench/vm/qemu.ts: spawn qemu, GET http://127.0.0.1:PORT/ forwarded to the guest's port 80 every
- * 200 ms with a 1 s timeout, one request at a time, so a request QEMU's user networking holds while the
- * guest's network is down waits out the timeout and a time can read up to 1 s late; times are ms since
- * the spawn), each shape's harness boot followed by `jeos test --vm --json` on that shape (its own
+ * (bench/vm/qemu.ts: spawn qemu, GET http://127.0.0.1:PORT/ forwarded to the guest's port 80, a new
+ * request every 200 ms whatever the earlier ones are doing (each waits up to 2 s: QEMU's user
+ * networking holds a request sent while the guest's network is down), so a time reads at most about
+ * 200 ms late; times are ms since the spawn), each shape's harness boot followed by `jeos test --vm --json` on that shape (its own
  * timings.kernel/userspace/ready and guest memory used; it keeps several probes in flight).
  * Medians over --runs (default 3), and per shape the ratio conventional / shape of time to HTTP 200
  * (target >= 8). Figures and sizes are printed by bench/vm/report.ts.
