@@ -49,7 +49,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeConventional, CONVENTIONAL_APPEND } from './vm/conventional.js';
 import { makeJeos, jeosTest, parseShapes, shapeName, ALL_SHAPES } from './vm/jeos.js';
-import { boot, qemuVersion, ACCEL, type BootResult } from './vm/qemu.js';
+import { boot, qemuVersion, ACCEL, PLATFORM, type BootResult } from './vm/qemu.js';
 import { bootKernel } from '../src/boot/vm/pvh.js';
 import { harnessMedians, sec, toJson, toText, type Ladder, type Run, type Side } from './vm/report.js';
 
@@ -149,7 +149,7 @@ if (doMemory) {
 load.end = loadavg()[0]!;
 const run: Run = {
   qemu,
-  accel: ACCEL.slice(1).join(' ').replace(' -cpu', ', -cpu'),
+  accel: `${ACCEL.slice(1).join(' ').replace(' -cpu', ', -cpu')}; ${PLATFORM.join(' ')}`,
   memoryMiB, runs, ladder, load,
   appendConventional: withExtra(CONVENTIONAL_APPEND),
   appendAll: extra,
