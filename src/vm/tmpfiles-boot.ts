@@ -72,10 +72,10 @@ export class RunEntries {
     }
     return [...nodes]
       .sort(([a], [b]) => byComponents(a, b))
-      .map(([path, node]) => {
-        const data = node.kind === 'file' ? Buffer.from(node.text!, 'utf8') : undefined;
-        const type = node.kind === 'symlink' ? 'symlink' : node.kind;
-        return { entry: { path: path.slice(1), type, mode: node.mode, uid: node.uid, gid: node.gid, mtime, size: data?.length ?? 0, ...(node.target === undefined ? {} : { linkname: node.target }) }, ...(data ? { data } : {}) };
+      .map(([path, { kind, mode, uid, gid, target, text }]) => {
+        const data = kind === 'file' ? Buffer.from(text!, 'utf8') : undefined;
+        const entry = { path: path.slice(1), type: kind, mode, uid, gid, mtime, size: data?.length ?? 0 };
+        return { entry: target === undefined ? entry : { ...entry, linkname: target }, ...(data ? { data } : {}) };
       });
   }
   archive(mtime: number): Buffer {
