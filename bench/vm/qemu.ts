@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { cpuModel, defaultMachine } from '../../src/boot/vm/index.js';
+import { cpuModel, defaultMachine, GUEST_DEVICES } from '../../src/boot/vm/index.js';
 
 export interface BootSpec {
   kernel: string;
@@ -53,7 +53,6 @@ export const ACCEL = ['-accel', 'tcg', '-cpu', cpuModel('tcg')];
  * 3.0 s: the difference is fidelity, not speed.)
  */
 export const PLATFORM = ['-machine', defaultMachine(), '-nodefaults', '-no-user-config'];
-const DEVICES = ['-device', 'virtio-balloon-pci', '-device', 'virtio-rng-pci'];
 
 export function qemuVersion(): string {
   const r = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
@@ -109,7 +108,7 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     ...diskArgs(spec.disk),
     '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:80`,
     '-device', 'virtio-net-pci,netdev=n0',
-    ...DEVICES,
+    ...GUEST_DEVICES,
     '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
   ];
   const t0 = performance.now();

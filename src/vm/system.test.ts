@@ -2,9 +2,6 @@
 // (the trim runs after setupVmSystem, as in jeos build): the locale services get, package units
 // that would start the workload's program a second time behind a wrapper script, and /tmp.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configureImage } from '../configure/index.js';
@@ -13,7 +10,6 @@ import { buildElf } from '../elf/synthetic.js';
 import type { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
 import { trimImage } from '../trim/index.js';
-import { dhcpScript, LEASE_FLAG, loadModulesLines } from './busybox-network.js';
 import { setupVmSystem, type VmSystemSpec } from './system.js';
 
 const LD = '/lib64/ld-linux-x86-64.so.2';
@@ -341,33 +337,6 @@ test('the debug and run generators are masked unless vm.debug keeps them; the ot
   const debug = image([shipped]);
   setupVmSystem(debug.tree, { ...spec(['/usr/sbin/webd']), debug: true });
   assert.deepEqual(maskedIn(debug.tree), ['systemd-fstab-generator']);
-});
-
-test('the drivers\' aliases are read by the shell itself: the same list `cat /sys/bus/*/devices/*/modalias` gives', { skip: spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? false : 'needs busybox (CI installs it)' }, () => {
-  // `$bb` records its arguments instead of loading anything; the host's own devices stand in for the VM's.
-  const lines = loadModulesLines([]).join('\n');
-  const run = spawnSync('busybox', ['sh', '-c', `bb=recorded; recorded() { printf '%s\\n' "$@"; }\n${lines}`], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  const cat = spawnSync('busybox', ['sh', '-c', 'cat /sys/bus/*/devices/*/modalias 2>/dev/null'], { encoding: 'utf8' });
-  const aliases = cat.stdout.split('\n').filter(Boolean);
-  assert.ok(aliases.length > 0, 'the host has devices with aliases');
-  assert.deepEqual(run.stdout.split('\n').filter(Boolean), ['modprobe', '-qa', ...aliases]);
-  const none = spawnSync('busybox', ['sh', '-c', `cd /; bb=recorded; recorded() { echo called; }\n${lines.replaceAll('/sys/bus/', '/nonexistent/')}`], { encoding: 'utf8' });
-  assert.equal(none.stdout, '', 'no devices, no modprobe');
-});
-
-test('the lease script brings eth0 up before the first lease without flushing addresses it cannot have yet; afterwards it flushes them', { skip: spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? false : 'needs busybox (CI installs it)' }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'jeos-dhcp-'));
-  try {
-    const flag = join(work, 'bound');
-    const script = dhcpScript().replace(/^bb=.*$/m, 'bb=recorded; recorded() { echo "$*"; }').replaceAll(LEASE_FLAG, flag);
-    const deconfig = () => spawnSync('busybox', ['sh', '-c', script, 'udhcpc', 'deconfig'], { encoding: 'utf8', env: { interface: 'eth0' } }).stdout;
-    assert.equal(deconfig(), 'ip link set eth0 up\n');
-    writeFileSync(flag, '');
-    assert.equal(deconfig(), 'ip -4 addr flush dev eth0\nip link set eth0 up\n');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 });
 
 test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: the tree at build time, /run in jeos-network\'s script; kept otherwise, with the reason', () => {

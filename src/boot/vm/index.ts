@@ -7,7 +7,7 @@ export { ConsoleLog, cleanLine, failedUnitOf, stripAnsi, type ConsoleLine, type 
 export { readVmImage, VM_FILES } from './image.js';
 export { chooseForwards, choosePort, freePort, portIsFree } from './ports.js';
 export { QmpClient, type QmpEvent } from './qmp.js';
-export { cpuModel, defaultMachine, hostfwd, joinCmdline, qemuArgs, qemuVersion, requireQemu, QEMU, type QemuArgsSpec } from './qemu.js';
+export { cpuModel, defaultMachine, GUEST_DEVICES, hostfwd, joinCmdline, qemuArgs, qemuVersion, requireQemu, QEMU, type QemuArgsSpec } from './qemu.js';
 export { parseReportBody, ReportReader, REPORT_BEGIN, REPORT_END, type GuestReport } from './report.js';
 export { startVm, type StartVmOptions, type VmExit, type VmHandle } from './runner.js';
 export { checkVmHealthcheck, testVm, type VmTestOptions, type VmTestResult } from './vm-test.js';

@@ -82,6 +82,9 @@ export function hostfwd(f: Forward): string {
   return `hostfwd=${f.protocol}:127.0.0.1:${f.hostPort}-:${f.guestPort}`;
 }
 
+/** Besides the NIC: the balloon (the guest's memory figures for jeos test) and an RNG. */
+export const GUEST_DEVICES = ['-device', 'virtio-balloon-pci,id=balloon0', '-device', 'virtio-rng-pci'];
+
 /**
  * QEMU's argument vector. Commas in paths are doubled, as QEMU's option syntax wants.
  * Serial 0 is the console, serial 1 the guest's report channel, both on sockets this
@@ -113,8 +116,7 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-mon', 'chardev=qmp,mode=control',
     '-netdev', netdev,
     '-device', 'virtio-net-pci,netdev=net0',
-    '-device', 'virtio-balloon-pci,id=balloon0',
-    '-device', 'virtio-rng-pci',
+    ...GUEST_DEVICES,
   ];
 }
 
