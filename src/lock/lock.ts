@@ -114,8 +114,8 @@ export async function lockStatus(loaded: LoadedConfig): Promise<LockStatus> {
     if (!lock.kernel || !lock.vmPackages) {
       return { state: 'stale', reason: `${LOCK_FILE} has no VM packages or kernel (an older jeos wrote it); run jeos lock to update it` };
     }
-    const locked = new Set([...lock.packages, ...lock.vmPackages].map((p) => p.name));
-    const missing = vmPackages(loaded.config.vm).filter((name) => !locked.has(name));
+    const locked = new Set(lock.vmPackages.map((p) => p.name));
+    const missing = vmPackages(loaded.config.vm, new Set(lock.packages.map((p) => p.name))).filter((name) => !locked.has(name));
     if (missing.length) {
       const setting = `vm.init: ${loaded.config.vm.init}${loaded.config.vm.init === 'systemd' ? `, vm.network: ${loaded.config.vm.network}` : ''}`;
       return { state: 'stale', reason: `${LOCK_FILE} has no ${missing.join(', ')}, which a VM with ${setting} needs (an older jeos wrote it); run jeos lock to update it` };

@@ -17,14 +17,14 @@ export function lockRequest(config: Config): Required<Pick<ResolveRequest, 'pack
 /**
  * What a VM image needs on top of the image's packages (its init, and for systemd
  * libkmod to load modules): every package of the image, pinned to its locked
- * version, plus vmPackages() of vm.init and vm.network. The solver then adds the smallest set that completes it, without
+ * version, plus vmPackages() of vm.init and vm.network that the image lacks. The solver then adds the smallest set that completes it, without
  * changing anything the container image has.
  */
 export function vmLockRequest(config: Config, base: Resolution): Required<Pick<ResolveRequest, 'packages' | 'recommends' | 'profile'>> {
   const w = config.workload;
   const pinned = base.packages.map(({ record }) => `${record.name}=${record.version}`);
   const names = new Set(base.packages.map(({ record }) => record.name));
-  return { packages: [...pinned, ...vmPackages(config.vm).filter((p) => !names.has(p))], recommends: w.recommends, profile: w.profile };
+  return { packages: [...pinned, ...vmPackages(config.vm, names)], recommends: w.recommends, profile: w.profile };
 }
 
 /** The packages a lock holds for a config: the image's, and for VM images what the VM adds and its kernel. */

@@ -15,7 +15,7 @@
  *
  * No journal, no units, no service manager: the price of a boot that is done in a
  * fraction of a second after the kernel. Every BusyBox command is called as
- * `busybox NAME`: Debian's package installs no applet links.
+ * `busybox NAME`: Debian's packages install no applet links.
  */
 import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
@@ -114,7 +114,7 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
     report.files.push(`/${path}`);
   };
   if (tree.stat(BUSYBOX)?.kind !== 'file') {
-    throw new JeosError('E_VM_NO_INIT', `the image has no /${BUSYBOX}`, { hint: 'vm.init: busybox needs the busybox package (it is added to the request for vm outputs)' });
+    throw new JeosError('E_VM_NO_INIT', `the image has no /${BUSYBOX}`, { hint: 'vm.init: busybox needs BusyBox (busybox-static is added to the request for vm outputs; run jeos lock if jeos.lock predates it)' });
   }
   tree.symlink('init', `/${BUSYBOX}`, meta(0o777));
   // The kernel opens /dev/console for init before anything is mounted.

@@ -149,7 +149,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   } else {
     if (tree.stat(BUSYBOX)?.kind !== 'file') {
       throw new JeosError('E_VM_NO_BUSYBOX', `the image has no /${BUSYBOX}, which vm.network: busybox runs`, {
-        hint: 'keep the busybox package in the image (it is added to the request for vm outputs), or set vm.network: networkd',
+        hint: 'keep BusyBox in the image (busybox-static is added to the request for vm outputs; run jeos lock if jeos.lock predates it), or set vm.network: networkd',
       });
     }
     const named = modulesByName(tree, spec.modules);

@@ -20,7 +20,9 @@ describe('jeos lock with a vm output', () => {
           { name: 'systemd', version: '257-1', depends: 'libc' },
           { name: 'kmod', version: '34-1', depends: 'libc, libkmod2' },
           { name: 'libkmod2', version: '34-1', depends: 'libc' },
-          { name: 'busybox', version: '1:1.37.0-6', depends: 'libc' },
+          { name: 'busybox', version: '1:1.37.0-6', depends: 'libc', conflicts: 'busybox-static', replaces: 'busybox-static' },
+          { name: 'busybox-static', version: '1:1.37.0-6', conflicts: 'busybox', replaces: 'busybox', provides: 'busybox' },
+          { name: 'shell-tools', version: '1', depends: 'busybox' },
           { name: 'linux-image-cloud-amd64', version: '6.12.1-1', depends: 'linux-image-6.12.1-cloud-amd64 (= 6.12.1-1)' },
           { name: 'linux-image-6.12.1-cloud-amd64', version: '6.12.1-1', depends: 'kmod, linux-base', installedSizeKiB: 90000 },
           { name: 'linux-base', version: '4.12', depends: 'libc' },
@@ -35,7 +37,7 @@ describe('jeos lock with a vm output', () => {
     await h?.close();
   });
 
-  test('a VM image locks systemd as its init, libkmod and BusyBox (which load the modules and take the lease) apart from the image\'s packages, and the kernel package alone', async () => {
+  test('a VM image locks systemd as its init, libkmod and the static BusyBox (which load the modules and take the lease) apart from the image\'s packages, and the kernel package alone', async () => {
     await writeFile(join(dir, 'jeos.yaml'), yaml('tar, vm'));
     const r = await h.jeos('lock', dir);
     assert.equal(r.code, 0, r.stderr);
@@ -43,12 +45,23 @@ describe('jeos lock with a vm output', () => {
     const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
     assert.deepEqual(lock.request.packages, ['app']);
     assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['app', 'libc'], 'the container image is the workload\'s closure alone');
-    assert.deepEqual(lock.vmPackages.map((p: { name: string }) => p.name), ['busybox', 'libkmod2', 'systemd'], 'no kmod, linux-base or kernel among the VM\'s packages, nor the image\'s own');
+    assert.deepEqual(lock.vmPackages.map((p: { name: string }) => p.name), ['busybox-static', 'libkmod2', 'systemd'], 'no kmod, linux-base or kernel among the VM\'s packages, nor the image\'s own');
     assert.deepEqual(lock.vmPackages.find((p: { name: string }) => p.name === 'systemd').neededBy, ['vm']);
-    assert.match(r.stdout, /^the VM image adds 3 packages \(.*\): busybox, libkmod2, systemd$/m);
+    assert.match(r.stdout, /^the VM image adds 3 packages \(.*\): busybox-static, libkmod2, systemd$/m);
     assert.equal(lock.kernel.name, 'linux-image-6.12.1-cloud-amd64');
     assert.match(lock.kernel.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(lock.kernel.neededBy, ['vm.kernel: linux-image-cloud-amd64']);
+  });
+
+  test('when the image\'s own packages hold the dynamically linked busybox, the VM uses it and adds no busybox-static, which would conflict', async () => {
+    await writeFile(join(dir, 'jeos.yaml'), yaml('tar, vm').replace('packages: [app]', 'packages: [app, shell-tools]'));
+    const r = await h.jeos('lock', dir);
+    assert.equal(r.code, 0, r.stderr);
+    const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
+    assert.ok(lock.packages.some((p: { name: string }) => p.name === 'busybox'), 'the image has busybox');
+    assert.deepEqual(lock.vmPackages.map((p: { name: string }) => p.name), ['libkmod2', 'systemd']);
+    const why = await h.jeos('why', 'libc', dir, '--json');
+    assert.equal(JSON.parse(why.stdout).lockState, 'fresh', 'the image\'s busybox counts for the VM');
   });
 
   test('vm.network: networkd locks no BusyBox, and changing vm.network makes the lock stale', async () => {

@@ -101,7 +101,7 @@ describe('jeos build --format vm', () => {
           { name: 'libweb', version: '2.0-1', files: { '/usr/lib/x86_64-linux-gnu/libweb.so.2': 'ELF-ish\n' } },
           systemd,
           { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
-          { name: 'busybox', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
+          { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
           { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
           kernelRecipe(),
         ],
@@ -187,7 +187,7 @@ describe('jeos build --format vm', () => {
     const status = execFileSync('tar', ['-xOf', join(project, 'out/rootfs.tar'), 'var/lib/dpkg/status']).toString('utf8');
     assert.deepEqual([...status.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['libweb', 'webd']);
     const vmStatus = readFromInitramfs(join(project, 'out/vm/initrd.img'), 'var/lib/dpkg/status');
-    assert.deepEqual([...vmStatus.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['busybox', 'libkmod2', 'libweb', 'systemd', 'webd'], 'the VM lists its own packages, and not the kernel');
+    assert.deepEqual([...vmStatus.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]), ['busybox-static', 'libkmod2', 'libweb', 'systemd', 'webd'], 'the VM lists its own packages, and not the kernel');
   });
 
   test('a package unit that starts the workload\'s program is not started at boot', async () => {
@@ -224,20 +224,34 @@ describe('jeos build --format vm', () => {
     const r = await h.jeos('build', project);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /locked again/);
-    assert.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.map((p: { name: string }) => p.name), ['busybox', 'libkmod2', 'systemd']);
+    assert.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.map((p: { name: string }) => p.name), ['busybox-static', 'libkmod2', 'systemd']);
   });
 
   test('a lock made before vm.network: busybox, without BusyBox, is stale with the reason, and locked again', async () => {
     const lockPath = join(project, 'jeos.lock');
     const lock = JSON.parse(await readFile(lockPath, 'utf8'));
-    lock.vmPackages = lock.vmPackages.filter((p: { name: string }) => p.name !== 'busybox');
+    lock.vmPackages = lock.vmPackages.filter((p: { name: string }) => p.name !== 'busybox-static');
     await writeFile(lockPath, JSON.stringify(lock, null, 2));
     const frozen = await h.jeos('build', project, '--frozen');
     assert.equal(frozen.code, 1);
-    assert.match(frozen.stderr, /jeos\.lock has no busybox, which a VM with vm\.init: systemd, vm\.network: busybox needs/);
+    assert.match(frozen.stderr, /jeos\.lock has no busybox-static, which a VM with vm\.init: systemd, vm\.network: busybox needs/);
     const r = await h.jeos('build', project);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.some((p: { name: string }) => p.name === 'busybox'));
+    assert.ok(JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.some((p: { name: string }) => p.name === 'busybox-static'));
+  });
+
+  test('a lock whose VM got the dynamically linked busybox (an older jeos) is stale, and locked again with busybox-static', async () => {
+    const lockPath = join(project, 'jeos.lock');
+    const lock = JSON.parse(await readFile(lockPath, 'utf8'));
+    lock.vmPackages = lock.vmPackages.map((p: { name: string }) => (p.name === 'busybox-static' ? { ...p, name: 'busybox' } : p));
+    await writeFile(lockPath, JSON.stringify(lock, null, 2));
+    const frozen = await h.jeos('build', project, '--frozen');
+    assert.equal(frozen.code, 1);
+    assert.match(frozen.stderr, /jeos\.lock has no busybox-static, which a VM with vm\.init: systemd, vm\.network: busybox needs/);
+    const r = await h.jeos('build', project);
+    assert.equal(r.code, 0, r.stderr);
+    const names = JSON.parse(await readFile(lockPath, 'utf8')).vmPackages.map((p: { name: string }) => p.name);
+    assert.deepEqual(names, ['busybox-static', 'libkmod2', 'systemd']);
   });
 
   test('two builds from different caches and directories give a byte-identical initrd.img', async () => {
