@@ -9,6 +9,7 @@ import { installFake, mergedUsrTree, type FakePackage } from '../configure/testi
 import { buildElf } from '../elf/synthetic.js';
 import type { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
+import { unitEntries } from '../util/unit-file.js';
 import { trimImage } from '../trim/index.js';
 import { setupVmSystem, type VmSystemSpec } from './system.js';
 
@@ -225,6 +226,19 @@ test('the journal stays in memory, in files small enough that the boot does not 
   assert.match(conf, /^Storage=volatile$/m);
   assert.match(conf, /^RuntimeMaxUse=8M$/m);
   assert.match(conf, /^RuntimeMaxFileSize=2M$/m);
+});
+
+test('journald does not hold the boot back: started once its program runs, and second to the services beside it until the boot is done', () => {
+  const { tree } = image();
+  const report = setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  const path = 'etc/systemd/system/systemd-journald.service.d/jeos-boot.conf';
+  assert.ok(report.files.includes(`/${path}`));
+  const service = unitEntries(tree.readFile(path)?.toString('utf8') ?? '', 'Service');
+  assert.deepEqual(service, [
+    ['Type', 'exec'],
+    ['NotifyAccess', 'main'],
+    ['StartupCPUWeight', '10'],
+  ]);
 });
 
 test('vm.network: busybox (the default): one service loads the drivers and the named modules, then runs udhcpc; systemd-modules-load is masked, networkd not started', () => {

@@ -22,6 +22,8 @@ import {
   CREDENTIALS_DROPIN,
   dhcpNetwork,
   JOURNALD_DROPIN,
+  JOURNALD_SERVICE_DROPIN,
+  journaldAtBoot,
   journaldLimits,
   NETWORK_FILE,
   NETWORKD_DROPIN,
@@ -136,6 +138,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   write('etc/hostname', `${spec.hostname}\n`);
   if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   write(JOURNALD_DROPIN, journaldLimits());
+  write(JOURNALD_SERVICE_DROPIN, journaldAtBoot());
   report.locale = setLocale(tree, write);
   if (ensureTmp(tree, spec.sourceDateEpoch)) report.files.push('/tmp');
 

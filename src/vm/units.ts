@@ -167,3 +167,28 @@ export function journaldLimits(): string {
     '',
   ].join('\n');
 }
+
+/**
+ * journald does not hold the boot back. Debian's unit is `Type=notify` and ordered before
+ * sysinit.target, so every service (the workload too) waited until journald had started,
+ * and under TCG it finished last. Its sockets listen from the start (systemd-journald.socket),
+ * so what is logged before it is ready waits in them: nothing is lost.
+ * - `Type=exec`: systemd counts journald started once its program runs; `NotifyAccess=main`
+ *   keeps its watchdog and file-descriptor store, which Type=notify implied.
+ * - `StartupCPUWeight=10`: while the boot is under way, journald gets a tenth of the CPU
+ *   share of the services starting next to it, the workload's among them; once the boot is
+ *   done it has its full share again (CPUWeight=, unchanged).
+ */
+export const JOURNALD_SERVICE_DROPIN = 'etc/systemd/system/systemd-journald.service.d/jeos-boot.conf';
+export function journaldAtBoot(): string {
+  return [
+    '# Made by jeos: journald takes its messages through its sockets, which listen from the start, so the',
+    '# boot does not wait for it to be ready, and while the boot is under way the services starting',
+    '# next to it (the workload among them) come first. Once the boot is done its CPU share is as before.',
+    '[Service]',
+    'Type=exec',
+    'NotifyAccess=main',
+    'StartupCPUWeight=10',
+    '',
+  ].join('\n');
+}

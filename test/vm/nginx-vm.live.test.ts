@@ -57,6 +57,42 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
     assert.ok(r.memory.usedMiB > 0 && r.memory.usedMiB < r.memory.totalMiB, JSON.stringify(r.memory));
   });
 
+  test('journald, which no longer holds the boot back, still has every message: the kernel\'s first, and the workload\'s first line', async () => {
+    // The workload is a script that looks in the journal for both, and only then makes the page the health check asks for.
+    const checked = join(work, 'journal');
+    await cp(project, checked, { recursive: true });
+    await rm(join(checked, 'out'), { recursive: true, force: true });
+    const script = [
+      '#!/usr/bin/busybox sh',
+      'echo "journal-check: the workload starts"',
+      'bb=/usr/bin/busybox',
+      'for i in $($bb seq 60); do',
+      '  if /usr/bin/journalctl -b -k -o cat | $bb grep -q "^Linux version" &&',
+      '     /usr/bin/journalctl -b -u nginx.service -o cat | $bb grep -q "^journal-check: the workload starts$"; then',
+      '    echo found > /var/www/html/journal.txt; break',
+      '  fi',
+      '  $bb sleep 1',
+      'done',
+      'exec /usr/sbin/nginx -g "daemon off;"',
+      '',
+    ].join('\n');
+    await writeFile(join(checked, 'journal-check'), script, { mode: 0o755 });
+    const yaml = (await readFile(join(checked, 'jeos.yaml'), 'utf8'))
+      .replace(/^(\s*)command: \[.*\]$/m, '$1command: [/usr/local/bin/journal-check]')
+      .replace(/^(\s*)files:$/m, '$1files:\n$1  - path: /usr/local/bin/journal-check\n$1    source: journal-check\n$1    mode: "0755"')
+      .replace(/^(\s*)http: http:\/\/localhost:80\/$/m, '$1http: http://localhost:80/journal.txt');
+    await writeFile(join(checked, 'jeos.yaml'), yaml);
+    assert.match(yaml, /journal\.txt/);
+    assert.match(yaml, /source: journal-check/);
+    const built = await jeos('build', checked, '--quiet', '--offline');
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    const tested = await jeos('test', checked, '--vm', '--json', '--timeout', '120');
+    assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
+    const r = JSON.parse(tested.stdout);
+    assert.match(r.healthcheck.detail, /^HTTP 200 /, 'the script found both messages in the journal');
+    assert.deepEqual(r.failedUnits, []);
+  });
+
   test('a workload that cannot start fails jeos test --vm with its own error on the console', async () => {
     const broken = join(work, 'broken');
     await cp(project, broken, { recursive: true });
