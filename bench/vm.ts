@@ -23,8 +23,9 @@
  *   its vmlinuz, as its boot loader would; `all` boots the conventional VM through PVH as well (the
  *   same boot path for every VM), `none` boots every vmlinuz as it is.
  *
- * Kernel arguments (--append): added to every VM's command line, the conventional one's too, and
- *   passed to jeos test; for instance `norandmaps`, which turns off address-space randomisation (QEMU
+ * Kernel arguments: each jeos shape boots with its out/vm/cmdline plus what jeos run and jeos test add
+ *   under TCG (accelCmdline: noreplace-smp with one vCPU), the conventional VM with its own. --append
+ *   adds to every VM's command line, the conventional one's too, and is passed to jeos test; for instance `norandmaps`, which turns off address-space randomisation (QEMU
  *   7.2's TCG translates code per virtual address, so with randomisation each process has its shared
  *   libraries translated anew).
  * Virtual CPUs (--cpus, default 1, as the conventional VM's reference time in issue 5 was taken): the
@@ -51,6 +52,7 @@ import { makeConventional, CONVENTIONAL_APPEND } from './vm/conventional.js';
 import { makeJeos, jeosTest, parseShapes, shapeName, ALL_SHAPES } from './vm/jeos.js';
 import { boot, qemuVersion, ACCEL, PLATFORM, type BootResult } from './vm/qemu.js';
 import { bootKernel } from '../src/boot/vm/pvh.js';
+import { accelCmdline, joinCmdline } from '../src/boot/vm/qemu.js';
 import { harnessMedians, sec, toJson, toText, type Ladder, type Run, type Side } from './vm/report.js';
 
 const args = process.argv.slice(2);
@@ -68,6 +70,8 @@ const pvh = opt('--pvh', 'jeos');
 const cpus = Number(opt('--cpus', '1'));
 const extra = opt('--append', '').trim();
 const withExtra = (append: string) => [append, extra].filter(Boolean).join(' ');
+/** What jeos run and jeos test add to a jeos image's command line under TCG (src/boot/vm/qemu.ts accelCmdline). */
+const jeosAdds = accelCmdline('tcg', cpus);
 if (!['jeos', 'all', 'none'].includes(pvh)) throw new Error(`--pvh ${pvh}: expected jeos, all or none`);
 const ladder = [256, 160, 128, 112, 96, 88, 80, 72, 64];
 const progress = (line: string) => process.stderr.write(`  · ${line}\n`);
@@ -104,7 +108,7 @@ for (const [i, shape] of shapes.entries()) {
   jeosSides.push(side);
   const kernel = await kernelFor(image.kernel, pvh !== 'none');
   bootAt.set(side, (m, deadlineMs) =>
-    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: withExtra(image.append), memoryMiB: m, cpus, deadlineMs }));
+    boot({ kernel, initrd: image.initrd, disk: image.disk ? { path: image.disk, bus: 'nvme' } : undefined, append: joinCmdline(image.append, extra, jeosAdds), memoryMiB: m, cpus, deadlineMs }));
 }
 
 // Time to HTTP 200, alternating: the conventional VM, then each shape (harness, then jeos test --vm).
@@ -153,6 +157,7 @@ const run: Run = {
   memoryMiB, runs, ladder, load,
   appendConventional: withExtra(CONVENTIONAL_APPEND),
   appendAll: extra,
+  appendJeos: jeosAdds.join(' '),
   pvh,
   cpus,
   conventional,

@@ -34,6 +34,8 @@ export interface Run {
   appendConventional: string;
   /** --append: added to every VM's command line. */
   appendAll: string;
+  /** What jeos run adds to the jeos shapes' command lines under TCG (accelCmdline). */
+  appendJeos: string;
   /** Which VMs booted the kernel's uncompressed ELF through its PVH entry: the jeos shapes, all, or none. */
   pvh: string;
   /** -smp of every VM. */
@@ -85,7 +87,7 @@ export function toJson(run: Run): object {
   const omit = (o: object, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
   const c = run.conventional;
   return {
-    qemu: run.qemu, accel: run.accel, pvh: run.pvh, cpus: run.cpus, appendAll: run.appendAll, memoryMiB: run.memoryMiB, runs: run.runs, ladder: run.ladder, loadAverage: run.load,
+    qemu: run.qemu, accel: run.accel, pvh: run.pvh, cpus: run.cpus, appendAll: run.appendAll, appendJeos: run.appendJeos, memoryMiB: run.memoryMiB, runs: run.runs, ladder: run.ladder, loadAverage: run.load,
     conventional: c && {
       ...omit(c.conventional!, ['kernel', 'initrd', 'disk']),
       append: run.appendConventional,
@@ -114,6 +116,7 @@ export function toText(run: Run): string[] {
   log(`QEMU ${run.qemu}; accelerator ${run.accel}; -smp ${run.cpus} for every VM; -m ${run.memoryMiB} for the timed runs; ${run.runs} runs, medians, seconds since qemu spawn`);
   log(`  1-minute load average ${run.load.start.toFixed(2)} at the start, at most ${run.load.max.toFixed(2)} before a boot, ${run.load.end.toFixed(2)} at the end (TCG is CPU-bound: other work on the machine slows every VM)`);
   if (run.appendAll) log(`  added to every VM's kernel command line (--append): ${run.appendAll}`);
+  if (run.appendJeos) log(`  added to the jeos shapes' command lines, as jeos run and jeos test add it under TCG: ${run.appendJeos}`);
   log(`  kernel entry: ${{ jeos: 'the jeos shapes through PVH (the uncompressed ELF, as jeos run boots them), the conventional VM from its vmlinuz', all: 'every VM through PVH (the uncompressed ELF)', none: 'every VM from its vmlinuz (bzImage)' }[run.pvh] ?? run.pvh}`);
   if (c) log(`  conventional kernel: ${c.conventional!.kernelPackage} ${c.conventional!.kernelVersion} (mmdebstrap's choice)`);
   const kernels = new Set(run.shapes.map((s) => `${s.image!.kernelPackage} ${s.image!.kernelVersion}`));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cpuModel, hostfwd, joinCmdline, qemuArgs, type QemuArgsSpec } from './qemu.js';
+import { accelCmdline, cpuModel, hostfwd, joinCmdline, qemuArgs, type QemuArgsSpec } from './qemu.js';
 
 const spec: QemuArgsSpec = {
   kernel: '/img/vmlinuz',
@@ -79,5 +79,12 @@ describe('QEMU argument vector', () => {
     assert.equal(joinCmdline(' console=ttyS0 panic=-1\n', 'systemd.log_level=debug '), 'console=ttyS0 panic=-1 systemd.log_level=debug');
     assert.equal(joinCmdline('console=ttyS0', undefined), 'console=ttyS0');
     assert.equal(joinCmdline('console=ttyS0', '  '), 'console=ttyS0');
+  });
+
+  test('under TCG with one vCPU the kernel keeps its SMP code (noreplace-smp), between the image\'s arguments and the user\'s; nothing under KVM or with more vCPUs', () => {
+    assert.deepEqual(accelCmdline('tcg', 1), ['noreplace-smp']);
+    assert.deepEqual(accelCmdline('tcg', 2), []);
+    assert.deepEqual(accelCmdline('kvm', 1), []);
+    assert.equal(joinCmdline('console=ttyS0', 'quiet', accelCmdline('tcg', 1)), 'console=ttyS0 noreplace-smp quiet');
   });
 });

@@ -15,7 +15,7 @@ import { ConsoleLog } from './console.js';
 import { readVmImage } from './image.js';
 import { bootKernel, type BootKernel } from './pvh.js';
 import { QmpClient } from './qmp.js';
-import { defaultCpus, defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
+import { accelCmdline, defaultCpus, defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
 import { ReportReader, type GuestReport } from './report.js';
 import type { AccelChoice, Forward, GuestMemory, Machine, VmEvent, VmImage } from './types.js';
 
@@ -62,6 +62,8 @@ export interface VmHandle {
   kernel: BootKernel;
   /** Virtual CPUs (-smp). */
   cpus: number;
+  /** The kernel command line QEMU got: the image's, the runner's for the accelerator, the user's. */
+  cmdline: string;
   accel: AccelDecision;
   machine: Machine;
   forwards: Forward[];
@@ -110,7 +112,9 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   options.onEvent?.({ type: 'accel', accel: accel.accel, machine, reason: accel.reason });
   const cpus = options.cpus ?? defaultCpus(accel.accel);
   const kernel = await bootKernel(image.kernel, { cacheDir: options.cacheDir, pvh: options.pvh });
-  options.onEvent?.({ type: 'kernel', entry: kernel.entry, ...(kernel.reason ? { reason: kernel.reason } : {}) });
+  const added = accelCmdline(accel.accel, cpus);
+  options.onEvent?.({ type: 'kernel', entry: kernel.entry, ...(kernel.reason ? { reason: kernel.reason } : {}), added });
+  const cmdline = joinCmdline(image.cmdline, options.extraCmdline, added);
 
   const dir = await mkdtemp(join(tmpdir(), 'jeos-vm-'));
   const sockets = { console: join(dir, 'console.sock'), report: join(dir, 'report.sock'), qmp: join(dir, 'qmp.sock') };
@@ -120,7 +124,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     kernel: kernel.path,
     ...(image.initrd ? { initrd: image.initrd } : {}),
     ...(image.disk ? { disk: image.disk } : {}),
-    cmdline: joinCmdline(image.cmdline, options.extraCmdline),
+    cmdline,
     memoryMiB: options.memoryMiB,
     cpus,
     accel: accel.accel,
@@ -227,6 +231,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     image,
     kernel,
     cpus,
+    cmdline,
     accel,
     machine,
     forwards: options.forwards,

@@ -52,7 +52,7 @@ export interface BootTimings {
 
 export type VmEvent =
   | { type: 'accel'; accel: Accel; machine: Machine; reason: string }
-  | { type: 'kernel'; entry: KernelEntry; reason?: string }
+  | { type: 'kernel'; entry: KernelEntry; reason?: string; /** Kernel arguments the runner added for the accelerator (accelCmdline). */ added: string[] }
   | { type: 'started'; pid: number; forwards: Forward[] }
   | { type: 'marker'; name: 'kernel' | 'userspace'; ms: number }
   | { type: 'probe'; ok: boolean; detail: string }

@@ -40,6 +40,8 @@ export interface VmTestResult {
   kernelNote?: string;
   memoryMiB: number;
   cpus: number;
+  /** The kernel command line QEMU got: out/vm/cmdline, what jeos adds for the accelerator, then --append. */
+  cmdline: string;
   forwards: Forward[];
   timings: BootTimings;
   /** Guest memory from the balloon driver; null when it sent none (memoryNote says why). */
@@ -196,6 +198,7 @@ async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec
     ...(vm.kernel.reason ? { kernelNote: vm.kernel.reason } : {}),
     memoryMiB: options.memoryMiB,
     cpus: vm.cpus,
+    cmdline: vm.cmdline,
     forwards: vm.forwards,
     timings: { kernel: vm.console.markers.kernel, userspace: vm.console.markers.userspace, ready: ok ? ready : null, total: vm.now() },
     memory,

@@ -69,7 +69,10 @@ export function forwardUrl(f: Forward, healthcheck: HealthcheckSpec | undefined)
 export function vmProgress(log: (line: string) => void): (e: VmEvent) => void {
   return (e) => {
     if (e.type === 'accel') log(`accelerator: ${e.accel} (${e.reason}), machine ${e.machine}`);
-    else if (e.type === 'kernel') log(e.entry === 'pvh' ? 'kernel: the uncompressed ELF, through its PVH entry' : `kernel: vmlinuz as it is (${e.reason})`);
+    else if (e.type === 'kernel') {
+      const how = e.entry === 'pvh' ? 'the uncompressed ELF, through its PVH entry' : `vmlinuz as it is (${e.reason})`;
+      log(`kernel: ${how}${e.added.length ? `; added for TCG with one vCPU: ${e.added.join(' ')}` : ''}`);
+    }
     else if (e.type === 'started') log(`QEMU started (pid ${e.pid})`);
     else if (e.type === 'marker') log(`${e.name === 'kernel' ? 'kernel started' : 'userspace started'} at ${e.ms} ms`);
     else if (e.type === 'report') log(`guest reached multi-user at ${e.ms} ms: ${e.failedUnits.length ? `failed units: ${e.failedUnits.join(', ')}` : 'no failed units'}`);
