@@ -25,9 +25,10 @@
  *
  * Kernel arguments: each jeos shape boots with its out/vm/cmdline plus what jeos run and jeos test add
  *   under TCG (accelCmdline: noreplace-smp with one vCPU), the conventional VM with its own. --append
- *   adds to every VM's command line, the conventional one's too, and is passed to jeos test; for instance `norandmaps`, which turns off address-space randomisation (QEMU
- *   7.2's TCG translates code per virtual address, so with randomisation each process has its shared
- *   libraries translated anew).
+ *   adds to every VM's command line, the conventional one's too, and is passed to jeos test; for
+ *   instance `norandmaps`, which turns off address-space randomisation (QEMU 7.2's TCG translates
+ *   code per virtual address, so with randomisation each process has its shared libraries
+ *   translated anew).
  * Virtual CPUs (--cpus, default 1, as the conventional VM's reference time in issue 5 was taken): the
  *   same -smp for every VM, the conventional one too (jeos test gets --cpus). Under TCG each vCPU is a
  *   host thread (MTTCG); jeos run and jeos test use one under TCG unless vm.cpus or --cpus asks for more.

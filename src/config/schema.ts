@@ -221,7 +221,7 @@ export const VM_INIT_PACKAGE = 'systemd';
  * packages already hold either, that one serves.
  */
 export const VM_BUSYBOX_PACKAGE = 'busybox-static';
-const BUSYBOX_PACKAGES = new Set([VM_BUSYBOX_PACKAGE, 'busybox']);
+const BUSYBOX_PACKAGES = [VM_BUSYBOX_PACKAGE, 'busybox'];
 
 /**
  * What a VM image adds to the workload's request. For systemd: systemd, and libkmod,
@@ -233,11 +233,9 @@ const BUSYBOX_PACKAGES = new Set([VM_BUSYBOX_PACKAGE, 'busybox']);
  * has already; none of them is asked for again.
  */
 export function vmPackages(vm: { init: VmInit; network: VmNetwork }, image: ReadonlySet<string>): string[] {
-  const busybox = vm.init === 'busybox' || vm.network === 'busybox';
-  const wanted = [
-    ...(vm.init === 'systemd' ? [VM_INIT_PACKAGE, 'libkmod2'] : []),
-    ...(busybox && ![...BUSYBOX_PACKAGES].some((name) => image.has(name)) ? [VM_BUSYBOX_PACKAGE] : []),
-  ];
+  const wantsBusybox = vm.init === 'busybox' || vm.network === 'busybox';
+  const hasBusybox = BUSYBOX_PACKAGES.some((name) => image.has(name));
+  const wanted = [...(vm.init === 'systemd' ? [VM_INIT_PACKAGE, 'libkmod2'] : []), ...(wantsBusybox && !hasBusybox ? [VM_BUSYBOX_PACKAGE] : [])];
   return wanted.filter((name) => !image.has(name));
 }
 

@@ -23,6 +23,16 @@ async function withVmOutput(dir: string): Promise<void> {
   await writeFile(join(dir, 'jeos.yaml'), yaml.replace(/^outputs:.*$/m, 'outputs: [tar, vm]'));
 }
 
+/** A copy of the locked project, without its out/, in WORK/NAME, with jeos.yaml edited; the yaml as written. */
+async function copyWith(name: string, edit: (yaml: string) => string): Promise<{ dir: string; yaml: string }> {
+  const dir = join(work, name);
+  await cp(project, dir, { recursive: true });
+  await rm(join(dir, 'out'), { recursive: true, force: true });
+  const yaml = edit(await readFile(join(dir, 'jeos.yaml'), 'utf8'));
+  await writeFile(join(dir, 'jeos.yaml'), yaml);
+  return { dir, yaml };
+}
+
 describe('the nginx example as a VM, from the live archive', { skip }, () => {
   before(async () => {
     await cp(join(root, 'examples/nginx'), project, { recursive: true });
@@ -59,9 +69,6 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
 
   test('journald, which no longer holds the boot back, still has every message: the kernel\'s first, and the workload\'s first line', async () => {
     // The workload is a script that looks in the journal for both, and only then makes the page the health check asks for.
-    const checked = join(work, 'journal');
-    await cp(project, checked, { recursive: true });
-    await rm(join(checked, 'out'), { recursive: true, force: true });
     const script = [
       '#!/usr/bin/busybox sh',
       'echo "journal-check: the workload starts"',
@@ -76,12 +83,13 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
       'exec /usr/sbin/nginx -g "daemon off;"',
       '',
     ].join('\n');
+    const { dir: checked, yaml } = await copyWith('journal', (y) =>
+      y
+        .replace(/^(\s*)command: \[.*\]$/m, '$1command: [/usr/local/bin/journal-check]')
+        .replace(/^(\s*)files:$/m, '$1files:\n$1  - path: /usr/local/bin/journal-check\n$1    source: journal-check\n$1    mode: "0755"')
+        .replace(/^(\s*)http: http:\/\/localhost:80\/$/m, '$1http: http://localhost:80/journal.txt'),
+    );
     await writeFile(join(checked, 'journal-check'), script, { mode: 0o755 });
-    const yaml = (await readFile(join(checked, 'jeos.yaml'), 'utf8'))
-      .replace(/^(\s*)command: \[.*\]$/m, '$1command: [/usr/local/bin/journal-check]')
-      .replace(/^(\s*)files:$/m, '$1files:\n$1  - path: /usr/local/bin/journal-check\n$1    source: journal-check\n$1    mode: "0755"')
-      .replace(/^(\s*)http: http:\/\/localhost:80\/$/m, '$1http: http://localhost:80/journal.txt');
-    await writeFile(join(checked, 'jeos.yaml'), yaml);
     assert.match(yaml, /journal\.txt/);
     assert.match(yaml, /source: journal-check/);
     const built = await jeos('build', checked, '--quiet', '--offline');
@@ -94,13 +102,9 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
   });
 
   test('a workload that cannot start fails jeos test --vm with its own error on the console', async () => {
-    const broken = join(work, 'broken');
-    await cp(project, broken, { recursive: true });
-    await rm(join(broken, 'out'), { recursive: true, force: true });
-    const yaml = await readFile(join(broken, 'jeos.yaml'), 'utf8');
     // -X is no option of nginx's: it says so and exits 1, and systemd restarts it until it gives up.
-    await writeFile(join(broken, 'jeos.yaml'), yaml.replace(/^(\s*command: \[.*)\]\s*$/m, '$1, -X]'));
-    assert.match(await readFile(join(broken, 'jeos.yaml'), 'utf8'), /-X\]/);
+    const { dir: broken, yaml } = await copyWith('broken', (y) => y.replace(/^(\s*command: \[.*)\]\s*$/m, '$1, -X]'));
+    assert.match(yaml, /-X\]/);
     const built = await jeos('build', broken, '--quiet', '--offline');
     assert.equal(built.code, 0, built.stderr + built.stdout);
 
