@@ -27,6 +27,8 @@ export const NETWORK_UNIT = 'jeos-network.service';
 /** Written by the DHCP script once eth0 has a lease. */
 export const LEASE_FLAG = '/run/jeos-dhcp-bound';
 const NETWORK_PID = '/run/jeos-network.pid';
+/** Where the booted VM reads its kernel command line. */
+export const KERNEL_CMDLINE = '/proc/cmdline';
 export const MODULES_LOAD_DIRS = ['etc/modules-load.d', 'run/modules-load.d', 'usr/local/lib/modules-load.d', 'usr/lib/modules-load.d'] as const;
 
 /** One shell word: single quotes, with each `'` written as `'\''`. */
@@ -57,8 +59,9 @@ export function modulesByName(tree: ImageTree, modules: readonly string[]): stri
 }
 
 /**
- * Shell lines (with `$bb` set to BusyBox) that load the drivers of the devices present
- * and then the modules named; a named module that does not load adds `jeos-modules` to
+ * Shell lines (with `$bb` set to BusyBox) that load the drivers of the devices present,
+ * then the modules named at build time, then those the kernel command line names
+ * (read when the VM boots, so that `jeos run --append modules-load=…` works); a named module that does not load adds `jeos-modules` to
  * `$failed`. Aliases no kept module has are skipped quietly: most devices (the PCI
  * bridges, the CPU) have their drivers built in or none at all.
  */
@@ -69,6 +72,10 @@ export function loadModulesLines(named: readonly string[]): string[] {
     'set --; for f in /sys/bus/*/devices/*/modalias; do read -r a 2>/dev/null < "$f" && set -- "$@" "$a"; done',
     '[ $# -eq 0 ] || $bb modprobe -qa "$@"',
     ...(named.length ? [`$bb modprobe -a ${named.map(shellQuote).join(' ')} || failed="$failed jeos-modules"`] : []),
+    '# The modules named on the kernel command line (modules-load=a,b; modules_load= too), as systemd-modules-load reads it.',
+    `set -f --; read -r cmdline < ${KERNEL_CMDLINE}`,
+    'for w in $cmdline; do case "$w" in modules[-_]load=*) IFS=,; set -- "$@" ${w#*=}; unset IFS;; esac; done; set +f',
+    '[ $# -eq 0 ] || $bb modprobe -a "$@" || failed="$failed jeos-modules"',
   ];
 }
 
@@ -114,7 +121,7 @@ failed=
 ${runLines.length ? `# /run is a new tmpfs at every boot: the entries the image's tmpfiles.d files declare there.\n${runLines.join('\n')}\n` : ''}${loadModulesLines(named).join('\n')}
 $bb udhcpc -f -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1 &
 echo $! > ${NETWORK_PID}
-[ -z "$failed" ] || { echo "jeos: a module named in jeos.yaml or modules-load.d did not load" >&2; exit 1; }
+[ -z "$failed" ] || { echo "jeos: a module named in jeos.yaml, modules-load.d or the kernel command line did not load" >&2; exit 1; }
 `;
 }
 
