@@ -214,6 +214,42 @@ test('VM trees start from /init and the programs of enabled units; masked units 
   assert.equal(tree.get('usr/bin/other'), undefined, 'other.service is masked');
 });
 
+test('an enabled socket, timer or path unit brings the program of the unit it starts; a masked one brings none', () => {
+  const service = (command: string) => `[Service]\nExecStart=${command}\n`;
+  const wanted = (target: string, names: string[]) => Object.fromEntries(names.map((n) => [`/usr/lib/systemd/system/${target}.wants/${n}`, { symlink: `../${n}` }]));
+  const { tree, packages } = image([
+    {
+      name: 'systemd',
+      files: {
+        '/usr/lib/systemd/systemd': exe({ needed: ['libc.so.6'] }),
+        // As Debian's systemd-tmpfiles-clean: the timer names no unit, and the service's program is a bare name found on PATH.
+        '/usr/lib/systemd/system/clean.timer': '[Timer]\nOnBootSec=15min\n',
+        '/usr/lib/systemd/system/clean.service': service('clean-tool --clean'),
+        '/usr/lib/systemd/system/named.timer': '[Timer]\nOnCalendar=daily\nUnit=other-name.service\n',
+        '/usr/lib/systemd/system/other-name.service': service('/usr/bin/named-tool'),
+        '/usr/lib/systemd/system/conn.socket': '[Socket]\nListenStream=99\nAccept=yes\n',
+        '/usr/lib/systemd/system/conn@.service': service('/usr/bin/conn-tool'),
+        '/usr/lib/systemd/system/watch.path': '[Path]\nPathChanged=/etc/x\n',
+        '/usr/lib/systemd/system/watch.service': service('/usr/bin/watch-tool'),
+        '/usr/lib/systemd/system/off.socket': '[Socket]\nListenStream=98\n',
+        '/usr/lib/systemd/system/off.service': service('/usr/bin/off-tool'),
+        ...wanted('timers.target', ['clean.timer', 'named.timer']),
+        ...wanted('sockets.target', ['conn.socket', 'off.socket']),
+        ...wanted('paths.target', ['watch.path']),
+      },
+    },
+    { name: 'tools', files: Object.fromEntries(['clean-tool', 'named-tool', 'conn-tool', 'watch-tool', 'off-tool'].map((t) => [`/usr/bin/${t}`, exe({ needed: ['libc.so.6'] })])) },
+  ]);
+  tree.symlink('init', '/usr/lib/systemd/systemd');
+  tree.symlink('etc/systemd/system/off.socket', '/dev/null');
+  const { explanation } = trimImage(tree, packages, options({ requested: [], roots: [], units: true }));
+  assert.deepEqual(explanation.kept['/usr/bin/clean-tool'], { why: 'unit', from: '/usr/lib/systemd/system/clean.service', pkg: 'tools' });
+  assert.equal(explanation.kept['/usr/bin/named-tool']?.from, '/usr/lib/systemd/system/other-name.service', 'Unit= names the service');
+  assert.equal(explanation.kept['/usr/bin/conn-tool']?.from, '/usr/lib/systemd/system/conn@.service', 'Accept=yes: one instance of NAME@.service a connection');
+  assert.equal(explanation.kept['/usr/bin/watch-tool']?.from, '/usr/lib/systemd/system/watch.service');
+  assert.equal(tree.get('usr/bin/off-tool'), undefined, 'off.socket is masked: its service never starts');
+});
+
 test('a unit whose ConditionPathExists= or ConditionFileIsExecutable= names a file the image lacks runs nothing', () => {
   const unit = (condition: string, command: string) => `[Unit]\n${condition}\n[Service]\nExecStart=${command}\n`;
   const { tree, packages } = image([

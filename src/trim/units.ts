@@ -1,9 +1,11 @@
 /**
  * The systemd units a VM starts, and the programs their Exec lines run: units
  * jeos wrote in /etc/systemd/system, and every unit enabled through a .wants or
- * .requires directory (a socket brings its service). Units masked to /dev/null
- * run nothing, nor do units whose ConditionPathExists= or ConditionFileIsExecutable=
- * names a file the image does not have (systemd skips them at boot).
+ * .requires directory, with the unit each enabled socket, timer or path unit starts
+ * (systemd-tmpfiles-clean.timer starts systemd-tmpfiles-clean.service a quarter of an
+ * hour after boot). Units masked to /dev/null run nothing, nor do units whose
+ * ConditionPathExists= or ConditionFileIsExecutable= names a file the image does not
+ * have (systemd skips them at boot).
  */
 import { posix } from 'node:path';
 import type { ImageTree } from '../tree/index.js';
@@ -13,21 +15,53 @@ import { shellCommandWords } from './scripts.js';
 const UNIT_DIRS = ['etc/systemd/system', 'usr/lib/systemd/system'];
 const EXEC_KEYS = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecCondition', 'ExecStop', 'ExecStopPost', 'ExecReload']);
 
+/** The setting that names the unit a trigger unit starts, by the trigger's type. */
+const TRIGGERS: Record<string, { section: string; key: string }> = {
+  '.socket': { section: 'Socket', key: 'Service' },
+  '.timer': { section: 'Timer', key: 'Unit' },
+  '.path': { section: 'Path', key: 'Unit' },
+};
+
+/**
+ * The unit a socket, timer or path unit starts: the one its Service= or Unit= names,
+ * else the service of the same name (`NAME@.service` for a socket with Accept=yes, one
+ * instance a connection); undefined for any other unit.
+ */
+export function triggeredUnit(name: string, text: string): string | undefined {
+  const type = posix.extname(name);
+  const trigger = TRIGGERS[type];
+  if (!trigger) return undefined;
+  const entries = unitEntries(text, trigger.section);
+  const named = entries.filter(([key]) => key === trigger.key).at(-1)?.[1].trim();
+  if (named) return named;
+  const base = name.slice(0, -type.length);
+  const accept = entries.filter(([key]) => key === 'Accept').at(-1)?.[1].trim().toLowerCase();
+  return type === '.socket' && ['yes', 'true', 'on', '1'].includes(accept ?? '') ? `${base}@.service` : `${base}.service`;
+}
+
 /** Each program an enabled unit runs: [unit path, argv as written]. */
 export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: string[] }> {
   const units = new Set<string>();
+  const named = new Set<string>();
   const addUnit = (name: string): void => {
+    if (named.has(name)) return;
+    named.add(name);
     for (const dir of UNIT_DIRS) {
       const path = `${dir}/${name}`;
       const node = tree.get(path);
       if (!node) continue;
       if (node.kind === 'symlink' && node.target === '/dev/null') return; // masked
+      let real: string;
       try {
-        const real = tree.resolve(path, { followLast: true });
-        if (tree.get(real)?.kind === 'file') units.add(real);
+        real = tree.resolve(path, { followLast: true });
       } catch {
-        // a link loop runs nothing
+        return; // a link loop runs nothing
       }
+      if (tree.get(real)?.kind !== 'file') return;
+      units.add(real);
+      const text = tree.readFile(real)?.toString('utf8') ?? '';
+      const next = skippedAtBoot(tree, text) ? undefined : triggeredUnit(name, text);
+      if (next) addUnit(next);
       return;
     }
   };
@@ -35,12 +69,9 @@ export function unitCommands(tree: ImageTree): Array<{ unit: string; argv: strin
     if (!tree.isDir(dir)) continue;
     for (const name of tree.list(dir)) {
       const node = tree.get(`${dir}/${name}`);
-      if (dir === 'etc/systemd/system' && node?.kind === 'file') units.add(`${dir}/${name}`);
+      if (dir === 'etc/systemd/system' && node?.kind === 'file') addUnit(name);
       if (node?.kind === 'dir' && /\.(wants|requires)$/.test(name)) {
-        for (const wanted of tree.list(`${dir}/${name}`)) {
-          addUnit(wanted);
-          if (wanted.endsWith('.socket')) addUnit(wanted.replace(/\.socket$/, '.service'));
-        }
+        for (const wanted of tree.list(`${dir}/${name}`)) addUnit(wanted);
       }
     }
   }
