@@ -51,6 +51,9 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
     const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
     assert.ok(record.vm.system.enabled.includes('jeos-network.service'), record.vm.system.enabled.join(' '));
     assert.ok(!record.vm.system.enabled.includes('systemd-networkd.service'));
+    // systemd-tmpfiles-clean.timer starts its service 15 minutes after boot: the trim keeps the program it runs.
+    const trim = JSON.parse(await readFile(join(project, 'out/trim.json'), 'utf8'));
+    assert.deepEqual(trim.vm.kept['/usr/bin/systemd-tmpfiles'], { why: 'unit', from: '/usr/lib/systemd/system/systemd-tmpfiles-clean.service', pkg: 'systemd' });
 
     const tested = await jeos('test', project, '--vm', '--json');
     assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
@@ -65,6 +68,16 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
     assert.ok(t.kernel > 0 && t.userspace > t.kernel && t.ready >= t.userspace, JSON.stringify(t));
     assert.ok(r.memory, r.memoryNote);
     assert.ok(r.memory.usedMiB > 0 && r.memory.usedMiB < r.memory.totalMiB, JSON.stringify(r.memory));
+  });
+
+  test('a module named on the kernel command line is loaded at boot: one the image lacks fails jeos-network.service, and jeos test --vm with it', async () => {
+    // The same image as above; only the command line differs. A failure is what shows from the host that the line was read.
+    const tested = await jeos('test', project, '--vm', '--json', '--append', 'modules-load=jeos_no_such_module', '--timeout', '90');
+    assert.equal(tested.code, 1, `${tested.stderr}\n${tested.stdout}`);
+    const r = JSON.parse(tested.stdout);
+    assert.equal(r.ok, false);
+    assert.match(r.cmdline, / modules-load=jeos_no_such_module$/);
+    assert.ok(r.failedUnits.includes('jeos-network.service'), JSON.stringify(r.failedUnits));
   });
 
   test('journald, which no longer holds the boot back, still has every message: the kernel\'s first, and the workload\'s first line', async () => {

@@ -62,7 +62,11 @@ describe('the VM runner boots a real kernel (slow)', { skip }, () => {
     assert.equal(r.machine, 'q35');
     assert.equal(r.kernelEntry, 'pvh', `Debian's kernel has a PVH entry: ${r.kernelNote}`);
     assert.equal(r.cpus, r.accel === 'kvm' ? 2 : 1, 'one vCPU under TCG unless asked (see defaultCpus)');
-    assert.equal(r.cmdline, r.accel === 'tcg' ? 'console=ttyS0 panic=-1 noreplace-smp' : 'console=ttyS0 panic=-1', 'the image\'s command line, and under TCG what jeos adds');
+    assert.equal(
+      r.cmdline,
+      `console=ttyS0 panic=-1 ${r.accel === 'tcg' ? 'noreplace-smp ' : ''}systemd.status_unit_format=name`,
+      'the image\'s command line, under TCG what the runner adds, then what jeos test adds',
+    );
     assert.deepEqual(r.failedUnits, []);
     assert.equal(r.reported, true);
     const t = r.timings;

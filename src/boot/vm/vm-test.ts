@@ -101,6 +101,15 @@ function probe(spec: HealthcheckSpec, mapPort: PortMapper): Promise<ProbeResult>
   return probeTcpThroughSlirp(spec.tcp!, mapPort);
 }
 
+/**
+ * What jeos test adds to the kernel command line, after the runner's arguments and before
+ * --append: systemd names units by name alone in its console status lines. With its
+ * default (`name - description`) a line longer than the serial console's 80 columns is
+ * shortened in the middle, and a failed unit's name could be cut
+ * (`Failed to start jeos-network.servi…eth0 (BusyBox modprobe and udhcpc)`).
+ */
+export const TEST_CMDLINE = ['systemd.status_unit_format=name'];
+
 export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
   checkVmHealthcheck(options.healthcheck);
   const spec = options.healthcheck;
@@ -117,7 +126,7 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
     machine: options.machine,
     cacheDir: options.cacheDir,
     pvh: options.pvh,
-    extraCmdline: options.extraCmdline,
+    extraCmdline: [...TEST_CMDLINE, options.extraCmdline].filter(Boolean).join(' '),
     onEvent: options.onEvent,
   });
   try {
