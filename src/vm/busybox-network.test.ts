@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dhcpScript, KERNEL_CMDLINE, LEASE_FLAG, loadModulesLines } from './busybox-network.js';
+import { dhcpScript, initScript, KERNEL_CMDLINE, LEASE_FLAG, loadModulesLines, NETWORK_FAILED } from './busybox-network.js';
 
 const needsBusybox = spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? false : 'needs busybox (CI installs it)';
 
@@ -38,6 +38,40 @@ test('modules named on the kernel command line are loaded by name, as systemd-mo
     assert.equal(run('console=ttyS0 modules-load=br_netfilter,vxlan quiet modules_load=* x=modules-load=no'),
       'modprobe -a dummy\nmodprobe -a br_netfilter vxlan *\nfailed=\n');
     assert.equal(run('modules-load=missing'), 'modprobe -a dummy\nmodprobe -a missing\nfailed= jeos-modules\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('/init hands systemd the kernel\'s arguments whole, after the modules; a module that does not load is written down for jeos-network.service', { skip: needsBusybox }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'jeos-init-'));
+  try {
+    const cmdline = join(work, 'cmdline');
+    const failedFile = join(work, 'failed');
+    // `$bb` records what it would run (and fails for a module called `missing`); udhcpc's loop runs once; systemd says what it got.
+    const script = initScript(['wireguard'])
+      .replace(/^bb=.*$/m, 'bb=recorded; recorded() { echo "$*"; case " $* " in *" missing "*) return 1;; esac; }')
+      .replaceAll('/sys/bus/', '/nonexistent/')
+      .replaceAll(KERNEL_CMDLINE, cmdline)
+      .replaceAll(NETWORK_FAILED, failedFile)
+      .replace('while :; do', 'for once in 1; do')
+      .replace(') </dev/null >/dev/null 2>&1 &', ') >/dev/null; wait')
+      .replace(/^exec \/usr\/lib\/systemd\/systemd "\$@"$/m, 'printf "systemd got: %s\\n" "$@"');
+    const boot = (line: string) => {
+      writeFileSync(cmdline, `${line}\n`);
+      rmSync(failedFile, { force: true });
+      return spawnSync('busybox', ['sh', '-c', script, 'init', 'single', 'systemd.unit=rescue.target'], { encoding: 'utf8' });
+    };
+    const ok = boot('console=ttyS0 modules-load=vxlan');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^mount -t proc -o nosuid,nodev,noexec proc \/proc$/m);
+    assert.match(ok.stdout, /^modprobe -a wireguard\nmodprobe -a vxlan\n/m);
+    assert.match(ok.stdout, /\nsystemd got: single\nsystemd got: systemd\.unit=rescue\.target\n$/);
+    assert.equal(spawnSync('test', ['-e', failedFile]).status, 1, 'nothing failed, nothing written');
+    const bad = boot('modules-load=missing');
+    assert.match(bad.stderr, /jeos: a module named in jeos\.yaml, modules-load\.d or the kernel command line did not load/);
+    assert.match(bad.stdout, /\nsystemd got: single\n/, 'systemd runs all the same');
+    assert.equal(spawnSync('cat', [failedFile], { encoding: 'utf8' }).stdout, 'jeos: a module named in jeos.yaml, modules-load.d or the kernel command line did not load\n');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -5,28 +5,35 @@
  *
  * - Drivers: BusyBox's modprobe loads, among the modules the image keeps, the ones
  *   whose aliases match a device present (each device's `modalias` in /sys, as udev's
- *   coldplug matches them), then the modules named in jeos.yaml (`vm.modules`) and in
- *   the image's modules-load.d files. A virtio disk's driver loads only when a virtio
- *   disk is attached.
+ *   coldplug matches them), then the modules named in jeos.yaml (`vm.modules`), in
+ *   the image's modules-load.d files and on the kernel command line. A virtio disk's
+ *   driver loads only when a virtio disk is attached.
  * - Network: udhcpc takes the lease on eth0, applies it with /etc/jeos/udhcpc
  *   (address, default route, /etc/resolv.conf) and stays to renew it.
  *
- * In a systemd VM (vm.network: busybox, the default) this is one service,
- * jeos-network.service, in place of systemd-modules-load and systemd-networkd: under
- * QEMU's TCG each service costs its systemd-executor and its program, each linking
- * systemd's shared libraries, while BusyBox is one small program linking only libc.
+ * In a systemd VM (vm.network: busybox, the default) this is done by /init, a BusyBox
+ * script the kernel runs, before it hands PID 1 to systemd: as a service it cost its
+ * systemd-executor (which links systemd's shared libraries, about 0.3 s of CPU under
+ * QEMU's TCG) and a place on the boot's critical path. jeos-network.service is left to
+ * report, at boot, what /init could not do; it runs only then.
  */
 import type { ImageTree } from '../tree/index.js';
 import { readConfD } from './confd.js';
 import { VM_MODULES } from './kernel-image.js';
 
 export const BUSYBOX = 'usr/bin/busybox';
+/** systemd, which /init runs as PID 1 once it is done. */
+export const SYSTEMD_BINARY = 'usr/lib/systemd/systemd';
 export const DHCP_SCRIPT = 'etc/jeos/udhcpc';
-export const NETWORK_SCRIPT = 'etc/jeos/network';
+/** The script the kernel runs as /init in a systemd VM with vm.network: busybox; it ends by running systemd. */
+export const INIT_SCRIPT = 'etc/jeos/init';
 export const NETWORK_UNIT = 'jeos-network.service';
+/** Written by /init when a module named did not load; jeos-network.service runs only when it exists. */
+export const NETWORK_FAILED = '/run/jeos-network.failed';
 /** Written by the DHCP script once eth0 has a lease. */
 export const LEASE_FLAG = '/run/jeos-dhcp-bound';
-const NETWORK_PID = '/run/jeos-network.pid';
+/** Mount points /init mounts on: systemd makes them itself, so the image may lack them. */
+export const INIT_MOUNT_POINTS = ['dev', 'proc', 'sys', 'run'] as const;
 /** Where the booted VM reads its kernel command line. */
 export const KERNEL_CMDLINE = '/proc/cmdline';
 export const MODULES_LOAD_DIRS = ['etc/modules-load.d', 'run/modules-load.d', 'usr/local/lib/modules-load.d', 'usr/lib/modules-load.d'] as const;
@@ -105,42 +112,57 @@ exit 0
 }
 
 /**
- * jeos-network.service's script: the entries of the image's tmpfiles.d files in /run
- * (`runLines`, when jeos does them in place of systemd-tmpfiles-setup.service), the
- * modules, then udhcpc in the background, its PID for systemd (Type=forking). The unit
- * is started once the modules are in, so units ordered after sysinit.target find them
- * and /run's entries, as they would after systemd-modules-load and systemd-tmpfiles-setup;
- * the lease comes while the rest of the boot goes on, as it did with systemd-networkd.
+ * /init for a systemd VM with vm.network: busybox. It mounts the kernel's file systems
+ * with the options systemd would use (systemd finds them mounted and goes on), makes
+ * /run's entries of the image's tmpfiles.d files (`runLines`, when jeos does them in
+ * place of systemd-tmpfiles-setup.service), loads the modules, starts udhcpc in the
+ * background (again a second after it stops), and then runs systemd as PID 1 with the
+ * kernel's arguments. A named module that does not load is written to NETWORK_FAILED.
  */
-export function networkScript(named: readonly string[], runLines: readonly string[] = []): string {
+export function initScript(named: readonly string[], runLines: readonly string[] = []): string {
   return `#!/usr/bin/busybox sh
-# Made by jeos (vm.network: busybox): run by ${NETWORK_UNIT}. There is no udev: this loads the drivers,
-# then BusyBox's udhcpc takes a DHCP lease on eth0 and stays to renew it.
+# Made by jeos (vm.network: busybox): the kernel runs this as /init. It loads the drivers (there is no
+# udev) and starts BusyBox's udhcpc, which takes a DHCP lease on eth0 and renews it, then runs systemd.
+# Done here, before systemd, this costs no systemd-executor; jeos-network.service reports what failed.
 bb=/${BUSYBOX}
 failed=
-${runLines.length ? `# /run is a new tmpfs at every boot: the entries the image's tmpfiles.d files declare there.\n${runLines.join('\n')}\n` : ''}${loadModulesLines(named).join('\n')}
-$bb udhcpc -f -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1 &
-echo $! > ${NETWORK_PID}
-[ -z "$failed" ] || { echo "jeos: a module named in jeos.yaml, modules-load.d or the kernel command line did not load" >&2; exit 1; }
+# The kernel's file systems, mounted as systemd mounts them; it finds them and goes on.
+$bb mount -t devtmpfs -o mode=0755,size=4m,nosuid,strictatime devtmpfs /dev
+$bb mount -t proc -o nosuid,nodev,noexec proc /proc
+$bb mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+$bb mount -t tmpfs -o mode=0755,size=20%,nr_inodes=800k,nosuid,nodev,strictatime tmpfs /run
+${runLines.length ? `# /run is a new tmpfs at every boot: the entries the image's tmpfiles.d files declare there.\n${runLines.join('\n')}\n` : ''}# In a function, whose \`set --\` leaves the kernel's arguments to init (\$@) for systemd.
+load_modules() {
+${loadModulesLines(named).map((l) => `  ${l}`).join('\n')}
+}
+load_modules
+if [ -n "$failed" ]; then
+  msg="jeos: a module named in jeos.yaml, modules-load.d or the kernel command line did not load"
+  echo "$msg" > ${NETWORK_FAILED}; echo "$msg" >&2
+fi
+# udhcpc takes the lease and renews it; if it stops, it is started again a second later.
+( while :; do $bb udhcpc -f -S -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1; $bb sleep 1; done ) </dev/null >/dev/null 2>&1 &
+exec /${SYSTEMD_BINARY} "$@"
 `;
 }
 
+/** Reports at boot what /init could not do: it runs only when /init wrote NETWORK_FAILED, and fails. */
 export function networkUnit(): string {
   return [
-    '# Made by jeos (vm.network: busybox): the drivers and DHCP on eth0, in place of systemd-modules-load and systemd-networkd.',
+    '# Made by jeos (vm.network: busybox): /init loads the drivers and starts udhcpc before systemd runs.',
+    '# This unit runs only when that failed, so that the failure shows among the failed units.',
     '[Unit]',
-    'Description=Drivers and DHCP on eth0 (BusyBox modprobe and udhcpc)',
+    'Description=jeos network setup in /init',
     'DefaultDependencies=no',
+    `ConditionPathExists=${NETWORK_FAILED}`,
     'Wants=network.target',
-    'Before=sysinit.target network.target shutdown.target',
-    'Conflicts=shutdown.target',
+    'Before=sysinit.target network.target',
     '',
     '[Service]',
-    'Type=forking',
-    `PIDFile=${NETWORK_PID}`,
-    `ExecStart=/${NETWORK_SCRIPT}`,
-    'Restart=on-failure',
-    'RestartSec=1',
+    'Type=oneshot',
+    'StandardOutput=journal+console',
+    `ExecStart=/${BUSYBOX} cat ${NETWORK_FAILED}`,
+    `ExecStart=/${BUSYBOX} false`,
     '',
     '[Install]',
     'WantedBy=sysinit.target',

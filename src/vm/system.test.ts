@@ -241,35 +241,41 @@ test('journald does not hold the boot back: started once its program runs, and s
   ]);
 });
 
-test('vm.network: busybox (the default): one service loads the drivers and the named modules, then runs udhcpc; systemd-modules-load is masked, networkd not started', () => {
+test('vm.network: busybox (the default): /init loads the drivers and the named modules and starts udhcpc, then runs systemd; jeos-network.service reports its failures; systemd-modules-load is masked, networkd not started', () => {
   const modulesLoad = { name: 'bridge-utils', files: { '/usr/lib/modules-load.d/bridge.conf': '# bridges\nbridge\n; old\nbr_netfilter\n', '/usr/lib/modules-load.d/masked.conf': 'dummy\n' } };
   const { tree, packages } = image([modulesLoad]);
   tree.symlink('etc/modules-load.d/masked.conf', '/dev/null');
   const report = setupVmSystem(tree, { ...spec(['/usr/sbin/webd']), modules: ['virtio_net', 'virtio_blk', 'wireguard'] });
-  const unit = tree.readFile('etc/systemd/system/jeos-network.service')?.toString('utf8') ?? '';
-  assert.match(unit, /^Type=forking$/m);
-  assert.match(unit, /^ExecStart=\/etc\/jeos\/network$/m);
-  assert.match(unit, /^Before=sysinit\.target network\.target shutdown\.target$/m, 'the modules are in before the units that come after sysinit.target, as with systemd-modules-load');
-  assert.equal(tree.get('etc/systemd/system/sysinit.target.wants/jeos-network.service')?.kind, 'symlink');
-  const script = tree.readFile('etc/jeos/network')?.toString('utf8') ?? '';
-  assert.equal(tree.get('etc/jeos/network')?.mode, 0o755);
+  assert.deepEqual(tree.get('init'), { kind: 'symlink', target: '/etc/jeos/init', mode: 0o777, uid: 0, gid: 0, mtime: 1700000000 });
+  assert.equal(report.init, '/etc/jeos/init, then /usr/lib/systemd/systemd');
+  for (const dir of ['dev', 'proc', 'sys', 'run']) assert.ok(tree.isDir(dir), `/${dir}, which /init mounts on`);
+  const script = tree.readFile('etc/jeos/init')?.toString('utf8') ?? '';
+  assert.equal(tree.get('etc/jeos/init')?.mode, 0o755);
   assert.equal(tree.get('etc/jeos/udhcpc')?.mode, 0o755);
+  assert.match(script, /^\$bb mount -t proc -o nosuid,nodev,noexec proc \/proc$/m);
   // The drivers (virtio_*) load for the devices present; wireguard and the modules-load.d names by name, the masked file's not.
-  assert.match(script, /^\[ \$# -eq 0 \] \|\| \$bb modprobe -qa "\$@"$/m);
-  assert.match(script, /^\$bb modprobe -a wireguard bridge br_netfilter \|\| /m);
-  assert.match(script, /^\$bb udhcpc -f -i eth0 -s \/etc\/jeos\/udhcpc /m);
+  assert.match(script, /^ {2}\[ \$# -eq 0 \] \|\| \$bb modprobe -qa "\$@"$/m);
+  assert.match(script, /^ {2}\$bb modprobe -a wireguard bridge br_netfilter \|\| /m);
+  assert.match(script, /^\( while :; do \$bb udhcpc -f -S -i eth0 -s \/etc\/jeos\/udhcpc /m);
+  assert.match(script, /\nexec \/usr\/lib\/systemd\/systemd "\$@"\n$/, 'systemd runs last, as PID 1, with the kernel\'s arguments');
   assert.deepEqual(report.network.modulesByName, ['wireguard', 'bridge', 'br_netfilter']);
-  for (const path of ['etc/jeos/network', 'etc/jeos/udhcpc']) {
+  for (const path of ['etc/jeos/init', 'etc/jeos/udhcpc']) {
     const r = spawnSync('sh', ['-n'], { input: tree.readFile(path)?.toString('utf8') ?? '', encoding: 'utf8' });
     assert.equal(r.status, 0, `${path}: ${r.stderr}`);
   }
-  assert.ok(report.masked.some((m) => m.unit === 'systemd-modules-load.service' && /jeos-network/.test(m.reason)));
+  // The unit runs only when /init wrote that something failed, and then fails where jeos test --vm sees it.
+  const unit = tree.readFile('etc/systemd/system/jeos-network.service')?.toString('utf8') ?? '';
+  assert.match(unit, /^ConditionPathExists=\/run\/jeos-network\.failed$/m);
+  assert.match(unit, /^ExecStart=\/usr\/bin\/busybox false$/m);
+  assert.equal(tree.get('etc/systemd/system/sysinit.target.wants/jeos-network.service')?.kind, 'symlink');
+  assert.ok(report.masked.some((m) => m.unit === 'systemd-modules-load.service' && /\/init loads the modules/.test(m.reason)));
   assert.equal(tree.get('etc/systemd/system/multi-user.target.wants/systemd-networkd.service'), undefined);
   assert.equal(tree.get('etc/modules-load.d/jeos.conf'), undefined);
   assert.ok(report.enabled.includes('jeos-network.service'));
-  // The trim keeps BusyBox (the script's interpreter) and drops networkd, which nothing starts.
+  // The trim keeps BusyBox (the script's interpreter) and systemd (which it runs), and drops networkd, which nothing starts.
   trimVm(tree, packages);
   assert.equal(tree.get('usr/bin/busybox')?.kind, 'file');
+  assert.equal(tree.get('usr/lib/systemd/systemd')?.kind, 'file');
   assert.equal(tree.get('usr/lib/systemd/systemd-networkd'), undefined);
 });
 
@@ -285,6 +291,7 @@ test('vm.network: networkd: systemd-modules-load inserts the modules by name; ne
   assert.match(tree.readFile('etc/modules-load.d/jeos.conf')?.toString('utf8') ?? '', /^virtio_net$/m);
   assert.equal(tree.get('etc/systemd/system/multi-user.target.wants/systemd-networkd.service')?.kind, 'symlink');
   assert.equal(tree.get('etc/systemd/system/jeos-network.service'), undefined);
+  assert.deepEqual(tree.get('init'), { kind: 'symlink', target: '/usr/lib/systemd/systemd', mode: 0o777, uid: 0, gid: 0, mtime: 1700000000 }, 'systemd is /init');
   assert.ok(!report.masked.some((m) => m.unit === 'systemd-modules-load.service'));
   const dropin = tree.readFile('etc/systemd/system/systemd-networkd.service.d/jeos.conf')?.toString('utf8') ?? '';
   assert.match(dropin, /^After=systemd-modules-load\.service systemd-tmpfiles-setup\.service$/m);
@@ -353,7 +360,7 @@ test('the debug and run generators are masked unless vm.debug keeps them; the ot
   assert.deepEqual(maskedIn(debug.tree), ['systemd-fstab-generator']);
 });
 
-test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: the tree at build time, /run in jeos-network\'s script; kept otherwise, with the reason', () => {
+test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: the tree at build time, /run in /init; kept otherwise, with the reason', () => {
   const tmpfiles = (conf: string, unit = service('systemd-tmpfiles --create --remove --boot --exclude-prefix=/dev')) => ({
     name: 'systemd-tmpfiles',
     files: {
@@ -368,12 +375,12 @@ test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: th
   const report = setupVmSystem(tree, spec(['/usr/sbin/webd']));
   assert.deepEqual(report.masked.find((m) => m.unit === 'systemd-tmpfiles-setup.service'), {
     unit: 'systemd-tmpfiles-setup.service',
-    reason: "jeos applied the image's 3 tmpfiles.d entries at build time, and jeos-network.service makes the 2 in /run",
+    reason: "jeos applied the image's 3 tmpfiles.d entries at build time, and /init makes the 2 in /run",
   });
-  assert.equal(report.tmpfiles.on, 'the build, and jeos-network.service for /run');
+  assert.equal(report.tmpfiles.on, 'the build, and /init for /run');
   assert.deepEqual(report.tmpfiles.build, ['/usr/lib/tmpfiles.d/site.conf: d /var/spool/site 0700 - - -']);
   assert.equal(tree.get('var/spool/site')?.mode, 0o700, 'applied to the tree');
-  const script = tree.readFile('etc/jeos/network')!.toString();
+  const script = tree.readFile('etc/jeos/init')!.toString();
   assert.match(script, /\n\[ -e \/run\/jeos-tmpfiles\.done \] \|\| \{ \$bb tar -xpf \/etc\/jeos\/tmpfiles-run\.tar -C \/ [^\n]*\n(.*\n)*.*\$bb modprobe/, 'made before the modules load');
   assert.ok(tree.readFile('etc/jeos/tmpfiles-run.tar')?.includes('run/lock/'), 'the archive is in the image');
   assert.doesNotMatch(script, /nologin/, 'the masked systemd-nologin.conf is not read');
@@ -383,7 +390,7 @@ test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: th
   assert.ok(!kept.masked.some((m) => m.unit === 'systemd-tmpfiles-setup.service'));
   assert.deepEqual(kept.tmpfiles, { on: 'systemd-tmpfiles-setup.service', reason: '/usr/lib/tmpfiles.d/site.conf: d /run/user/%b 0700 (%b is known only once the machine has booted)', build: [], boot: [], nothingToDo: [] });
   assert.equal(blocked.tree.get('var/spool/site'), undefined, 'nothing applied when the service stays');
-  assert.doesNotMatch(blocked.tree.readFile('etc/jeos/network')!.toString(), /tar -x/);
+  assert.doesNotMatch(blocked.tree.readFile('etc/jeos/init')!.toString(), /tar -x/);
   assert.equal(blocked.tree.get('etc/jeos/tmpfiles-run.tar'), undefined);
 
   for (const [options, why] of [

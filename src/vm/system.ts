@@ -14,7 +14,7 @@ import type { VmNetwork, VmRoot } from '../config/schema.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { unitEntries } from '../util/unit-file.js';
-import { BUSYBOX, DHCP_SCRIPT, dhcpScript, modulesByName, NETWORK_SCRIPT, NETWORK_UNIT, networkScript, networkUnit } from './busybox-network.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from './busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from './tmpfiles.js';
@@ -37,7 +37,7 @@ import {
   udevRecordForFirstNic,
 } from './units.js';
 
-export const SYSTEMD = 'usr/lib/systemd/systemd';
+export const SYSTEMD = SYSTEMD_BINARY;
 const GENERATORS = 'usr/lib/systemd/system-generators';
 const UNIT_DIR = SYSTEM_UNITS.dir;
 
@@ -72,7 +72,7 @@ export interface VmSystemReport {
   masked: Array<{ unit: string; reason: string }>;
   /** The image's sysctl settings: on the kernel command line (systemd-sysctl.service masked) when the kernel can apply them all. */
   sysctl: SysctlRecord;
-  /** The image's tmpfiles.d entries: applied at build time and made in /run by jeos-network.service (systemd-tmpfiles-setup.service masked), or left to that service, with the entry that needs it. */
+  /** The image's tmpfiles.d entries: applied at build time and made in /run by /init (systemd-tmpfiles-setup.service masked), or left to that service, with the entry that needs it. */
   tmpfiles: TmpfilesRecord;
   /** What loads the drivers and takes the DHCP lease on eth0, and the modules loaded by name (the drivers of the devices present load by their aliases). */
   network: NetworkReport;
@@ -128,7 +128,13 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     throw new JeosError('E_VM_NO_INIT', `the image has no /${SYSTEMD}`, { hint: 'a VM image boots systemd: keep the systemd package in the image' });
   }
   // The kernel runs /init from the initramfs. Without /etc/initrd-release systemd boots it as the real root.
-  link('init', `/${SYSTEMD}`);
+  // With vm.network: busybox /init is a script that loads the drivers and starts udhcpc, then runs systemd.
+  const busyboxNetwork = spec.network !== 'networkd';
+  link('init', `/${busyboxNetwork ? INIT_SCRIPT : SYSTEMD}`);
+  if (busyboxNetwork) {
+    report.init = `/${INIT_SCRIPT}, then /${SYSTEMD}`;
+    for (const dir of INIT_MOUNT_POINTS) if (!tree.isDir(dir)) tree.mkdirp(dir, meta(0o755));
+  }
   if (tree.has('etc/initrd-release')) {
     tree.remove('etc/initrd-release');
     report.files.push('-/etc/initrd-release');
@@ -160,9 +166,9 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     write(`${UNIT_DIR}/${NETWORK_UNIT}`, networkUnit());
     enable(NETWORK_UNIT);
     if (findUnit(tree, 'systemd-modules-load.service', SYSTEM_UNITS.paths)) {
-      mask('systemd-modules-load.service', `${NETWORK_UNIT} loads the modules: the drivers of the devices present, and by name those of jeos.yaml and the modules-load.d files`);
+      mask('systemd-modules-load.service', '/init loads the modules before systemd runs: the drivers of the devices present, and by name those of jeos.yaml, the modules-load.d files and the kernel command line');
     }
-    report.network = { by: 'BusyBox modprobe and udhcpc (jeos-network.service)', modulesByName: named };
+    report.network = { by: 'BusyBox modprobe and udhcpc (/init, before systemd)', modulesByName: named };
   }
 
   if (!exists(tree, 'usr/sbin/agetty', 'sbin/agetty')) {
@@ -206,7 +212,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   }
   maskFiles(VM_TMPFILES_MASKS, 'usr/lib/tmpfiles.d', 'etc/tmpfiles.d');
   const runLines = setupTmpfiles(tree, spec, report, mask);
-  if (spec.network !== 'networkd') write(NETWORK_SCRIPT, networkScript(report.network.modulesByName, runLines), 0o755);
+  if (busyboxNetwork) write(INIT_SCRIPT, initScript(report.network.modulesByName, runLines), 0o755);
   for (const unit of systemdUnitsImportingCredentials(tree, new Set(report.masked.map((m) => m.unit)))) {
     write(`${UNIT_DIR}/${unit}.d/${CREDENTIALS_DROPIN}`, noImportedCredentials());
   }
@@ -228,7 +234,7 @@ const TMPFILES_SETUP = 'systemd-tmpfiles-setup.service';
 
 /**
  * The image's tmpfiles.d entries without systemd-tmpfiles-setup.service (see tmpfiles.ts):
- * applied to the tree now, and /run's made by jeos-network.service's script, whose lines
+ * applied to the tree now, and /run's made by /init (vm.network: busybox), whose lines
  * this returns. The service stays when an entry needs it, when the root is a disk (a tmpfs
  * is mounted on its /tmp at boot, and the disk keeps what a boot leaves), when vm.network:
  * networkd leaves no BusyBox script to make /run's entries, or when a unit that starts
@@ -251,9 +257,9 @@ function setupTmpfiles(tree: ImageTree, spec: VmSystemSpec, report: VmSystemRepo
     return [];
   }
   plan.apply();
-  report.tmpfiles = { ...plan.record, on: plan.record.boot.length ? `the build, and ${NETWORK_UNIT} for /run` : 'the build' };
+  report.tmpfiles = { ...plan.record, on: plan.record.boot.length ? 'the build, and /init for /run' : 'the build' };
   const n = plan.record.build.length + plan.record.boot.length;
-  mask(TMPFILES_SETUP, `jeos applied the image's ${n} tmpfiles.d entr${n === 1 ? 'y' : 'ies'} at build time${plan.record.boot.length ? `, and ${NETWORK_UNIT} makes the ${plan.record.boot.length} in /run` : ''}`);
+  mask(TMPFILES_SETUP, `jeos applied the image's ${n} tmpfiles.d entr${n === 1 ? 'y' : 'ies'} at build time${plan.record.boot.length ? `, and /init makes the ${plan.record.boot.length} in /run` : ''}`);
   return plan.bootLines;
 }
 

@@ -127,7 +127,8 @@ describe('jeos build --format vm', () => {
 
     const listing = listInitramfs(join(vm, 'initrd.img'));
     const names = listing.map((l) => l.split(/\s+/).slice(8).join(' '));
-    assert.ok(listing.some((l) => /^lrwxrwxrwx .* init -> \/usr\/lib\/systemd\/systemd$/.test(l)), 'init is systemd');
+    assert.ok(listing.some((l) => /^lrwxrwxrwx .* init -> \/etc\/jeos\/init$/.test(l)), 'init is jeos\'s script, which runs systemd');
+    assert.ok(names.includes('usr/lib/systemd/systemd'), 'the trim keeps systemd, which /init runs');
     assert.ok(!names.some((n) => n.startsWith('boot')), 'the kernel image is not copied into the initramfs');
     const modules = `usr/lib/modules/${TEST_VERSION}`;
     for (const kept of ['kernel/drivers/net/virtio_net.ko.xz', 'kernel/net/core/failover.ko.zst', 'kernel/drivers/scsi/virtio_scsi.ko.xz', 'kernel/drivers/scsi/scsi_mod.ko.xz', 'modules.dep', 'modules.dep.bin']) {
@@ -149,13 +150,13 @@ describe('jeos build --format vm', () => {
     const report = readFromInitramfs(join(vm, 'initrd.img'), 'etc/systemd/system/jeos-report.service');
     assert.match(report, /^CPUWeight=idle$/m, 'the report waits for an idle CPU from the start, executor included');
     assert.equal(readFromInitramfs(join(vm, 'initrd.img'), 'etc/hostname'), 'webd-test\n');
-    // vm.network: busybox (the default): one service loads the drivers of the devices present and, by name, virtio_scsi (vm.modules).
-    assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/jeos/network'), /^\$bb modprobe -a virtio_scsi \|\| /m);
+    // vm.network: busybox (the default): /init loads the drivers of the devices present and, by name, virtio_scsi (vm.modules), then runs systemd.
+    assert.match(readFromInitramfs(join(vm, 'initrd.img'), 'etc/jeos/init'), /^ {2}\$bb modprobe -a virtio_scsi \|\| /m);
     assert.ok(listing.some((l) => /^-rwxr-xr-x .* usr\/bin\/busybox$/.test(l)), 'the trim keeps BusyBox, which runs the script');
     const links = listing.filter((l) => l.startsWith('l')).map((l) => l.split(/\s+/).slice(8).join(' '));
     assert.ok(links.includes('etc/systemd/system/multi-user.target.wants/webd.service -> /etc/systemd/system/webd.service'));
     assert.ok(links.includes('etc/systemd/system/sysinit.target.wants/jeos-network.service -> /etc/systemd/system/jeos-network.service'));
-    assert.ok(links.includes('etc/systemd/system/systemd-modules-load.service -> /dev/null'), 'jeos-network.service loads the modules');
+    assert.ok(links.includes('etc/systemd/system/systemd-modules-load.service -> /dev/null'), '/init loads the modules');
     assert.ok(!links.some((l) => l.includes('systemd-networkd')), 'networkd is not started');
     assert.ok(!names.includes('etc/modules-load.d/jeos.conf'));
     assert.ok(links.includes('etc/systemd/system/ldconfig.service -> /dev/null'), 'ldconfig.service is masked');
