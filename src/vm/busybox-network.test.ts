@@ -10,6 +10,16 @@ import { dhcpScript, initScript, KERNEL_CMDLINE, LEASE_FLAG, loadModulesLines, N
 
 const needsBusybox = spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? false : 'needs busybox (CI installs it)';
 
+/** Runs `body` with a new temporary directory, removed afterwards. */
+function inWorkDir(prefix: string, body: (work: string) => void): void {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    body(work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 test('the drivers\' aliases are read by the shell itself: the same list `cat /sys/bus/*/devices/*/modalias` gives', { skip: needsBusybox }, () => {
   // `$bb` records its arguments instead of loading anything; the host's own devices stand in for the VM's.
   const lines = loadModulesLines([]).join('\n');
@@ -24,8 +34,7 @@ test('the drivers\' aliases are read by the shell itself: the same list `cat /sy
 });
 
 test('modules named on the kernel command line are loaded by name, as systemd-modules-load reads modules-load= and modules_load=; one that fails to load fails the script', { skip: needsBusybox }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'jeos-cmdline-'));
-  try {
+  inWorkDir('jeos-cmdline-', (work) => {
     const cmdline = join(work, 'cmdline');
     // `$bb` records what it would run, and fails for a module called `missing`; `*` would glob if the shell let it.
     const run = (line: string) => {
@@ -38,14 +47,11 @@ test('modules named on the kernel command line are loaded by name, as systemd-mo
     assert.equal(run('console=ttyS0 modules-load=br_netfilter,vxlan quiet modules_load=* x=modules-load=no'),
       'modprobe -a dummy\nmodprobe -a br_netfilter vxlan *\nfailed=\n');
     assert.equal(run('modules-load=missing'), 'modprobe -a dummy\nmodprobe -a missing\nfailed= jeos-modules\n');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 });
 
 test('/init hands systemd the kernel\'s arguments whole, after the modules; a module that does not load is written down for jeos-network.service', { skip: needsBusybox }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'jeos-init-'));
-  try {
+  inWorkDir('jeos-init-', (work) => {
     const cmdline = join(work, 'cmdline');
     const failedFile = join(work, 'failed');
     // `$bb` records what it would run (and fails for a module called `missing`); udhcpc's loop runs once; systemd says what it got.
@@ -72,21 +78,16 @@ test('/init hands systemd the kernel\'s arguments whole, after the modules; a mo
     assert.match(bad.stderr, /jeos: a module named in jeos\.yaml, modules-load\.d or the kernel command line did not load/);
     assert.match(bad.stdout, /\nsystemd got: single\n/, 'systemd runs all the same');
     assert.equal(spawnSync('cat', [failedFile], { encoding: 'utf8' }).stdout, 'jeos: a module named in jeos.yaml, modules-load.d or the kernel command line did not load\n');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the lease script brings eth0 up before the first lease without flushing addresses it cannot have yet; afterwards it flushes them', { skip: needsBusybox }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'jeos-dhcp-'));
-  try {
+  inWorkDir('jeos-dhcp-', (work) => {
     const flag = join(work, 'bound');
     const script = dhcpScript().replace(/^bb=.*$/m, 'bb=recorded; recorded() { echo "$*"; }').replaceAll(LEASE_FLAG, flag);
     const deconfig = () => spawnSync('busybox', ['sh', '-c', script, 'udhcpc', 'deconfig'], { encoding: 'utf8', env: { interface: 'eth0' } }).stdout;
     assert.equal(deconfig(), 'ip link set eth0 up\n');
     writeFileSync(flag, '');
     assert.equal(deconfig(), 'ip -4 addr flush dev eth0\nip link set eth0 up\n');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 });
