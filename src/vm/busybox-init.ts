@@ -22,6 +22,7 @@ import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
 import { planTmpfiles, tmpfilesNotDone } from './tmpfiles.js';
+import { parentOf } from './tmpfiles-entry.js';
 import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName, shellQuote } from './busybox-network.js';
@@ -109,7 +110,7 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
   const report: BusyboxSystemReport = { init: `/${BUSYBOX}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: sysctlRecord(planSysctl(tree, 'busybox'), 'busybox'), tmpfiles: tmpfilesNotDone(''), network: { by: 'BusyBox modprobe and udhcpc (/etc/jeos/boot)', modulesByName: modulesByName(tree, spec.modules) } };
   const write = (path: string, text: string, mode = 0o644) => {
-    tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
+    tree.mkdirp(parentOf(path), meta(0o755));
     tree.writeFile(path, text, meta(mode));
     report.files.push(`/${path}`);
   };

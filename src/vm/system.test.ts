@@ -279,6 +279,15 @@ test('vm.network: busybox (the default): /init loads the drivers and the named m
   assert.equal(tree.get('usr/lib/systemd/systemd-networkd'), undefined);
 });
 
+test('the setup links /init and makes no stray /ini directory (the parent of a path with no slash is the root)', () => {
+  for (const network of ['busybox', 'networkd'] as const) {
+    const { tree } = image();
+    setupVmSystem(tree, { ...spec(['/usr/sbin/webd']), network });
+    assert.equal(tree.get('init')?.kind, 'symlink', network);
+    assert.equal(tree.get('ini'), undefined, `${network}: /ini`);
+  }
+});
+
 test('vm.network: busybox without BusyBox in the image is refused, naming the way out', () => {
   const { tree } = image();
   tree.remove('usr/bin/busybox');

@@ -18,6 +18,7 @@ import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initS
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from './tmpfiles.js';
+import { parentOf } from './tmpfiles-entry.js';
 import {
   CREDENTIALS_DROPIN,
   dhcpNetwork,
@@ -99,12 +100,12 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
   const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, tmpfiles: tmpfilesNotDone(''), network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
   const write = (path: string, text: string, mode = 0o644) => {
-    tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
+    tree.mkdirp(parentOf(path), meta(0o755));
     tree.writeFile(path, text, meta(mode));
     report.files.push(`/${path}`);
   };
   const link = (path: string, target: string) => {
-    tree.mkdirp(path.slice(0, path.lastIndexOf('/')), meta(0o755));
+    tree.mkdirp(parentOf(path), meta(0o755));
     tree.symlink(path, target, meta(0o777));
   };
   const enable = (unit: string, seen = new Set<string>()): void => {

@@ -129,6 +129,7 @@ describe('jeos build --format vm', () => {
     const names = listing.map((l) => l.split(/\s+/).slice(8).join(' '));
     assert.ok(listing.some((l) => /^lrwxrwxrwx .* init -> \/etc\/jeos\/init$/.test(l)), 'init is jeos\'s script, which runs systemd');
     assert.ok(names.includes('usr/lib/systemd/systemd'), 'the trim keeps systemd, which /init runs');
+    assert.ok(!names.includes('ini'), 'no stray /ini directory beside /init');
     assert.ok(!names.some((n) => n.startsWith('boot')), 'the kernel image is not copied into the initramfs');
     const modules = `usr/lib/modules/${TEST_VERSION}`;
     for (const kept of ['kernel/drivers/net/virtio_net.ko.xz', 'kernel/net/core/failover.ko.zst', 'kernel/drivers/scsi/virtio_scsi.ko.xz', 'kernel/drivers/scsi/scsi_mod.ko.xz', 'modules.dep', 'modules.dep.bin']) {
