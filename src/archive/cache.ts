@@ -1,24 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { sha256File } from '../util/hash.js';
+
+// Kept here while src/build imports them from this module; the hashes live in src/util/hash.ts.
+export { sha256, sha256File } from '../util/hash.js';
 
 /** The default cache directory: JEOS_CACHE_DIR, else $XDG_CACHE_HOME/jeos, else ~/.cache/jeos. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.JEOS_CACHE_DIR) return env.JEOS_CACHE_DIR;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'jeos');
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /**

@@ -3,7 +3,8 @@ import { mkdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { JeosError } from '../errors.js';
-import { argv, healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
+import { argv } from '../util/argv.js';
+import { healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
 import { requireTool, run, which } from './tools.js';
 
 export interface PublishedPort {

@@ -66,7 +66,5 @@ export function healthcheckPorts(spec: HealthcheckSpec | undefined): number[] {
   return [];
 }
 
-/** An argv from a command written as a list or as a string split on spaces. */
-export function argv(command: string[] | string): string[] {
-  return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
-}
+// Kept here while src/build imports it from this module; argv lives in src/util/argv.ts.
+export { argv } from '../util/argv.js';

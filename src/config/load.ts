@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { JeosError } from '../errors.js';
-import { sha256 } from '../archive/cache.js';
+import { sha256 } from '../util/hash.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { nearest } from './suggest.js';
 

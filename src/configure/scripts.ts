@@ -8,10 +8,10 @@
  */
 import type { ImageTree } from '../tree/index.js';
 import type { UnpackedPackage } from '../unpack/types.js';
+import { shellQuote } from '../util/shell-quote.js';
 import type { ActionRecord } from './actions.js';
 import { STATIC_GROUPS, STATIC_USERS } from './effects/base-passwd.js';
 import { readSysusers } from './effects/sysusers.js';
-import { shellQuote } from './maintscripts/args.js';
 import { classify, substitute, type ClassifyContext } from './maintscripts/commands.js';
 import { ScriptWorld } from './maintscripts/world.js';
 import type { Node } from './shell/ast.js';

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256File } from '../archive/cache.js';
+import { sha256File } from '../util/hash.js';
 
 /**
  * The .deb cache, content-addressed and shared by every build:

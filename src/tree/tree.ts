@@ -1,4 +1,5 @@
 import { JeosError } from '../errors.js';
+import { parentOf } from '../util/path.js';
 import type { DirNode, FileNode, NodeMeta, SymlinkNode, TreeNode } from './types.js';
 
 const MAX_SYMLINK_HOPS = 40;
@@ -25,11 +26,6 @@ export function normalizePath(path: string): string {
     parts.push(part);
   }
   return parts.join('/');
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 function baseOf(path: string): string {

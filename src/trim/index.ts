@@ -1,6 +1,5 @@
 export { trimImage, type TrimResult } from './trim.js';
 export { TRIM_RULES, ALWAYS_DROPPED, ALWAYS_KEPT, KEPT_AREAS, type TrimRule } from './rules.js';
-export { globToRegExp, globMatcher } from './glob.js';
 export { DROPPED_DIR } from './provenance.js';
 export type { KeepReason, MissingFile, TrimExplanation, TrimOptions, TrimRecord, TrimRoot, TrimSettings } from './types.js';
 export { explainPath, describeReason, type PathExplanation } from './explain.js';

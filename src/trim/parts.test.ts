@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bisect } from '../cli/check.js';
 import { trimSuspects } from './diagnose.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../util/path-glob.js';
 import { scriptCommands, shebangOf, shellCommandWords } from './scripts.js';
 import { unitArgv } from './units.js';
 

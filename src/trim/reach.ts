@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { isElf, librarySearch, readDlopenNotes, readElf, readImports, type ElfInfo, type InheritedRpath } from '../elf/index.js';
 import type { ImageTree } from '../tree/index.js';
-import { globMatcher } from './glob.js';
+import { globMatcher } from '../util/path-glob.js';
 import { localeSpellings, systemLocales } from './locales.js';
 import type { TrimRule } from './rules.js';
 import { scriptCommands, shebangOf } from './scripts.js';

@@ -10,7 +10,8 @@ import { buildLdCache, ldconfigGenerator, packageId, tripletOf } from '../config
 import type { ImageTree } from '../tree/index.js';
 import type { TreeNode } from '../tree/types.js';
 import type { UnpackedPackage } from '../unpack/types.js';
-import { globMatcher, globToRegExp } from './glob.js';
+import { parentOf } from '../util/path.js';
+import { globMatcher, globToRegExp } from '../util/path-glob.js';
 import { recordTrimInDpkgDatabase } from './provenance.js';
 import { Reach } from './reach.js';
 import { ALWAYS_DROPPED, ALWAYS_KEPT, KEPT_AREAS, TRIM_RULES } from './rules.js';
@@ -100,7 +101,6 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
   const gone = { files: 0, bytes: 0 };
   const perPackage = new Map<string, { keptFiles: number; droppedFiles: number; droppedBytes: number }>();
   const nonEmpty = new Set<string>();
-  const parentOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
   for (const [path, node] of [...entries].reverse()) {
     if (path === '') continue;
     if (node.kind === 'dir') {

@@ -5,7 +5,8 @@
 import { JeosError } from '../errors.js';
 import type { ImageTree, TreeNode } from '../tree/index.js';
 import { satisfiesRelation } from '../archive/index.js';
-import { parentOf, type Owner, type PackageState } from './place.js';
+import { parentOf } from '../util/path.js';
+import type { Owner, PackageState } from './state.js';
 
 /**
  * Two packages ship the same non-directory path. Allowed as Debian allows it: one package

@@ -1,13 +1,11 @@
-export type { UnpackedPackage } from './types.js';
+export type { UnpackedPackage, Diversion, UnpackStats } from './types.js';
 export {
   unpackPackages,
   makeMergedUsr,
   mergedUsrLinks,
   type DebInput,
-  type Diversion,
   type UnpackOptions,
   type UnpackEvent,
-  type UnpackStats,
   type UnpackResult,
 } from './unpack.js';
 export { readDeb, decodeDeb, parseControl, controlField, parseConffiles, type DebContents } from './deb.js';

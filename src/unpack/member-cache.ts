@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { sha256 } from '../util/hash.js';
 import { decompressAll, type DecompressJob } from './decompress-all.js';
 
 /**
@@ -14,7 +14,6 @@ import { decompressAll, type DecompressJob } from './decompress-all.js';
 const VERSION = 'v1';
 const HEADER = 64;
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 async function lookup(path: string): Promise<Buffer | undefined> {
   const stored = await readFile(path).catch(() => undefined);

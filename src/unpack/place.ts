@@ -5,38 +5,11 @@
  */
 import { JeosError } from '../errors.js';
 import { normalizePath, type ImageTree, type NodeMeta, type TreeNode } from '../tree/index.js';
-import type { Atom } from '../archive/index.js';
+import { parentOf } from '../util/path.js';
 import { settle } from './conflicts.js';
-import type { DebContents } from './deb.js';
+import type { Owner, PackageState } from './state.js';
 import type { TarEntry } from './tar.js';
-import type { UnpackedPackage } from './types.js';
-import type { Diversion, UnpackStats } from './unpack.js';
-
-export interface PackageState {
-  /** `name`, or `name:arch` for Multi-Arch: same. Stored on every node as `pkg`. */
-  id: string;
-  name: string;
-  version: string;
-  architecture: string;
-  multiArch: UnpackedPackage['multiArch'];
-  replaces: Atom[];
-  deb: DebContents;
-  paths: string[];
-  /** Listed paths another package took over (dpkg drops them from this package's list). */
-  lost: Set<string>;
-  /** Entry path → tree path of the regular files this package wrote, for its hardlinks. */
-  files: Map<string, string>;
-}
-
-export interface Owner {
-  pkg: PackageState;
-  listed: string;
-}
-
-export function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
+import type { Diversion, UnpackStats } from './types.js';
 
 export function placeEntry(
   tree: ImageTree,

@@ -23,3 +23,21 @@ export interface UnpackedPackage {
   /** Conffiles listed by the package (absolute paths). */
   conffiles: string[];
 }
+
+/** A dpkg-divert diversion: packages other than `package` that ship the path have it written at `to`. */
+export interface Diversion {
+  /** Absolute path the diverted file is written to. */
+  to: string;
+  /** The package that owns the diversion and keeps the original path; undefined for a local diversion (diverts every package). */
+  package?: string;
+}
+
+export interface UnpackStats {
+  packages: number;
+  /** data.tar entries seen, directories included. */
+  entries: number;
+  /** Regular files written. */
+  files: number;
+  /** Bytes of regular file content written. */
+  bytes: number;
+}

@@ -11,21 +11,14 @@ import { controlField, parseConffiles, parseDeb, type DebContents } from './deb.
 import { checkDecompressors } from './decompress.js';
 import type { DecompressJob } from './decompress-all.js';
 import { decompressCached } from './member-cache.js';
-import { placeEntry, type Owner, type PackageState } from './place.js';
-import type { UnpackedPackage } from './types.js';
+import { placeEntry } from './place.js';
+import type { Owner, PackageState } from './state.js';
+import type { Diversion, UnpackedPackage, UnpackStats } from './types.js';
 
 export interface DebInput {
   /** Names the package in error messages: a file name or `name_version_arch`. */
   label: string;
   bytes: Buffer;
-}
-
-/** A dpkg-divert diversion: packages other than `package` that ship the path have it written at `to`. */
-export interface Diversion {
-  /** Absolute path the diverted file is written to. */
-  to: string;
-  /** The package that owns the diversion and keeps the original path; undefined for a local diversion (diverts every package). */
-  package?: string;
 }
 
 export interface UnpackOptions {
@@ -47,16 +40,6 @@ export interface UnpackOptions {
 export type UnpackEvent =
   | { type: 'decompressed'; packages: number }
   | { type: 'unpacked'; package: string; done: number; total: number };
-
-export interface UnpackStats {
-  packages: number;
-  /** data.tar entries seen, directories included. */
-  entries: number;
-  /** Regular files written. */
-  files: number;
-  /** Bytes of regular file content written. */
-  bytes: number;
-}
 
 export interface UnpackResult {
   /** Sorted by package name (then architecture): the order they were unpacked in. */

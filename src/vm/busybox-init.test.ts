@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
 import { setupBusyboxInit, type BusyboxInitSpec } from './busybox-init.js';
-import { shellQuote } from './busybox-network.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 function treeWithBusybox(): ImageTree {
   const t = new ImageTree();

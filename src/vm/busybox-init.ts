@@ -22,10 +22,11 @@ import type { ImageTree, NodeMeta } from '../tree/index.js';
 import { ensureTmp } from '../util/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
 import { planTmpfiles, tmpfilesNotDone } from './tmpfiles.js';
-import { parentOf } from './tmpfiles-entry.js';
+import { parentOf } from '../util/path.js';
+import { shellQuote } from '../util/shell-quote.js';
 import type { VmSystemReport } from './system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
-import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName, shellQuote } from './busybox-network.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName } from './busybox-network.js';
 
 const BOOT_SCRIPT = 'etc/jeos/boot';
 const WORKLOAD_SCRIPT = 'etc/jeos/workload';

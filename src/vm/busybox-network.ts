@@ -18,6 +18,7 @@
  * report, at boot, what /init could not do; it runs only then.
  */
 import type { ImageTree } from '../tree/index.js';
+import { shellQuote } from '../util/shell-quote.js';
 import { readConfD } from './confd.js';
 import { VM_MODULES } from './kernel-image.js';
 
@@ -37,11 +38,6 @@ export const INIT_MOUNT_POINTS = ['dev', 'proc', 'sys', 'run'] as const;
 /** Where the booted VM reads its kernel command line. */
 export const KERNEL_CMDLINE = '/proc/cmdline';
 export const MODULES_LOAD_DIRS = ['etc/modules-load.d', 'run/modules-load.d', 'usr/local/lib/modules-load.d', 'usr/lib/modules-load.d'] as const;
-
-/** One shell word: single quotes, with each `'` written as `'\''`. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-}
 
 /**
  * The modules the image's modules-load.d files name, read as systemd-modules-load

@@ -18,7 +18,7 @@ import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initS
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from './tmpfiles.js';
-import { parentOf } from './tmpfiles-entry.js';
+import { parentOf } from '../util/path.js';
 import {
   CREDENTIALS_DROPIN,
   dhcpNetwork,

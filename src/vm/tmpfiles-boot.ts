@@ -7,7 +7,7 @@
  * the `mkdir`, `ln`, `chmod` and `chown` it replaces.
  */
 import { tarChunks, type TarItem } from '../outputs/tar/index.js';
-import { globToRegExp } from '../trim/index.js';
+import { globToRegExp } from '../util/path-glob.js';
 import type { Accounts, ImageTree } from '../tree/index.js';
 import { ADJUST, byComponents, content, CREATE_DIR, NO_RAMFS_SUPPORT, parseMode, parseOwner, REMOVE, under, type Entry, type Outcome } from './tmpfiles-entry.js';
 

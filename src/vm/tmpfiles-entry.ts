@@ -31,7 +31,6 @@ export const GLOB = /[*?[]/;
 export const JOURNAL_GROUPS = ['adm', 'systemd-journal'];
 
 export const at = (line: TmpfilesLine): string => `${line.file}: ${line.text}`;
-export const parentOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 export const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
 
 export interface Mode {

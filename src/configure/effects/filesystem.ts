@@ -8,6 +8,7 @@
  */
 import type { ImageTree, TreeNode } from '../../tree/index.js';
 import { normalizePath } from '../../tree/index.js';
+import { parentOf } from '../../util/path.js';
 import { actionsOf, type Action, type ActionRecord } from '../actions.js';
 import { applyMode } from '../maintscripts/file-commands.js';
 import type { EffectReport } from '../types.js';
@@ -231,7 +232,3 @@ function forEachTarget(tree: ImageTree, path: string, recursive: boolean, skipLi
   for (const [p, n] of tree.entries()) if (p.startsWith(prefix) && p !== real) visit(p, n);
 }
 
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}

@@ -78,8 +78,3 @@ export function parseArgs(args: Array<string | undefined>, spec: ArgSpec): Parse
 export function octalMode(text: string | undefined): number | undefined {
   return text !== undefined && /^[0-7]{1,4}$/.test(text) ? parseInt(text, 8) : undefined;
 }
-
-/** Quote a word for display the way a shell user would write it. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
