@@ -11,6 +11,7 @@ import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerTest } from './commands/test.js';
 import { registerUpdate } from './commands/update.js';
+import { JeosError } from '../errors.js';
 import { reportError } from './report-error.js';
 import { VERSION } from '../version.js';
 
@@ -40,15 +41,33 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Commander prints usage errors itself; under --json they are printed as the JSON error object instead. */
+function silenceUsageErrors(command: Command): void {
+  command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  for (const sub of command.commands) silenceUsageErrors(sub);
+}
+
+/** A usage error (unknown option, missing argument, bad value) as the JeosError every other failure is. */
+function usageError(e: CommanderError, program: Command, argv: string[]): JeosError {
+  const words = argv.slice(2);
+  const command = program.commands.find((c) => words.includes(c.name()));
+  const message = e.code === 'commander.help' ? 'no command given' : e.message.replace(/^error: /, '');
+  return new JeosError('E_USAGE', message, { hint: `run jeos ${command ? `${command.name()} ` : ''}--help for usage` });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const json = argv.includes('--json');
+  if (json) silenceUsageErrors(program);
   try {
     await program.parseAsync(argv);
     // A command that finished but failed its check (jeos test) sets process.exitCode itself.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    return reportError(e, argv.includes('--json'));
+    if (!(e instanceof CommanderError)) return reportError(e, json);
+    if (e.exitCode === 0) return 0;
+    if (json) reportError(usageError(e, program, argv), true);
+    return 2;
   }
 }
 

@@ -82,6 +82,31 @@ describe('jeos CLI (compiled)', () => {
     assert.doesNotMatch(badKeyring.stderr, /at \w+ \(/, 'an expected error prints no stack');
   });
 
+  test('usage errors under --json are the JSON error object on stdout (E_USAGE, a message, a hint), exit 2, with no plain text', async () => {
+    const cases: Array<[string[], RegExp, RegExp]> = [
+      [['show', 'web', '--json', '--bogus'], /^unknown option '--bogus'/, /^run jeos show --help for usage$/],
+      [['show', '--json'], /^missing required argument 'package'$/, /^run jeos show --help for usage$/],
+      [['init', 'x', '--from', 'web', '--outputs', 'nope', '--json'], /^option '--outputs <list>' argument 'nope' is invalid\. a comma-separated list of /, /^run jeos init --help for usage$/],
+      [['nosuch', '--json'], /^unknown command 'nosuch'$/, /^run jeos --help for usage$/],
+    ];
+    for (const [args, message, hint] of cases) {
+      const r = await jeos(...args);
+      const what = `jeos ${args.join(' ')}`;
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.equal(r.stderr, '', `${what}: nothing on stderr`);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.ok, false, what);
+      assert.equal(out.error.code, 'E_USAGE', what);
+      assert.match(out.error.message, message, what);
+      assert.match(out.error.hint, hint, what);
+    }
+    // Without --json, commander's own text on stderr, as before.
+    const plain = await jeos('show', 'web', '--bogus');
+    assert.equal(plain.code, 2);
+    assert.equal(plain.stdout, '');
+    assert.match(plain.stderr, /^error: unknown option '--bogus'$/m);
+  });
+
   test('config checks jeos.yaml with positions, and -C reads its debian settings', async () => {
     const dir = join(work, 'img');
     await rm(dir, { recursive: true, force: true });
