@@ -99,7 +99,7 @@ describe('atomic outputs', () => {
 
   test('a commit failing half-way puts back every output it had replaced', async () => {
     const prepared = await prepareOutputs(biggerTree(), CONTRACT_IMAGE, ALL, ctx);
-    assert.deepEqual(await snapshot(outDir).then((s) => [...s.keys()].filter((k) => !k.startsWith('.jeos-staging-')).length), baseline.size);
+    assert.deepEqual(await snapshot(outDir).then((s) => [...s.keys()].filter((k) => !k.startsWith('.jeos-')).length), baseline.size);
     const moved: string[] = [];
     await assert.rejects(
       prepared.commit({
@@ -132,24 +132,48 @@ describe('atomic outputs', () => {
     assert.deepEqual(await snapshot(outDir), baseline);
   });
 
-  test('leftovers of a dead build are cleared, and an output it had moved aside comes back', async () => {
+  test('a build of fewer formats removes the other jeos outputs, and nothing else', async () => {
+    // Outputs of an earlier VM build, and the user's own files.
+    await mkdir(join(outDir, 'vm'));
+    await writeFile(join(outDir, 'vm', 'vmlinuz'), 'an older kernel');
+    await writeFile(join(outDir, 'trim.json'), '{}');
+    await writeFile(join(outDir, 'notes.txt'), 'mine');
+    await mkdir(join(outDir, 'mine'));
+    await writeFile(join(outDir, '.hidden'), 'mine too');
+    assert.deepEqual(await writeOutputs(biggerTree(), CONTRACT_IMAGE, ['tar'], ctx).then((r) => r.map((o) => o.path)), ['rootfs.tar']);
+    assert.deepEqual((await readdir(outDir)).sort(), ['.hidden', 'build.json', 'mine', 'notes.txt', 'rootfs.tar']);
+    const record = JSON.parse(await readFile(join(outDir, 'build.json'), 'utf8')) as Array<{ format: string }>;
+    assert.deepEqual(record.map((r) => r.format), ['tar'], 'build.json is the new build\'s');
+
+    await writeOutputs(contractTree(), CONTRACT_IMAGE, ALL, ctx);
+    for (const name of ['notes.txt', 'mine', '.hidden']) await rm(join(outDir, name), { recursive: true });
+    assert.deepEqual(await snapshot(outDir), baseline);
+  });
+
+  test('leftovers of dead builds are cleared; an old directory without a journal (its commit had completed) is not restored', async () => {
     const pid = await deadPid();
     const staging = join(outDir, `.jeos-staging-${pid}-0badc0de`);
     await mkdir(staging);
     await writeFile(join(staging, 'rootfs.tar'), 'half a tar');
-    // Killed between moving the old oci/ aside and moving the new one in.
+    // A completed commit that had removed a stale vm/, killed before deleting what it moved aside.
     const old = join(outDir, `.jeos-old-${pid}-0badc0de`);
-    await mkdir(old);
-    const { rename } = await import('node:fs/promises');
-    await rename(join(outDir, 'oci'), join(old, 'oci'));
-    // A live build's staging (this process) is left alone.
-    const live = join(outDir, `.jeos-staging-${process.pid}-feedf00d`);
-    await mkdir(live);
-
-    const opened = await OutputStaging.open(outDir);
-    await opened.discard();
-    assert.deepEqual((await readdir(outDir)).sort(), [`.jeos-staging-${process.pid}-feedf00d`, 'build.json', 'image.oci.tar', 'oci', 'rootfs.tar']);
-    await rm(live, { recursive: true });
+    await mkdir(join(old, 'vm'), { recursive: true });
+    await writeFile(join(old, 'vm', 'vmlinuz'), 'stale');
+    await writeFile(join(outDir, `.jeos-lock-${pid}-0badc0de`), 'a lock draft');
+    // An earlier process with this very pid (containers reuse pids) left one too.
+    await mkdir(join(outDir, `.jeos-staging-${process.pid}-feedf00d`));
+    // A build running in another process is left alone.
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    const live = `.jeos-staging-${sleeper.pid}-0ddba11`;
+    try {
+      await mkdir(join(outDir, live));
+      const opened = await OutputStaging.open(outDir);
+      await opened.discard();
+      assert.deepEqual((await readdir(outDir)).sort(), [live, 'build.json', 'image.oci.tar', 'oci', 'rootfs.tar']);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    await rm(join(outDir, live), { recursive: true });
     assert.deepEqual(await snapshot(outDir), baseline);
   });
 
@@ -187,11 +211,13 @@ process.stdout.write('finished\\n');
     });
     await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.on('exit', resolve)));
     assert.equal(child.signalCode, 'SIGKILL', `the child was killed mid-build (stdout: ${stdout}, stderr: ${stderr})`);
-    const left = (await readdir(outDir)).filter((n) => n.startsWith('.jeos-'));
-    assert.equal(left.length, 1, 'the killed build left its staging directory');
+    const left = (await readdir(outDir)).filter((n) => n.startsWith('.jeos-')).sort();
+    assert.equal(left.length, 2, 'the killed build left its lock and its staging directory');
+    assert.equal(left[0], '.jeos-lock');
+    assert.match(left[1]!, /^\.jeos-staging-\d+-[0-9a-f]+$/);
     const visible = new Map([...(await snapshot(outDir))].filter(([k]) => !k.startsWith('.jeos-')));
     assert.deepEqual(visible, baseline);
-    // The next build clears it.
+    // The next build takes the dead build's lock over and clears its staging.
     await writeOutputs(contractTree(), CONTRACT_IMAGE, ALL, ctx);
     assert.deepEqual(await snapshot(outDir), baseline);
   });

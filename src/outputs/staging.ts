@@ -1,77 +1,49 @@
 /**
- * All-or-nothing outputs. Writers write into a hidden staging directory inside
- * outDir (same file system, so renames are atomic); `commit` then moves every staged
- * output into place. A failure before commit leaves outDir as it was; a failure
- * during commit puts back what was there.
+ * All-or-nothing outputs. Writers write into a hidden staging directory inside outDir
+ * (same file system, so renames are atomic); `commit` then replaces the previous build's
+ * outputs with the new ones, as one transaction:
  *
+ *   out/.jeos-lock                    the build that owns out/ (lock.ts)
  *   out/.jeos-staging-<pid>-<rand>/   what this build writes
- *   out/.jeos-old-<pid>-<rand>/       previous outputs, kept until the commit is complete
+ *   out/.jeos-old-<pid>-<rand>/       the previous build's outputs, moved aside during the commit
+ *   out/.jeos-commit.json             the journal: present from before the first move to after the last (journal.ts)
  *
- * A regular file is replaced with one rename (the old one is hardlinked aside first, in
- * case the commit must be undone); a directory cannot be replaced atomically, so the old
- * one is renamed aside, the new one renamed in, and the old one deleted. If the process
- * dies in between, the next build's `open` finds the dead pid's leftovers, puts any
- * output that is missing back from the old directory, and removes the rest.
+ * The commit moves aside every output of the previous build — the ones being replaced
+ * and the ones this build did not write (a `--format tar` build leaves no older `oci/`) —
+ * and moves the new ones in. Anything else in out/ is the user's and stays. A failure
+ * during the commit rolls it back at once; a crash is rolled back by whoever next takes
+ * the lock or reads out/ (recover.ts). Either way out/ holds one build, whole.
  */
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { JeosError } from '../errors.js';
-
-const STAGING_PREFIX = '.jeos-staging-';
-const OLD_PREFIX = '.jeos-old-';
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Remove what builds that died left behind in outDir, restoring outputs a commit had moved aside. */
-async function recoverStale(outDir: string): Promise<void> {
-  for (const name of await readdir(outDir)) {
-    const isStaging = name.startsWith(STAGING_PREFIX);
-    const isOld = name.startsWith(OLD_PREFIX);
-    if (!isStaging && !isOld) continue;
-    const pid = Number(name.slice((isStaging ? STAGING_PREFIX : OLD_PREFIX).length).split('-')[0]);
-    if (!Number.isInteger(pid) || processAlive(pid)) continue;
-    const dir = join(outDir, name);
-    if (isOld) {
-      for (const output of await readdir(dir)) {
-        if (!(await exists(join(outDir, output)))) await rename(join(dir, output), join(outDir, output));
-      }
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { LIVE_DIRS, recoverLeftovers, removeJournal, rollBack, syncDir, writeJournal, type Journal } from './journal.js';
+import { lockOutputDir, type OutputLock } from './lock.js';
+import { OLD_PREFIX, OUTPUT_NAMES, processIdentity, STAGING_PREFIX } from './out-dir.js';
 
 export interface CommitHooks {
   /** Test hook: called after each output is moved into place. */
   afterMove?: (name: string) => void | Promise<void>;
 }
+
+/**
+ * JEOS_TEST_CRASH_AT=commit:N kills this process (SIGKILL) right after the Nth move of a
+ * commit (0: once the journal is written), so tests reach each crash window without timing
+ * luck. Test-only; the one place jeos reads it.
+ */
+function crashAfterMove(): (moves: number) => void {
+  const m = /^commit:(\d+)$/.exec(process.env.JEOS_TEST_CRASH_AT ?? '');
+  if (!m) return () => {};
+  const at = Number(m[1]);
+  return (moves) => {
+    if (moves !== at) return;
+    process.kill(process.pid, 'SIGKILL');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+  };
+}
+
+const suffix = () => `${process.pid}-${randomBytes(4).toString('hex')}`;
 
 export class OutputStaging {
   private readonly memos = new WeakMap<object, Map<string, Promise<unknown>>>();
@@ -81,22 +53,28 @@ export class OutputStaging {
     readonly outDir: string,
     readonly dir: string,
     private readonly durable: boolean,
+    private readonly lock: OutputLock,
   ) {}
 
-  /** Make a fresh staging directory in outDir (creating outDir), after clearing dead builds' leftovers. */
+  /**
+   * Make a fresh staging directory in outDir. Takes outDir's lock (or joins it, when this
+   * process holds it already), which creates outDir and clears dead builds' leftovers.
+   */
   static async open(outDir: string, options: { durable?: boolean } = {}): Promise<OutputStaging> {
+    const lock = await lockOutputDir(outDir);
+    const dir = join(lock.outDir, `${STAGING_PREFIX}${suffix()}`);
+    LIVE_DIRS.add(dir);
     try {
-      await mkdir(outDir, { recursive: true });
-      await recoverStale(outDir);
-      const dir = join(outDir, `${STAGING_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
       await mkdir(dir);
-      return new OutputStaging(outDir, dir, options.durable ?? false);
     } catch (e) {
+      LIVE_DIRS.delete(dir);
+      await lock.release();
       throw new JeosError('E_OUTPUT_DIR', `cannot prepare the output directory ${outDir}: ${(e as Error).message}`, {
         hint: 'check that the output directory is writable and on a file system that supports rename',
         cause: e,
       });
     }
+    return new OutputStaging(lock.outDir, dir, options.durable ?? false, lock);
   }
 
   /**
@@ -127,39 +105,68 @@ export class OutputStaging {
     return this.memos.get(owner)?.get(key) as Promise<T> | undefined;
   }
 
-  /** Move every staged output into outDir; returns their names. The staging is gone afterwards. */
+  /**
+   * Replace the previous build's outputs in outDir with the staged ones; returns the names
+   * moved in. The staging is gone afterwards, and the lock released (if this staging took it).
+   */
   async commit(hooks: CommitHooks = {}): Promise<string[]> {
     if (this.done) throw new Error('output staging already committed or discarded');
     this.done = true;
-    const names = (await readdir(this.dir)).filter((n) => !n.startsWith('.')).sort();
-    const oldDir = join(this.outDir, `${OLD_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
-    await mkdir(oldDir);
-    const moved: Array<{ name: string; hadOld: boolean }> = [];
+    const oldDir = join(this.outDir, `${OLD_PREFIX}${suffix()}`);
+    LIVE_DIRS.add(oldDir);
     try {
-      if (this.durable) await syncDir(this.dir);
-      for (const name of names) {
+      return await this.moveIn(oldDir, hooks);
+    } finally {
+      LIVE_DIRS.delete(oldDir);
+      LIVE_DIRS.delete(this.dir);
+      await this.lock.release();
+    }
+  }
+
+  private async moveIn(oldDir: string, hooks: CommitHooks): Promise<string[]> {
+    const incoming = (await readdir(this.dir)).filter((n) => !n.startsWith('.')).sort();
+    const present = new Set(await readdir(this.outDir));
+    const outgoing = [...new Set([...OUTPUT_NAMES, ...incoming])].filter((n) => present.has(n)).sort();
+    const journal: Journal = { version: 1, owner: processIdentity(), staging: basename(this.dir), old: basename(oldDir), incoming, outgoing };
+    await mkdir(oldDir);
+    if (this.durable) await syncDir(this.dir);
+    if (!(await writeJournal(this.outDir, journal, this.durable))) {
+      // Only a commit of this very process can be running (the lock keeps others out); a dead one is rolled back.
+      await recoverLeftovers(this.outDir);
+      if (!(await writeJournal(this.outDir, journal, this.durable))) throw new Error('a commit journal is in the way');
+    }
+    const crash = crashAfterMove();
+    crash(0);
+    let moves = 0;
+    try {
+      for (const name of [...new Set([...outgoing, ...incoming])].sort()) {
         const final = join(this.outDir, name);
         const staged = join(this.dir, name);
-        const old = await lstat(final).catch(() => undefined);
-        const stagedIsFile = (await lstat(staged)).isFile();
-        if (old?.isFile() && stagedIsFile) {
-          // Keep a second name for the old file, then replace it in one rename (where the
-          // file system has no hardlinks, move it aside instead: a moment without the file).
-          await link(final, join(oldDir, name)).catch(() => rename(final, join(oldDir, name)));
-        } else if (old) {
-          await rename(final, join(oldDir, name));
+        if (outgoing.includes(name)) {
+          const aside = join(oldDir, name);
+          if (incoming.includes(name) && (await lstat(final)).isFile() && (await lstat(staged)).isFile()) {
+            // Keep a second name for the old file, then replace it in one rename (where the
+            // file system has no hardlinks, move it aside instead: a moment without the file).
+            await link(final, aside).catch(() => rename(final, aside));
+          } else {
+            await rename(final, aside);
+          }
+          crash(++moves);
         }
-        moved.push({ name, hadOld: old !== undefined });
-        await rename(staged, final);
-        await hooks.afterMove?.(name);
+        if (incoming.includes(name)) {
+          await rename(staged, final);
+          crash(++moves);
+          await hooks.afterMove?.(name);
+        }
       }
       if (this.durable) await syncDir(this.outDir);
+      await removeJournal(this.outDir, this.durable);
     } catch (e) {
       try {
-        await this.undo(moved, oldDir);
+        await rollBack(this.outDir, journal);
       } catch (undoError) {
         throw new JeosError('E_OUTPUT_COMMIT', `cannot move the new outputs into ${this.outDir} (${(e as Error).message}), nor put the old ones back (${(undoError as Error).message})`, {
-          hint: `the previous outputs are in ${oldDir}; move them back by hand, or build again`,
+          hint: `the previous outputs are in ${oldDir}; the next jeos build or test there tries again to put them back`,
           cause: e,
         });
       }
@@ -170,32 +177,18 @@ export class OutputStaging {
     }
     await rm(oldDir, { recursive: true, force: true });
     await rm(this.dir, { recursive: true, force: true });
-    return names;
-  }
-
-  private async undo(moved: Array<{ name: string; hadOld: boolean }>, oldDir: string): Promise<void> {
-    for (const { name, hadOld } of moved.reverse()) {
-      const final = join(this.outDir, name);
-      const staged = join(this.dir, name);
-      if (await exists(staged)) {
-        // Moved aside but the new one never arrived: only the old needs to come back.
-      } else if (await exists(final)) {
-        await rename(final, staged).catch(() => rm(final, { recursive: true, force: true }));
-      }
-      if (hadOld) await rename(join(oldDir, name), final);
-    }
-    await rm(oldDir, { recursive: true, force: true });
-    await this.discardFiles();
-  }
-
-  private async discardFiles(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    return incoming;
   }
 
   /** Throw the staged outputs away; outDir is left as it was. */
   async discard(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.discardFiles();
+    try {
+      await rm(this.dir, { recursive: true, force: true });
+    } finally {
+      LIVE_DIRS.delete(this.dir);
+      await this.lock.release();
+    }
   }
 }
