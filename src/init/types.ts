@@ -1,6 +1,6 @@
 import type { ArchiveIndex } from '../archive/client.js';
 import type { Fetcher } from '../archive/http.js';
-import type { HealthcheckSpec } from '../boot/health.js';
+import type { Config } from '../config/schema.js';
 
 /** What `--from` named, as jeos init understood it. */
 export type InitSource =
@@ -36,7 +36,7 @@ export interface InitPlan {
   user?: string;
   env: Record<string, string>;
   ports: number[];
-  healthcheck?: Partial<Pick<HealthcheckSpec, 'http' | 'tcp' | 'status'>>;
+  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status'>>;
   /** Workload files with inline content (from the table of known programs). */
   inline: Array<{ path: string; content: string }>;
   /** Workload files copied from this machine into DIR/files/. */

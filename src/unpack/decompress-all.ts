@@ -8,7 +8,8 @@
  * names the member that is broken.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { decompress, runFilter, type Compression, type MemberRef } from './decompress.js';
+import { runFilter, type MemberRef } from '../util/run-filter.js';
+import { decompress, type Compression } from './decompress.js';
 import { mapLimit } from './map-limit.js';
 import { xzUncompressedSize } from './xz-index.js';
 

@@ -3,7 +3,7 @@
  * and the system setup (systemd as /init, the workload's service, DHCP) that makes
  * the image tree a bootable VM. The vm output writer (src/outputs/vm) writes it.
  */
-export { findKernel, modulesDirOf, type KernelInfo } from './kernel.js';
+export { findKernel, modulesDirOf, type KernelInfo } from '../tree/index.js';
 export { excludeDocumentation, VM_EXCLUDED_DIRS, type ExcludeResult } from './excludes.js';
 export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel } from './kernel-image.js';
 export { setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';

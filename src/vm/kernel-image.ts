@@ -6,9 +6,8 @@
  * firmware of a machine, and `dpkg --verify` on the image stays truthful.
  */
 import type { ImageTree } from '../tree/index.js';
-import { ImageTree as Tree } from '../tree/index.js';
+import { findKernel, ImageTree as Tree } from '../tree/index.js';
 import { unpackPackages } from '../unpack/index.js';
-import { findKernel } from './kernel.js';
 import { DEFAULT_MODULES, trimKernelModules, type TrimResult } from './modules.js';
 
 /** Modules every jeos VM keeps besides DEFAULT_MODULES: guest memory statistics for `jeos test --vm`. */

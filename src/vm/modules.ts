@@ -12,10 +12,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { JeosError } from '../errors.js';
-import type { ImageTree } from '../tree/index.js';
+import { modulesDirOf, type ImageTree } from '../tree/index.js';
 import { decompress, type Compression } from '../unpack/index.js';
 import { depmod, DEPMOD_FILES, dependsOf, moduleNameOf, normalizeAlias, type ModuleRecord } from './depmod.js';
-import { modulesDirOf } from './kernel.js';
 import { readModuleElf } from './module-elf.js';
 
 /** What a VM on QEMU's virtio devices needs; filesystem modules are added by name. */

@@ -16,8 +16,8 @@ import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isElf, Reader } from '../../elf/elf.js';
-import { runFilter } from '../../unpack/decompress.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { runFilter } from '../../util/run-filter.js';
 import type { KernelEntry } from './types.js';
 
 export interface BootKernel {

@@ -12,8 +12,9 @@ import { mkdir, readFile, rename, rm, writeFile, copyFile, constants as fsConsta
 import { join } from 'node:path';
 import type { ImageTree } from '../../tree/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { tarChunks } from '../../util/tar/chunks.js';
 import { gzipChunksToFile, hashChunks, syncFile, type Digest } from '../sink.js';
-import { tarChunks, treeTarItems } from '../tar/stream.js';
+import { treeTarItems } from '../tar/stream.js';
 import { LAYER_TAR_DIGEST, treeProgress } from '../tar/writer.js';
 import type { OutputFormat, WriterContext } from '../types.js';
 import { MEDIA_TYPES, type LayerDescriptor } from './documents.js';

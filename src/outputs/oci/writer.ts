@@ -8,7 +8,7 @@ import { copyFile, link, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageTree } from '../../tree/index.js';
 import { writeChunksToFile } from '../sink.js';
-import { encodeHeader, padLength, ZEROS } from '../tar/header.js';
+import { encodeHeader, padLength, ZEROS } from '../../util/tar/header.js';
 import type { ImageSpec, OciImageInfo, OutputFile, OutputFormat, OutputResult, OutputWriter, WriterContext } from '../types.js';
 import { imageConfig, imageIndex, imageManifest, imageTag, MEDIA_TYPES, ociLayoutFile } from './documents.js';
 import { layerBlob, type LayerBlob } from './layer.js';

@@ -7,8 +7,9 @@ import { JeosError } from '../../errors.js';
 import { ImageTree } from '../../tree/index.js';
 import { run } from '../contract.case.test.js';
 import { writeChunksToFile } from '../sink.js';
-import { encodeHeader, paxRecord, type TarEntry } from './header.js';
-import { tarChunks, treeTarItems } from './stream.js';
+import { tarChunks } from '../../util/tar/chunks.js';
+import { encodeHeader, paxRecord, type TarEntry } from '../../util/tar/header.js';
+import { treeTarItems } from './stream.js';
 
 const base: TarEntry = { path: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 };
 

@@ -1,35 +1,10 @@
 /**
- * The image tree as a stream of tar chunks: header blocks, file contents (the tree's
- * own Buffers, never copied) and padding, ending with two zero blocks.
+ * The image tree as tar items, for the tar chunk stream of src/util/tar (which writes
+ * the file contents from the tree's own Buffers, never copied).
  */
-import { JeosError } from '../../errors.js';
 import type { FileNode, ImageTree, TreeNode } from '../../tree/index.js';
+import type { TarItem } from '../../util/tar/chunks.js';
 import { checkNodeMeta, linkedFile } from '../tree-entries.js';
-import { BLOCK, encodeHeader, padLength, ZEROS, type TarEntry } from './header.js';
-
-export interface TarItem {
-  entry: TarEntry;
-  data?: Buffer;
-}
-
-export interface TarStreamOptions {
-  /** Called with the number of content bytes just streamed (for progress). */
-  onData?: (bytes: number) => void;
-}
-
-/** Header, data and padding for each item, then the end-of-archive marker. */
-export function* tarChunks(items: Iterable<TarItem>, options: TarStreamOptions = {}): Generator<Buffer> {
-  for (const { entry, data } of items) {
-    yield encodeHeader(entry);
-    if (data && data.length > 0) {
-      yield data;
-      const pad = padLength(data.length) - data.length;
-      if (pad > 0) yield ZEROS.subarray(0, pad);
-      options.onData?.(data.length);
-    }
-  }
-  yield ZEROS.subarray(0, BLOCK * 2);
-}
 
 /** Sum of file content bytes in the tree (what `onData` counts up to). */
 export function treeDataSize(tree: ImageTree): number {

@@ -1,7 +1,8 @@
 import type { ImageTree } from '../../tree/index.js';
+import { tarChunks } from '../../util/tar/chunks.js';
 import { writeChunksToFile, type Digest } from '../sink.js';
 import type { OutputFormat, OutputResult, OutputWriter, WriterContext } from '../types.js';
-import { tarChunks, treeDataSize, treeTarItems } from './stream.js';
+import { treeDataSize, treeTarItems } from './stream.js';
 
 export const ROOTFS_TAR = 'rootfs.tar';
 /** Memo key under which the uncompressed layer's digest is shared with the OCI writers. */

@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JeosError } from '../../errors.js';
-import { findKernel } from '../../vm/kernel.js';
+import { findKernel } from '../../tree/index.js';
 import { writeInitramfs } from '../cpio/index.js';
 import { writeExt4Image } from '../ext4/index.js';
 import { hashChunks } from '../sink.js';

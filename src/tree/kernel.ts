@@ -4,7 +4,7 @@
  * use `lib/modules/`, which is the same directory in a merged-/usr tree).
  */
 import { JeosError } from '../errors.js';
-import type { ImageTree } from '../tree/index.js';
+import type { ImageTree } from './tree.js';
 
 export interface KernelInfo {
   /** Kernel release (`6.12.107+deb13-cloud-amd64`), as `uname -r` will say. */
