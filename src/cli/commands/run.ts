@@ -7,6 +7,7 @@ import { portSpec } from '../../build/image-spec.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { JeosError } from '../../errors.js';
+import { recoverOutputDir } from '../../outputs/index.js';
 
 interface RunFlags {
   memory?: number;
@@ -114,6 +115,7 @@ Examples:
     .action(async (dir: string, flags: RunFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
+      await recoverOutputDir(outDir);
       const log = (line: string) => !flags.quiet && process.stderr.write(`jeos: ${line}\n`);
       const forwards = await chooseForwards(guestPorts(loaded.config), 'same');
       // Signals are ours from the start: a Ctrl-C while QEMU is still starting stops it as soon as it is up.

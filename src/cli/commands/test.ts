@@ -8,6 +8,7 @@ import { portSpec } from '../../build/image-spec.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { describeSuspects, trimSuspects, type TrimExplanation, type TrimSuspect } from '../../trim/index.js';
 import { JeosError } from '../../errors.js';
+import { recoverOutputDir } from '../../outputs/index.js';
 import { printJson } from '../format.js';
 import { guestPorts, vmOptions, vmProgress } from './run.js';
 
@@ -71,6 +72,7 @@ Examples:
     .action(async (dir: string, flags: TestFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
+      await recoverOutputDir(outDir);
       const { ok } = flags.vm ? await testVmCommand(dir, loaded, outDir, flags) : await testContainerCommand(dir, loaded, outDir, flags);
       if (!ok) process.exitCode = 1;
     });
