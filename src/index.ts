@@ -25,3 +25,4 @@ export {
   type OutputEvent,
 } from './outputs/index.js';
 export * from './build/index.js';
+export * from './check/index.js';

@@ -1,47 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { compareUntrimmed, type CheckSubject } from './check.js';
+import { checkLine } from './check.js';
 
-/** An image whose "build" writes the paths it keeps into `out`, and whose check passes when `needs` are among them. */
-function subject(needs: string[], untrimmedPasses = true) {
-  const seen: Array<{ out: string; timeout: number; keep: string[] | 'all' }> = [];
-  const s: CheckSubject = {
-    what: 'VM',
-    async build(out, keep) {
-      await mkdir(out, { recursive: true });
-      await writeFile(join(out, 'kept.json'), JSON.stringify(keep));
-    },
-    async check(out, timeout) {
-      const keep = JSON.parse(await readFile(join(out, 'kept.json'), 'utf8')) as string[] | 'all';
-      seen.push({ out, timeout, keep });
-      if (keep === 'all') return untrimmedPasses ? 2500 : undefined;
-      return needs.every((n) => keep.includes(n)) ? 2000 : undefined;
-    },
-  };
-  return { subject: s, seen };
-}
-
-test('an untrimmed build that passes: the dropped paths the trimmed one needs, the waits bounded by the untrimmed time to healthy', async () => {
-  const dropped = Array.from({ length: 1500 }, (_, i) => `/usr/lib/f${i}`);
-  const { subject: s, seen } = subject(['/usr/lib/f3', '/usr/lib/f1200']);
-  const lines: string[] = [];
-  const result = await compareUntrimmed(s, dropped, 90, (l) => lines.push(l));
-  assert.deepEqual({ ok: result.ok, needed: [...result.needed].sort() }, { ok: true, needed: ['/usr/lib/f1200', '/usr/lib/f3'] });
-  assert.equal(seen[0]!.keep, 'all');
-  assert.equal(seen[0]!.timeout, 90, 'the untrimmed build gets the health check timeout');
-  assert.ok(seen.slice(1).every((c) => c.timeout === 10), 'then 3 x 2.5 s, at least 10 s');
-  assert.ok(seen.length < 30, `${seen.length} builds`);
-  assert.match(lines.join('\n'), /the untrimmed VM passes, so the trim dropped something the workload needs; bisecting 1500 dropped paths/);
-  assert.ok(!existsSync(seen[0]!.out), 'the scratch builds are removed');
-});
-
-test('an untrimmed build that fails too: the trim is not the cause, nothing is bisected', async () => {
-  const { subject: s, seen } = subject(['/x'], false);
-  const lines: string[] = [];
-  assert.deepEqual(await compareUntrimmed(s, ['/x', '/y'], 30, (l) => lines.push(l)), { ok: false, needed: [] });
-  assert.equal(seen.length, 1);
-  assert.match(lines.join('\n'), /the untrimmed VM fails too: the trim is not the cause/);
+test("build --check's progress lines, one for each of the diagnosis's events", () => {
+  assert.equal(checkLine({ type: 'check-start', what: 'image' }), 'check: the container image');
+  assert.equal(checkLine({ type: 'check-start', what: 'VM' }), 'check: the VM image');
+  assert.equal(
+    checkLine({ type: 'named-dropped', what: 'image', paths: ['/usr/bin/x'] }),
+    "check: the image's output names a dropped path (/usr/bin/x): no untrimmed build is needed to find what the trim broke",
+  );
+  assert.equal(checkLine({ type: 'untrimmed-build', what: 'VM' }), 'check: building the same VM untrimmed to compare');
+  assert.equal(checkLine({ type: 'untrimmed-fails', what: 'VM' }), 'check: the untrimmed VM fails too: the trim is not the cause');
+  assert.equal(
+    checkLine({ type: 'untrimmed-passes', what: 'VM', dropped: 1500 }),
+    'check: the untrimmed VM passes, so the trim dropped something the workload needs; bisecting 1500 dropped paths',
+  );
+  assert.equal(checkLine({ type: 'needed', path: '/usr/lib/f3' }), 'check: the workload needs /usr/lib/f3');
 });

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bisect } from '../cli/check.js';
 import { trimSuspects } from './diagnose.js';
 import { globToRegExp } from '../util/path-glob.js';
 import { scriptCommands, shebangOf, shellCommandWords } from './scripts.js';
@@ -54,12 +53,4 @@ test('a failed workload\'s output is matched against what the trim dropped', () 
     ],
   );
   assert.deepEqual(trimSuspects(explanation, 'all fine'), []);
-});
-
-test('bisection finds the dropped paths a check needs, in few rebuilds', async () => {
-  const candidates = Array.from({ length: 300 }, (_, i) => `/f${i}`);
-  let runs = 0;
-  const passes = async (keep: string[]) => (runs++, keep.includes('/f17') && keep.includes('/f250'));
-  assert.deepEqual((await bisect(candidates, passes, () => {})).sort(), ['/f17', '/f250']);
-  assert.ok(runs < 25, `${runs} checks`);
 });

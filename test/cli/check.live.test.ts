@@ -3,7 +3,7 @@
 // ships), so the trimmed VM fails, the check builds the VM untrimmed and boots it the way
 // jeos test --vm does, and reports that this fails too: the trim is not the cause. (When the
 // untrimmed VM passes, the bisection that follows takes a dozen boots — 6 minutes under TCG for
-// examples/nginx — so that path is tested without QEMU, in src/cli/check.test.ts.) When nginx's own
+// examples/nginx — so that path is tested without QEMU, in src/check/check.test.ts.) When nginx's own
 // error names the dropped file, that is the answer: no untrimmed build is made.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
