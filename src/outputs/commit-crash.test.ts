@@ -85,11 +85,28 @@ process.stdout.write('committed\\n');
     });
   }
 
-  test('not killed: the new build replaces the old one whole, stale formats gone, the user\'s file kept', async () => {
-    const child = await runChild(script, { JEOS_TEST_CRASH_AT: `commit:${MOVES + 1}` });
-    assert.equal(child.code, 0, child.output);
+  const newBuild = async () => {
     assert.deepEqual((await readdir(outDir)).sort(), ['build.json', 'notes.txt', 'rootfs.tar']);
     assert.match(await readFile(join(outDir, 'build.json'), 'utf8'), /"format":"tar"/);
     assert.notEqual((await snapshot(outDir)).get('rootfs.tar'), baseline.get('rootfs.tar'));
+  };
+
+  test('killed once the journal is deleted: the new build stands, and what it moved aside (a stale oci/) does not come back', async () => {
+    const child = await runChild(script, { JEOS_TEST_CRASH_AT: `commit:${MOVES + 1}` });
+    assert.equal(child.signal, 'SIGKILL', child.output);
+    const left = (await readdir(outDir)).filter((n) => n.startsWith('.jeos-')).sort();
+    assert.deepEqual(left.map((n) => n.replace(/-\d+-[0-9a-f]+$/, '')), ['.jeos-lock', '.jeos-old', '.jeos-staging']);
+    await recoverOutputDir(outDir);
+    assert.ok((await readdir(outDir)).some((n) => n.startsWith('.jeos-old-')), 'a reader needs no clean-up');
+    await (await lockOutputDir(outDir)).release();
+    await newBuild();
+  });
+
+  test('not killed: the new build replaces the old one whole, stale formats gone, the user\'s file kept', async () => {
+    await writeOutputs(contractTree(), CONTRACT_IMAGE, ALL, ctx());
+    assert.deepEqual(await snapshot(outDir), baseline);
+    const child = await runChild(script, { JEOS_TEST_CRASH_AT: `commit:${MOVES + 2}` });
+    assert.equal(child.code, 0, child.output);
+    await newBuild();
   });
 });

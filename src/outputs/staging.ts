@@ -29,8 +29,9 @@ export interface CommitHooks {
 
 /**
  * JEOS_TEST_CRASH_AT=commit:N kills this process (SIGKILL) right after the Nth move of a
- * commit (0: once the journal is written), so tests reach each crash window without timing
- * luck. Test-only; the one place jeos reads it.
+ * commit (0: once the journal is written; one more than the moves: once it is deleted, before
+ * the old outputs are), so tests reach each crash window without timing luck. Test-only; the
+ * one place jeos reads it.
  */
 function crashAfterMove(): (moves: number) => void {
   const m = /^commit:(\d+)$/.exec(process.env.JEOS_TEST_CRASH_AT ?? '');
@@ -175,6 +176,7 @@ export class OutputStaging {
         cause: e,
       });
     }
+    crash(moves + 1);
     await rm(oldDir, { recursive: true, force: true });
     await rm(this.dir, { recursive: true, force: true });
     return incoming;
