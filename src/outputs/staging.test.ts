@@ -222,6 +222,22 @@ process.stdout.write('finished\\n');
     assert.deepEqual(await snapshot(outDir), baseline);
   });
 
+  test('two commits racing in one process: out/ ends as one build whole (the other is refused, or comes after)', async () => {
+    const a = await prepareOutputs(biggerTree(), CONTRACT_IMAGE, ALL, ctx);
+    const b = await prepareOutputs(contractTree(), CONTRACT_IMAGE, ['tar'], ctx);
+    const [ra, rb] = await Promise.allSettled([a.commit(), b.commit()]);
+    for (const r of [ra, rb]) if (r.status === 'rejected') isCode('E_OUTPUT_BUSY')(r.reason);
+    assert.ok(ra.status === 'fulfilled' || rb.status === 'fulfilled');
+    const after = await snapshot(outDir);
+    const record = JSON.parse(await readFile(join(outDir, 'build.json'), 'utf8')) as Array<{ path: string; files: Array<{ path: string; sha256: string }> }>;
+    const files = record.flatMap((r) => r.files);
+    assert.deepEqual([...after.keys()].filter((k) => after.get(k) !== 'dir' && k !== 'build.json'), files.map((f) => f.path).sort(), 'every file is the recorded build\'s');
+    for (const file of files) assert.equal(after.get(file.path), file.sha256, file.path);
+
+    await writeOutputs(contractTree(), CONTRACT_IMAGE, ALL, ctx);
+    assert.deepEqual(await snapshot(outDir), baseline);
+  });
+
   test('durable mode writes the same bytes', async () => {
     const dir = join(work, 'durable');
     await writeOutputs(contractTree(), CONTRACT_IMAGE, ALL, { ...ctx, outDir: dir, durable: true });

@@ -129,12 +129,25 @@ export class OutputStaging {
     const present = new Set(await readdir(this.outDir));
     const outgoing = [...new Set([...OUTPUT_NAMES, ...incoming])].filter((n) => present.has(n)).sort();
     const journal: Journal = { version: 1, owner: processIdentity(), staging: basename(this.dir), old: basename(oldDir), incoming, outgoing };
-    await mkdir(oldDir);
-    if (this.durable) await syncDir(this.dir);
-    if (!(await writeJournal(this.outDir, journal, this.durable))) {
-      // Only a commit of this very process can be running (the lock keeps others out); a dead one is rolled back.
-      await recoverLeftovers(this.outDir);
-      if (!(await writeJournal(this.outDir, journal, this.durable))) throw new Error('a commit journal is in the way');
+    try {
+      await mkdir(oldDir);
+      if (this.durable) await syncDir(this.dir);
+      if (!(await writeJournal(this.outDir, journal, this.durable))) {
+        // Only a commit of this very process can be running (the lock keeps others out); a dead one is rolled back.
+        await recoverLeftovers(this.outDir);
+        if (!(await writeJournal(this.outDir, journal, this.durable))) {
+          throw new JeosError('E_OUTPUT_BUSY', `another commit is moving outputs into ${this.outDir}`, { hint: 'commit one output staging at a time' });
+        }
+      }
+    } catch (e) {
+      // Nothing moved yet: out/ is as it was.
+      await rm(oldDir, { recursive: true, force: true });
+      await rm(this.dir, { recursive: true, force: true });
+      if (e instanceof JeosError) throw e;
+      throw new JeosError('E_OUTPUT_COMMIT', `cannot start moving the new outputs into ${this.outDir}: ${(e as Error).message}`, {
+        hint: 'the previous outputs were left in place; check free space and permissions of the output directory',
+        cause: e,
+      });
     }
     const crash = crashAfterMove();
     crash(0);
