@@ -11,13 +11,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDeb, type DebRecipe } from '../../test/fixtures/debs.js';
-import { buildElf } from '../elf/synthetic.js';
+import { buildElf } from '../../test/support/elf/synthetic.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
 import { configureImage } from './configure.js';
-import { makeCert } from './testing/certs.js';
-import * as debian from './testing/debian-scripts.js';
-import { materialize } from './testing/materialize.js';
+import { makeCert } from '../../test/support/configure/certs.js';
+import * as debian from '../../test/support/configure/debian-scripts.js';
+import { materialize } from '../../test/support/configure/materialize.js';
 import type { ConfigureOptions, ConfigureReport } from './types.js';
 
 const EPOCH = 1_750_000_000;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { ImageTree } from '../tree/index.js';
 import type { UnpackedPackage } from '../unpack/types.js';
 import { scanScripts, scriptReports } from './scripts.js';
-import * as debian from './testing/debian-scripts.js';
-import { installFake, mergedUsrTree, type FakePackage } from './testing/packages.js';
+import * as debian from '../../test/support/configure/debian-scripts.js';
+import { installFake, mergedUsrTree, type FakePackage } from '../../test/support/configure/packages.js';
 import type { ScriptReport } from './types.js';
 
 function scan(...specs: FakePackage[]): { reports: ScriptReport[]; tree: ImageTree; actions: ReturnType<typeof scanScripts>['actions'] } {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { EM_386, EM_X86_64, ET_DYN, ET_EXEC, readElf } from './elf.js';
-import { buildElf } from './synthetic.js';
+import { buildElf } from '../../test/support/elf/synthetic.js';
 import { JeosError } from '../errors.js';
 
 test('reads soname, needed, runpath and ISA level from a synthetic 64-bit library', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readDlopenNotes, readImports } from './sections.js';
-import { buildElf } from './synthetic.js';
+import { buildElf } from '../../test/support/elf/synthetic.js';
 
 const nm = spawnSync('nm', ['--version']).status === 0;
 const hostFiles = ['/usr/bin/ls', '/usr/bin/id', '/usr/bin/python3', '/usr/lib/x86_64-linux-gnu/libz.so.1'].filter(existsSync);

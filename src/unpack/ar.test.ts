@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildDeb } from '../../test/fixtures/debs.js';
 import { JeosError } from '../errors.js';
 import { readAr, readDebMembers } from './ar.js';
-import { arArchive } from './test-helpers.js';
+import { arArchive } from '../../test/support/unpack/test-helpers.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-ar-'));
 after(() => rm(work, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildDeb, FIXTURE_EPOCH } from '../../test/fixtures/debs.js';
 import { JeosError } from '../errors.js';
 import { parseConffiles, parseControl, readDeb } from './deb.js';
-import { arArchive, compress, handDeb, tarArchive } from './test-helpers.js';
+import { arArchive, compress, handDeb, tarArchive } from '../../test/support/unpack/test-helpers.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-deb-'));
 after(() => rm(work, { recursive: true, force: true }));

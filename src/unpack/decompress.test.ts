@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { JeosError } from '../errors.js';
 import { checkDecompressors, compressionOfMember, decompress } from './decompress.js';
 import { decompressAll, type DecompressJob } from './decompress-all.js';
-import { compress } from './test-helpers.js';
+import { compress } from '../../test/support/unpack/test-helpers.js';
 import { xzUncompressedSize } from './xz-index.js';
 
 async function rejects(p: Promise<unknown>, code: string, ...mentions: string[]): Promise<void> {

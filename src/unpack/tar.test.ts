@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JeosError } from '../errors.js';
 import { readTar, type TarEntry } from './tar.js';
-import { tarArchive, tarEntry, tarHeader } from './test-helpers.js';
+import { tarArchive, tarEntry, tarHeader } from '../../test/support/unpack/test-helpers.js';
 
 const ref = { label: 'pkg_1.0_amd64', member: 'data.tar' };
 

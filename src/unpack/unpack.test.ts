@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildDeb, FIXTURE_EPOCH, type DebRecipe } from '../../test/fixtures/debs.js';
 import { JeosError } from '../errors.js';
 import { ImageTree, type TreeNode } from '../tree/index.js';
-import { handDeb, type HandEntry } from './test-helpers.js';
+import { handDeb, type HandEntry } from '../../test/support/unpack/test-helpers.js';
 import { unpackPackages, type DebInput, type UnpackOptions } from './unpack.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-unpack-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { installFake, mergedUsrTree } from '../configure/testing/packages.js';
+import { installFake, mergedUsrTree } from '../../test/support/configure/packages.js';
 import { ImageTree } from '../tree/index.js';
 import { trimImage } from '../trim/index.js';
 import { ensureTmp } from './tmp-dir.js';

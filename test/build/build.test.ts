@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { handDeb } from '../../src/unpack/test-helpers.js';
+import { handDeb } from '../support/unpack/test-helpers.js';
 import { runTool } from '../fixtures/debs.js';
 import { cli, runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 

@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { buildElf } from '../../src/elf/synthetic.js';
+import { buildElf } from '../support/elf/synthetic.js';
 import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
 const unit = (exec: string, extra = '') => `[Unit]\nDescription=x\n\n[Service]\n${extra}ExecStart=${exec}\n\n[Install]\nWantedBy=multi-user.target\n`;

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModule } from '../../src/vm/synthetic-module.js';
-import { syntheticKernelTree, TEST_VERSION } from '../../src/vm/test-kernel.js';
+import { buildModule } from '../support/vm/synthetic-module.js';
+import { syntheticKernelTree, TEST_VERSION } from '../support/vm/test-kernel.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 

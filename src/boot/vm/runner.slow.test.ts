@@ -1,6 +1,6 @@
 /**
  * Slow tier: the runner boots a real Debian kernel under QEMU (KVM when it works
- * here, else TCG) with the stand-in guest of test-guest.ts, which writes a console
+ * here, else TCG) with the stand-in guest of test/support/boot/test-guest.ts, which writes a console
  * text and a report chosen by each test, and can load virtio_balloon for memory
  * statistics. Without a kernel or QEMU the tests are skipped and say why.
  */
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVm } from './runner.js';
-import { BALLOON_MODULES, findTestKernel, writeGuestInitramfs, type GuestSpec, type TestKernel } from './test-guest.js';
+import { BALLOON_MODULES, findTestKernel, writeGuestInitramfs, type GuestSpec, type TestKernel } from '../../../test/support/boot/test-guest.js';
 import { testVm } from './vm-test.js';
 
 const kernel = process.arch === 'x64' ? findTestKernel() : `the stand-in /init is x86-64 machine code (this is ${process.arch})`;

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageTree } from '../../tree/index.js';
 import type { Action } from '../actions.js';
-import { context } from '../testing/context.js';
-import { mergedUsrTree } from '../testing/packages.js';
+import { context } from '../../../test/support/configure/context.js';
+import { mergedUsrTree } from '../../../test/support/configure/packages.js';
 import { configureAlternatives } from './alternatives.js';
 
 const m = { mode: 0o755, uid: 0, gid: 0, mtime: 0 };

@@ -5,9 +5,9 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageTree } from '../../tree/index.js';
-import { context } from '../testing/context.js';
+import { context } from '../../../test/support/configure/context.js';
 import { CONF_HEADER, configureCaCertificates } from './ca-certificates.js';
-import { makeCert } from '../testing/certs.js';
+import { makeCert } from '../../../test/support/configure/certs.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const m = { mode: 0o644, uid: 0, gid: 0, mtime: 0 };

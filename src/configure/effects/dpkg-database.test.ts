@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ImageTree } from '../../tree/index.js';
 import type { UnpackedPackage } from '../../unpack/types.js';
-import { context } from '../testing/context.js';
-import { installFake } from '../testing/packages.js';
+import { context } from '../../../test/support/configure/context.js';
+import { installFake } from '../../../test/support/configure/packages.js';
 import { captureShippedState, configureDpkgDatabase, statusParagraph } from './dpkg-database.js';
 
 test('status paragraphs put fields in dpkg\'s order, keep others after, drop defaults', () => {

@@ -5,9 +5,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageTree } from '../../tree/index.js';
-import { buildElf } from '../../elf/synthetic.js';
+import { buildElf } from '../../../test/support/elf/synthetic.js';
 import { EM_386 } from '../../elf/index.js';
-import { materialize } from '../testing/materialize.js';
+import { materialize } from '../../../test/support/configure/materialize.js';
 import { buildLdCache, configureLdSo, libcmp } from './ld-so.js';
 import type { EffectContext } from './context.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JeosError } from '../../errors.js';
 import { ImageTree } from '../../tree/index.js';
-import { context } from '../testing/context.js';
+import { context } from '../../../test/support/configure/context.js';
 import { configureOsRelease, parseOsRelease } from './os-release.js';
 
 test('without base-files the fields come from the options alone', () => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageTree } from '../../tree/index.js';
-import { context } from '../testing/context.js';
-import { mergedUsrTree } from '../testing/packages.js';
+import { context } from '../../../test/support/configure/context.js';
+import { mergedUsrTree } from '../../../test/support/configure/packages.js';
 import { configureSystemdUnits } from './systemd-units.js';
 
 const m = { mode: 0o644, uid: 0, gid: 0, mtime: 0 };

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { JeosError } from '../../errors.js';
 import { ImageTree } from '../../tree/index.js';
 import type { Action } from '../actions.js';
-import { context } from '../testing/context.js';
-import { installFake, mergedUsrTree } from '../testing/packages.js';
+import { context } from '../../../test/support/configure/context.js';
+import { installFake, mergedUsrTree } from '../../../test/support/configure/packages.js';
 import { configureUsers } from './users.js';
 
 const sys = (name: string, extra: Partial<Extract<Action, { kind: 'add-user' }>> = {}): Action => ({

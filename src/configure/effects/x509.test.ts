@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCert } from '../testing/certs.js';
+import { makeCert } from '../../../test/support/configure/certs.js';
 import { pemBlocks, singleCertificate, subjectHash } from './x509.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ImageTree, type NodeMeta } from '../../tree/index.js';
-import { findKernelDeb } from '../../vm/test-kernel.js';
+import { findKernelDeb } from '../../../test/support/vm/test-kernel.js';
 import { staticExecutable } from '../../elf/static-executable.js';
 import { writeExt4Image } from '../ext4/index.js';
 import { writeInitramfs } from './index.js';

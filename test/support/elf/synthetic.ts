@@ -4,7 +4,7 @@
  * optional PT_INTERP) that real tools — readelf, ldconfig, ld.so's cache
  * lookup — accept, so tests can make libraries with any soname in any layout.
  */
-import { EM_X86_64, ET_DYN } from './elf.js';
+import { EM_X86_64, ET_DYN } from '../../../src/elf/elf.js';
 
 export interface SyntheticElf {
   class?: 32 | 64;

@@ -4,8 +4,8 @@
  * not need real .deb files.
  */
 import { createHash } from 'node:crypto';
-import type { ImageTree } from '../../tree/index.js';
-import type { UnpackedPackage } from '../../unpack/types.js';
+import type { ImageTree } from '../../../src/tree/index.js';
+import type { UnpackedPackage } from '../../../src/unpack/types.js';
 
 export interface FakePackage {
   name: string;

@@ -2,11 +2,11 @@
  * Test support: an effect context around a tree, with actions as the script scan would
  * have produced them.
  */
-import type { ImageTree } from '../../tree/index.js';
-import type { UnpackedPackage } from '../../unpack/types.js';
-import type { Action, ActionRecord } from '../actions.js';
-import type { EffectContext } from '../effects/context.js';
-import type { ConfigureOptions } from '../types.js';
+import type { ImageTree } from '../../../src/tree/index.js';
+import type { UnpackedPackage } from '../../../src/unpack/types.js';
+import type { Action, ActionRecord } from '../../../src/configure/actions.js';
+import type { EffectContext } from '../../../src/configure/effects/context.js';
+import type { ConfigureOptions } from '../../../src/configure/types.js';
 
 export const TEST_OPTIONS: ConfigureOptions = {
   architecture: 'amd64',

@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ImageTree, type NodeMeta } from '../tree/index.js';
+import { ImageTree, type NodeMeta } from '../../../src/tree/index.js';
 import { buildModule, type SyntheticModule } from './synthetic-module.js';
 
 export const TEST_VERSION = '6.12.0-9-cloud-amd64';

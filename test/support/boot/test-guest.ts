@@ -18,10 +18,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeInitramfs } from '../../outputs/cpio/index.js';
-import { ImageTree, type NodeMeta } from '../../tree/index.js';
-import { findKernelDeb } from '../../vm/test-kernel.js';
-import { staticExecutable } from '../../elf/static-executable.js';
+import { writeInitramfs } from '../../../src/outputs/cpio/index.js';
+import { ImageTree, type NodeMeta } from '../../../src/tree/index.js';
+import { findKernelDeb } from '../vm/test-kernel.js';
+import { staticExecutable } from '../../../src/elf/static-executable.js';
 
 /** Machine code and the instruction it encodes, in order; offsets in hex. */
 const CODE = [

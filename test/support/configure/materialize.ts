@@ -5,7 +5,7 @@
  */
 import { chmod, link, lchown, lutimes, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageTree } from '../../tree/index.js';
+import type { ImageTree } from '../../../src/tree/index.js';
 
 export async function materialize(tree: ImageTree, dir: string): Promise<void> {
   const root = process.getuid?.() === 0;
