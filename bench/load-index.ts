@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { loadArchive, type ArchiveOptions } from '../src/archive/client.js';
 import { FORMAT_VERSION } from '../src/archive/parsed-cache.js';
 import { ArchiveCache } from '../src/archive/cache.js';
-import { discoverMirrors } from '../src/archive/mirrors.js';
-import { DEFAULT_KEYRING } from '../src/archive/signature.js';
+import { resolveSettings } from '../src/settings/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -24,14 +23,8 @@ const opt = (name: string, dflt: string) => {
 };
 
 async function options(cacheDir: string, suite: string): Promise<ArchiveOptions> {
-  return {
-    mirrors: await discoverMirrors(),
-    suites: [suite],
-    components: ['main'],
-    architecture: 'amd64',
-    keyring: process.env.JEOS_KEYRING ?? DEFAULT_KEYRING,
-    cacheDir,
-  };
+  // Exactly this suite (a --suite flag would add its -updates and -security companions).
+  return resolveSettings({ flags: { cacheDir, arch: 'amd64' }, debian: { suites: [suite] } });
 }
 
 if (args[0] === '--child') {

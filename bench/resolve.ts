@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchive } from '../src/archive/open.js';
-import { discoverMirrors } from '../src/archive/mirrors.js';
+import { resolveSettings } from '../src/settings/index.js';
 import type { ArchiveIndex } from '../src/archive/client.js';
 import { resolve, type Resolution } from '../src/resolve/index.js';
 import { LARGE_REQUEST, WORKLOAD_LIST } from '../test/resolve/workloads.js';
@@ -42,7 +42,7 @@ function time(fn: () => void): number {
 
 /** A private apt for trixie: its own sources, lists, cache and an empty dpkg status. */
 async function privateApt(): Promise<string[]> {
-  const mirrors = await discoverMirrors();
+  const { mirrors } = await resolveSettings();
   for (const d of ['state/lists/partial', 'cache/archives/partial', 'etc/sources.list.d', 'etc/preferences.d', 'etc/apt.conf.d']) {
     mkdirSync(join(aptDir, d), { recursive: true });
   }
@@ -91,7 +91,7 @@ const record = (key: string, r: Resolution) => {
   sets[key] = { totalInstalledSize: r.totalInstalledSize, packages: r.packages.map((p) => `${p.record.name}=${p.record.version}`) };
 };
 
-const index = await openArchive({ cacheDir });
+const index = await openArchive(await resolveSettings({ flags: { cacheDir } }));
 const aptArgs = useApt ? await privateApt() : [];
 console.log(`index: ${index.packages.length} packages (${index.suites.map((s) => s.suite).join(', ')}); ${runs} runs per workload, median shown`);
 console.log('apt = apt-get install -s --no-install-recommends, empty dpkg status (its set includes the Essential packages apt adds itself);');

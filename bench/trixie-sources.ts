@@ -3,10 +3,10 @@
  * trixie-security, from the mirrors apt on this machine is configured with, signed by
  * Debian's archive keyring.
  */
-import { discoverMirrors } from '../src/archive/mirrors.js';
+import { resolveSettings } from '../src/settings/index.js';
 
 export async function trixieSources(): Promise<string[]> {
-  const mirrors = await discoverMirrors();
+  const { mirrors } = await resolveSettings();
   const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
   return [
     `deb [signed-by=${keyring}] ${mirrors.archive} trixie main`,

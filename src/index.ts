@@ -4,6 +4,7 @@
 export { JeosError, isJeosError, step } from './errors.js';
 export * from './config/index.js';
 export * from './archive/index.js';
+export * from './settings/index.js';
 export * from './resolve/index.js';
 export * from './lock/index.js';
 export * from './tree/index.js';

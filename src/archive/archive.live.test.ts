@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { candidateOf } from './candidates.js';
+import { resolveSettings } from '../settings/index.js';
 import { openArchive } from './open.js';
 import { compareVersions } from './version.js';
 
@@ -15,7 +16,7 @@ after(async () => {
 });
 
 test('trixie with its updates and security suites loads, verified, and security updates are candidates', async () => {
-  const index = await openArchive({ cacheDir });
+  const index = await openArchive(await resolveSettings({ flags: { cacheDir } }));
   assert.deepEqual(index.suites.map((s) => s.suite), ['trixie', 'trixie-updates', 'trixie-security']);
   const main = index.suites[0]!;
   assert.equal(main.release.codename, 'trixie');
@@ -27,6 +28,6 @@ test('trixie with its updates and security suites loads, verified, and security 
   const security = index.suites.find((s) => s.suite === 'trixie-security')!;
   assert.ok(security.release.validUntil && security.release.validUntil > new Date(), 'the security suite carries a future Valid-Until');
 
-  const offline = await openArchive({ cacheDir, offline: true });
+  const offline = await openArchive(await resolveSettings({ flags: { cacheDir, offline: true } }));
   assert.equal(offline.packages.length, index.packages.length);
 });

@@ -1,17 +1,10 @@
 import { readFile, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { sha256File } from '../util/hash.js';
 
 // Kept here while src/build imports them from this module; the hashes live in src/util/hash.ts.
 export { sha256, sha256File } from '../util/hash.js';
-
-/** The default cache directory: JEOS_CACHE_DIR, else $XDG_CACHE_HOME/jeos, else ~/.cache/jeos. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.JEOS_CACHE_DIR) return env.JEOS_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'jeos');
-}
 
 /**
  * The archive metadata cache. Index files are stored by their SHA256 (the one the

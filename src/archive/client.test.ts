@@ -7,7 +7,8 @@ import { buildSignedRepo, type SignedRepo } from '../../test/fixtures/signed-rep
 import { serveDirectory, type Served } from '../../test/fixtures/serve.js';
 import { JeosError } from '../errors.js';
 import { candidateOf } from './candidates.js';
-import { openArchive, type ArchiveSettings } from './open.js';
+import { resolveSettings, type Settings } from '../settings/index.js';
+import { openArchive } from './open.js';
 
 /** Every file under dir, relative paths. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -66,18 +67,16 @@ describe('archive client against a signed repository on loopback', () => {
     for (const c of cleanups) await c();
   });
 
-  async function settings(extra: Partial<ArchiveSettings> = {}): Promise<ArchiveSettings & { cacheDir: string }> {
+  async function settings(extra: { keyring?: string; suites?: string[]; offline?: boolean; mirror?: string } = {}): Promise<Settings> {
     const cacheDir = await mkdtemp(join(tmpdir(), 'jeos-cache-'));
     cleanups.push(() => rm(cacheDir, { recursive: true, force: true }));
-    return {
-      env: { JEOS_MIRROR: served.url, JEOS_SECURITY_MIRROR: served.url },
+    const mirror = extra.mirror ?? served.url;
+    return resolveSettings({
+      flags: { mirror, securityMirror: mirror, keyring: extra.keyring ?? repo.keyring, cacheDir, offline: extra.offline },
+      env: {},
       aptEtc: '/nonexistent',
-      keyring: repo.keyring,
-      cacheDir,
-      ...extra,
       debian: { suites: extra.suites ?? ['trixie', 'trixie-security'] },
-      suites: undefined,
-    };
+    });
   }
 
   test('loads verified indices by hash, and the newest version across suites is the candidate', async () => {
@@ -162,8 +161,7 @@ describe('archive client against a signed repository on loopback', () => {
   });
 
   test('an unreachable mirror is named', async () => {
-    const s = await settings();
-    s.env = { JEOS_MIRROR: 'http://127.0.0.1:9/', JEOS_SECURITY_MIRROR: 'http://127.0.0.1:9/' };
+    const s = await settings({ mirror: 'http://127.0.0.1:9/' });
     await rejectsWith(openArchive(s), 'E_MIRROR_UNREACHABLE', /cannot reach http:\/\/127\.0\.0\.1:9\//);
   });
 
@@ -202,7 +200,7 @@ describe('unsigned repository', () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'jeos-cache-'));
     try {
       await rejectsWith(
-        openArchive({ env: { JEOS_MIRROR: served.url }, aptEtc: '/nonexistent', keyring: repo.keyring, cacheDir, debian: { suites: ['trixie'] } }),
+        openArchive(await resolveSettings({ flags: { mirror: served.url, keyring: repo.keyring, cacheDir }, env: {}, aptEtc: '/nonexistent', debian: { suites: ['trixie'] } })),
         'E_RELEASE_UNSIGNED',
         /has no signed InRelease/,
       );

@@ -1,8 +1,8 @@
 export { loadArchive, type ArchiveOptions, type ArchiveEvent, type ArchiveIndex, type SuiteMetadata } from './client.js';
-export { openArchive, expandSuites, type ArchiveSettings } from './open.js';
+export { openArchive } from './open.js';
 export { candidateOf, versionsOf, searchPackages, providersOf } from './candidates.js';
-export { discoverMirrors, readAptSources, mirrorFor, type Mirrors } from './mirrors.js';
-export { ArchiveCache, defaultCacheDir } from './cache.js';
+export { mirrorFor, isSecuritySuite, type Mirrors, type MirrorOrigin } from './mirrors.js';
+export { ArchiveCache } from './cache.js';
 export { fetchBytes, type Fetcher, type FetchOptions } from './http.js';
 export { loadKeyring, verifyClearsigned, DEFAULT_KEYRING } from './signature.js';
 export { parseRelease, type Release } from './release.js';

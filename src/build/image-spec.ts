@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { argv } from '../boot/health.js';
+import { argv } from '../util/argv.js';
 import type { ImageSpec } from '../outputs/types.js';
 
 /** `80` → `80/tcp`; `53/udp` stays. */
@@ -8,12 +8,12 @@ export function portSpec(port: number | string): string {
 }
 
 /** The OCI side of jeos.yaml: what a container runtime needs besides the files. */
-export function imageSpecOf(config: Config, labels: Record<string, string>): ImageSpec {
+export function imageSpecOf(config: Config, architecture: string, labels: Record<string, string>): ImageSpec {
   const w = config.workload;
   return {
     name: config.name,
     tag: 'latest',
-    architecture: config.debian.architecture,
+    architecture,
     ...(w.command ? { entrypoint: argv(w.command) } : {}),
     user: w.user,
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...w.env },

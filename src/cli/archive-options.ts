@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ArchiveSettings } from '../archive/open.js';
 import { CONFIG_FILE, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { resolveSettings, type Settings } from '../settings/index.js';
 import { archiveProgress } from './progress.js';
 
 export interface ArchiveFlags {
@@ -34,24 +35,27 @@ export function withArchiveOptions(cmd: Command): Command {
 }
 
 /**
- * Turn flags into archive settings. The debian: settings come from `loaded` when the
- * command has read jeos.yaml already, else from -C DIR or ./jeos.yaml when present.
+ * Resolve the settings of a command from its flags, the environment, jeos.yaml and apt's
+ * configuration (src/settings says in which order). The debian: settings come from
+ * `debian` when the command has read jeos.yaml already, else from -C DIR or ./jeos.yaml
+ * when present.
  */
-export async function archiveSettings(flags: ArchiveFlags, loaded?: ArchiveSettings['debian']): Promise<ArchiveSettings> {
-  let debian = loaded;
+export async function archiveSettings(flags: ArchiveFlags, debian?: Partial<Config['debian']>): Promise<Settings> {
   const dir = flags.config ?? '.';
   if (!debian && (flags.config !== undefined || (await stat(join(resolve(dir), CONFIG_FILE)).catch(() => undefined)))) {
     debian = (await loadConfig(dir)).config.debian;
   }
-  return {
+  return resolveSettings({
+    flags: {
+      suite: flags.suite,
+      arch: flags.arch,
+      mirror: flags.mirror,
+      securityMirror: flags.securityMirror,
+      keyring: flags.keyring,
+      cacheDir: flags.cacheDir,
+      offline: flags.offline,
+    },
     debian,
-    suites: flags.suite,
-    architecture: flags.arch,
-    mirror: flags.mirror,
-    securityMirror: flags.securityMirror,
-    keyring: flags.keyring,
-    cacheDir: flags.cacheDir,
-    offline: flags.offline,
     onEvent: archiveProgress(!!(flags.json || flags.quiet)),
-  };
+  });
 }

@@ -23,7 +23,9 @@ export function buildProgress(quiet: boolean): ((e: BuildEvent) => void) | undef
       case 'step':
         if (e.state === 'done') {
           clear();
-          process.stderr.write(`${e.step.padEnd(9)} ${String(e.ms).padStart(6)} ms  ${e.detail}\n`);
+          // The VM's steps are named with their variant: `vm kernel`, `vm trim`.
+          const name = e.variant && e.variant !== 'image' ? `${e.variant} ${e.step}` : e.step;
+          process.stderr.write(`${name.padEnd(13)} ${String(e.ms).padStart(6)} ms  ${e.detail}\n`);
         }
         return;
       case 'lock':

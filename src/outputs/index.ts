@@ -17,7 +17,7 @@ export { lockOutputDir, type OutputLock } from './lock.js';
 export { recoverOutputDir } from './recover.js';
 export { OUTPUT_NAMES } from './out-dir.js';
 export { tarWriter, ROOTFS_TAR, encodeHeader, paxRecord, tarChunks, treeTarItems, type TarEntry, type TarItem, type TarType } from './tar/index.js';
-export { vmWriter, VM_DIR, VMLINUZ, INITRD, CMDLINE, ROOT_IMG } from './vm/index.js';
+export { vmWriter, outsideVmRoot, VM_DIR, VMLINUZ, INITRD, CMDLINE, ROOT_IMG } from './vm/index.js';
 export { ociWriter, ociArchiveWriter, ociPlatform, OCI_DIR, OCI_ARCHIVE, GZIP_LEVEL, MEDIA_TYPES, REF_NAME_ANNOTATION, type OciPlatform } from './oci/index.js';
 
 export const OUTPUT_WRITERS: Readonly<Record<OutputFormat, OutputWriter>> = {

@@ -99,7 +99,37 @@ describe('jeos build', () => {
     assert.deepEqual(record.outputs.map((o: { format: string }) => o.format), ['tar', 'oci']);
     assert.match(record.lockDigest, /^[0-9a-f]{64}$/);
     assert.equal(record.outputs[0].files[0].sha256, await sha(join(project, 'out/rootfs.tar')));
-    for (const stage of ['lock', 'fetch', 'unpack', 'configure', 'outputs', 'total']) assert.equal(typeof record.timings[stage], 'number');
+    assert.equal(record.recordVersion, 2);
+    for (const stage of ['config', 'lock', 'fetch', 'image', 'outputs', 'total']) assert.equal(typeof record.timings[stage], 'number');
+    assert.deepEqual(Object.keys(record.image.timings), ['unpack', 'configure', 'tmp', 'workload', 'trim'], 'the image variant\'s steps, in order');
+    assert.deepEqual(record.outputs.map((o: { variant: string }) => o.variant), ['image', 'image']);
+    assert.deepEqual(record.image.addedPackages, []);
+    assert.equal(record.vm, undefined);
+
+    // The record lists the files that describe the build with their digests; the manifest says, for every path, what and whence.
+    for (const f of record.records) assert.equal(f.sha256, await sha(join(project, 'out', f.path)), f.path);
+    assert.deepEqual(record.records.map((f: { path: string }) => f.path), ['manifest.json', 'trim.json']);
+    const manifest = JSON.parse(await readFile(join(project, 'out/manifest.json'), 'utf8'));
+    assert.equal(manifest.manifestVersion, 1);
+    assert.equal(manifest.trees.vm, undefined);
+    const entry = (path: string) => manifest.trees.image.find((e: { path: string }) => e.path === path);
+    const webd = entry('/usr/sbin/webd');
+    const tarred = (await runTool('tar', ['-xOf', join(project, 'out/rootfs.tar'), 'usr/sbin/webd']));
+    assert.deepEqual(
+      { ...webd, sha256: undefined },
+      { path: '/usr/sbin/webd', type: 'file', mode: '0755', uid: 0, gid: 0, owner: 'root', group: 'root', size: tarred.length, sha256: undefined, source: 'package', package: 'webd', version: record.packages.find((p: { name: string }) => p.name === 'webd').version, why: 'command' },
+    );
+    assert.equal(webd.sha256, createHash('sha256').update(tarred).digest('hex'));
+    assert.deepEqual(
+      { source: entry('/srv/index.html').source, owner: entry('/srv/index.html').owner, mode: entry('/srv/index.html').mode, why: entry('/srv/index.html').why },
+      { source: 'workload', owner: 'www-data', mode: '0640', why: 'made-by-jeos' },
+    );
+    assert.deepEqual({ type: entry('/lib').type, target: entry('/lib').target, source: entry('/lib').source }, { type: 'symlink', target: 'usr/lib', source: 'jeos' });
+    assert.equal(entry('/').type, 'dir');
+    const names = (await runTool('tar', ['-tf', join(project, 'out/rootfs.tar')])).toString().trim().split('\n');
+    const listed = new Set(names.map((n) => '/' + n.replace(/^\.\//, '').replace(/\/$/, '')));
+    listed.add('/'); // the tar has no entry for the root itself
+    assert.deepEqual(manifest.trees.image.map((e: { path: string }) => e.path), [...listed].sort(), 'one manifest entry for every entry of rootfs.tar, sorted');
 
     const config = JSON.parse(
       await readFile(join(project, 'out/oci/blobs/sha256', record.outputs[1].image.configDigest.slice(7)), 'utf8'),

@@ -30,7 +30,7 @@ describe('the nginx example from the live archive', () => {
     assert.equal(built.code, 0, built.stderr + built.stdout);
     const record = JSON.parse(built.stdout);
     assert.ok(record.packages.some((p: { name: string }) => p.name === 'nginx'));
-    assert.ok(record.tree.files > 100);
+    assert.ok(record.image.tree.files > 100);
 
     const tested = await jeos('test', project, '--container', '--json');
     const result = JSON.parse(tested.stdout);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { ArchiveIndex } from '../../src/archive/client.js';
 import { openArchive } from '../../src/archive/open.js';
+import { resolveSettings } from '../../src/settings/index.js';
 import { resolve, whyPaths } from '../../src/resolve/index.js';
 import { doseCheck } from './dose.js';
 import { WORKLOAD_LIST } from './workloads.js';
@@ -14,7 +15,7 @@ const cacheDir = process.env.JEOS_CACHE_DIR ?? join(tmpdir(), 'jeos-cache');
 describe('resolve real trixie workloads; dose-debcheck agrees with every set', () => {
   let index: ArchiveIndex;
   before(async () => {
-    index = await openArchive({ cacheDir });
+    index = await openArchive(await resolveSettings({ flags: { cacheDir } }));
   });
 
   it(`resolves ${WORKLOAD_LIST.length} workloads to sets dose-debcheck finds closed and co-installable`, async () => {

@@ -119,7 +119,11 @@ describe('jeos build --format vm', () => {
   test('writes the kernel, an initramfs holding the whole OS, and the command line', async () => {
     const r = await h.jeos('build', project);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^vm +\d+ ms +3 more packages, kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
+    // The VM variant's steps, in order, each named with it.
+    const vmSteps = [...r.stderr.matchAll(/^vm (\S+) +\d+ ms /gm)].map((m) => m[1]);
+    assert.deepEqual(vmSteps, ['unpack', 'configure', 'workload', 'kernel', 'system', 'trim']);
+    assert.match(r.stderr, /^vm unpack +\d+ ms +5 packages/m);
+    assert.match(r.stderr, /^vm kernel +\d+ ms +kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
     assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(lz4;/);
     const vm = join(project, 'out/vm');
     assert.equal(await readFile(join(vm, 'vmlinuz'), 'utf8'), 'not really a kernel');
@@ -177,6 +181,18 @@ describe('jeos build --format vm', () => {
     assert.ok(record.vm.system.masked.some((m: { unit: string; reason: string }) => m.unit === 'ldconfig.service' && /build time/.test(m.reason)));
     assert.ok(record.outputs.some((o: { format: string; vm?: { initrd: { compression: string } } }) => o.format === 'vm' && o.vm?.initrd.compression === 'lz4'));
     assert.ok(!record.packages.some((p: { name: string }) => p.name.startsWith('linux-image')), 'the kernel is not one of the image\'s packages');
+    assert.deepEqual(record.vm.addedPackages, ['busybox-static', 'libkmod2', 'systemd']);
+    assert.deepEqual(record.outputs.map((o: { format: string; variant: string }) => `${o.format}:${o.variant}`), ['tar:image', 'vm:vm']);
+
+    // manifest.json has the VM's tree too: every path of the initramfs, with the kernel's modules from the kernel package.
+    const manifest = JSON.parse(await readFile(join(project, 'out/manifest.json'), 'utf8'));
+    const vmPaths = manifest.trees.vm.map((e: { path: string }) => e.path);
+    const inInitrd = names.filter((n) => n && n !== '.').map((n) => `/${n.replace(/ -> .*/, '')}`);
+    assert.deepEqual(vmPaths, ['/', ...inInitrd].sort(), 'one entry for every path of initrd.img');
+    const module = manifest.trees.vm.find((e: { path: string }) => e.path.endsWith('/virtio_net.ko.xz') || e.path.endsWith('/virtio_net.ko'));
+    assert.equal(module?.package, KERNEL);
+    assert.equal(manifest.trees.vm.find((e: { path: string }) => e.path === '/init')?.source, 'jeos');
+    assert.ok(!manifest.trees.image.some((e: { path: string }) => e.path === '/init'));
   });
 
   test('the container outputs keep the image without the kernel or the boot setup', async () => {
@@ -207,7 +223,7 @@ describe('jeos build --format vm', () => {
     const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
     const tarTmp = execFileSync('tar', ['-tvf', join(project, 'out/rootfs.tar'), 'tmp/']).toString('utf8');
     assert.match(tarTmp, /^drwxrwxrwt 0\/0 .* tmp\/$/m, 'the container image has /tmp');
-    assert.deepEqual(record.configure.find((e: { effect: string }) => e.effect === 'tmp')?.changed, ['/tmp']);
+    assert.deepEqual(record.image.configure.find((e: { effect: string }) => e.effect === 'tmp')?.changed, ['/tmp']);
     const initrd = join(project, 'out/vm/initrd.img');
     assert.ok(listInitramfs(initrd).some((l) => /^drwxrwxrwt +\d+ root +root .* tmp$/.test(l)), 'the VM has /tmp');
     assert.ok(record.vm.system.files.includes('/tmp'));

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { defaultCacheDir } from '../../archive/cache.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build, type BuildOptions, type BuildRecord } from '../../build/index.js';
+import { build, type BuildOptions } from '../../build/index.js';
+import { readTrimExplanations, type BuildRecord } from '../../record/index.js';
 import { loadConfig } from '../../config/load.js';
 import type { TrimExplanation } from '../../trim/index.js';
 import { checkBuild, type CheckReport } from '../check.js';
@@ -61,16 +61,14 @@ Examples:
     )
     .action(async (dir: string, flags: BuildFlags) => {
       const quiet = !!(flags.json || flags.quiet);
-      const archive = await archiveSettings({ ...flags, config: flags.config ?? dir });
+      const settings = await archiveSettings({ ...flags, config: flags.config ?? dir });
       const options: BuildOptions = {
         dir,
+        settings,
         outDir: flags.out,
         formats: flags.format as never,
-        cacheDir: flags.cacheDir ?? defaultCacheDir(),
-        offline: flags.offline,
         frozen: flags.frozen,
         ...(flags.trim === false ? { trim: false } : {}),
-        archive,
         onEvent: buildProgress(quiet),
       };
       const result = await build(options);
@@ -85,7 +83,7 @@ Examples:
       const oci = result.outputs.find((o) => o.image)?.image;
       const vmInfo = result.outputs.find((o) => o.vm)?.vm;
       const lines = [
-        `built ${r.name}: ${r.packages.length} packages, ${r.tree.files} files, ${formatBytes(r.tree.bytes)} in ${(r.timings.total / 1000).toFixed(2)} s`,
+        `built ${r.name}: ${r.packages.length} packages, ${r.image.tree.files} files, ${formatBytes(r.image.tree.bytes)} in ${(r.timings.total / 1000).toFixed(2)} s`,
         ...result.outputs.map((o) => `  ${o.path.padEnd(14)} ${o.files.length === 1 ? `sha256:${o.files[0]!.sha256}` : `${o.files.length} files`}`),
         ...(oci ? [`  image digest   ${oci.manifestDigest}`] : []),
         ...(vmInfo?.initrd
@@ -93,16 +91,16 @@ Examples:
           : []),
         ...(vmInfo?.disk ? [`  vm             kernel ${vmInfo.kernelVersion}, root.img ext4, ${formatBytes(vmInfo.disk.usedBytes)} used of ${formatBytes(vmInfo.disk.size)} (sparse)`] : []),
       ];
-      for (const [label, t] of [['image', r.trim], ['vm', r.vm?.trim]] as const) {
+      for (const [label, t] of [['image', r.image.trim], ['vm', r.vm?.trim]] as const) {
         if (!t) continue;
         lines.push(`  trim (${label})${' '.repeat(Math.max(1, 7 - label.length))}kept ${t.kept.files} files (${formatBytes(t.kept.bytes)}), dropped ${t.dropped.files} (${formatBytes(t.dropped.bytes)})`);
         for (const m of t.missing.slice(0, 5)) lines.push(`  warning: /${m.neededBy.replace(/^\/+/, '')} needs ${m.what}, which is not in the image (${m.why === 'needed' ? 'DT_NEEDED' : m.why}); add the package that ships it to workload.packages`);
         if (t.missing.length > 5) lines.push(`  warning: ${t.missing.length - 5} more missing files (build.json trim.missing)`);
         for (const g of t.unmatchedKeep) lines.push(`  warning: trim.keep glob ${g} matched nothing`);
       }
-      if (r.notReproduced.length) {
-        lines.push(`maintainer script steps not reproduced (${r.notReproduced.length} scripts; details in build.json):`);
-        for (const s of r.notReproduced) lines.push(`  ${s.pkg} ${s.script}: ${s.commands.slice(0, 3).join('; ')}${s.commands.length > 3 ? ' …' : ''}`);
+      if (r.image.notReproduced.length) {
+        lines.push(`maintainer script steps not reproduced (${r.image.notReproduced.length} scripts; details in build.json):`);
+        for (const s of r.image.notReproduced) lines.push(`  ${s.pkg} ${s.script}: ${s.commands.slice(0, 3).join('; ')}${s.commands.length > 3 ? ' …' : ''}`);
       }
       console.log(lines.join('\n'));
       const report = await check?.();
@@ -120,10 +118,10 @@ async function runCheck(dir: string, outDir: string, record: BuildRecord, option
   const loaded = await loadConfig(dir);
   const formats = record.outputs.map((o) => o.format as string);
   const dropped = async (tree: 'image' | 'vm') => {
-    const data = JSON.parse(await readFile(join(outDir, 'trim.json'), 'utf8')) as Record<string, TrimExplanation | undefined>;
-    return Object.values(data[tree]?.dropped ?? {}).flat();
+    const data = await readTrimExplanations(outDir);
+    return Object.values(data?.[tree]?.dropped ?? {}).flat();
   };
-  return checkBuild(loaded, outDir, { formats, trim: record.trim, vmTrim: record.vm?.trim, dropped }, { ...options, onEvent: undefined }, {
+  return checkBuild(loaded, outDir, { formats, trim: record.image.trim, vmTrim: record.vm?.trim, dropped }, { ...options, onEvent: undefined }, {
     quiet: flags.quiet,
     ...(flags.json ? { print: false } : {}),
   });

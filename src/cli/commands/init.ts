@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { openArchive } from '../../archive/open.js';
-import { defaultCacheDir } from '../../archive/cache.js';
 import { OUTPUT_FORMATS } from '../../config/schema.js';
 import { checkInitTarget, initImage } from '../../init/index.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
@@ -55,15 +54,16 @@ Examples:
     .action(async (dir: string, flags: InitFlags) => {
       // Cheap checks first: an existing jeos.yaml fails before the archive is read.
       await checkInitTarget(dir, flags.force);
-      const index = await openArchive(await archiveSettings(flags, flags.config === undefined ? {} : undefined));
+      const settings = await archiveSettings(flags, flags.config === undefined ? {} : undefined);
+      const index = await openArchive(settings);
       const quiet = !!(flags.json || flags.quiet);
       const result = await initImage(
         {
           index,
           root: resolve(flags.root ?? '/'),
           path: (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter(Boolean),
-          cacheDir: flags.cacheDir ?? defaultCacheDir(),
-          offline: flags.offline,
+          cacheDir: settings.cacheDir,
+          offline: settings.offline,
           onProgress: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
         },
         dir,

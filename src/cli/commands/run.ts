@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultCacheDir } from '../../archive/cache.js';
+import { resolveSettings } from '../../settings/index.js';
 import { urlPort, type HealthcheckSpec } from '../../boot/health.js';
 import { chooseForwards, startVm, type Forward, type GuestPort, type VmEvent, type VmExit, type VmHandle } from '../../boot/vm/index.js';
 import { portSpec } from '../../build/image-spec.js';
@@ -140,7 +140,7 @@ Examples:
             forwards,
             accel: flags.accel,
             extraCmdline: flags.append,
-            cacheDir: defaultCacheDir(),
+            cacheDir: (await resolveSettings()).cacheDir,
             pvh: flags.pvh,
             name: `jeos-${loaded.config.name}`,
             onConsole: (chunk) => process.stdout.write(chunk),

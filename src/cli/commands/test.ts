@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultCacheDir } from '../../archive/cache.js';
+import { resolveSettings } from '../../settings/index.js';
 import { testContainer, type ContainerTestResult } from '../../boot/container.js';
 import { testVm, type VmTestResult } from '../../boot/vm/index.js';
 import { portSpec } from '../../build/image-spec.js';
@@ -176,7 +176,7 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
     timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined,
     accel: flags.accel,
     extraCmdline: flags.append,
-    cacheDir: defaultCacheDir(),
+    cacheDir: (await resolveSettings()).cacheDir,
     pvh: flags.pvh,
     onEvent: vmProgress(log),
   });

@@ -1,1 +1,1 @@
-export { vmWriter, VM_DIR, VMLINUZ, INITRD, CMDLINE, ROOT_IMG } from './writer.js';
+export { vmWriter, outsideVmRoot, VM_DIR, VMLINUZ, INITRD, CMDLINE, ROOT_IMG } from './writer.js';

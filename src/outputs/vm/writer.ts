@@ -28,6 +28,14 @@ export const ROOT_IMG = 'root.img';
  */
 export const VM_INITRAMFS_COMPRESSION = 'lz4' as const;
 
+/**
+ * /boot stays out of the VM's root file system: the boot loader (QEMU) loads the kernel
+ * from out/vm/vmlinuz, and a second copy in RAM would only cost memory.
+ */
+export function outsideVmRoot(path: string): boolean {
+  return path === 'boot' || path.startsWith('boot/');
+}
+
 function fileOf(path: string, data: Buffer, mediaType?: string): OutputFile {
   const digest = hashChunks([data]);
   return { path, size: digest.size, sha256: digest.sha256, ...(mediaType ? { mediaType } : {}) };
@@ -49,8 +57,7 @@ export const vmWriter: OutputWriter = {
     const cmdline = `${image.vm!.cmdline.trim()}\n`;
     await writeFile(join(dir, VMLINUZ), vmlinuz, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
     await writeFile(join(dir, CMDLINE), cmdline, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
-    // The kernel image is loaded by the boot loader (QEMU); a second copy in RAM would only cost memory.
-    const inBoot = (path: string) => path === kernel.vmlinuzPath || path === 'boot' || path.startsWith('boot/');
+    const inBoot = (path: string) => path === kernel.vmlinuzPath || outsideVmRoot(path);
     const onData = treeProgress(tree, 'vm', ctx);
     const kernelFiles = [fileOf(`${VM_DIR}/${VMLINUZ}`, vmlinuz), fileOf(`${VM_DIR}/${CMDLINE}`, Buffer.from(cmdline))];
     if (image.vm!.root === 'disk') {

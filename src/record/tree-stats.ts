@@ -1,6 +1,8 @@
 import type { ImageTree } from '../tree/index.js';
+import type { TreeStats } from './types.js';
 
-export function treeStats(tree: ImageTree): { entries: number; files: number; directories: number; symlinks: number; bytes: number } {
+/** Counts of a tree's entries and the bytes its regular files hold. */
+export function treeStats(tree: ImageTree): TreeStats {
   let files = 0;
   let directories = 0;
   let symlinks = 0;

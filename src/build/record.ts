@@ -1,0 +1,114 @@
+/** The image record of a build: build.json, manifest.json and trim.json, made from the variants' states. */
+import { outsideVmRoot, type OutputFormat, type OutputResult } from '../outputs/index.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  manifestOf,
+  manifestText,
+  RECORD_FILE,
+  RECORD_VERSION,
+  treeStats,
+  TRIM_FILE,
+  type BuildRecord,
+  type OutputRecord,
+  type VariantName,
+  type VariantRecord,
+  type VmRecord,
+} from '../record/index.js';
+import { sha256 } from '../util/hash.js';
+import { VERSION } from '../version.js';
+import type { BuildContext, VariantState } from './variant.js';
+
+/** Which variant's tree each output format holds. */
+export const VARIANT_OF: Readonly<Record<OutputFormat, VariantName>> = { tar: 'image', oci: 'image', 'oci-archive': 'image', vm: 'vm' };
+
+/** The kernel's modules are copied into a VM's tree without a dpkg entry; the manifest still names their package. */
+const kernelFiles = (modulesDir: string, pkg: string) => (path: string) => (path === modulesDir || path.startsWith(`${modulesDir}/`) ? pkg : undefined);
+
+function variantRecord(ctx: BuildContext, state: VariantState): VariantRecord {
+  const inImage = new Set(ctx.lock.packages.map((p) => `${p.name}:${p.architecture}`));
+  return {
+    addedPackages: state.packages
+      .filter((p) => !inImage.has(`${p.name}:${p.architecture}`))
+      .map((p) => p.name)
+      .sort(),
+    tree: treeStats(state.tree),
+    configure: state.configured?.effects ?? [],
+    notReproduced: (state.configured?.scripts ?? [])
+      .filter((s) => s.notReproduced.length)
+      .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
+    ...(state.trim ? { trim: state.trim.record } : {}),
+    timings: state.timings,
+  };
+}
+
+function vmRecord(ctx: BuildContext, state: VariantState): VmRecord {
+  const vm = state.vm!;
+  return {
+    ...variantRecord(ctx, state),
+    kernel: vm.kernel,
+    modules: vm.modules,
+    cmdline: vm.cmdline,
+    system: vm.system!,
+    ...(state.excluded ? { excluded: state.excluded } : {}),
+  };
+}
+
+export interface RecordFile {
+  path: string;
+  data: string;
+}
+
+/**
+ * The files that describe the build, written with its outputs and committed with them:
+ * manifest.json and trim.json first, then build.json, which lists every other file's digest.
+ */
+export function recordFiles(
+  ctx: BuildContext,
+  variants: { image: VariantState; vm?: VariantState },
+  results: OutputResult[],
+  facts: { lockDigest: string; timings: BuildRecord['timings'] },
+): RecordFile[] {
+  const versions = new Map<string, string>();
+  for (const p of [...ctx.lock.packages, ...(ctx.lock.vmPackages ?? []), ...(ctx.lock.kernel ? [ctx.lock.kernel] : [])]) {
+    versions.set(p.name, p.version);
+    versions.set(`${p.name}:${p.architecture}`, p.version);
+  }
+  const manifest = (state: VariantState) =>
+    manifestOf(state.tree, {
+      versions,
+      workloadFiles: new Set(state.workloadFiles),
+      trim: state.trim?.explanation,
+      ...(state.vm ? { outside: outsideVmRoot, packageOf: kernelFiles(state.vm.modulesDir, state.vm.kernel.package) } : {}),
+    });
+  const described: RecordFile[] = [
+    { path: MANIFEST_FILE, data: manifestText({ image: manifest(variants.image), vm: variants.vm ? manifest(variants.vm) : undefined }, MANIFEST_VERSION) },
+  ];
+  if (variants.image.trim || variants.vm?.trim) {
+    const explanations = { image: variants.image.trim?.explanation, vm: variants.vm?.trim?.explanation };
+    described.push({ path: TRIM_FILE, data: JSON.stringify(explanations, null, 1) + '\n' });
+  }
+  const record: BuildRecord = {
+    recordVersion: RECORD_VERSION,
+    jeos: VERSION,
+    name: ctx.config.name,
+    configDigest: ctx.lock.configDigest,
+    lockDigest: facts.lockDigest,
+    sourceDateEpoch: ctx.epoch,
+    architecture: ctx.lock.architecture,
+    packages: ctx.lock.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture, sha256: p.sha256 })),
+    image: variantRecord(ctx, variants.image),
+    ...(variants.vm ? { vm: vmRecord(ctx, variants.vm) } : {}),
+    outputs: results.map(
+      (r): OutputRecord => ({ format: r.format, variant: VARIANT_OF[r.format], path: r.path, files: r.files, ...(r.image ? { image: r.image } : {}), ...(r.vm ? { vm: r.vm } : {}) }),
+    ),
+    records: described.map((f) => ({ path: f.path, size: Buffer.byteLength(f.data), sha256: sha256(f.data) })),
+    timings: facts.timings,
+  };
+  return [...described, { path: RECORD_FILE, data: JSON.stringify(record, null, 2) + '\n' }];
+}
+
+/** build.json as written by recordFiles (the record a build returns). */
+export function recordIn(files: RecordFile[]): BuildRecord {
+  return JSON.parse(files.find((f) => f.path === RECORD_FILE)!.data) as BuildRecord;
+}
