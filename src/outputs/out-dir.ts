@@ -27,7 +27,8 @@ export const LOCK = '.jeos-lock';
  * did not write, so out/ holds one build; anything else in out/ is the user's and stays.
  * A new writer's top-level name belongs here.
  */
-export const OUTPUT_NAMES: readonly string[] = [ROOTFS_TAR, OCI_DIR, OCI_ARCHIVE, VM_DIR, 'build.json', 'trim.json'];
+// The record's files (src/record) are named here too: outputs sit below the record module.
+export const OUTPUT_NAMES: readonly string[] = [ROOTFS_TAR, OCI_DIR, OCI_ARCHIVE, VM_DIR, 'build.json', 'manifest.json', 'trim.json'];
 
 /** One top-level output name: no separators, not `.`/`..`, not a hidden (scratch or control) name. */
 export function isOutputName(name: unknown): name is string {
