@@ -3,3 +3,4 @@ export type { ConfigureOptions, ConfigureReport, EffectReport, ScriptReport } fr
 export { findUnit, parseInstall, SYSTEM as SYSTEM_UNITS, type Install } from './effects/systemd-units.js';
 export { buildLdCache, ldconfigGenerator, tripletOf } from './effects/ld-so.js';
 export { packageId } from './scripts.js';
+export { ensureTmp, TMP } from './tmp-dir.js';

@@ -19,7 +19,7 @@
  */
 import { JeosError } from '../errors.js';
 import type { ImageTree, NodeMeta } from '../tree/index.js';
-import { ensureTmp } from '../util/tmp-dir.js';
+import { ensureTmp } from '../configure/tmp-dir.js';
 import { planSysctl, sysctlRecord } from './sysctl.js';
 import { planTmpfiles, tmpfilesNotDone } from './tmpfiles.js';
 import { parentOf } from '../util/path.js';
