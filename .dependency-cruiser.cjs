@@ -1,0 +1,115 @@
+/**
+ * The rules between folders, checked by `npm run lint` (dependency-cruiser).
+ * docs/architecture.md ("Rules between folders") says the same in prose.
+ *
+ * The pipeline runs config → archive → resolve → lock → fetch → unpack → configure → trim
+ * → vm → outputs → boot; a stage may import the stages before it, never one after it.
+ * src/util, src/errors.ts, src/tree and src/elf are shared lower layers every stage may use.
+ * build, check, init and the CLI sit on top.
+ */
+
+/** Non-test source: the layer rules are about what ships in dist/. */
+const TEST = '[.]test[.]ts$';
+
+/**
+ * What each folder of src/ may import besides itself, src/errors.ts, src/util and (but for the
+ * two lowest rows) src/tree and src/elf. One row a folder, lowest first. A new import across
+ * folders either fits a row or is a design decision: change the row in the same commit, say why.
+ */
+const LOWER = ['errors.ts', 'util', 'tree', 'elf'];
+const MAY_IMPORT = {
+  util: ['errors.ts'], //                    helpers for every stage: nothing of jeos's own
+  tree: ['errors.ts', 'util'], //            the in-memory image tree and queries on it
+  elf: ['errors.ts', 'util'], //             ELF reading, for configure, trim, vm, boot, init
+  config: [...LOWER], //                     jeos.yaml: the input, needs no stage
+  archive: [...LOWER, 'config'], //          signed metadata of the Debian archive
+  settings: [...LOWER, 'config', 'archive'], // flags > environment > jeos.yaml > apt, resolved once
+  resolve: [...LOWER, 'archive'], //         the solver works on archive records
+  lock: [...LOWER, 'config', 'archive', 'resolve'],
+  fetch: [...LOWER, 'archive', 'lock'], //   downloads what the lock names
+  unpack: [...LOWER, 'archive'], //          .deb → tree (relations for Replaces/Conflicts)
+  configure: [...LOWER, 'archive', 'unpack'], // the maintainer scripts' effects, on the unpacked tree
+  trim: [...LOWER, 'unpack', 'configure'], // file-level trim; rebuilds ld.so.cache and the dpkg database
+  vm: [...LOWER, 'config', 'unpack', 'configure', 'trim'], // the system inside a VM image (kernel, modules, init)
+  outputs: [...LOWER], //                    writers see the tree and the image spec only
+  boot: [...LOWER], //                       runs and tests what the outputs wrote (QEMU, podman), from the files alone
+  record: [...LOWER, 'configure', 'trim', 'vm', 'outputs'], // the image record (build.json, manifest)
+  build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'version.ts'],
+  check: [...LOWER, 'config', 'trim', 'build'], // build --check's diagnosis: rebuilds; how to test is passed in
+  init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program
+};
+
+const esc = (name) => name.replace(/[.]/g, '[.]');
+const folder = (name) => (name.endsWith('.ts') ? `^src/${esc(name)}$` : `^src/${esc(name)}/`);
+
+const layerRules = Object.entries(MAY_IMPORT).map(([from, allowed]) => ({
+  name: `layer-${from}`,
+  comment: `src/${from} may import only ${allowed.join(', ')} (see MAY_IMPORT in .dependency-cruiser.cjs)`,
+  severity: 'error',
+  from: { path: folder(from), pathNot: TEST },
+  to: { path: '^src/', pathNot: [folder(from), ...allowed.map(folder)] },
+}));
+
+/**
+ * Temporary, while src/build is rewritten (issue 22): src/build imports ensureTmp from its old
+ * place, src/util/tmp-dir.ts, which re-exports it from src/configure. Remove this exception and
+ * that file once src/build imports it from src/configure.
+ */
+const TEMPORARY = [{ from: '^src/util/tmp-dir[.]ts$', to: '^src/configure/tmp-dir[.]ts$' }];
+for (const rule of layerRules) {
+  if (rule.name === 'layer-util') rule.from.pathNot = [TEST, ...TEMPORARY.map((t) => t.from)];
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'modules that import each other (types too) cannot be read, tested or moved one at a time',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    ...layerRules,
+    {
+      name: 'temporary-util-tmp-dir',
+      comment: 'the one re-export src/util keeps for src/build (TEMPORARY above); nothing else in it may point upward',
+      severity: 'error',
+      from: { path: TEMPORARY.map((t) => t.from) },
+      to: { path: '^src/', pathNot: ['^src/errors[.]ts$', '^src/util/', ...TEMPORARY.map((t) => t.to)] },
+    },
+    {
+      name: 'not-to-cli',
+      comment: 'only the CLI prints and exits; the library (and its tests) never depend on it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/cli/'] },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'index-only-on-top',
+      comment: 'src/index.ts is the library surface for users; nothing inside jeos imports it',
+      severity: 'error',
+      from: { path: '^(src|test|bench|scripts)/' },
+      to: { path: '^src/index[.]ts$' },
+    },
+    {
+      name: 'not-to-tests',
+      comment: 'code that ships in dist/ never imports test files, test/ or test/support/ (they are not built)',
+      severity: 'error',
+      from: { path: '^src/', pathNot: TEST },
+      to: { path: ['[.]test[.]ts$', '^test/'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'an import that names no file is a typo or a file moved without its importers',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Type-only imports count: they tie the folders together as much as the others do.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
