@@ -1,10 +1,11 @@
 import { JeosError } from '../errors.js';
-import { ArchiveCache, sha256 } from './cache.js';
+import { ArchiveCache } from './cache.js';
 import { fetchBytes, NOT_FOUND, type Fetcher } from './http.js';
 import { mirrorFor, type Mirrors } from './mirrors.js';
 import { compressionOf, readPackagesFile, type PackageRecord } from './packages.js';
 import { columnsToText, FORMAT_VERSION, fromColumnar } from './parsed-cache.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
+import { downloadReleaseFile } from './release-file.js';
 import { loadKeyring, verifyClearsigned, type Keyring } from './signature.js';
 
 export interface ArchiveOptions {
@@ -195,32 +196,10 @@ async function loadIndex(
 
 /** Download an index (by hash when the Release offers it) and refuse it unless size and SHA256 match. */
 async function downloadIndex(suite: string, mirror: string, release: Release, file: ReleaseFile, options: ArchiveOptions): Promise<Buffer> {
-  const fetcher = options.fetcher ?? fetchBytes;
-  const dir = file.path.slice(0, file.path.lastIndexOf('/') + 1);
-  const plain = `${mirror}dists/${suite}/${file.path}`;
-  const urls = release.acquireByHash ? [`${mirror}dists/${suite}/${dir}by-hash/SHA256/${file.sha256}`, plain] : [plain];
-  let bytes: Buffer | undefined;
-  let used = plain;
-  for (const url of urls) {
-    try {
-      bytes = await fetcher(url, {
-        onProgress: (received, total) => options.onEvent?.({ kind: 'download', suite, url, received, total }),
-      });
-      used = url;
-      break;
-    } catch (e) {
-      if (!(e instanceof JeosError && e.code === NOT_FOUND) || url === urls[urls.length - 1]) throw e;
-    }
-  }
-  if (!bytes) throw new Error('unreachable');
-  const actual = sha256(bytes);
-  if (bytes.length !== file.size || actual !== file.sha256) {
-    throw new JeosError(
-      'E_INDEX_HASH_MISMATCH',
-      `${used} does not match the signed Release (sha256 ${actual.slice(0, 16)}…, ${bytes.length} bytes; expected ${file.sha256.slice(0, 16)}…, ${file.size} bytes)`,
-      { hint: 'the mirror is inconsistent (mid-sync) or the file was tampered with; retry later or use another mirror' },
-    );
-  }
-  options.onEvent?.({ kind: 'downloaded', suite, url: used, bytes: bytes.length });
+  const { bytes, url } = await downloadReleaseFile({ mirror, suite, release }, file, {
+    fetcher: options.fetcher,
+    onProgress: (url, received, total) => options.onEvent?.({ kind: 'download', suite, url, received, total }),
+  });
+  options.onEvent?.({ kind: 'downloaded', suite, url, bytes: bytes.length });
   return bytes;
 }

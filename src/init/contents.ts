@@ -7,13 +7,16 @@
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { ArchiveCache, sha256 } from '../archive/cache.js';
-import { fetchBytes, NOT_FOUND } from '../archive/http.js';
+import { ArchiveCache } from '../archive/cache.js';
 import type { SuiteMetadata } from '../archive/client.js';
 import type { ReleaseFile } from '../archive/release.js';
+import { downloadReleaseFile } from '../archive/release-file.js';
 import { JeosError } from '../errors.js';
 import { canonicalUsr } from './host-fs.js';
 import type { InitContext } from './types.js';
+
+/** What reading the Contents index needs: the loaded archive and its metadata cache (jeos init's context has it; so can any caller). */
+export type ContentsContext = Pick<InitContext, 'index' | 'cacheDir' | 'offline' | 'fetcher' | 'onProgress'>;
 
 interface ContentsFile {
   suite: SuiteMetadata;
@@ -21,7 +24,7 @@ interface ContentsFile {
 }
 
 /** The Contents indices of the loaded suites and components (gzip-compressed ones). */
-function contentsFiles(ctx: InitContext): ContentsFile[] {
+function contentsFiles(ctx: ContentsContext): ContentsFile[] {
   const arch = ctx.index.architecture;
   const out: ContentsFile[] = [];
   for (const suite of ctx.index.suites) {
@@ -38,7 +41,7 @@ function contentsFiles(ctx: InitContext): ContentsFile[] {
  * it (merged-/usr forms match each other). Paths nobody ships are absent from the map.
  * Throws E_INIT_NO_CONTENTS when the archive publishes no Contents index.
  */
-export async function contentsOwners(ctx: InitContext, paths: string[]): Promise<Map<string, string[]>> {
+export async function contentsOwners(ctx: ContentsContext, paths: string[]): Promise<Map<string, string[]>> {
   const files = contentsFiles(ctx);
   if (!files.length) {
     throw new JeosError('E_INIT_NO_CONTENTS', `the archive has no Contents-${ctx.index.architecture}.gz index to find ${paths.join(', ')} in`, {
@@ -60,36 +63,19 @@ export async function contentsOwners(ctx: InitContext, paths: string[]): Promise
   return found;
 }
 
-async function cachedContents(ctx: InitContext, { suite, file }: ContentsFile): Promise<string> {
+async function cachedContents(ctx: ContentsContext, { suite, file }: ContentsFile): Promise<string> {
   const cache = new ArchiveCache(ctx.cacheDir);
   const cached = await cache.verifiedIndex(file.sha256, file.size);
   if (cached) return cached;
   const plain = `${suite.mirror}dists/${suite.suite}/${file.path}`;
   if (ctx.offline) {
     throw new JeosError('E_OFFLINE_MISSING', `offline, and the cache has no valid copy of ${suite.suite}/${file.path} (${plain})`, {
-      hint: `run jeos init once without --offline to fill the cache at ${ctx.cacheDir}`,
+      hint: `run once without --offline to fill the cache at ${ctx.cacheDir}`,
     });
   }
-  const dir = file.path.slice(0, file.path.lastIndexOf('/') + 1);
-  const urls = suite.release.acquireByHash ? [`${suite.mirror}dists/${suite.suite}/${dir}by-hash/SHA256/${file.sha256}`, plain] : [plain];
-  const fetcher = ctx.fetcher ?? fetchBytes;
   ctx.onProgress?.(`reading ${suite.suite}/${file.path} (${(file.size / 1048576).toFixed(1)} MiB) to find which package ships it`);
-  for (const url of urls) {
-    let bytes: Buffer;
-    try {
-      bytes = await fetcher(url);
-    } catch (e) {
-      if (e instanceof JeosError && e.code === NOT_FOUND && url !== urls[urls.length - 1]) continue;
-      throw e;
-    }
-    if (bytes.length !== file.size || sha256(bytes) !== file.sha256) {
-      throw new JeosError('E_INDEX_HASH_MISMATCH', `${url} does not match the signed Release (${bytes.length} bytes; expected ${file.size} and sha256 ${file.sha256.slice(0, 16)}…)`, {
-        hint: 'the mirror is inconsistent (mid-sync) or the file was tampered with; retry later or use another mirror',
-      });
-    }
-    return cache.storeIndex(file.sha256, bytes);
-  }
-  throw new Error('unreachable');
+  const { bytes } = await downloadReleaseFile(suite, file, { fetcher: ctx.fetcher });
+  return cache.storeIndex(file.sha256, bytes);
 }
 
 /** Each line is `PATH   section/pkg,section/pkg`; the path may contain spaces, the package list does not. */
