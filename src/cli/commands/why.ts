@@ -5,9 +5,10 @@ import { JeosError } from '../../errors.js';
 import { lockAsResolution, lockStatus } from '../../lock/lock.js';
 import { lockRequest } from '../../lock/request.js';
 import { resolve, whyPaths, type DependencyGraph } from '../../resolve/index.js';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeReason, explainPath, type TrimExplanation } from '../../trim/index.js';
+import { recoverOutputDir } from '../../outputs/index.js';
+import { readTrimExplanations, TRIM_FILE } from '../../record/index.js';
+import { describeReason, explainPath } from '../../trim/index.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
 import { printJson } from '../format.js';
 
@@ -66,12 +67,10 @@ Examples:
 }
 
 async function whyPath(path: string, outDir: string, flags: { vm?: boolean; json?: boolean }): Promise<void> {
-  const file = join(outDir, 'trim.json');
-  let data: { image?: TrimExplanation; vm?: TrimExplanation };
-  try {
-    data = JSON.parse(await readFile(file, 'utf8'));
-  } catch {
-    throw new JeosError('E_WHY_NO_TRIM', `${file} does not exist or cannot be read`, {
+  await recoverOutputDir(outDir);
+  const data = await readTrimExplanations(outDir);
+  if (!data) {
+    throw new JeosError('E_WHY_NO_TRIM', `${join(outDir, TRIM_FILE)} does not exist`, {
       hint: 'jeos why /PATH explains a trimmed build: run jeos build first (trim is on unless trim.enabled is false or --no-trim)',
     });
   }
@@ -86,7 +85,7 @@ async function whyPath(path: string, outDir: string, flags: { vm?: boolean; json
   if (flags.json) return printJson({ tree, ...result });
   if (result.state === 'absent') {
     throw new JeosError('E_NOT_IN_IMAGE', `${result.path} is not in the ${tree === 'vm' ? 'VM' : 'container'} image, and no package of it ships that path`, {
-      hint: 'check the spelling; jeos search or jeos show tell which package ships a file',
+      hint: `check the spelling; jeos search ${result.path} tells which package of the archive ships it`,
     });
   }
   if (result.state === 'dropped') {
