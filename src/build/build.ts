@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { JeosError, step } from '../errors.js';
 import { fetchPackages, type FetchedPackage } from '../fetch/index.js';
 import { LOCK_FILE } from '../lock/types.js';
-import { writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
+import { lockOutputDir, writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
 import type { BuildRecord } from '../record/index.js';
 import { sha256 } from '../util/hash.js';
 import { ensureLock } from './ensure-lock.js';
@@ -68,73 +68,79 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const wantsVm = formats.includes('vm');
   const outDir = options.outDir ?? join(loaded.dir, 'out');
 
-  const lock = await run('lock', () => ensureLock(loaded, settings, options.frozen ?? false, emit), (l) => `${l.packages.length} packages`);
-  const lockBytes = await readFile(join(loaded.dir, LOCK_FILE));
-  const epoch = sourceDateEpoch(lock, settings.sourceDateEpoch);
+  // One build at a time in out/, refused in the first second (E_OUTPUT_LOCKED), before any slow work.
+  const outLock = await lockOutputDir(outDir);
+  try {
+    const lock = await run('lock', () => ensureLock(loaded, settings, options.frozen ?? false, emit), (l) => `${l.packages.length} packages`);
+    const lockBytes = await readFile(join(loaded.dir, LOCK_FILE));
+    const epoch = sourceDateEpoch(lock, settings.sourceDateEpoch);
 
-  const fetched = await run(
-    'fetch',
-    () =>
-      fetchPackages(
-        { packages: [...lock.packages, ...(wantsVm ? [...lock.vmPackages!, lock.kernel!] : [])] },
-        { cacheDir: settings.cacheDir, mirrors: settings.mirrors, offline: settings.offline, onEvent: (event) => emit({ kind: 'fetch', event }) },
-      ),
-    (f) => `${f.filter((p) => p.from === 'download').length} downloaded, ${f.filter((p) => p.from === 'cache').length} cached`,
-  );
-  const fetchedOf = new Map(fetched.map((f) => [f.pkg, f]));
+    const fetched = await run(
+      'fetch',
+      () =>
+        fetchPackages(
+          { packages: [...lock.packages, ...(wantsVm ? [...lock.vmPackages!, lock.kernel!] : [])] },
+          { cacheDir: settings.cacheDir, mirrors: settings.mirrors, offline: settings.offline, onEvent: (event) => emit({ kind: 'fetch', event }) },
+        ),
+      (f) => `${f.filter((p) => p.from === 'download').length} downloaded, ${f.filter((p) => p.from === 'cache').length} cached`,
+    );
+    const fetchedOf = new Map(fetched.map((f) => [f.pkg, f]));
 
-  const ctx: BuildContext = {
-    loaded,
-    config,
-    lock,
-    settings,
-    epoch,
-    trim: {
-      ...config.trim,
-      ...(options.trim === false ? { enabled: false } : {}),
-      keep: [...config.trim.keep, ...(options.keep ?? [])],
-    },
-    debOf: (pkg): FetchedPackage => fetchedOf.get(pkg)!,
-  };
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    const value = await fn();
-    timings[name] = Math.round(performance.now() - t);
-    return value;
-  };
-  const image = await timed('image', () => runVariant(imageVariant, ctx, emit));
-  const vm = wantsVm ? await timed('vm', () => runVariant(vmVariant, ctx, emit)) : undefined;
+    const ctx: BuildContext = {
+      loaded,
+      config,
+      lock,
+      settings,
+      epoch,
+      trim: {
+        ...config.trim,
+        ...(options.trim === false ? { enabled: false } : {}),
+        keep: [...config.trim.keep, ...(options.keep ?? [])],
+      },
+      debOf: (pkg): FetchedPackage => fetchedOf.get(pkg)!,
+    };
+    const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      const t = performance.now();
+      const value = await fn();
+      timings[name] = Math.round(performance.now() - t);
+      return value;
+    };
+    const image = await timed('image', () => runVariant(imageVariant, ctx, emit));
+    const vm = wantsVm ? await timed('vm', () => runVariant(vmVariant, ctx, emit)) : undefined;
 
-  let outputsStarted = 0;
-  let record: BuildRecord | undefined;
-  const spec = {
-    ...imageSpecOf(config, lock.architecture, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) }),
-    ...(vm ? { vm: { cmdline: vm.vm!.cmdline, root: config.vm.root } } : {}),
-  };
-  const outputs = await run(
-    'outputs',
-    () => {
-      outputsStarted = performance.now();
-      return writeOutputs(image.tree, spec, formats, {
-        outDir,
-        sourceDateEpoch: epoch,
-        layerCacheDir: join(settings.cacheDir, 'layers'),
-        onEvent: (event) => emit({ kind: 'output', event }),
-        ...(vm ? { trees: { vm: vm.tree } } : {}),
-        extraFiles: (results: OutputResult[]) => {
-          // The record is written with the outputs, before they are committed: its outputs and total times stop there.
-          timings.outputs = Math.round(performance.now() - outputsStarted);
-          timings.total = Math.round(performance.now() - began);
-          const files = recordFiles(ctx, { image, ...(vm ? { vm } : {}) }, results, {
-            lockDigest: sha256(lockBytes),
-            timings: timings as BuildRecord['timings'],
-          });
-          record = recordIn(files);
-          return files;
-        },
-      });
-    },
-    (o) => o.map((r) => r.path).join(', '),
-  );
-  return { record: record!, outDir, outputs };
+    let outputsStarted = 0;
+    let record: BuildRecord | undefined;
+    const spec = {
+      ...imageSpecOf(config, lock.architecture, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) }),
+      ...(vm ? { vm: { cmdline: vm.vm!.cmdline, root: config.vm.root } } : {}),
+    };
+    const outputs = await run(
+      'outputs',
+      () => {
+        outputsStarted = performance.now();
+        return writeOutputs(image.tree, spec, formats, {
+          outDir,
+          sourceDateEpoch: epoch,
+          layerCacheDir: join(settings.cacheDir, 'layers'),
+          onEvent: (event) => emit({ kind: 'output', event }),
+          ...(vm ? { trees: { vm: vm.tree } } : {}),
+          extraFiles: (results: OutputResult[]) => {
+            // The record is written with the outputs, before they are committed: its outputs and total times stop there.
+            timings.outputs = Math.round(performance.now() - outputsStarted);
+            timings.total = Math.round(performance.now() - began);
+            const files = recordFiles(ctx, { image, ...(vm ? { vm } : {}) }, results, {
+              lockDigest: sha256(lockBytes),
+              timings: timings as BuildRecord['timings'],
+            });
+            record = recordIn(files);
+            return files;
+          },
+        });
+      },
+      (o) => o.map((r) => r.path).join(', '),
+    );
+    return { record: record!, outDir, outputs };
+  } finally {
+    await outLock.release();
+  }
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { lockOutputDir } from '../../src/outputs/index.js';
 import { handDeb } from '../support/unpack/test-helpers.js';
 import { runTool } from '../fixtures/debs.js';
 import { cli, runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
@@ -180,6 +181,39 @@ describe('jeos build', () => {
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  });
+
+  test('a second build into the same out/ is refused before any slow work, naming the first; out/ stays as it was', async () => {
+    const out = join(project, 'out');
+    const before = await digestTree(out);
+    const requests = h.served.requests.length;
+    const held = await lockOutputDir(out);
+    try {
+      const r = await h.jeos('build', project);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^error\\[E_OUTPUT_LOCKED\\]: .*\\b${process.pid}\\b`, 'm'));
+      assert.match(r.stderr, /^hint: /m);
+      assert.doesNotMatch(r.stderr, /^(lock|fetch) /m, 'refused before the lock and fetch steps');
+      assert.equal(h.served.requests.length, requests);
+    } finally {
+      await held.release();
+    }
+    assert.deepEqual(await digestTree(out), before);
+  });
+
+  test('a build of fewer formats leaves only its own outputs in out/ (and the user\'s files)', async () => {
+    const copy = join(h.work, 'fewer');
+    await cp(project, copy, { recursive: true });
+    await writeFile(join(copy, 'out', 'notes.txt'), 'mine\n');
+    assert.ok((await readdir(join(copy, 'out'))).includes('oci'));
+    const r = await h.jeos('build', copy, '--format', 'tar');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await readdir(join(copy, 'out'))).sort(), ['build.json', 'manifest.json', 'notes.txt', 'rootfs.tar', 'trim.json']);
+    const record = JSON.parse(await readFile(join(copy, 'out/build.json'), 'utf8'));
+    assert.deepEqual(record.outputs.map((o: { format: string }) => o.format), ['tar']);
+    const tested = await h.jeos('test', copy, '--container');
+    assert.notEqual(tested.code, 0, 'no stale OCI image is tested');
+    assert.match(tested.stderr, /oci/);
   });
 
   test('--frozen refuses a stale lock; without it the lock is made again', async () => {
