@@ -10,8 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { root, runJeosLive } from './harness.js';
+import { after } from 'node:test';
+import { runJeosLive, test } from '../live.js';
+import { root } from './harness.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-check-vm-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');

@@ -56,11 +56,6 @@ export function runProgram(argv: string[], options: { env?: NodeJS.ProcessEnv; c
   });
 }
 
-/** Run the built CLI with the live archive and a given cache (the live tiers). */
-export function runJeosLive(cacheDir: string, ...args: string[]): Promise<RunResult> {
-  return runProgram([process.execPath, cli, ...args], { env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
-}
-
 export async function startHarness(repoOptions: SignedRepoOptions): Promise<Harness> {
   assert.ok(existsSync(cli), 'dist/jeos.mjs is missing: run npm run build (npm test does)');
   const repo = await buildSignedRepo(repoOptions);

@@ -9,16 +9,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { cli, runProgram } from '../cli/harness.js';
+import { after, describe } from 'node:test';
+import { checkedRun, test } from '../live.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-init-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
 const hasPodman = spawnSync('podman', ['--version']).status === 0;
 const hasCc = spawnSync('cc', ['--version']).status === 0 && existsSync('/usr/include/zlib.h');
 
-const jeos = (...args: string[]) =>
-  runProgram([process.execPath, cli, ...args], { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
+const jeos = (...args: string[]) => checkedRun(args, { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
 
 /** init, then build with the lock init wrote (--frozen), then the container health check when podman is here. */
 async function initBuildTest(dir: string, from: string): Promise<{ init: Record<string, any>; health?: string }> {

@@ -1,24 +1,25 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import type { ArchiveIndex } from '../../src/archive/client.js';
 import { openArchive } from '../../src/archive/open.js';
 import { resolveSettings } from '../../src/settings/index.js';
 import { resolve, whyPaths } from '../../src/resolve/index.js';
 import { doseCheck } from './dose.js';
 import { WORKLOAD_LIST } from './workloads.js';
+import { it } from '../live.js';
 
 // Live tier: the real trixie index (mirror from apt's configuration), loaded once.
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(tmpdir(), 'jeos-cache');
 
 describe('resolve real trixie workloads; dose-debcheck agrees with every set', () => {
-  let index: ArchiveIndex;
-  before(async () => {
-    index = await openArchive(await resolveSettings({ flags: { cacheDir } }));
-  });
+  // Loaded once, by the first test: a mirror inconsistency then skips each test (it() is live's).
+  let loading: Promise<ArchiveIndex> | undefined;
+  const archive = () => (loading ??= (async () => openArchive(await resolveSettings({ flags: { cacheDir } })))());
 
   it(`resolves ${WORKLOAD_LIST.length} workloads to sets dose-debcheck finds closed and co-installable`, async () => {
+    const index = await archive();
     assert.ok(WORKLOAD_LIST.length >= 40);
     const results = WORKLOAD_LIST.map((w) => ({ w, r: resolve(index, { packages: [w] }) }));
     const failures: string[] = [];
@@ -40,6 +41,7 @@ describe('resolve real trixie workloads; dose-debcheck agrees with every set', (
   });
 
   it('resolves every workload with Recommends too: never fails, dose-debcheck agrees, skipped ones are explained', async () => {
+    const index = await archive();
     const failures: string[] = [];
     for (let i = 0; i < WORKLOAD_LIST.length; i += 8) {
       const batch = WORKLOAD_LIST.slice(i, i + 8).map((w) => ({ w, r: resolve(index, { packages: [w], recommends: true }) }));
@@ -56,6 +58,7 @@ describe('resolve real trixie workloads; dose-debcheck agrees with every set', (
   });
 
   it('does not pull in the Essential set for a small workload, but minbase does', async () => {
+    const index = await archive();
     const plain = resolve(index, { packages: ['curl'] });
     const names = new Set(plain.packages.map((p) => p.record.name));
     assert.ok(!names.has('coreutils') && !names.has('dpkg'), 'curl alone needs neither coreutils nor dpkg');
@@ -66,7 +69,8 @@ describe('resolve real trixie workloads; dose-debcheck agrees with every set', (
     assert.ok(dose.ok, dose.report);
   });
 
-  it('explains an impossible pin in plain words', () => {
+  it('explains an impossible pin in plain words', async () => {
+    const index = await archive();
     assert.throws(() => resolve(index, { packages: ['nginx=0.1'] }), /nginx=0\.1 was requested, but the versions of nginx are/);
   });
 });

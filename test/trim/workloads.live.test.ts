@@ -18,9 +18,10 @@ import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
+import { runJeosLive, test } from '../live.js';
 import { runTool } from '../fixtures/debs.js';
-import { cli, root, runJeosLive } from '../cli/harness.js';
+import { cli, root } from '../cli/harness.js';
 
 // Lower case: podman names an image pulled from oci:DIR after DIR, and refuses upper-case names.
 const work = join(tmpdir(), `jeos-trim-workloads-${randomBytes(4).toString('hex')}`);

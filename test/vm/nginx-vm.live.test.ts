@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { cli, root, runJeosLive } from '../cli/harness.js';
+import { after, before, describe } from 'node:test';
+import { runJeosLive, skippedEarlier, test } from '../live.js';
+import { cli, root } from '../cli/harness.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-nginx-vm-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
@@ -70,7 +71,8 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
     assert.ok(r.memory.usedMiB > 0 && r.memory.usedMiB < r.memory.totalMiB, JSON.stringify(r.memory));
   });
 
-  test('a module named on the kernel command line is loaded at boot: one the image lacks fails jeos-network.service, and jeos test --vm with it', async () => {
+  test('a module named on the kernel command line is loaded at boot: one the image lacks fails jeos-network.service, and jeos test --vm with it', async (t) => {
+    if (skippedEarlier(t)) return;
     // The same image as above; only the command line differs. A failure is what shows from the host that the line was read.
     const tested = await jeos('test', project, '--vm', '--json', '--append', 'modules-load=jeos_no_such_module', '--timeout', '90');
     assert.equal(tested.code, 1, `${tested.stderr}\n${tested.stdout}`);
@@ -80,7 +82,8 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
     assert.ok(r.failedUnits.includes('jeos-network.service'), JSON.stringify(r.failedUnits));
   });
 
-  test('journald, which no longer holds the boot back, still has every message: the kernel\'s first, and the workload\'s first line', async () => {
+  test('journald, which no longer holds the boot back, still has every message: the kernel\'s first, and the workload\'s first line', async (t) => {
+    if (skippedEarlier(t)) return;
     // The workload is a script that looks in the journal for both, and only then makes the page the health check asks for.
     const script = [
       '#!/usr/bin/busybox sh',
@@ -114,7 +117,8 @@ describe('the nginx example as a VM, from the live archive', { skip }, () => {
     assert.deepEqual(r.failedUnits, []);
   });
 
-  test('a workload that cannot start fails jeos test --vm with its own error on the console', async () => {
+  test('a workload that cannot start fails jeos test --vm with its own error on the console', async (t) => {
+    if (skippedEarlier(t)) return;
     // -X is no option of nginx's: it says so and exits 1, and systemd restarts it until it gives up.
     const { dir: broken, yaml } = await copyWith('broken', (y) => y.replace(/^(\s*command: \[.*)\]\s*$/m, '$1, -X]'));
     assert.match(yaml, /-X\]/);
