@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { readProjectFile, SOURCE_FILE_RULES } from '../config/project-files.js';
 import type { Config } from '../config/schema.js';
-import { JeosError } from '../errors.js';
 import { readAccounts, resolveOwner, type ImageTree } from '../tree/index.js';
 
 /**
@@ -15,23 +13,8 @@ export async function addWorkloadFiles(tree: ImageTree, files: Config['workload'
   for (const file of files) {
     let data: Buffer;
     if (file.content !== undefined) data = Buffer.from(file.content);
-    else {
-      const source = resolve(contextDir, file.source!);
-      const rel = relative(contextDir, source);
-      if (rel.startsWith('..') || isAbsolute(rel)) {
-        throw new JeosError('E_BUILD_SOURCE_OUTSIDE_CONTEXT', `workload.files: ${file.source} is outside the build context ${contextDir}`, {
-          hint: 'copy the file next to jeos.yaml (or below it) and name it relative to that directory',
-        });
-      }
-      try {
-        data = await readFile(source);
-      } catch (e) {
-        throw new JeosError('E_BUILD_SOURCE_MISSING', `workload.files: cannot read ${source} for ${file.path}`, {
-          hint: 'source is relative to the directory holding jeos.yaml',
-          cause: e,
-        });
-      }
-    }
+    // Inside the project, links followed as the kernel would, a regular file: checked again here, when it is read.
+    else data = await readProjectFile(contextDir, file.source!, { what: `workload.files ${file.path}: source`, ...SOURCE_FILE_RULES });
     const { uid, gid } = resolveOwner(accounts, file.owner, `workload.files ${file.path}`);
     const real = tree.writeFile(file.path, data, { mode: parseInt(file.mode, 8), uid, gid, mtime: epoch });
     added.push(`/${real}`);

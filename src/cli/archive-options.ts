@@ -43,7 +43,7 @@ export function withArchiveOptions(cmd: Command): Command {
 export async function archiveSettings(flags: ArchiveFlags, debian?: Partial<Config['debian']>): Promise<Settings> {
   const dir = flags.config ?? '.';
   if (!debian && (flags.config !== undefined || (await stat(join(resolve(dir), CONFIG_FILE)).catch(() => undefined)))) {
-    debian = (await loadConfig(dir)).config.debian;
+    debian = (await loadConfig(dir, { sources: false })).config.debian;
   }
   return resolveSettings({
     flags: {

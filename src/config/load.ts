@@ -1,10 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { JeosError } from '../errors.js';
 import { sha256 } from '../util/hash.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { checkSources, CONFIG_FILE_RULES, readProjectFile } from './project-files.js';
 import { nearest } from './suggest.js';
 
 export const CONFIG_FILE = 'jeos.yaml';
@@ -18,21 +19,27 @@ export interface LoadedConfig {
   digest: string;
 }
 
-/** Load `DIR/jeos.yaml` (or a file path). */
-export async function loadConfig(dirOrFile = '.'): Promise<LoadedConfig> {
+/**
+ * Load `DIR/jeos.yaml` (or a file path), and check that every workload.files source is a
+ * regular file inside the project (`sources: false` skips that, for commands that only
+ * read the debian: settings).
+ */
+export async function loadConfig(dirOrFile = '.', options: { sources?: boolean } = {}): Promise<LoadedConfig> {
   const abs = resolve(dirOrFile);
   const isDir = (await stat(abs).catch(() => undefined))?.isDirectory() ?? false;
   const path = isDir ? join(abs, CONFIG_FILE) : abs;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readProjectFile(dirname(path), basename(path), { what: CONFIG_FILE, ...CONFIG_FILE_RULES })).toString('utf8');
   } catch (e) {
+    if (!(e instanceof JeosError) || e.code !== 'E_CONFIG_MISSING') throw e;
     throw new JeosError('E_CONFIG_MISSING', `cannot read ${path}`, {
       hint: `create ${CONFIG_FILE} in the directory (see docs/config.md or the examples/ folder), or pass the right DIR`,
       cause: e,
     });
   }
   const config = parseConfig(text, path);
+  if (options.sources ?? true) await checkSources(dirname(path), config.workload.files);
   return { path, dir: dirname(path), config, digest: configDigest(config) };
 }
 
@@ -51,7 +58,16 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
       details: problems.slice(1),
     });
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // The yaml library refuses documents whose aliases would expand past a bound (a "billion laughs").
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    throw new JeosError('E_CONFIG_YAML', `${file}: ${(e as Error).message}`, {
+      hint: 'jeos.yaml needs no YAML aliases that expand this much: write the values out',
+      cause: e,
+    });
+  }
   const result = ConfigSchema.safeParse(data);
   if (result.success) return result.data;
 

@@ -53,7 +53,10 @@ const commandLine = z.union([z.array(z.string().min(1)).min(1), z.string().min(1
 
 const port = z.union([
   z.number().int().min(1).max(65535),
-  z.string().regex(/^[0-9]{1,5}(\/(tcp|udp))?$/, 'a port such as 80, "80/tcp" or "53/udp"'),
+  z
+    .string()
+    .regex(/^[0-9]{1,5}(\/(tcp|udp))?$/, 'a port such as 80, "80/tcp" or "53/udp"')
+    .refine((p) => Number(p.split('/')[0]) >= 1 && Number(p.split('/')[0]) <= 65535, 'a port number from 1 to 65535'),
 ]);
 
 export const WorkloadFileSchema = z
