@@ -218,8 +218,8 @@ export const VM_INIT_PACKAGE = 'systemd';
  * The BusyBox a VM image gets: Debian's static build. It is linked at a fixed address
  * and needs no dynamic loader, so under QEMU's TCG every BusyBox process at boot (the
  * network script, tar, modprobe, udhcpc and the programs its lease script runs) reuses
- * the code QEMU translated for the one before; the default nginx VM answered about
- * 0.9 s sooner than with the dynamically linked `busybox` (docs/vm.md). The two
+ * the code QEMU translated for the one before, and the VM answers sooner than with the
+ * dynamically linked `busybox` (docs/vm.md). The two
  * packages install the same /usr/bin/busybox and conflict, so when the image's own
  * packages already hold either, that one serves.
  */

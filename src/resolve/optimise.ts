@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type LogicModule from 'logic-solver';
 
-// MiniSat compiled to JS takes ~150 ms to load: load it on the first solve, not at start-up,
+// MiniSat compiled to JS is slow to load: load it on the first solve, not at start-up,
 // so commands that never resolve (build with a current lock, test, show) start fast.
 let logic: typeof LogicModule | undefined;
 const Logic = new Proxy({} as typeof LogicModule, {

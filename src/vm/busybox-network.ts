@@ -13,8 +13,8 @@
  *
  * In a systemd VM (vm.network: busybox, the default) this is done by /init, a BusyBox
  * script the kernel runs, before it hands PID 1 to systemd: as a service it cost its
- * systemd-executor (which links systemd's shared libraries, about 0.3 s of CPU under
- * QEMU's TCG) and a place on the boot's critical path. jeos-network.service is left to
+ * systemd-executor (which links systemd's shared libraries, slow to start under QEMU's
+ * TCG) and a place on the boot's critical path. jeos-network.service is left to
  * report, at boot, what /init could not do; it runs only then.
  */
 import type { ImageTree } from '../tree/index.js';

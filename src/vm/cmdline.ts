@@ -5,19 +5,16 @@
  * (vm.cmdline) comes last, so it can override any of these.
  *
  * - `cryptomgr.notests`: the kernel does not test each crypto algorithm it registers
- *   at boot. Under QEMU's TCG the tests took 0.5 s of the 3 s to `/init` (measured
- *   with initcall_debug). They guard against broken implementations, not attacks;
+ *   at boot, a large part of its time to `/init` under QEMU's TCG (docs/vm.md). They guard against broken implementations, not attacks;
  *   with `fips=1` the kernel runs them anyway, and `vm.cmdline: cryptomgr.notests=0`
  *   turns them back on.
  * - `initcall_blacklist=jent_mod_init`: the kernel does not start its jitter-entropy
- *   RNG, which times 1024 rounds of memory accesses when it starts (0.25 s under
- *   TCG by initcall_debug; /init came 0.17 s sooner, median of 8 boots each). Only
+ *   RNG, which times 1024 rounds of memory accesses when it starts. Only
  *   the kernel crypto API's DRBG uses it, to seed itself, and takes the kernel's own
  *   random pool without it; the kernel's RNG does not depend on it. FIPS mode
  *   requires it, so with `fips=1` in vm.cmdline it is left alone.
  * - `initramfs`: the kernel unpacks the OS into a ramfs, not the default tmpfs,
- *   which is capped at half the RAM (the nginx VM then needed 192 MiB instead of
- *   160); it runs `/init`.
+ *   which is capped at half the RAM (so a VM would need more memory); it runs `/init`.
  * - BusyBox init gets its host name from the kernel (`hostname=`) and no systemd options.
  * - `disk`: the kernel mounts the ext4 image on the first NVMe drive itself (ext4
  *   and NVMe are built into Debian's cloud kernel, so no initramfs is needed) and

@@ -52,8 +52,7 @@ export const VM_MASKS: readonly MaskRule[] = [
   { unit: 'systemd-ask-password-wall.path', reason: 'nothing asks for passwords at boot (no encrypted disks)' },
   { unit: 'systemd-initctl.socket', reason: 'no SysV init tools talk to /dev/initctl' },
   // Units whose conditions never hold in a jeos VM: systemd would still load each, pull it
-  // into the boot transaction and check it (under TCG the nginx VM answered 0.3-0.9 s sooner
-  // without these, alternating A/B, 5 boots each).
+  // into the boot transaction and check it, which costs the boot time (docs/vm.md).
   ...MEASURED_UKI_ONLY.map((unit) => ({ unit, reason: MEASURED_UKI_REASON })),
   { unit: 'systemd-hibernate-clear.service', reason: 'a VM without EFI variables has no hibernation record to clear' },
   { unit: 'systemd-machine-id-commit.service', reason: 'the machine ID is made anew at every boot: nothing persists to commit it to' },
@@ -81,9 +80,8 @@ export const VM_TMPFILES_MASKS: readonly MaskRule[] = [
  * at every boot before any unit starts. systemd-debug-generator (systemd.mask=,
  * systemd.wants=, systemd.debug_shell on the kernel command line) and
  * systemd-run-generator (systemd.run=) find something only when someone debugs the
- * boot: they are masked unless `vm.debug: true`. The two ran side by side for about
- * 0.25 s of the boot under TCG (systemd's debug log), and the nginx VM answered
- * about 0.5 s sooner without them (median of 6 boots each, one vCPU).
+ * boot: they are masked unless `vm.debug: true`. Each generator is a process at
+ * every boot, before any unit starts (what they cost: docs/vm.md).
  */
 export const VM_GENERATOR_MASKS: readonly MaskRule[] = [
   { unit: 'systemd-fstab-generator', reason: 'there is no /etc/fstab and no root= to mount' },

@@ -1,7 +1,7 @@
 /**
- * The image's tmpfiles.d entries, done without systemd-tmpfiles at boot. Under QEMU's
- * TCG, systemd-tmpfiles-setup.service (a program linking systemd's 4 MB shared
- * library, run before sysinit.target) held the nginx VM's boot back by about 1.3 s.
+ * The image's tmpfiles.d entries, done without systemd-tmpfiles at boot:
+ * systemd-tmpfiles-setup.service (a program linking systemd's shared library, run
+ * before sysinit.target) holds a VM's boot back (docs/vm.md has the figure).
  * Most of its work does not need the booted machine:
  *
  * - An entry outside /run is applied to the tree at build time, as

@@ -80,8 +80,8 @@ export function reportUnit(): string {
     // The report runs once the workload has started, while it is still getting ready: on the CPU
     // only when nothing else wants it, so it does not delay the workload's first answer.
     // CPUSchedulingPolicy= takes effect only when systemd-executor is about to run the program, so
-    // the executor's own start (loading systemd's shared libraries, under TCG a few tenths of a
-    // second each time) would compete with the workload; CPUWeight=idle makes the unit's cgroup
+    // the executor's own start (loading systemd's shared libraries, slow under TCG) would
+    // compete with the workload; CPUWeight=idle makes the unit's cgroup
     // idle (cpu.idle) from the moment systemd starts it.
     'CPUWeight=idle',
     'CPUSchedulingPolicy=idle',
@@ -144,7 +144,7 @@ export function networkdOrdering(): string {
  * systemd's own services import credentials (journald `ImportCredential=journal.*`,
  * networkd `network.*`, tmpfiles `tmpfiles.*`): for each, systemd-executor forks a
  * helper that makes a credentials directory in a mount of its own, even when there
- * is nothing to import (about 50 ms a service under TCG, by systemd's debug log). A
+ * is nothing to import. A
  * jeos VM has none to give them: its configuration is made at build time, and QEMU's
  * fw_cfg driver, one way credentials reach a VM, is not in the image. An empty
  * `ImportCredential=` in a drop-in clears the list.

@@ -1,7 +1,7 @@
 /**
  * Booting a kernel through its PVH entry point. A bzImage carries the kernel
  * compressed; its own decompressor unpacks it before the kernel starts, which
- * under TCG takes about 1.2 s (trixie's cloud kernel: 11 MB of zstd → 57 MB).
+ * is slow under TCG (docs/vm.md has the figure).
  * QEMU can instead load the uncompressed kernel ELF directly when the kernel
  * declares a PVH entry (the Xen ELF note PHYS32_ENTRY, which Debian's x86-64
  * kernels have), as Firecracker and Cloud Hypervisor do. jeos run and jeos test

@@ -16,20 +16,11 @@ export async function qemuVersion(binary: string): Promise<string> {
 }
 
 /**
- * The machine type: q35. Measured here under TCG (QEMU 7.2, two CPUs shared with
- * other VMs): to /init of a tiny initramfs q35 took 2.7 s, pc 3.2 s, microvm 2.2 s
- * (single runs); the nginx image, alternating, answered HTTP 200 after 14.6–16.3 s
- * on q35 and 14.9–15.1 s on pc (one outlier each at 26–29 s under load), so q35
- * and pc tie. microvm is out: it needs `pit=on` (without a PIT the kernel cannot
- * calibrate its clock and stops), has one serial port (the report channel is the
- * second), and no PCI (its `pcie=on` stalled the console here; virtio-mmio would
- * need the virtio_mmio module the image does not load). Tried again with `acpi=on`
- * (its virtio-mmio devices described in ACPI, the module loaded): under TCG the kernel
- * then cannot calibrate the TSC (no speaker port for the PIT method, no HPET, no ACPI PM
- * timer) and hangs, unless `tsc_early_khz=` gives the host's TSC frequency, which QEMU
- * does not tell and a wrong value would skew the guest's clock. With it, the nginx VM
- * reached /init about 0.3 s sooner (4 alternating boots each). q35 is the modern chipset
- * (PCIe, no ISA/IDE to probe) and what KVM users expect.
+ * The machine type: q35, the modern chipset (PCIe, no ISA/IDE to probe) and what KVM
+ * users expect; under TCG it boots the images as fast as pc. microvm is not used: it
+ * has one serial port (the report channel is the second), no PCI, and under TCG its
+ * kernel cannot calibrate the TSC without `tsc_early_khz=`, which QEMU does not tell.
+ * The measurements behind this: docs/vm.md, "Why q35".
  */
 export function defaultMachine(): Machine {
   return 'q35';
@@ -40,20 +31,18 @@ export function defaultMachine(): Machine {
  * qemu64 model crashed Debian's 6.12 kernel once systemd started) without `erms`:
  * with "enhanced rep movsb/stosb" the kernel clears every page with `rep stosb` and
  * glibc copies large blocks with `rep movsb`, and TCG runs a rep string instruction one
- * element per step, so a 4 KiB page takes 4096 steps instead of 512 with `rep stosq`.
- * The nginx VM answered about 0.7 s sooner without it (median of 6 boots each,
- * alternating); taking AVX away as well changed nothing.
+ * element per step, so a 4 KiB page takes 4096 steps instead of 512 with `rep stosq`
+ * (what that costs a boot: docs/vm.md, "The machine").
  */
 export function cpuModel(accel: Accel): string {
   return accel === 'kvm' ? 'host' : 'max,-erms';
 }
 
 /**
- * Virtual CPUs unless asked: two under KVM; one under TCG. With two, QEMU 7.2's multi-threaded
- * TCG runs them on two host threads and systemd's boot-time services side by side (the nginx VM
- * answered after 6.5-8.0 s instead of 10.5-11.7), but Debian's kernel then oopsed at boot on an
- * int3 its own code patching had left (`Oops: int3` in sched_clock_cpu, a static key) in 2 of
- * about 60 boots here; with one vCPU it never did.
+ * Virtual CPUs unless asked: two under KVM; one under TCG. Two vCPUs under QEMU 7.2's
+ * multi-threaded TCG boot faster, but Debian's kernel then sometimes oopsed at boot on an
+ * int3 its own code patching had left (`Oops: int3` in sched_clock_cpu, a static key); with
+ * one vCPU it never did (docs/vm.md, "The machine").
  */
 export function defaultCpus(accel: Accel): number {
   return accel === 'kvm' ? 2 : 1;
@@ -63,11 +52,10 @@ export function defaultCpus(accel: Accel): number {
  * Kernel arguments the runner adds for the accelerator, after the image's own command line
  * and before the user's (`--append`). Under TCG with one vCPU, `noreplace-smp`: a kernel
  * that finds one CPU rewrites every `lock` prefix in its code (tens of thousands) for a
- * uniprocessor, and under TCG that patching took 0.3–0.5 s of the boot (from the kernel's
- * "Enabled xstate features" to "Freeing SMP alternatives memory"; 0.2–0.3 s with the
- * argument, three boots each). The locked instructions it keeps are correct on one CPU.
- * Under KVM the patching takes milliseconds and an unlocked kernel runs a little faster,
- * so nothing is added there, nor to out/vm/cmdline, which is how the image boots elsewhere.
+ * uniprocessor, which is slow under TCG (docs/vm.md, "noreplace-smp under TCG"); the locked
+ * instructions it keeps are correct on one CPU. Under KVM the patching is quick and an
+ * unlocked kernel runs a little faster, so nothing is added there, nor to out/vm/cmdline,
+ * which is how the image boots elsewhere.
  */
 export function accelCmdline(accel: Accel, cpus: number): string[] {
   return accel === 'tcg' && cpus === 1 ? ['noreplace-smp'] : [];

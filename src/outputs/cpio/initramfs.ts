@@ -3,27 +3,11 @@
  * from `qemu -kernel vmlinuz -initrd initrd.img` (the kernel unpacks it into a
  * tmpfs and runs `/init`).
  *
- * Compression, measured here (2 CPUs, zstd 1.5.4; 768 entries, 35.4 MB of Debian
- * binaries and libraries; time to write the file):
- *
- *   zstd -3   12.7 MB  0.3 s      zstd -15  11.0 MB   8.2 s     gzip -6  14.7 MB  1.3 s
- *   zstd -6   11.8 MB  0.5 s      zstd -19   9.4 MB  22.0 s     gzip -9  14.7 MB  4.1 s
- *   zstd -10  11.1 MB  1.5 s  ← default                          none     35.5 MB  0.1 s
- *
- * Level 19 saves another 15% for 15 times the time, so it is left to the caller.
- * Booting under TCG, Debian's 6.12 cloud kernel unpacked this image in about the
- * same 0.75 s from zstd -10 as from gzip -6 (0.35 s uncompressed).
- *
- * LZ4 unpacks as fast as no compression at all. The nginx VM's initramfs (27.9 MB
- * as cpio; lz4 1.9.4), with the kernel's time from "Trying to unpack rootfs" to
- * "Freeing initrd memory" under TCG, three boots each:
- *
- *   lz4 -1    15.3 MB  0.1 s to write          zstd -10  10.0 MB   unpacked in 0.62–0.90 s
- *   lz4 -9    12.4 MB  1.3 s  ← VM default     lz4 -9    12.4 MB   unpacked in 0.32–0.51 s
- *   lz4 -12   12.4 MB                          none      27.9 MB   unpacked in 0.31–0.37 s
- *
- * So the VM writer takes lz4 -9: the size stays well under issue 5's 25 MB and the
- * kernel reaches /init sooner; zstd stays the default here for smaller files.
+ * zstd -10 is the default here: the high levels cost many times the time for a few
+ * per cent, so they are left to the caller. The VM writer takes LZ4 instead, which the
+ * kernel unpacks about as fast as no compression at all, for a somewhat larger file.
+ * The measurements behind both choices: bench/results/initramfs-compression.txt and
+ * docs/vm.md, "Why LZ4".
  */
 import { rm } from 'node:fs/promises';
 import { JeosError } from '../../errors.js';

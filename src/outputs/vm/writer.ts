@@ -22,9 +22,8 @@ export const CMDLINE = 'cmdline';
 export const ROOT_IMG = 'root.img';
 
 /**
- * The initramfs is LZ4 unless asked otherwise: the kernel unpacks it as fast as an
- * uncompressed one, about 0.4 s sooner than zstd under TCG, for 12.4 MB instead of
- * 10.0 (measurements in ../cpio/initramfs.ts).
+ * The initramfs is LZ4 unless asked otherwise: the kernel unpacks it about as fast as an
+ * uncompressed one, sooner than zstd, for a somewhat larger file (docs/vm.md, "Why LZ4").
  */
 export const VM_INITRAMFS_COMPRESSION = 'lz4' as const;
 
