@@ -14,6 +14,8 @@ export * from './configure/index.js';
 export {
   writeOutputs,
   prepareOutputs,
+  lockOutputDir,
+  recoverOutputDir,
   tarWriter,
   ociWriter,
   ociArchiveWriter,
@@ -25,5 +27,6 @@ export {
   type OutputWriter,
   type OutputEvent,
 } from './outputs/index.js';
+export * from './record/index.js';
 export * from './build/index.js';
 export * from './check/index.js';
