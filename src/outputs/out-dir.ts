@@ -11,9 +11,6 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { JeosError } from '../errors.js';
-import { OCI_ARCHIVE, OCI_DIR } from './oci/index.js';
-import { ROOTFS_TAR } from './tar/index.js';
-import { VM_DIR } from './vm/index.js';
 
 export const STAGING_PREFIX = '.jeos-staging-';
 export const OLD_PREFIX = '.jeos-old-';
@@ -27,8 +24,9 @@ export const LOCK = '.jeos-lock';
  * did not write, so out/ holds one build; anything else in out/ is the user's and stays.
  * A new writer's top-level name belongs here.
  */
-// The record's files (src/record) are named here too: outputs sit below the record module.
-export const OUTPUT_NAMES: readonly string[] = [ROOTFS_TAR, OCI_DIR, OCI_ARCHIVE, VM_DIR, 'build.json', 'manifest.json', 'trim.json'];
+// Written out rather than imported from the writers (which depend on the staging, which
+// depends on this); src/record/record.test.ts checks every writer's and record's name is here.
+export const OUTPUT_NAMES: readonly string[] = ['rootfs.tar', 'oci', 'image.oci.tar', 'vm', 'build.json', 'manifest.json', 'trim.json'];
 
 /** One top-level output name: no separators, not `.`/`..`, not a hidden (scratch or control) name. */
 export function isOutputName(name: unknown): name is string {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { JeosError } from '../errors.js';
+import { OCI_ARCHIVE, OCI_DIR, ROOTFS_TAR, VM_DIR } from '../outputs/index.js';
 import { OUTPUT_NAMES } from '../outputs/out-dir.js';
 import { ImageTree } from '../tree/index.js';
 import { manifestOf, manifestText } from './manifest.js';
@@ -75,7 +76,9 @@ test("with a trim, why and via come from the trim's explanation; a directory hol
 test('the record files are written, read back and refused when of another version', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'jeos-record-'));
   try {
-    for (const name of [RECORD_FILE, MANIFEST_FILE, TRIM_FILE]) assert.ok(OUTPUT_NAMES.includes(name), `${name} is one of the names a commit owns in out/`);
+    for (const name of [RECORD_FILE, MANIFEST_FILE, TRIM_FILE, ROOTFS_TAR, OCI_DIR, OCI_ARCHIVE, VM_DIR]) {
+      assert.ok(OUTPUT_NAMES.includes(name), `${name} is one of the names a commit owns in out/`);
+    }
     await assert.rejects(readRecord(dir), (e: JeosError) => e.code === 'E_RECORD_MISSING' && /jeos build/.test(e.hint ?? ''));
     assert.equal(await readTrimExplanations(dir), undefined);
     await writeFile(join(dir, RECORD_FILE), JSON.stringify({ buildVersion: 1 }));
