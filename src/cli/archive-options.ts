@@ -3,17 +3,11 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { resolveSettings, type Settings } from '../settings/index.js';
+import { resolveSettings, type Settings, type SettingsFlags } from '../settings/index.js';
 import { archiveProgress } from './progress.js';
 
-export interface ArchiveFlags {
-  suite?: string[];
-  arch?: string;
-  mirror?: string;
-  securityMirror?: string;
-  keyring?: string;
-  cacheDir?: string;
-  offline?: boolean;
+/** The flags of every command that reads the archive: the settings' flags, -C DIR, --json, --quiet. */
+export interface ArchiveFlags extends SettingsFlags {
   config?: string;
   json?: boolean;
   quiet?: boolean;
@@ -46,15 +40,7 @@ export async function archiveSettings(flags: ArchiveFlags, debian?: Partial<Conf
     debian = (await loadConfig(dir, { sources: false })).config.debian;
   }
   return resolveSettings({
-    flags: {
-      suite: flags.suite,
-      arch: flags.arch,
-      mirror: flags.mirror,
-      securityMirror: flags.securityMirror,
-      keyring: flags.keyring,
-      cacheDir: flags.cacheDir,
-      offline: flags.offline,
-    },
+    flags,
     debian,
     onEvent: archiveProgress(!!(flags.json || flags.quiet)),
   });
