@@ -50,16 +50,6 @@ const layerRules = Object.entries(MAY_IMPORT).map(([from, allowed]) => ({
   to: { path: '^src/', pathNot: [folder(from), ...allowed.map(folder)] },
 }));
 
-/**
- * Temporary, while src/build is rewritten (issue 22): src/build imports ensureTmp from its old
- * place, src/util/tmp-dir.ts, which re-exports it from src/configure. Remove this exception and
- * that file once src/build imports it from src/configure.
- */
-const TEMPORARY = [{ from: '^src/util/tmp-dir[.]ts$', to: '^src/configure/tmp-dir[.]ts$' }];
-for (const rule of layerRules) {
-  if (rule.name === 'layer-util') rule.from.pathNot = [TEST, ...TEMPORARY.map((t) => t.from)];
-}
-
 module.exports = {
   forbidden: [
     {
@@ -70,13 +60,6 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
-    {
-      name: 'temporary-util-tmp-dir',
-      comment: 'the one re-export src/util keeps for src/build (TEMPORARY above); nothing else in it may point upward',
-      severity: 'error',
-      from: { path: TEMPORARY.map((t) => t.from) },
-      to: { path: '^src/', pathNot: ['^src/errors[.]ts$', '^src/util/', ...TEMPORARY.map((t) => t.to)] },
-    },
     {
       name: 'not-to-cli',
       comment: 'only the CLI prints and exits; the library (and its tests) never depend on it',

@@ -4,7 +4,6 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { sha256File } from '../util/hash.js';
 
 // Kept here while src/build imports them from this module; the hashes live in src/util/hash.ts.
-export { sha256, sha256File } from '../util/hash.js';
 
 /**
  * The archive metadata cache. Index files are stored by their SHA256 (the one the

@@ -7,7 +7,7 @@
  * they have codes of their own; the live tests skip on exactly these.
  */
 import { JeosError } from '../errors.js';
-import { sha256 } from './cache.js';
+import { sha256 } from '../util/hash.js';
 import { fetchBytes, NOT_FOUND, type Fetcher } from './http.js';
 import type { Release, ReleaseFile } from './release.js';
 

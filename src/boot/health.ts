@@ -66,5 +66,3 @@ export function healthcheckPorts(spec: HealthcheckSpec | undefined): number[] {
   return [];
 }
 
-// Kept here while src/build imports it from this module; argv lives in src/util/argv.ts.
-export { argv } from '../util/argv.js';

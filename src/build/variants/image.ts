@@ -1,5 +1,5 @@
 /** The container image's variant: the workload's packages, configured, with its files, trimmed. */
-import { ensureTmp } from '../../util/tmp-dir.js';
+import { ensureTmp } from '../../configure/index.js';
 import { configureStep, trimStep, unpackStep, workloadStep } from '../steps.js';
 import type { Step, Variant } from '../variant.js';
 
