@@ -1,17 +1,23 @@
 /**
- * VM images: the locked kernel with its modules cut down to what the image needs,
- * and the system setup (systemd as /init, the workload's service, DHCP) that makes
- * the image tree a bootable VM. The vm output writer (src/outputs/vm) writes it.
+ * The system inside a VM image, built into the VM variant's tree by the build's vm steps
+ * (src/build/variants/vm.ts). Three places make a VM, one job each:
+ *
+ *   src/vm           what goes inside the image: the kernel and its modules (kernel/), the
+ *                    init and its units (system/: systemd; busybox/: BusyBox init and the
+ *                    network /init), tmpfiles.d done at build time (tmpfiles/), the kernel
+ *                    command line and what an untrimmed VM leaves out
+ *   src/outputs/vm   the artefacts in out/vm: vmlinuz, initrd.img or root.img, cmdline
+ *   src/boot/vm      booting them in QEMU: jeos run, jeos test --vm
  */
 export { findKernel, modulesDirOf, type KernelInfo } from '../tree/index.js';
 export { excludeDocumentation, VM_EXCLUDED_DIRS, type ExcludeResult } from './excludes.js';
-export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel } from './kernel-image.js';
-export { setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system.js';
+export { addKernel, prepareKernel, VM_MODULES, type KernelOptions, type VmKernel } from './kernel/kernel-image.js';
+export { setupVmSystem, SYSTEMD, type VmSystemReport, type VmSystemSpec } from './system/system.js';
 export { vmCmdline, DISK_ROOT_DEVICE } from './cmdline.js';
-export { planSysctl, SYSCTL_DIRS, type SysctlPlan, type SysctlSetting } from './sysctl.js';
-export { setupBusyboxInit, type BusyboxInitSpec, type BusyboxSystemReport } from './busybox-init.js';
-export { BUSYBOX, NETWORK_UNIT, modulesLoadD } from './busybox-network.js';
-export { REPORT_BEGIN, REPORT_END, REPORT_TTY, REPORT_UNIT, unitWord, workloadUnit, type WorkloadUnitSpec } from './units.js';
+export { planSysctl, SYSCTL_DIRS, type SysctlPlan, type SysctlSetting } from './system/sysctl.js';
+export { setupBusyboxInit, type BusyboxInitSpec, type BusyboxSystemReport } from './busybox/busybox-init.js';
+export { BUSYBOX, NETWORK_UNIT, modulesLoadD } from './busybox/busybox-network.js';
+export { REPORT_BEGIN, REPORT_END, REPORT_TTY, REPORT_UNIT, unitWord, workloadUnit, type WorkloadUnitSpec } from './system/units.js';
 export {
   DEFAULT_MODULES,
   selectKernelModules,
@@ -20,8 +26,8 @@ export {
   type KeptModule,
   type ModuleSelection,
   type SelectOptions,
-  type TrimResult,
-} from './modules.js';
-export { depmod, DEPMOD_FILES, moduleNameOf, normalizeAlias, type DepmodFile, type DepmodInput, type ModuleRecord } from './depmod.js';
-export { KmodIndex } from './kmod-index.js';
-export { readModuleElf, type ModuleElf } from './module-elf.js';
+  type ModuleTrim,
+} from './kernel/modules.js';
+export { depmod, DEPMOD_FILES, moduleNameOf, normalizeAlias, type DepmodFile, type DepmodInput, type ModuleRecord } from './kernel/depmod.js';
+export { KmodIndex } from './kernel/kmod-index.js';
+export { readModuleElf, type ModuleElf } from './kernel/module-elf.js';

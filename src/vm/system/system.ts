@@ -7,18 +7,18 @@
  * agetty, logind without D-Bus). Everything it changes is listed in the report,
  * for build.json.
  */
-import { JeosError } from '../errors.js';
-import { findUnit, parseInstall, SYSTEM_UNITS } from '../configure/index.js';
-import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYSTEMD_DEFAULT_LOCALE, systemLocales } from '../trim/index.js';
-import type { VmNetwork, VmRoot } from '../config/schema.js';
-import type { ImageTree, NodeMeta } from '../tree/index.js';
-import { ensureTmp } from '../configure/tmp-dir.js';
-import { unitEntries } from '../util/unit-file.js';
-import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from './busybox-network.js';
+import { JeosError } from '../../errors.js';
+import { findUnit, parseInstall, SYSTEM_UNITS } from '../../configure/index.js';
+import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYSTEMD_DEFAULT_LOCALE, systemLocales } from '../../trim/index.js';
+import type { VmNetwork, VmRoot } from '../../config/schema.js';
+import type { ImageTree, NodeMeta } from '../../tree/index.js';
+import { ensureTmp } from '../../configure/tmp-dir.js';
+import { unitEntries } from '../../util/unit-file.js';
+import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from '../busybox/busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
-import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from './tmpfiles.js';
-import { parentOf } from '../util/path.js';
+import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from '../tmpfiles/tmpfiles.js';
+import { parentOf } from '../../util/path.js';
 import {
   CREDENTIALS_DROPIN,
   dhcpNetwork,

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ImageTree } from '../tree/index.js';
+import { ImageTree } from '../../tree/index.js';
 import { journalReaders, planTmpfiles, type TmpfilesContext } from './tmpfiles.js';
 import { parseTmpfilesLine } from './tmpfiles-parse.js';
 import { RUN_ARCHIVE, RUN_MADE_FLAG } from './tmpfiles-boot.js';
-import { readTar } from '../unpack/tar.js';
-import { readAccounts } from '../tree/index.js';
+import { readTar } from '../../unpack/tar.js';
+import { readAccounts } from '../../tree/index.js';
 
 const CTX: TmpfilesContext = { hostname: 'web', journal: 'journald', sourceDateEpoch: 1700000000 };
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nsystemd-network:x:998:998::/:/usr/sbin/nologin\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n';

@@ -4,7 +4,7 @@
  * symbols the module exports — the `__crc_*` entries of `.symtab` when the kernel
  * was built with modversions, else the names in `__ksymtab_strings`, as kmod does.
  */
-import { JeosError } from '../errors.js';
+import { JeosError } from '../../errors.js';
 
 export interface ModuleElf {
   /** `.modinfo` key/value pairs in section order. */

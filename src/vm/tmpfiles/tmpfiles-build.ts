@@ -3,9 +3,9 @@
  * the tree, as `systemd-tmpfiles --create --remove --boot` would apply it to the root
  * the initramfs unpacks into at every boot.
  */
-import type { Accounts, ImageTree, NodeMeta, TreeNode } from '../tree/index.js';
-import { parentOf } from '../util/path.js';
-import { globToRegExp } from '../util/path-glob.js';
+import type { Accounts, ImageTree, NodeMeta, TreeNode } from '../../tree/index.js';
+import { parentOf } from '../../util/path.js';
+import { globToRegExp } from '../../util/path-glob.js';
 import { adjustedMode, ADJUST, content, CREATE_DIR, parseMode, parseOwner, REMOVE, type Entry, type Outcome } from './tmpfiles-entry.js';
 
 /** Everything outside /run: applied to the tree, which is the root at every boot. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { JeosError } from '../errors.js';
-import { ImageTree } from '../tree/index.js';
+import { JeosError } from '../../errors.js';
+import { ImageTree } from '../../tree/index.js';
 import { setupBusyboxInit, type BusyboxInitSpec } from './busybox-init.js';
-import { shellQuote } from '../util/shell-quote.js';
+import { shellQuote } from '../../util/shell-quote.js';
 
 function treeWithBusybox(): ImageTree {
   const t = new ImageTree();

@@ -4,13 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configureImage } from '../configure/index.js';
-import { installFake, mergedUsrTree, type FakePackage } from '../../test/support/configure/packages.js';
-import { buildElf } from '../../test/support/elf/synthetic.js';
-import type { JeosError } from '../errors.js';
-import { ImageTree } from '../tree/index.js';
-import { unitEntries } from '../util/unit-file.js';
-import { trimImage } from '../trim/index.js';
+import { configureImage } from '../../configure/index.js';
+import { installFake, mergedUsrTree, type FakePackage } from '../../../test/support/configure/packages.js';
+import { buildElf } from '../../../test/support/elf/synthetic.js';
+import type { JeosError } from '../../errors.js';
+import { ImageTree } from '../../tree/index.js';
+import { unitEntries } from '../../util/unit-file.js';
+import { trimImage } from '../../trim/index.js';
 import { setupVmSystem, type VmSystemSpec } from './system.js';
 
 const LD = '/lib64/ld-linux-x86-64.so.2';

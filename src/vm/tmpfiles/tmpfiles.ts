@@ -19,7 +19,7 @@
  * escapes, a specifier only the booted machine knows) keeps systemd-tmpfiles-setup,
  * and build.json names it, as it names what keeps systemd-sysctl.
  */
-import { readAccounts, type Accounts, type ImageTree } from '../tree/index.js';
+import { readAccounts, type Accounts, type ImageTree } from '../../tree/index.js';
 import { planBoot, RunEntries, RUN_ARCHIVE } from './tmpfiles-boot.js';
 import { planBuild } from './tmpfiles-build.js';
 import { at, byComponents, CREATE_DIR, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from './tmpfiles-entry.js';

@@ -5,10 +5,10 @@
  * package never enters the image's dpkg database: it is a boot artefact, like the
  * firmware of a machine, and `dpkg --verify` on the image stays truthful.
  */
-import type { ImageTree } from '../tree/index.js';
-import { findKernel, ImageTree as Tree } from '../tree/index.js';
-import { unpackPackages } from '../unpack/index.js';
-import { DEFAULT_MODULES, trimKernelModules, type TrimResult } from './modules.js';
+import type { ImageTree } from '../../tree/index.js';
+import { findKernel, ImageTree as Tree } from '../../tree/index.js';
+import { unpackPackages } from '../../unpack/index.js';
+import { DEFAULT_MODULES, trimKernelModules, type ModuleTrim } from './modules.js';
 
 /** Modules every jeos VM keeps besides DEFAULT_MODULES: guest memory statistics for `jeos test --vm`. */
 export const VM_MODULES: readonly string[] = [...DEFAULT_MODULES, 'virtio_balloon'];
@@ -20,7 +20,7 @@ export interface VmKernel {
   tree: ImageTree;
   vmlinuzPath: string;
   modulesDir: string;
-  trim: TrimResult;
+  trim: ModuleTrim;
 }
 
 export interface KernelOptions {

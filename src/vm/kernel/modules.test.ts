@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ImageTree } from '../tree/index.js';
-import { DEFAULT_MODULES, findKernel, selectKernelModules, similarNames, trimKernelModules } from './index.js';
-import { syntheticKernelTree, TEST_VERSION } from '../../test/support/vm/test-kernel.js';
+import { ImageTree } from '../../tree/index.js';
+import { DEFAULT_MODULES, findKernel, selectKernelModules, similarNames, trimKernelModules } from '../index.js';
+import { syntheticKernelTree, TEST_VERSION } from '../../../test/support/vm/test-kernel.js';
 
 const DIR = `usr/lib/modules/${TEST_VERSION}`;
 const FS = ['erofs', 'squashfs', 'overlay'];

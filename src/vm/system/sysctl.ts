@@ -20,7 +20,7 @@
  * and fs.nr_open (raised to their maximum) and net.unix.max_dgram_qlen (raised to
  * 512); the kernel's earlier value would be overwritten.
  */
-import type { ImageTree } from '../tree/index.js';
+import type { ImageTree } from '../../tree/index.js';
 import { readConfD } from './confd.js';
 
 export const SYSCTL_DIRS = ['etc/sysctl.d', 'run/sysctl.d', 'usr/local/lib/sysctl.d', 'usr/lib/sysctl.d'] as const;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ImageTree } from '../tree/index.js';
+import { ImageTree } from '../../tree/index.js';
 import { planSysctl } from './sysctl.js';
 
 function tree(files: Record<string, string | { symlink: string }>): ImageTree {

@@ -14,9 +14,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { ImageTree } from '../tree/index.js';
-import { DEFAULT_MODULES, DEPMOD_FILES, findKernel, KmodIndex, trimKernelModules } from './index.js';
-import { dumpIndex, exportModules, findKernelDeb, FIXTURE_MODULES, hostKmodVersion, syntheticKernelTree, TEST_VERSION, treeFromDir } from '../../test/support/vm/test-kernel.js';
+import type { ImageTree } from '../../tree/index.js';
+import { DEFAULT_MODULES, DEPMOD_FILES, findKernel, KmodIndex, trimKernelModules } from '../index.js';
+import { dumpIndex, exportModules, findKernelDeb, FIXTURE_MODULES, hostKmodVersion, syntheticKernelTree, TEST_VERSION, treeFromDir } from '../../../test/support/vm/test-kernel.js';
 
 const DIR = `usr/lib/modules/${TEST_VERSION}`;
 const kmod = hostKmodVersion();

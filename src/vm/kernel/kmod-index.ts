@@ -11,7 +11,7 @@
  * and its values (count, then priority and NUL-terminated text per value) if any.
  * The top nibble of every node offset says which of the three parts the node has.
  */
-import { JeosError } from '../errors.js';
+import { JeosError } from '../../errors.js';
 
 const INDEX_MAGIC = 0xb007f457;
 const INDEX_VERSION = (0x0002 << 16) | 0x0001;

@@ -11,9 +11,9 @@
  * the binary `.bin` indexes, so they must exist and agree with what is kept.
  */
 import { availableParallelism } from 'node:os';
-import { JeosError } from '../errors.js';
-import { modulesDirOf, type ImageTree } from '../tree/index.js';
-import { decompress, type Compression } from '../unpack/index.js';
+import { JeosError } from '../../errors.js';
+import { modulesDirOf, type ImageTree } from '../../tree/index.js';
+import { decompress, type Compression } from '../../unpack/index.js';
 import { depmod, DEPMOD_FILES, dependsOf, moduleNameOf, normalizeAlias, type ModuleRecord } from './depmod.js';
 import { readModuleElf } from './module-elf.js';
 
@@ -263,7 +263,7 @@ export async function selectKernelModules(tree: ImageTree, version: string, want
   return select(openModules(tree, version, options), wanted, options);
 }
 
-export interface TrimResult extends ModuleSelection {
+export interface ModuleTrim extends ModuleSelection {
   /** Tree paths of the depmod files written (modules.dep, modules.dep.bin, …). */
   written: string[];
   /** Bytes of module files removed. */
@@ -278,7 +278,7 @@ export interface TrimResult extends ModuleSelection {
  * modules.order down to it, so modprobe, udev's autoloading and `modinfo` see a
  * consistent module tree.
  */
-export async function trimKernelModules(tree: ImageTree, version: string, wanted: readonly string[], options: SelectOptions = {}): Promise<TrimResult> {
+export async function trimKernelModules(tree: ImageTree, version: string, wanted: readonly string[], options: SelectOptions = {}): Promise<ModuleTrim> {
   const set = openModules(tree, version, options);
   const selection = await select(set, wanted, options);
   let droppedBytes = 0;

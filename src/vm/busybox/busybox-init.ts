@@ -17,15 +17,15 @@
  * fraction of a second after the kernel. Every BusyBox command is called as
  * `busybox NAME`: Debian's packages install no applet links.
  */
-import { JeosError } from '../errors.js';
-import type { ImageTree, NodeMeta } from '../tree/index.js';
-import { ensureTmp } from '../configure/tmp-dir.js';
-import { planSysctl, sysctlRecord } from './sysctl.js';
-import { planTmpfiles, tmpfilesNotDone } from './tmpfiles.js';
-import { parentOf } from '../util/path.js';
-import { shellQuote } from '../util/shell-quote.js';
-import type { VmSystemReport } from './system.js';
-import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from './units.js';
+import { JeosError } from '../../errors.js';
+import type { ImageTree, NodeMeta } from '../../tree/index.js';
+import { ensureTmp } from '../../configure/tmp-dir.js';
+import { planSysctl, sysctlRecord } from '../system/sysctl.js';
+import { planTmpfiles, tmpfilesNotDone } from '../tmpfiles/tmpfiles.js';
+import { parentOf } from '../../util/path.js';
+import { shellQuote } from '../../util/shell-quote.js';
+import type { VmSystemReport } from '../system/system.js';
+import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from '../system/units.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName } from './busybox-network.js';
 
 const BOOT_SCRIPT = 'etc/jeos/boot';

@@ -6,9 +6,9 @@
  * TCG every process costs a tenth of a second or more, so one `tar` does the work of
  * the `mkdir`, `ln`, `chmod` and `chown` it replaces.
  */
-import type { Accounts, ImageTree } from '../tree/index.js';
-import { globToRegExp } from '../util/path-glob.js';
-import { tarChunks, type TarItem } from '../util/tar/chunks.js';
+import type { Accounts, ImageTree } from '../../tree/index.js';
+import { globToRegExp } from '../../util/path-glob.js';
+import { tarChunks, type TarItem } from '../../util/tar/chunks.js';
 import { ADJUST, byComponents, content, CREATE_DIR, NO_RAMFS_SUPPORT, parseMode, parseOwner, REMOVE, under, type Entry, type Outcome } from './tmpfiles-entry.js';
 
 /** The archive of /run's entries, in the image. */

@@ -17,10 +17,10 @@
  * TCG) and a place on the boot's critical path. jeos-network.service is left to
  * report, at boot, what /init could not do; it runs only then.
  */
-import type { ImageTree } from '../tree/index.js';
-import { shellQuote } from '../util/shell-quote.js';
-import { readConfD } from './confd.js';
-import { VM_MODULES } from './kernel-image.js';
+import type { ImageTree } from '../../tree/index.js';
+import { shellQuote } from '../../util/shell-quote.js';
+import { readConfD } from '../system/confd.js';
+import { VM_MODULES } from '../kernel/kernel-image.js';
 
 export const BUSYBOX = 'usr/bin/busybox';
 /** systemd, which /init runs as PID 1 once it is done. */

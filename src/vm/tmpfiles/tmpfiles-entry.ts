@@ -3,7 +3,7 @@
  * /run at boot), and what its mode, owner and argument fields mean (tmpfiles.d(5)).
  * Shared by the build-time and the boot-time halves (tmpfiles-build.ts, tmpfiles-boot.ts).
  */
-import type { Accounts } from '../tree/index.js';
+import type { Accounts } from '../../tree/index.js';
 import type { TmpfilesLine } from './tmpfiles-parse.js';
 
 export type Area = 'build' | 'boot';

@@ -4,8 +4,8 @@
  * confd.ts), one entry per line, `Type Path Mode User Group Age Argument`, `-` or a
  * missing field for the default, the argument being the rest of the line.
  */
-import type { ImageTree } from '../tree/index.js';
-import { readConfD } from './confd.js';
+import type { ImageTree } from '../../tree/index.js';
+import { readConfD } from '../system/confd.js';
 
 export const TMPFILES_DIRS = ['etc/tmpfiles.d', 'run/tmpfiles.d', 'usr/local/lib/tmpfiles.d', 'usr/lib/tmpfiles.d'] as const;
 
