@@ -4,9 +4,11 @@ import { fetchBytes, NOT_FOUND, type Fetcher } from './http.js';
 import { mirrorFor, type Mirrors } from './mirrors.js';
 import { compressionOf, readPackagesFile, type PackageRecord } from './packages.js';
 import { columnsToText, FORMAT_VERSION, fromColumnar } from './parsed-cache.js';
-import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
+import { checkRelease, checkReleaseDate, parseRelease, type Release, type ReleaseFile } from './release.js';
+import { ReleaseDates } from './release-dates.js';
 import { downloadReleaseFile } from './release-file.js';
-import { loadKeyring, verifyClearsigned, type Keyring } from './signature.js';
+import { loadKeyring, verifyClearsignedBy, type Keyring } from './signature.js';
+import { DEFAULT_TIMEOUTS, type MirrorTimeouts, type Waiting } from './watchdog.js';
 
 export interface ArchiveOptions {
   mirrors: Mirrors;
@@ -18,13 +20,25 @@ export interface ArchiveOptions {
   cacheDir: string;
   /** Use only the cache; fail naming what is missing. */
   offline?: boolean;
+  /**
+   * Accept a Release older than the newest one seen for its suite (a deliberate rollback,
+   * an old snapshot) instead of refusing it with E_RELEASE_ROLLBACK.
+   */
+  allowDowngrade?: boolean;
+  /** How long to wait for the mirror (DEFAULT_TIMEOUTS). */
+  timeouts?: MirrorTimeouts;
   fetcher?: Fetcher;
+  /** The clock Release dates are checked against (Valid-Until, dates in the future). */
   now?: () => Date;
   onEvent?: (event: ArchiveEvent) => void;
 }
 
 export type ArchiveEvent =
   | { kind: 'release'; suite: string; url: string; cached: boolean }
+  /** The mirror has sent nothing for `waitedMs`; it is given up at `limitMs`. */
+  | ({ kind: 'waiting'; suite: string } & Waiting)
+  /** --allow-downgrade let an older Release than the newest seen through. */
+  | { kind: 'downgrade'; suite: string; mirror: string; date: Date; newest: Date; newestMirror: string }
   | { kind: 'download'; suite: string; url: string; received: number; total: number | undefined }
   | { kind: 'downloaded'; suite: string; url: string; bytes: number }
   | { kind: 'index'; suite: string; component: string; packages: number; from: 'download' | 'cache' | 'parsed-cache' };
@@ -49,8 +63,11 @@ export async function loadArchive(options: ArchiveOptions): Promise<ArchiveIndex
   if (options.suites.length === 0) throw new JeosError('E_CONFIG', 'no suites to load', { hint: 'name at least one Debian suite' });
   const keyring = await loadKeyring(options.keyring);
   const cache = new ArchiveCache(options.cacheDir);
+  const dates = await ReleaseDates.load(options.cacheDir);
   // allSettled: when one suite fails, let the others finish their (atomic) cache writes before reporting.
-  const settled = await Promise.allSettled(options.suites.map((suite) => loadSuite(suite, keyring, cache, options)));
+  const settled = await Promise.allSettled(options.suites.map((suite) => loadSuite(suite, keyring, cache, dates, options)));
+  // The dates of the Releases that were accepted (and cached) are remembered, even when another suite failed.
+  await dates.save();
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const suites = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof loadSuite>>>).value);
@@ -71,10 +88,11 @@ async function loadSuite(
   suite: string,
   keyring: Keyring,
   cache: ArchiveCache,
+  dates: ReleaseDates,
   options: ArchiveOptions,
 ): Promise<{ meta: SuiteMetadata; packages: PackageRecord[] }> {
   const mirror = mirrorFor(options.mirrors, suite);
-  const release = await loadRelease(suite, mirror, keyring, cache, options);
+  const release = await loadRelease(suite, mirror, keyring, cache, dates, options);
   const meta: SuiteMetadata = { suite, mirror, release, indices: [] };
   const packages: PackageRecord[] = [];
   for (const component of options.components) {
@@ -91,9 +109,11 @@ async function loadRelease(
   mirror: string,
   keyring: Keyring,
   cache: ArchiveCache,
+  dates: ReleaseDates,
   options: ArchiveOptions,
 ): Promise<Release> {
   const fetcher = options.fetcher ?? fetchBytes;
+  const http = httpOptions(suite, options);
   const url = `${mirror}dists/${suite}/InRelease`;
   const cachedPath = cache.inReleasePath(mirror, suite);
   let text: string;
@@ -107,23 +127,62 @@ async function loadRelease(
     text = cached;
   } else {
     try {
-      text = (await fetcher(url)).toString('utf8');
+      text = (await fetcher(url, http)).toString('utf8');
     } catch (e) {
-      if (e instanceof JeosError && e.code === NOT_FOUND) throw await missingInRelease(suite, mirror, fetcher, e);
+      if (e instanceof JeosError && e.code === NOT_FOUND) throw await missingInRelease(suite, mirror, fetcher, http, e);
       throw e;
     }
   }
   options.onEvent?.({ kind: 'release', suite, url, cached: !!options.offline });
-  const signed = await verifyClearsigned(text, keyring, `InRelease of ${suite}`);
+  const where = `InRelease of ${suite}${options.offline ? ` (cached from ${mirror})` : ` from ${mirror}`}`;
+  const { text: signed, signers } = await verifyClearsignedBy(text, keyring, where);
   const release = parseRelease(signed);
-  checkRelease(release, suite, options.now?.() ?? new Date(), `InRelease of ${suite}`);
+  const now = options.now?.() ?? new Date();
+  checkRelease(release, suite, now, where);
+  const date = checkReleaseDate(release, now, where);
+  const newest = dates.newest(release, signers);
+  if (newest && Date.parse(newest.date) > date.getTime()) {
+    if (!options.allowDowngrade) {
+      throw new JeosError(
+        'E_RELEASE_ROLLBACK',
+        `${where} is dated ${date.toISOString()}, older than the newest Release jeos has seen for ${describeSuite(release)}: ${newest.date}, from ${newest.mirror}`,
+        {
+          hint: `the mirror is stale or hostile (older metadata hides the security updates published since); use an up-to-date mirror, or pass --allow-downgrade to accept it on purpose (the newest dates seen are in ${dates.path})`,
+        },
+      );
+    }
+    options.onEvent?.({ kind: 'downgrade', suite, mirror, date, newest: new Date(newest.date), newestMirror: newest.mirror });
+  } else {
+    dates.record(release, signers, mirror);
+  }
   if (!options.offline) await cache.writeText(cachedPath, text);
   return release;
 }
 
+/** "stable (trixie) of Debian", as the Release names itself. */
+function describeSuite(release: Release): string {
+  const names = [release.suite, release.codename].filter((n, i, all): n is string => !!n && all.indexOf(n) === i);
+  const name = names.length === 2 ? `${names[0]} (${names[1]})` : (names[0] ?? '(unnamed suite)');
+  return release.origin ? `${name} of ${release.origin}` : name;
+}
+
+/** What every metadata request of a suite is fetched with: the timeouts and its waiting reports. */
+function httpOptions(suite: string, options: ArchiveOptions): { timeouts: MirrorTimeouts; onWaiting: (w: Waiting) => void } {
+  return {
+    timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+    onWaiting: (w) => options.onEvent?.({ kind: 'waiting', suite, ...w }),
+  };
+}
+
 /** InRelease is missing: either the mirror has only an unsigned Release, or the suite does not exist. */
-async function missingInRelease(suite: string, mirror: string, fetcher: Fetcher, cause: JeosError): Promise<JeosError> {
-  const hasRelease = await fetcher(`${mirror}dists/${suite}/Release`, { retries: 0 }).then(
+async function missingInRelease(
+  suite: string,
+  mirror: string,
+  fetcher: Fetcher,
+  http: ReturnType<typeof httpOptions>,
+  cause: JeosError,
+): Promise<JeosError> {
+  const hasRelease = await fetcher(`${mirror}dists/${suite}/Release`, { retries: 0, ...http }).then(
     () => true,
     () => false,
   );
@@ -198,6 +257,7 @@ async function loadIndex(
 async function downloadIndex(suite: string, mirror: string, release: Release, file: ReleaseFile, options: ArchiveOptions): Promise<Buffer> {
   const { bytes, url } = await downloadReleaseFile({ mirror, suite, release }, file, {
     fetcher: options.fetcher,
+    ...httpOptions(suite, options),
     onProgress: (url, received, total) => options.onEvent?.({ kind: 'download', suite, url, received, total }),
   });
   options.onEvent?.({ kind: 'downloaded', suite, url, bytes: bytes.length });

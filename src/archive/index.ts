@@ -5,7 +5,9 @@ export { mirrorFor, isSecuritySuite, type Mirrors, type MirrorOrigin } from './m
 export { ArchiveCache } from './cache.js';
 export { fetchBytes, type Fetcher, type FetchOptions } from './http.js';
 export { loadKeyring, verifyClearsigned, DEFAULT_KEYRING } from './signature.js';
-export { parseRelease, type Release } from './release.js';
+export { parseRelease, MAX_FUTURE_MS, type Release } from './release.js';
+export { RELEASE_DATES_FILE, type SeenRelease } from './release-dates.js';
+export { DEFAULT_TIMEOUTS, STALL_BYTES, type MirrorTimeouts, type Waiting } from './watchdog.js';
 export { parseDeb822, type Stanza } from './deb822.js';
 export { PackagesParser, type PackageRecord } from './packages.js';
 export { parseRelations, formatAlternatives, formatAtom, type Atom, type Alternatives, type RelationOp } from './relations.js';

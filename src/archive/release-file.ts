@@ -10,6 +10,7 @@ import { JeosError } from '../errors.js';
 import { sha256 } from '../util/hash.js';
 import { fetchBytes, NOT_FOUND, type Fetcher } from './http.js';
 import type { Release, ReleaseFile } from './release.js';
+import type { MirrorTimeouts, Waiting } from './watchdog.js';
 
 /** The mirror served a file whose size or SHA256 is not what its signed Release lists. */
 export const INDEX_HASH_MISMATCH = 'E_INDEX_HASH_MISMATCH';
@@ -29,7 +30,10 @@ export interface ReleaseFileSource {
 
 export interface ReleaseFileDownload {
   fetcher?: Fetcher;
+  /** Default: DEFAULT_TIMEOUTS. */
+  timeouts?: MirrorTimeouts;
   onProgress?: (url: string, received: number, total: number | undefined) => void;
+  onWaiting?: (waiting: Waiting) => void;
 }
 
 /** Download one file of a suite's Release and check it against the Release; returns the bytes and the URL that served them. */
@@ -46,7 +50,11 @@ export async function downloadReleaseFile(
   for (const url of urls) {
     let bytes: Buffer;
     try {
-      bytes = await fetcher(url, { onProgress: (received, total) => options.onProgress?.(url, received, total) });
+      bytes = await fetcher(url, {
+        onProgress: (received, total) => options.onProgress?.(url, received, total),
+        ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+        ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+      });
     } catch (e) {
       if (!(e instanceof JeosError && e.code === NOT_FOUND)) throw e;
       missing.push(url);

@@ -79,3 +79,44 @@ export function checkRelease(release: Release, wanted: string, now: Date, where:
     );
   }
 }
+
+/**
+ * How far ahead of this machine's clock a Release may be dated. apt allows 10 seconds
+ * (Acquire::Max-FutureTime); jeos allows an hour, for build machines and CI runners whose
+ * clocks drift, and still refuses what matters: a date far ahead would become the image's
+ * timestamp (SOURCE_DATE_EPOCH comes from the lock's newest Release date) and would make
+ * every genuine Release after it look like a rollback.
+ */
+export const MAX_FUTURE_MS = 3600_000;
+
+/** Refuse a Release without a usable Date, or dated beyond MAX_FUTURE_MS ahead of `now`. */
+export function checkReleaseDate(release: Release, now: Date, where: string): Date {
+  if (!release.date) {
+    throw new JeosError('E_RELEASE_MALFORMED', `${where} has no valid Date field`, {
+      hint: 'jeos needs the Date of every Release to refuse rolled-back metadata; the archive must write one (Debian\'s always does)',
+    });
+  }
+  const ahead = release.date.getTime() - now.getTime();
+  if (ahead > MAX_FUTURE_MS) {
+    throw new JeosError(
+      'E_RELEASE_FUTURE',
+      `${where} is dated ${release.date.toISOString()}, ${describeSpan(ahead)} ahead of this machine's clock (${now.toISOString()})`,
+      {
+        hint: `jeos accepts a Release dated at most ${describeSpan(MAX_FUTURE_MS)} ahead; either the mirror serves metadata from a broken or hostile archive, or this machine's clock is behind (check it, e.g. timedatectl)`,
+      },
+    );
+  }
+  return release.date;
+}
+
+/** 90 s → "2 minutes", 3 days → "3 days": for messages, not for arithmetic. */
+export function describeSpan(ms: number): string {
+  const units: Array<[string, number]> = [['day', 86400_000], ['hour', 3600_000], ['minute', 60_000], ['second', 1000]];
+  for (const [name, size] of units) {
+    if (ms >= size) {
+      const n = Math.round(ms / size);
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${Math.max(0, Math.round(ms))} ms`;
+}

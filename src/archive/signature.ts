@@ -45,6 +45,14 @@ export async function loadKeyring(path: string): Promise<Keyring> {
  * signed part is never looked at.
  */
 export async function verifyClearsigned(inRelease: string, keyring: Keyring, where: string): Promise<string> {
+  return (await verifyClearsignedBy(inRelease, keyring, where)).text;
+}
+
+/**
+ * verifyClearsigned, and which keys of the keyring made the signatures that verify:
+ * their primary key fingerprints (upper-case hex), so a signing subkey counts as its key.
+ */
+export async function verifyClearsignedBy(inRelease: string, keyring: Keyring, where: string): Promise<{ text: string; signers: string[] }> {
   if (!inRelease.startsWith('-----BEGIN PGP SIGNED MESSAGE-----')) {
     throw new JeosError('E_RELEASE_UNSIGNED', `${where} is not a signed InRelease`, {
       hint: 'jeos only trusts signed metadata; point it at a mirror that serves InRelease',
@@ -62,7 +70,14 @@ export async function verifyClearsigned(inRelease: string, keyring: Keyring, whe
   }
   try {
     const result = await openpgp.verify({ message, verificationKeys: keyring, expectSigned: true });
-    return String(result.data);
+    const text = String(result.data);
+    const signers = new Set<string>();
+    for (const sig of result.signatures) {
+      if (!(await sig.verified.catch(() => false))) continue;
+      const key = keyring.find((k) => k.getKeys(sig.keyID).length > 0);
+      if (key) signers.add(key.getFingerprint().toUpperCase());
+    }
+    return { text, signers: [...signers].sort() };
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     const unknownKey = /Could not find signing key/i.test(reason);

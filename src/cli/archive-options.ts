@@ -23,6 +23,7 @@ export function withArchiveOptions(cmd: Command): Command {
     .option('--keyring <path>', 'OpenPGP keyring the archive must be signed with (default: JEOS_KEYRING or debian-archive-keyring)')
     .option('--cache-dir <dir>', 'metadata cache (default: JEOS_CACHE_DIR, else $XDG_CACHE_HOME/jeos)')
     .option('--offline', 'use only the cache; fail naming anything missing')
+    .option('--allow-downgrade', 'accept archive metadata older than the newest seen for its suite (a deliberate rollback or an old snapshot; refused otherwise)')
     .option('-C, --config <dir>', `read the debian: settings of DIR/${CONFIG_FILE} (default: ./${CONFIG_FILE} when present)`)
     .option('--json', 'print machine-readable JSON on stdout')
     .option('-q, --quiet', 'no progress output');

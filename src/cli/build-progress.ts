@@ -1,5 +1,6 @@
 import type { BuildEvent } from '../build/types.js';
 import { formatBytes } from './format.js';
+import { waitingLine } from './progress.js';
 
 /**
  * Renders build progress on stderr: a rewritten download/write line on a TTY, one
@@ -43,6 +44,9 @@ export function buildProgress(quiet: boolean): ((e: BuildEvent) => void) | undef
           const width = 24;
           const filled = total ? Math.min(width, Math.round((sum / total) * width)) : 0;
           draw(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(sum)} / ${formatBytes(total)}  ${f.pkg.name}`);
+        } else if (f.kind === 'waiting') {
+          clear();
+          process.stderr.write(`${f.pkg.name}: ${waitingLine(f)}${tty ? '' : '\n'}`);
         } else if (f.kind === 'retry') {
           clear();
           process.stderr.write(`retrying ${f.pkg.name} (attempt ${f.attempt}): ${f.error.message}\n`);

@@ -1,5 +1,12 @@
 import type { ArchiveEvent } from '../archive/client.js';
+import { seconds, type Waiting } from '../archive/watchdog.js';
 import { formatBytes } from './format.js';
+
+/** "waiting for URL: no answer for 5 s (giving up at 30 s)": what the CLI shows while a mirror is silent. */
+export function waitingLine(w: Waiting): string {
+  const what = w.phase === 'connect' ? 'no answer' : 'no data';
+  return `waiting for ${w.url}: ${what} for ${seconds(w.waitedMs)} (giving up at ${seconds(w.limitMs)})`;
+}
 
 /**
  * Renders archive progress on stderr: one rewritten status line on a TTY,
@@ -28,6 +35,17 @@ export function archiveProgress(quiet: boolean): ((e: ArchiveEvent) => void) | u
       case 'index':
         clear();
         if (e.from !== 'parsed-cache') process.stderr.write(`loaded ${e.suite}/${e.component}: ${e.packages} packages\n`);
+        return;
+      case 'waiting':
+        clear();
+        // On a TTY the line is rewritten by the next event; elsewhere each report is a line of its own.
+        process.stderr.write(`${waitingLine(e)}${tty ? '' : '\n'}`);
+        return;
+      case 'downgrade':
+        clear();
+        process.stderr.write(
+          `note: ${e.suite} from ${e.mirror} is dated ${e.date.toISOString()}, older than the newest seen (${e.newest.toISOString()} from ${e.newestMirror}); accepted (--allow-downgrade)\n`,
+        );
         return;
       case 'release':
         return;

@@ -4,6 +4,7 @@ import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JeosError } from '../errors.js';
 import { NOT_FOUND } from '../archive/http.js';
+import { TIMEOUT, Watchdog, type MirrorTimeouts } from '../archive/watchdog.js';
 import type { LockedPackage } from '../lock/types.js';
 import { unreachable } from './transport.js';
 import type { FetchEvent, StreamFetcher } from './types.js';
@@ -19,7 +20,8 @@ export interface DownloadSettings {
   fetcher: StreamFetcher;
   retries: number;
   retryDelayMs: number;
-  idleTimeoutMs: number;
+  /** Connect and stall limits (a .deb has no deadline). */
+  timeouts: MirrorTimeouts;
   onEvent?: (event: FetchEvent) => void;
 }
 
@@ -40,7 +42,11 @@ function sizeMismatch(job: DownloadJob, served: string): JeosError {
   return mismatch(job, `it is ${served} bytes, the lock says ${job.pkg.size}`, [`actual:   ${served} bytes`]);
 }
 
-/** Worth another attempt: the connection broke, the server failed (5xx), or the transfer stopped short. */
+/**
+ * Worth another attempt: the connection broke, the server failed (5xx), the transfer stopped
+ * short, or it stalled after real progress. A mirror that never answered, or only trickles,
+ * is not retried: it would only multiply the wait.
+ */
 function isTransient(e: unknown): boolean {
   if (!(e instanceof JeosError)) return false;
   return e.code === 'E_MIRROR_UNREACHABLE' || e.code === 'E_FETCH_TRUNCATED' || (e as { transient?: boolean }).transient === true;
@@ -86,14 +92,17 @@ async function attempt(job: DownloadJob, settings: DownloadSettings, counter: { 
   let position = have;
   let kept = have > 0;
   if (have < pkg.size) {
-    const controller = new AbortController();
-    const idle = setTimeout(() => controller.abort(new Error(`no data for ${settings.idleTimeoutMs / 1000} s`)), settings.idleTimeoutMs);
-    // What the transport or the body stream throws, other than a JeosError, is a broken connection.
-    const network = (e: unknown) => (e instanceof JeosError ? e : unreachable(url, controller.signal.aborted ? controller.signal.reason : e));
+    const watchdog = new Watchdog(url, settings.timeouts, {
+      onWaiting: (w) => settings.onEvent?.({ kind: 'waiting', pkg, ...w }),
+    });
+    // The watchdog's timeout when it fired; else what the transport or the body stream throws,
+    // other than a JeosError, is a broken connection.
+    const network = (e: unknown) => watchdog.timedOut ?? (e instanceof JeosError ? e : unreachable(url, e));
     try {
-      const response = await settings.fetcher(url, { offset: have, signal: controller.signal }).catch((e) => {
+      const response = await settings.fetcher(url, { offset: have, signal: watchdog.signal }).catch((e) => {
         throw network(e);
       });
+      watchdog.responded();
       const iterator = response.body[Symbol.asyncIterator]();
       if ((response.length !== undefined && response.length !== pkg.size) || (response.start !== have && response.start !== 0)) {
         await iterator.return?.();
@@ -121,7 +130,7 @@ async function attempt(job: DownloadJob, settings: DownloadSettings, counter: { 
             break;
           }
           const chunk = next.value;
-          idle.refresh();
+          watchdog.received(chunk.length);
           if (position + chunk.length > pkg.size) throw sizeMismatch(job, `more than ${pkg.size}`);
           hash.update(chunk);
           await writeAll(fh, chunk);
@@ -135,7 +144,7 @@ async function attempt(job: DownloadJob, settings: DownloadSettings, counter: { 
         if (!finished) await iterator.return?.().catch(() => undefined);
       }
     } finally {
-      clearTimeout(idle);
+      watchdog.dispose();
     }
   }
   if (position < pkg.size) {
@@ -164,7 +173,8 @@ export async function downloadVerified(job: DownloadJob, settings: DownloadSetti
       result = await attempt(job, settings, counter);
     } catch (e) {
       const err = forPackage(e, job.pkg);
-      if (!isTransient(err)) await rm(job.partial, { force: true });
+      // A partial file is kept for the next run after a timeout too: it resumes from there.
+      if (!isTransient(err) && !(err instanceof JeosError && err.code === TIMEOUT)) await rm(job.partial, { force: true });
       if (!isTransient(err) || failures >= settings.retries) throw err;
       failures++;
       const delayMs = settings.retryDelayMs * 2 ** (failures - 1);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -114,6 +114,7 @@ describe('fetch stage against a signed repository on loopback', () => {
   const lockOf = (...names: string[]) => ({ packages: names.length ? names.map(pkg) : packages });
   const debPath = (cacheDir: string, p: LockedPackage) => join(cacheDir, 'debs', 'sha256', p.sha256);
   const quick = { retryDelayMs: 5 } satisfies Partial<FetchPackagesOptions>;
+  const QUICK_TIMEOUTS = { connectMs: 500, stallMs: 500, deadlineMs: 60_000 };
 
   before(async () => {
     const recipe = (name: string, version: string) => ({
@@ -333,14 +334,14 @@ describe('fetch stage against a signed repository on loopback', () => {
       res.end(file.subarray(0, quarter));
       return true;
     };
-    for (const [intercept, code] of [[stalls, 'E_MIRROR_UNREACHABLE'], [endsEarly, 'E_FETCH_TRUNCATED']] as const) {
+    for (const [intercept, code] of [[stalls, 'E_MIRROR_TIMEOUT'], [endsEarly, 'E_FETCH_TRUNCATED']] as const) {
       const server = await testServer(repo.root, { ranges: true, intercept });
       const events: FetchEvent[] = [];
       try {
         const [fetched] = await fetchPackages(lockOf('nginx'), {
           cacheDir: newCache(),
           mirrors: () => server.url,
-          idleTimeoutMs: 200,
+          timeouts: { connectMs: 5000, stallMs: 200, deadlineMs: 5000 },
           ...quick,
           onEvent: (e) => events.push(e),
         });
@@ -351,6 +352,63 @@ describe('fetch stage against a signed repository on loopback', () => {
       } finally {
         await server.close();
       }
+    }
+  });
+
+  test('a mirror that accepts and never answers fails after the connect limit, not retried, reporting while it waits', { timeout: 60_000 }, async () => {
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const silent = createNetServer((socket) => {
+      connections++;
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+    const events: FetchEvent[] = [];
+    const started = performance.now();
+    try {
+      const err = await rejectsWith(
+        fetchPackages(lockOf('nginx'), { cacheDir: newCache(), mirrors: () => url, timeouts: QUICK_TIMEOUTS, ...quick, onEvent: (e) => events.push(e) }),
+        'E_MIRROR_TIMEOUT',
+      );
+      assert.ok(performance.now() - started < 10_000, 'bounded');
+      assert.match(err.message, /^nginx 1\.0-1 \(amd64\): http:\/\/127\.0\.0\.1:\d+\/pool\/\S+nginx\S+\.deb did not answer within 0\.5 s$/);
+      assert.match(err.hint!, /--offline/);
+      assert.equal(connections, 1, 'a mirror that never answered is not asked again');
+      assert.ok(!events.some((e) => e.kind === 'retry'));
+      const waiting = events.filter((e) => e.kind === 'waiting');
+      assert.ok(waiting.length > 0 && waiting.every((e) => e.kind === 'waiting' && e.pkg.name === 'nginx' && e.phase === 'connect'), 'waiting is reported, per package');
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((ok) => silent.close(() => ok()));
+    }
+  });
+
+  test('a mirror that trickles a byte at a time fails after the stall limit, and the bytes it sent are kept to resume', { timeout: 60_000 }, async () => {
+    const trickle: Intercept = (_req, res, file) => {
+      res.writeHead(200, { 'content-length': file.length });
+      let at = 0;
+      const t = setInterval(() => res.write(file.subarray(at, ++at)), 50);
+      res.on('close', () => clearInterval(t));
+      return true;
+    };
+    const server = await testServer(repo.root, { intercept: trickle });
+    const cacheDir = newCache();
+    const started = performance.now();
+    try {
+      const err = await rejectsWith(
+        fetchPackages(lockOf('nginx'), { cacheDir, mirrors: () => server.url, timeouts: QUICK_TIMEOUTS, ...quick }),
+        'E_MIRROR_TIMEOUT',
+      );
+      assert.ok(performance.now() - started < 10_000, 'bounded');
+      assert.match(err.message, /stalled: less than 1024 bytes in 0\.5 s \(\d+ bytes received\)/);
+      assert.equal(server.hits.length, 1, 'a trickle is not retried');
+      const partials = await filesUnder(join(cacheDir, 'debs', 'partial'));
+      assert.equal(partials.length, 1, 'the partial download stays for the next run');
+      assert.ok((await stat(join(cacheDir, 'debs', 'partial', partials[0]!))).size > 0);
+    } finally {
+      await server.close();
     }
   });
 

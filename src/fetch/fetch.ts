@@ -1,5 +1,6 @@
 import { JeosError } from '../errors.js';
 import { mirrorFor } from '../archive/mirrors.js';
+import { DEFAULT_TIMEOUTS } from '../archive/watchdog.js';
 import type { Lock, LockedPackage } from '../lock/types.js';
 import { DebCache } from './deb-cache.js';
 import { downloadVerified, type DownloadSettings } from './download.js';
@@ -126,7 +127,7 @@ async function fetchAll(lock: Pick<Lock, 'packages'>, options: FetchPackagesOpti
       fetcher: options.fetcher ?? streamFetch,
       retries: options.retries ?? 4,
       retryDelayMs: options.retryDelayMs ?? 250,
-      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
       onEvent: emit,
     };
     await eachLimited(missing, concurrency, async (pkg) => {

@@ -1,5 +1,6 @@
 import type { JeosError } from '../errors.js';
 import type { Mirrors } from '../archive/mirrors.js';
+import type { MirrorTimeouts, Waiting } from '../archive/watchdog.js';
 import type { LockedPackage } from '../lock/types.js';
 
 /**
@@ -35,8 +36,12 @@ export interface FetchPackagesOptions {
   retries?: number;
   /** Wait before the first retry, doubled for each further one. Default 250 ms. */
   retryDelayMs?: number;
-  /** Give up on a connection that delivers nothing for this long. Default 30 s. */
-  idleTimeoutMs?: number;
+  /**
+   * How long to wait for a mirror to answer (connectMs) and, once it does, for each
+   * STALL_BYTES of data (stallMs); deadlineMs is for metadata and not used here.
+   * Default: DEFAULT_TIMEOUTS (30 s each), or settings.timeouts.
+   */
+  timeouts?: MirrorTimeouts;
   fetcher?: StreamFetcher;
   onEvent?: (event: FetchEvent) => void;
   /** Milliseconds clock for the `finished` event. Default performance.now. */
@@ -53,8 +58,8 @@ export interface FetchedPackage {
 
 /**
  * Progress of the fetch stage, in this order: `cached`/`damaged` while the cache
- * is checked, `start` for what is left to download, then `progress`, `retry` and
- * `done` per download, and `finished` once.
+ * is checked, `start` for what is left to download, then `progress`, `waiting`, `retry`
+ * and `done` per download, and `finished` once.
  */
 export type FetchEvent =
   | { kind: 'cached'; pkg: LockedPackage; path: string }
@@ -64,6 +69,8 @@ export type FetchEvent =
   /** `received` counts the whole file, including a resumed prefix; `total` is the lock's size. */
   | { kind: 'progress'; pkg: LockedPackage; url: string; received: number; total: number }
   | { kind: 'retry'; pkg: LockedPackage; url: string; attempt: number; error: JeosError; resumeFrom: number; delayMs: number }
+  /** The mirror has sent nothing for `waitedMs` on this download; it is given up at `limitMs`. */
+  | ({ kind: 'waiting'; pkg: LockedPackage } & Waiting)
   /** `bytes` is what was transferred for it in this run (less than its size after a resume). */
   | { kind: 'done'; pkg: LockedPackage; path: string; bytes: number }
   /** `bytes` transferred over all downloads. */

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Mirrors, MirrorOrigin } from '../archive/mirrors.js';
 import { DEFAULT_KEYRING } from '../archive/signature.js';
+import { DEFAULT_TIMEOUTS, type MirrorTimeouts } from '../archive/watchdog.js';
 import { DEFAULT_SUITES } from '../config/schema.js';
 import { JeosError } from '../errors.js';
 import { aptMirrors, withSlash } from './apt-sources.js';
@@ -56,10 +57,34 @@ function parseEpoch(text: string | undefined): number | undefined {
   return Number(text);
 }
 
+/** The environment variables that set how long jeos waits for a mirror, in seconds. */
+const TIMEOUT_VARIABLES: Array<[keyof MirrorTimeouts, string]> = [
+  ['connectMs', 'JEOS_CONNECT_TIMEOUT'],
+  ['stallMs', 'JEOS_STALL_TIMEOUT'],
+  ['deadlineMs', 'JEOS_METADATA_DEADLINE'],
+];
+
+function parseTimeouts(env: NodeJS.ProcessEnv): MirrorTimeouts {
+  const timeouts = { ...DEFAULT_TIMEOUTS };
+  for (const [key, name] of TIMEOUT_VARIABLES) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    const value = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0) || value > 86_400) {
+      throw new JeosError('E_SETTINGS_TIMEOUT', `${name}=${JSON.stringify(text)} is not a number of seconds between 0 and 86400`, {
+        hint: `set ${name} to seconds (for instance 60, or 0.5), or unset it for the default of ${DEFAULT_TIMEOUTS[key] / 1000}`,
+      });
+    }
+    timeouts[key] = Math.round(value * 1000);
+  }
+  return timeouts;
+}
+
 /**
  * Resolve every setting once, in one place. Precedence, highest first:
  *   flags > environment (JEOS_MIRROR, JEOS_SECURITY_MIRROR, JEOS_KEYRING, JEOS_CACHE_DIR,
- *   SOURCE_DATE_EPOCH) > jeos.yaml (debian:) > apt's sources (mirrors only) > defaults.
+ *   JEOS_CONNECT_TIMEOUT, JEOS_STALL_TIMEOUT, JEOS_METADATA_DEADLINE, SOURCE_DATE_EPOCH)
+ *   > jeos.yaml (debian:) > apt's sources (mirrors only) > defaults.
  * The security mirror falls back to the archive mirror. Mirror URLs are checked here;
  * a missing mirror and a malformed SOURCE_DATE_EPOCH fail only when they are read.
  */
@@ -92,6 +117,7 @@ export async function resolveSettings(sources: SettingsSources = {}): Promise<Se
     pick<string>([flags.cacheDir, 'flag'], [env.JEOS_CACHE_DIR, 'environment']) ??
     [join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'jeos'), 'default'];
   const epochText = env.SOURCE_DATE_EPOCH;
+  const timeouts = parseTimeouts(env);
 
   return {
     get mirrors(): Mirrors {
@@ -108,6 +134,8 @@ export async function resolveSettings(sources: SettingsSources = {}): Promise<Se
     keyring: keyring[0],
     cacheDir: cacheDir[0],
     offline: flags.offline ?? false,
+    allowDowngrade: flags.allowDowngrade ?? false,
+    timeouts,
     get sourceDateEpoch() {
       return parseEpoch(epochText);
     },

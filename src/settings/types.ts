@@ -1,5 +1,6 @@
 import type { ArchiveEvent } from '../archive/client.js';
 import type { Mirrors } from '../archive/mirrors.js';
+import type { MirrorTimeouts } from '../archive/watchdog.js';
 import type { Config } from '../config/schema.js';
 
 /** Where a setting's value came from, highest precedence first. */
@@ -15,18 +16,24 @@ export interface SettingsFlags {
   keyring?: string;
   cacheDir?: string;
   offline?: boolean;
+  /** --allow-downgrade: accept a Release older than the newest seen for its suite. */
+  allowDowngrade?: boolean;
 }
 
 /** What settings are resolved from. Nothing else is read: no stage looks at the environment itself. */
 export interface SettingsSources {
   flags?: SettingsFlags;
-  /** Default: process.env, read here and nowhere else in the library. */
+  /**
+   * Default: process.env, read here and nowhere else in the library. Besides the JEOS_*
+   * mirrors, keyring and cache: JEOS_CONNECT_TIMEOUT, JEOS_STALL_TIMEOUT and
+   * JEOS_METADATA_DEADLINE (seconds) and SOURCE_DATE_EPOCH.
+   */
   env?: NodeJS.ProcessEnv;
   /** jeos.yaml's debian: section, when there is a jeos.yaml. */
   debian?: Partial<Config['debian']>;
   /** apt's configuration directory (default /etc/apt), where mirrors come from last. */
   aptEtc?: string;
-  /** The clock every stage reads (Valid-Until checks). Default: the system clock. */
+  /** The clock every stage reads (Valid-Until, Release dates in the future). Default: the system clock. */
   now?: () => Date;
   /** Progress of reading the archive's metadata. */
   onEvent?: (event: ArchiveEvent) => void;
@@ -52,6 +59,10 @@ export interface Settings {
   cacheDir: string;
   /** Use only the cache; fail naming anything missing. */
   offline: boolean;
+  /** Accept a Release older than the newest seen for its suite (else E_RELEASE_ROLLBACK). */
+  allowDowngrade: boolean;
+  /** How long to wait for a mirror: an answer, data, a whole metadata file. */
+  timeouts: MirrorTimeouts;
   /**
    * SOURCE_DATE_EPOCH from the environment, when set (reading it throws when it is not
    * a number of seconds); a build without it takes the lock's newest Release date.
