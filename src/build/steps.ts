@@ -22,7 +22,8 @@ export function unpackStep(packages: (lock: Lock) => LockedPackage[]): Step {
       const debs = await Promise.all(
         packages(ctx.lock).map(async (p) => ({ label: `${p.name}_${p.version}_${p.architecture}`, bytes: await readFile(ctx.debOf(p).path) })),
       );
-      const unpacked = await unpackPackages(state.tree, debs, { architecture: ctx.lock.architecture, cacheDir: ctx.settings.cacheDir });
+      const { allowDevices, maxPackageMiB } = ctx.config.unpack;
+      const unpacked = await unpackPackages(state.tree, debs, { architecture: ctx.lock.architecture, cacheDir: ctx.settings.cacheDir, allowDevices, maxPackageMiB });
       state.packages = unpacked.packages;
       return `${unpacked.packages.length} packages, ${state.tree.size} entries`;
     },

@@ -211,6 +211,28 @@ export const TrimSchema = z
 
 export const TRIM_DEFAULTS = { enabled: true, keep: [], locales: [] };
 
+export const UnpackSchema = z
+  .strictObject({
+    allowDevices: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Keep the device nodes and FIFOs a package ships (recorded in the image; nothing is created on the host). Debian Policy forbids them in a package's data, so by default such a package is refused (E_DEB_SPECIAL_FILE).",
+      ),
+    maxPackageMiB: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(512)
+      .describe(
+        "The most one package's data may expand to, in MiB (its data.tar, decompressed). The image is built in memory, so this bounds the builder's memory; a package past it, or past twice its declared Installed-Size plus 16 MiB, is refused while it is decompressed (E_DEB_TOO_LARGE).",
+      ),
+  })
+  .describe("Reading the packages' archives (docs/build.md, Unpack).");
+
+export const UNPACK_DEFAULTS = { allowDevices: false, maxPackageMiB: 512 };
+
 export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd' as const, network: 'busybox' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
@@ -254,6 +276,7 @@ export const ConfigSchema = z
     outputs: z.array(z.enum(OUTPUT_FORMATS)).min(1).default(['tar', 'oci']).describe('Image formats to write.'),
     vm: VmSchema.default(VM_DEFAULTS),
     trim: TrimSchema.default(TRIM_DEFAULTS),
+    unpack: UnpackSchema.default(UNPACK_DEFAULTS),
   })
   .describe('A jeos image: one workload, and just enough operating system for it.');
 

@@ -5,6 +5,7 @@
 import { JeosError } from '../errors.js';
 import { readDebMembers, type DebMembers } from './ar.js';
 import { decompress, type Compression } from './decompress.js';
+import { CONTROL_LIMIT, dataLimit, type MemberLimit } from './limits.js';
 import { readTar, type TarEntry } from './tar.js';
 
 export interface DebContents {
@@ -19,21 +20,41 @@ export interface DebContents {
 }
 
 /** Read a .deb completely: decompress both archives and parse them. */
-export async function readDeb(bytes: Buffer, label: string): Promise<DebContents> {
-  return decodeDeb(readDebMembers(bytes, label), label);
+export async function readDeb(bytes: Buffer, label: string, options: DebLimits = {}): Promise<DebContents> {
+  return decodeDeb(readDebMembers(bytes, label), label, options);
 }
 
-/** The slow half of readDeb, for callers that have already split the ar container. */
-export async function decodeDeb(members: DebMembers, label: string): Promise<DebContents> {
-  const [controlTar, dataTar] = await Promise.all([
-    decompress(members.control.data, members.control.compression, { label, member: members.control.name }),
-    decompress(members.data.data, members.data.compression, { label, member: members.data.name }),
-  ]);
-  return parseDeb(members, controlTar, dataTar, label);
+export interface DebLimits {
+  /** The ceiling for a data member, in MiB (default DEFAULT_MAX_PACKAGE_MIB). */
+  maxPackageMiB?: number;
+}
+
+/**
+ * The slow half of readDeb, for callers that have already split the ar container. The
+ * control archive comes first: its Installed-Size sets how far the data archive may expand.
+ */
+export async function decodeDeb(members: DebMembers, label: string, options: DebLimits = {}): Promise<DebContents> {
+  const controlTar = await decompress(members.control.data, members.control.compression, { label, member: members.control.name }, CONTROL_LIMIT);
+  const head = parseControlArchive(members, controlTar, label);
+  const dataTar = await decompress(members.data.data, members.data.compression, { label, member: members.data.name }, dataLimitOf(head, options));
+  return parseDataArchive(head, members, dataTar);
+}
+
+/** What a package's control archive says. */
+export type DebHead = Pick<DebContents, 'label' | 'control' | 'controlFiles'>;
+
+/** How far this package's data archive may expand: from its Installed-Size, never past the ceiling. */
+export function dataLimitOf(head: DebHead, options: DebLimits = {}): MemberLimit {
+  return dataLimit(controlField(head.control, 'Installed-Size'), options.maxPackageMiB);
 }
 
 /** Parse a package's two archives once they are decompressed. */
 export function parseDeb(members: DebMembers, controlTar: Buffer, dataTar: Buffer, label: string): DebContents {
+  return parseDataArchive(parseControlArchive(members, controlTar, label), members, dataTar);
+}
+
+/** The control paragraph and the other control.tar members, from the decompressed control archive. */
+export function parseControlArchive(members: DebMembers, controlTar: Buffer, label: string): DebHead {
   const controlEntries = readTar(controlTar, { label, member: members.control.name });
   const controlFiles = new Map<string, Buffer>();
   let controlText: string | undefined;
@@ -48,9 +69,13 @@ export function parseDeb(members: DebMembers, controlTar: Buffer, dataTar: Buffe
       hint: 'the package is malformed; every .deb carries a control file in control.tar',
     });
   }
-  const control = parseControl(controlText, label);
-  const entries = readTar(dataTar, { label, member: members.data.name });
-  return { label, control, controlFiles, entries, dataCompression: members.data.compression };
+  return { label, control: parseControl(controlText, label), controlFiles };
+}
+
+/** The whole package, once its data archive is decompressed too. */
+export function parseDataArchive(head: DebHead, members: DebMembers, dataTar: Buffer): DebContents {
+  const entries = readTar(dataTar, { label: head.label, member: members.data.name });
+  return { ...head, entries, dataCompression: members.data.compression };
 }
 
 /** One deb822 paragraph, fields in order; continuation lines are joined with "\n" (leading space dropped). */

@@ -5,11 +5,13 @@
  * concatenated, to one xz process per CPU and the output is cut apart by those sizes.
  * Everything else (gzip, zstd, plain tar, an xz member without a usable index) is
  * decompressed on its own. A batch that fails is redone member by member, so the error
- * names the member that is broken.
+ * names the member that is broken. An xz member whose index says it passes its limit is
+ * refused before any decompressor starts.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { runFilter, type MemberRef } from '../util/run-filter.js';
 import { decompress, type Compression } from './decompress.js';
+import { ceilingLimit, tooLarge, type MemberLimit } from './limits.js';
 import { mapLimit } from './map-limit.js';
 import { xzUncompressedSize } from './xz-index.js';
 
@@ -17,6 +19,8 @@ export interface DecompressJob {
   data: Buffer;
   compression: Compression;
   ref: MemberRef;
+  /** How far it may expand (default: the ceiling for any package). */
+  limit?: MemberLimit;
 }
 
 interface Batch {
@@ -28,6 +32,10 @@ interface Batch {
 export async function decompressAll(jobs: readonly DecompressJob[], processes: number): Promise<Buffer[]> {
   const results = new Array<Buffer>(jobs.length);
   const sizes = jobs.map((job) => (job.compression === 'xz' ? xzUncompressedSize(job.data) : undefined));
+  jobs.forEach((job, i) => {
+    const limit = job.limit ?? ceilingLimit();
+    if (sizes[i] !== undefined && sizes[i]! > limit.bytes) throw tooLarge(job.ref, limit, sizes[i]!, true);
+  });
   const batches: Batch[] = Array.from({ length: Math.max(1, processes) }, () => ({ jobs: [], size: 0 }));
   const single: number[] = [];
   // Largest first onto the least loaded batch, so the processes finish together.
@@ -48,7 +56,7 @@ export async function decompressAll(jobs: readonly DecompressJob[], processes: n
   await mapLimit(tasks, Math.max(1, processes), async (task) => {
     if ('job' in task) {
       const job = jobs[task.job]!;
-      results[task.job] = await decompress(job.data, job.compression, job.ref);
+      results[task.job] = await decompress(job.data, job.compression, job.ref, job.limit);
       return;
     }
     for (const [i, out] of await runBatch(task.batch, jobs, sizes)) results[i] = out;
@@ -74,6 +82,6 @@ async function runBatch(batch: Batch, jobs: readonly DecompressJob[], sizes: Arr
     }
   }
   const out: Array<[number, Buffer]> = [];
-  for (const i of batch.jobs) out.push([i, await decompress(jobs[i]!.data, 'xz', jobs[i]!.ref)]);
+  for (const i of batch.jobs) out.push([i, await decompress(jobs[i]!.data, 'xz', jobs[i]!.ref, jobs[i]!.limit)]);
   return out;
 }

@@ -11,6 +11,11 @@ import type { Owner, PackageState } from './state.js';
 import type { TarEntry } from './tar.js';
 import type { Diversion, UnpackStats } from './types.js';
 
+export interface PlaceOptions {
+  /** Keep device nodes and FIFOs (unpack.allowDevices); otherwise they are refused. */
+  allowDevices: boolean;
+}
+
 export function placeEntry(
   tree: ImageTree,
   pkg: PackageState,
@@ -18,17 +23,21 @@ export function placeEntry(
   owners: Map<string, Owner>,
   diversions: ReadonlyMap<string, Diversion>,
   stats: UnpackStats,
+  options: PlaceOptions = { allowDevices: false },
 ): void {
   stats.entries++;
-  const where = `${pkg.deb.label}: entry ${JSON.stringify(entry.path)}`;
+  // JSON.stringify escapes control characters, so the name prints on one line as it is.
+  const where = `${pkg.deb.label}: entry ${shown(entry.path)}`;
   if (entry.path.startsWith('/')) {
     throw new JeosError('E_DEB_UNSAFE_ENTRY', `${where} has an absolute path`, {
       hint: 'a .deb must hold relative paths (./usr/...); this package is broken or hostile',
     });
   }
+  checkEntry(entry, where, options);
   try {
     const rel = normalizePath(entry.path);
     const listed = rel === '' ? '/.' : `/${rel}`;
+    checkLength(listed, where);
     pkg.paths.push(listed);
     if (rel === '') return; // the image root is jeos's
 
@@ -78,6 +87,53 @@ export function placeEntry(
   } catch (e) {
     throw asEntryError(e, where);
   }
+}
+
+/** A name as JSON text, its middle left out when it is very long. */
+function shown(path: string): string {
+  return JSON.stringify(path.length > 240 ? `${path.slice(0, 120)}…${path.slice(-80)}` : path);
+}
+
+/** Control characters (C0 and DEL): dpkg's file lists are one path per line, and no tool expects them in a name. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Linux's NAME_MAX (bytes of one component) and PATH_MAX (bytes of a path, its NUL included). */
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
+function checkEntry(entry: TarEntry, where: string, options: PlaceOptions): void {
+  const bad = CONTROL.exec(entry.path) ?? (entry.type === 'hardlink' ? CONTROL.exec(entry.linkname) : null);
+  if (bad) {
+    const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const which = CONTROL.test(entry.path) ? 'its name' : `its hard link target ${shown(entry.linkname)}`;
+    throw new JeosError('E_DEB_BAD_NAME', `${where}: ${which} holds a control character (${code})`, {
+      hint: "dpkg lists a package's files one per line (/var/lib/dpkg/info/*.list), so a name with a newline would forge the database; the package is broken or hostile",
+    });
+  }
+  if (entry.type === 'symlink' && Buffer.byteLength(entry.linkname) >= PATH_MAX) {
+    throw tooLong(where, `its symlink target is ${Buffer.byteLength(entry.linkname)} bytes long, past PATH_MAX (${PATH_MAX - 1} bytes)`);
+  }
+  if ((entry.type === 'char' || entry.type === 'block' || entry.type === 'fifo') && !options.allowDevices) {
+    const what = entry.type === 'fifo' ? 'a FIFO' : `a ${entry.type} device (${entry.devmajor}:${entry.devminor})`;
+    throw new JeosError('E_DEB_SPECIAL_FILE', `${where} is ${what}; Debian Policy forbids device nodes and FIFOs in a package's data`, {
+      hint: 'the package is broken or hostile; to keep such entries anyway (they are recorded in the image, nothing is created on the host), set unpack.allowDevices: true in jeos.yaml',
+    });
+  }
+}
+
+/** A path the kernel would refuse with ENAMETOOLONG. */
+function checkLength(listed: string, where: string): void {
+  const bytes = Buffer.byteLength(listed);
+  if (bytes >= PATH_MAX) throw tooLong(where, `its path is ${bytes} bytes long, past PATH_MAX (${PATH_MAX - 1} bytes)`);
+  for (const name of listed.split('/')) {
+    const length = Buffer.byteLength(name);
+    if (length > NAME_MAX) throw tooLong(where, `its component ${JSON.stringify(name.slice(0, 32) + '…')} is ${length} bytes long, past NAME_MAX (${NAME_MAX} bytes)`);
+  }
+}
+
+function tooLong(where: string, why: string): JeosError {
+  return new JeosError('E_DEB_NAME_TOO_LONG', `${where}: ${why}`, {
+    hint: 'the kernel cannot hold such a name (ENAMETOOLONG), so neither can the image; the package is broken or hostile',
+  });
 }
 
 function nodeOf(tree: ImageTree, pkg: PackageState, entry: TarEntry, meta: NodeMeta, where: string): TreeNode {

@@ -7,9 +7,10 @@ import { parseRelations, type Atom } from '../archive/index.js';
 import { JeosError } from '../errors.js';
 import type { ImageTree } from '../tree/index.js';
 import { readDebMembers } from './ar.js';
-import { controlField, parseConffiles, parseDeb, type DebContents } from './deb.js';
+import { controlField, dataLimitOf, parseConffiles, parseControlArchive, parseDataArchive, type DebContents } from './deb.js';
 import { checkDecompressors } from './decompress.js';
 import type { DecompressJob } from './decompress-all.js';
+import { CONTROL_LIMIT } from './limits.js';
 import { decompressCached } from './member-cache.js';
 import { placeEntry } from './place.js';
 import type { Owner, PackageState } from './state.js';
@@ -34,6 +35,10 @@ export interface UnpackOptions {
   cacheDir?: string;
   /** How many decompressor processes run at once (default: the CPU count). */
   processes?: number;
+  /** The most a package's data.tar may expand to, in MiB (jeos.yaml's unpack.maxPackageMiB; default 512). */
+  maxPackageMiB?: number;
+  /** Keep device nodes and FIFOs a package ships (jeos.yaml's unpack.allowDevices); by default they are refused. */
+  allowDevices?: boolean;
   onEvent?: (event: UnpackEvent) => void;
 }
 
@@ -67,8 +72,9 @@ export function makeMergedUsr(tree: ImageTree, architecture: string): void {
 
 /**
  * Unpack packages into the tree, in package-name order whatever the input order:
- * split every .deb and check the decompressors are there (fast), decompress all
- * members (several processes at once), parse them, and only then touch the tree:
+ * split every .deb and check the decompressors are there (fast), decompress and read
+ * every control archive, then every data archive, each within the limit its control
+ * file sets (several processes at once), parse them, and only then touch the tree:
  * the merged-/usr links first, then each package's entries. A broken package
  * therefore fails the stage before the tree is changed.
  */
@@ -76,13 +82,24 @@ export async function unpackPackages(tree: ImageTree, debs: DebInput[], options:
   const members = debs.map((deb) => readDebMembers(deb.bytes, deb.label));
   await checkDecompressors(members.flatMap((m) => [m.control.compression, m.data.compression]));
 
-  const jobs = members.flatMap((m, i): DecompressJob[] => [
-    { data: m.control.data, compression: m.control.compression, ref: { label: debs[i]!.label, member: m.control.name } },
-    { data: m.data.data, compression: m.data.compression, ref: { label: debs[i]!.label, member: m.data.name } },
-  ]);
-  const tars = await decompressCached(jobs, options.processes ?? availableParallelism(), options.cacheDir);
+  const processes = options.processes ?? availableParallelism();
+  const controlJobs = members.map((m, i): DecompressJob => ({
+    data: m.control.data,
+    compression: m.control.compression,
+    ref: { label: debs[i]!.label, member: m.control.name },
+    limit: CONTROL_LIMIT,
+  }));
+  const controlTars = await decompressCached(controlJobs, processes, options.cacheDir);
+  const heads = members.map((m, i) => parseControlArchive(m, controlTars[i]!, debs[i]!.label));
+  const dataJobs = members.map((m, i): DecompressJob => ({
+    data: m.data.data,
+    compression: m.data.compression,
+    ref: { label: debs[i]!.label, member: m.data.name },
+    limit: dataLimitOf(heads[i]!, { maxPackageMiB: options.maxPackageMiB }),
+  }));
+  const dataTars = await decompressCached(dataJobs, processes, options.cacheDir);
   options.onEvent?.({ type: 'decompressed', packages: debs.length });
-  const contents = members.map((m, i) => parseDeb(m, tars[2 * i]!, tars[2 * i + 1]!, debs[i]!.label));
+  const contents = members.map((m, i) => parseDataArchive(heads[i]!, m, dataTars[i]!));
 
   const packages = contents.map(packageState).sort(byNameArch);
   const seen = new Map<string, PackageState>();
@@ -101,7 +118,7 @@ export async function unpackPackages(tree: ImageTree, debs: DebInput[], options:
   const owners = new Map<string, Owner>();
   const diversions = options.diversions ?? new Map<string, Diversion>();
   packages.forEach((pkg, i) => {
-    for (const entry of pkg.deb.entries) placeEntry(tree, pkg, entry, owners, diversions, stats);
+    for (const entry of pkg.deb.entries) placeEntry(tree, pkg, entry, owners, diversions, stats, { allowDevices: options.allowDevices ?? false });
     options.onEvent?.({ type: 'unpacked', package: pkg.id, done: i + 1, total: packages.length });
   });
 
