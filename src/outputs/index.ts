@@ -47,12 +47,22 @@ function writerFor(output: OutputFormat | OutputWriter): OutputWriter {
   return writer;
 }
 
-/** File-system failures (full disk, permissions) are expected; anything else is a bug and keeps its stack. */
-function asOutputError(format: OutputFormat, outDir: string, e: unknown): unknown {
+/**
+ * File-system failures (a full disk, a quota, permissions, an I/O error) are expected:
+ * E_OUTPUT_IO names the output, the errno and the directory. Anything else is a bug and
+ * keeps its stack. The staging is discarded by the caller, so out/ stays as it was.
+ */
+function asOutputError(what: string, outDir: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (e instanceof JeosError || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
-  return new JeosError('E_OUTPUT_WRITE', `writing the ${format} output failed: ${(e as Error).message}`, {
-    hint: `check free space and permissions in ${outDir}`,
+  const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+  const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+  return new JeosError('E_OUTPUT_IO', `cannot write ${what} in ${outDir}: ${(e as Error).message}`, {
+    hint: full
+      ? `free space on the file system of ${outDir} (or pass --out DIR on another one) and build again; the previous outputs are as they were`
+      : denied
+        ? `make ${outDir} writable (or pass --out DIR) and build again; the previous outputs are as they were`
+        : `check the file system of ${outDir} (free space, permissions, errors) and build again; the previous outputs are as they were`,
     cause: e,
   });
 }
@@ -85,14 +95,16 @@ export async function prepareOutputs(
         try {
           return await writer.write(ctx.trees?.[writer.format] ?? tree, image, { ...ctx, staging });
         } catch (e) {
-          throw asOutputError(writer.format, ctx.outDir, e);
+          throw asOutputError(`the ${writer.format} output`, ctx.outDir, e);
         }
       });
       results.push(result);
       ctx.onEvent?.({ kind: 'output-done', format: writer.format, result });
     }
     for (const extra of ctx.extraFiles?.(results) ?? []) {
-      await writeFile(staging.path(extra.path), extra.data, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false });
+      await writeFile(staging.path(extra.path), extra.data, { flag: 'wx', mode: 0o644, flush: ctx.durable ?? false }).catch((e) => {
+        throw asOutputError(extra.path, ctx.outDir, e);
+      });
     }
   } catch (e) {
     await staging.discard();

@@ -20,9 +20,29 @@ const BATCH_BYTES = 4 << 20;
 /** IOV_MAX on Linux. */
 const BATCH_CHUNKS = 1024;
 
+/**
+ * Write every byte of `chunks`. A writev may write less than asked (libuv reports what it
+ * wrote before the file system said no, a full disk say); the rest is written again, so the
+ * failure that stopped it surfaces with its own errno (ENOSPC, EDQUOT, EIO) for the caller
+ * to report, not as an unexplained short write.
+ */
 async function writeAll(fh: FileHandle, chunks: Buffer[], bytes: number): Promise<void> {
-  const { bytesWritten } = await fh.writev(chunks);
-  if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
+  let rest = chunks;
+  for (let left = bytes; left > 0; ) {
+    const { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten === 0) throw Object.assign(new Error(`write made no progress (${left} bytes left)`), { code: 'EIO', syscall: 'writev' });
+    left -= bytesWritten;
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+/** The chunks without their first `n` bytes (views, no copies). */
+function dropBytes(chunks: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < chunks.length && n >= chunks[i]!.length) n -= chunks[i++]!.length;
+  const rest = chunks.slice(i);
+  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
 /**

@@ -85,7 +85,7 @@ describe('atomic outputs', () => {
     assert.deepEqual(await snapshot(outDir), baseline);
   });
 
-  test('a file-system error inside a writer becomes E_OUTPUT_WRITE and out/ is untouched', async () => {
+  test('a file-system error inside a writer becomes E_OUTPUT_IO and out/ is untouched', async () => {
     const failing: OutputWriter = {
       format: 'tar',
       async write(_tree, _image, wctx) {
@@ -93,7 +93,7 @@ describe('atomic outputs', () => {
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       },
     };
-    await assert.rejects(writeOutputs(biggerTree(), CONTRACT_IMAGE, ['oci', failing], ctx), isCode('E_OUTPUT_WRITE', /no space left/));
+    await assert.rejects(writeOutputs(biggerTree(), CONTRACT_IMAGE, ['oci', failing], ctx), isCode('E_OUTPUT_IO', /no space left/));
     assert.deepEqual(await snapshot(outDir), baseline);
   });
 
