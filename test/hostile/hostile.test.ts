@@ -2,10 +2,11 @@
 // plants jeos must ignore, built past), and nothing changed in out/, the cache or on the
 // host paths involved. Cases live in cases/, one file per kind of input.
 import { after, before, describe, test } from 'node:test';
+import { archiveCases } from './cases/archive.js';
 import { projectCases } from './cases/project.js';
 import { startSuite, type HostileCase, type Suite } from './harness.js';
 
-const CASES: HostileCase[] = [...projectCases];
+const CASES: HostileCase[] = [...projectCases, ...archiveCases];
 
 describe('hostile inputs', () => {
   let suite: Suite;
