@@ -7,6 +7,8 @@ import { mkdtemp, readdir, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ImageTree } from '../tree/index.js';
+import { writeExt4Image } from './ext4/index.js';
 import { gzipChunksToFile, writeChunksToFile } from './sink.js';
 
 const probe = spawnSync('sh', ['-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; s=$?; rmdir "$d"; exit $s'], { encoding: 'utf8' });
@@ -50,5 +52,15 @@ describe('sinks on a full file system', { skip }, () => {
   test('a gzip sink fails with the errno too', async () => {
     for (const name of await readdir(dir)) spawnSync('rm', ['-f', join(dir, name)]);
     await assert.rejects(gzipChunksToFile(join(dir, 'layer.gz'), [noise(256 << 10)], { level: 1 }), { code: 'ENOSPC' });
+  });
+
+  test('the ext4 writer (a VM root disk) fails with the errno too', async () => {
+    for (const name of await readdir(dir)) spawnSync('rm', ['-f', join(dir, name)]);
+    const tree = new ImageTree();
+    tree.writeFile('data/blob', noise(256 << 10));
+    await assert.rejects(writeExt4Image(tree, join(dir, 'root.img'), { sourceDateEpoch: 0 }), (e: NodeJS.ErrnoException) => {
+      assert.equal(e.code, 'ENOSPC', e.message);
+      return true;
+    });
   });
 });

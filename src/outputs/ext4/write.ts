@@ -237,8 +237,13 @@ export async function writeExt4Image(tree: ImageTree, path: string, options: Ext
       if (offset < at) throw new Error(`ext4 writer: block ${piece.block} written twice`);
       hashZeros(offset);
       const padded = Math.ceil(piece.data.length / BLOCK_SIZE) * BLOCK_SIZE;
-      const { bytesWritten } = await fh.write(piece.data, 0, piece.data.length, offset);
-      if (bytesWritten !== piece.data.length) throw new Error(`short write: ${bytesWritten} of ${piece.data.length} bytes`);
+      // A write may come up short (a full disk); writing the rest surfaces the errno (ENOSPC), which
+      // the outputs stage reports as E_OUTPUT_IO.
+      for (let done = 0; done < piece.data.length; ) {
+        const { bytesWritten } = await fh.write(piece.data, done, piece.data.length - done, offset + done);
+        if (bytesWritten === 0) throw Object.assign(new Error(`write made no progress at byte ${offset + done}`), { code: 'EIO', syscall: 'write' });
+        done += bytesWritten;
+      }
       hash.update(piece.data);
       at = offset + piece.data.length;
       // The rest of a partly filled block is left as a hole: it reads as zeros.
