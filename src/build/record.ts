@@ -11,6 +11,7 @@ import {
   TRIM_FILE,
   type BuildRecord,
   type OutputRecord,
+  type SetuidFile,
   type VariantName,
   type VariantRecord,
   type VmRecord,
@@ -37,9 +38,20 @@ function variantRecord(ctx: BuildContext, state: VariantState): VariantRecord {
     notReproduced: (state.configured?.scripts ?? [])
       .filter((s) => s.notReproduced.length)
       .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
+    setuid: setuidFiles(state),
     ...(state.trim ? { trim: state.trim.record } : {}),
     timings: state.timings,
   };
+}
+
+/** Files (and hard links) whose mode has the setuid or setgid bit; setgid directories only pass their group on. */
+function setuidFiles(state: VariantState): SetuidFile[] {
+  const out: SetuidFile[] = [];
+  for (const [path, node] of state.tree.entries()) {
+    if ((node.kind !== 'file' && node.kind !== 'hardlink') || !(node.mode & 0o6000)) continue;
+    out.push({ path: `/${path}`, mode: node.mode.toString(8).padStart(4, '0'), ...(node.pkg ? { package: node.pkg } : {}) });
+  }
+  return out;
 }
 
 function vmRecord(ctx: BuildContext, state: VariantState): VmRecord {

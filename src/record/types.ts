@@ -36,6 +36,16 @@ export interface NotReproduced {
   commands: string[];
 }
 
+/** A file of the tree with the setuid or setgid bit. */
+export interface SetuidFile {
+  /** Absolute path in the image. */
+  path: string;
+  /** Permission bits in octal, as in manifest.json: `4755`. */
+  mode: string;
+  /** The package that shipped it (`name` or `name:arch`); absent for a workload file. */
+  package?: string;
+}
+
 /** What one variant's steps made of its tree. */
 export interface VariantRecord {
   /** The packages unpacked into this tree beyond the image's (the VM's systemd, …); empty for the image. */
@@ -43,6 +53,8 @@ export interface VariantRecord {
   tree: TreeStats;
   configure: ConfigureReport['effects'];
   notReproduced: NotReproduced[];
+  /** The setuid and setgid files (and hard links) in the finished tree, by path: what runs with another user's rights. */
+  setuid: SetuidFile[];
   /** The file-level trim (absent when trim is off). */
   trim?: TrimRecord;
   /** Milliseconds per step of this variant, in the order they ran. */

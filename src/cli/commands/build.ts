@@ -98,6 +98,12 @@ Examples:
         if (t.missing.length > 5) lines.push(`  warning: ${t.missing.length - 5} more missing files (build.json trim.missing)`);
         for (const g of t.unmatchedKeep) lines.push(`  warning: trim.keep glob ${g} matched nothing`);
       }
+      for (const [label, files] of [['image', r.image.setuid], ['vm', r.vm?.setuid]] as const) {
+        if (!files?.length) continue;
+        const shown = files.slice(0, 5).map((f) => `${f.path} (${f.mode}${f.package ? `, ${f.package}` : ''})`);
+        const more = files.length > 5 ? `, and ${files.length - 5} more (build.json ${label}.setuid)` : '';
+        lines.push(`  setuid (${label})${' '.repeat(Math.max(1, 5 - label.length))}${files.length} file${files.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`);
+      }
       if (r.image.notReproduced.length) {
         lines.push(`maintainer script steps not reproduced (${r.image.notReproduced.length} scripts; details in build.json):`);
         for (const s of r.image.notReproduced) lines.push(`  ${s.pkg} ${s.script}: ${s.commands.slice(0, 3).join('; ')}${s.commands.length > 3 ? ' …' : ''}`);
