@@ -44,6 +44,8 @@ export interface Waiting {
   /** How long it has waited so far, and when it gives up. */
   waitedMs: number;
   limitMs: number;
+  /** The last report of a request that was given up (only after earlier reports), so a status line can be cleared. */
+  gaveUp?: boolean;
 }
 
 /** A point in time (performance.now()) by which a file must have arrived, and the span it allowed. */
@@ -72,6 +74,7 @@ export class Watchdog {
   private sinceMark = 0;
   private total = 0;
   private lastReport = 0;
+  private reported = false;
   timedOut: JeosError | undefined;
 
   constructor(
@@ -130,6 +133,7 @@ export class Watchdog {
     const every = Math.min(WAITING_EVERY_MS, Math.max(10, Math.floor(limit / 5)));
     if (waited >= every && waited - this.lastReport >= every) {
       this.lastReport = waited;
+      this.reported = true;
       this.options.onWaiting?.({ url: this.url, phase: this.phase, waitedMs: Math.round(waited), limitMs: limit });
     }
   }
@@ -139,6 +143,10 @@ export class Watchdog {
     const err = new JeosError(TIMEOUT, message, { hint: TIMEOUT_HINT });
     if (transient) (err as JeosError & { transient?: boolean }).transient = true;
     this.timedOut = err;
+    if (this.reported) {
+      const limit = this.phase === 'connect' ? this.timeouts.connectMs : this.timeouts.stallMs;
+      this.options.onWaiting?.({ url: this.url, phase: this.phase, waitedMs: Math.round(performance.now() - this.mark), limitMs: limit, gaveUp: true });
+    }
     this.controller.abort(err);
   }
 }

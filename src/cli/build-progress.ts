@@ -46,7 +46,7 @@ export function buildProgress(quiet: boolean): ((e: BuildEvent) => void) | undef
           draw(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(sum)} / ${formatBytes(total)}  ${f.pkg.name}`);
         } else if (f.kind === 'waiting') {
           clear();
-          process.stderr.write(`${f.pkg.name}: ${waitingLine(f)}${tty ? '' : '\n'}`);
+          if (!f.gaveUp) process.stderr.write(`${f.pkg.name}: ${waitingLine(f)}${tty ? '' : '\n'}`);
         } else if (f.kind === 'retry') {
           clear();
           process.stderr.write(`retrying ${f.pkg.name} (attempt ${f.attempt}): ${f.error.message}\n`);

@@ -38,8 +38,9 @@ export function archiveProgress(quiet: boolean): ((e: ArchiveEvent) => void) | u
         return;
       case 'waiting':
         clear();
-        // On a TTY the line is rewritten by the next event; elsewhere each report is a line of its own.
-        process.stderr.write(`${waitingLine(e)}${tty ? '' : '\n'}`);
+        // On a TTY the line is rewritten by the next event (and cleared when the request is given up,
+        // so the error starts a line); elsewhere each report is a line of its own.
+        if (!e.gaveUp) process.stderr.write(`${waitingLine(e)}${tty ? '' : '\n'}`);
         return;
       case 'downgrade':
         clear();
