@@ -34,7 +34,8 @@ const MAY_IMPORT = {
   outputs: [...LOWER], //                    writers see the tree and the image spec only
   boot: [...LOWER], //                       runs and tests what the outputs wrote (QEMU, podman), from the files alone
   record: [...LOWER, 'configure', 'trim', 'vm', 'outputs'], // the image record (build.json, manifest)
-  build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'version.ts'],
+  report: [...LOWER, 'record'], //           documents made from the record (SBOM, HTML report): the record is their only input
+  build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'report', 'version.ts'],
   check: [...LOWER, 'config', 'trim', 'build'], // build --check's diagnosis: rebuilds; how to test is passed in
   init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program
 };
@@ -94,5 +95,7 @@ module.exports = {
     // Type-only imports count: they tie the folders together as much as the others do.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // Resolve packages' subpath exports (`@cyclonedx/cyclonedx-library/Models`) as Node does.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };
