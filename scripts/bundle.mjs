@@ -14,7 +14,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['logic-solver', 'openpgp'],
+  // The CycloneDX library's optional plug-ins (XML, schema validation) are looked up when used,
+  // which the SBOM's JSON writer never does: left out of the bundle, they need not be installed.
+  external: ['logic-solver', 'openpgp', 'xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019'],
   // Bundled CommonJS dependencies call require(); give the ES module one.
   banner: { js: "import { createRequire as __jeosRequire } from 'node:module'; const require = __jeosRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -18,6 +18,7 @@ import {
 } from '../record/index.js';
 import { sha256 } from '../util/hash.js';
 import { VERSION } from '../version.js';
+import { buildSbomFiles } from './sbom.js';
 import type { BuildContext, VariantState } from './variant.js';
 
 /** Which variant's tree each output format holds. */
@@ -73,7 +74,7 @@ export interface RecordFile {
 
 /**
  * The files that describe the build, written with its outputs and committed with them:
- * manifest.json and trim.json first, then build.json, which lists every other file's digest.
+ * manifest.json, trim.json and the SBOMs first, then build.json, which lists every other file's digest.
  */
 export function recordFiles(
   ctx: BuildContext,
@@ -93,13 +94,13 @@ export function recordFiles(
       trim: state.trim?.explanation,
       ...(state.vm ? { outside: outsideVmRoot, packageOf: kernelFiles(state.vm.modulesDir, state.vm.kernel.package) } : {}),
     });
-  const described: RecordFile[] = [
-    { path: MANIFEST_FILE, data: manifestText({ image: manifest(variants.image), vm: variants.vm ? manifest(variants.vm) : undefined }, MANIFEST_VERSION) },
-  ];
+  const manifests = { image: manifest(variants.image), ...(variants.vm ? { vm: manifest(variants.vm) } : {}) };
+  const described: RecordFile[] = [{ path: MANIFEST_FILE, data: manifestText(manifests, MANIFEST_VERSION) }];
   if (variants.image.trim || variants.vm?.trim) {
     const explanations = { image: variants.image.trim?.explanation, vm: variants.vm?.trim?.explanation };
     described.push({ path: TRIM_FILE, data: JSON.stringify(explanations, null, 1) + '\n' });
   }
+  described.push(...buildSbomFiles(ctx, variants, manifests, facts.lockDigest));
   const record: BuildRecord = {
     recordVersion: RECORD_VERSION,
     jeos: VERSION,
