@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { JeosError } from '../errors.js';
@@ -13,9 +13,9 @@ export interface PublishedPort {
 }
 
 export interface ContainerTestOptions {
-  /** The OCI image layout directory and the tag in it. */
+  /** The OCI image layout directory, and the reference in it to run (default: its first, `NAME:TAG`). */
   ociDir: string;
-  tag: string;
+  tag?: string;
   ports: PublishedPort[];
   healthcheck?: HealthcheckSpec;
   onEvent?: (e: ContainerEvent) => void;
@@ -23,12 +23,16 @@ export interface ContainerTestOptions {
 
 export type ContainerEvent =
   | { type: 'load'; image: string }
+  /** Loaded into podman's store: its ID, and the name it has there (`NAME:TAG`). */
+  | { type: 'loaded'; image: string; name: string }
   | { type: 'fallback'; reason: string; flags: string[] }
   | { type: 'started'; container: string; ports: Record<string, string> }
   | { type: 'probe'; result: ProbeResult };
 
 export interface ContainerTestResult {
   ok: boolean;
+  /** The name the image was loaded under (`NAME:TAG`; podman shows `localhost/NAME:TAG` for a name without a registry). */
+  image: string;
   runtime: string;
   /** Flags added because the host refused podman's defaults, and why. */
   fallbacks: Array<{ reason: string; flags: string[] }>;
@@ -115,21 +119,8 @@ function mapperOf(ports: Record<string, string>): PortMapper {
 export async function testContainer(options: ContainerTestOptions): Promise<ContainerTestResult> {
   await requireTool('podman', 'run the image in a container (jeos test --container)', 'podman');
   const began = Date.now();
-  // podman names an image pulled from oci:DIR after DIR, and refuses upper-case names:
-  // pull through a lower-case link so any output path works.
-  const base = tmpdir() === tmpdir().toLowerCase() ? tmpdir() : '/tmp';
-  const linkDir = join(base, `jeos-test-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(linkDir, { mode: 0o700 });
-  const link = join(linkDir, 'image');
-  await symlink(resolvePath(options.ociDir), link);
-  const ref = `oci:${link}:${options.tag}`;
-  options.onEvent?.({ type: 'load', image: ref });
-  let image: string;
-  try {
-    image = (await podman(['pull', '-q', ref])).split('\n').pop()!;
-  } finally {
-    await rm(linkDir, { recursive: true, force: true });
-  }
+  const { image, name: imageName } = await loadLayout(options.ociDir, options.tag, (ref) => options.onEvent?.({ type: 'load', image: ref }));
+  options.onEvent?.({ type: 'loaded', image, name: imageName });
   const loaded = Date.now();
   const name = `jeos-test-${process.pid}-${randomBytes(3).toString('hex')}`;
   const wanted = new Map<string, PublishedPort>();
@@ -152,6 +143,7 @@ export async function testContainer(options: ContainerTestOptions): Promise<Cont
     const logs = await run('podman', ['logs', '--tail', '40', container]);
     return {
       ok: check.ok,
+      image: imageName,
       runtime,
       fallbacks: started.fallbacks,
       ports,
@@ -164,6 +156,63 @@ export async function testContainer(options: ContainerTestOptions): Promise<Cont
     await run('podman', ['rm', '-f', '-t', '0', container ?? name]);
     await run('podman', ['rmi', image]);
   }
+}
+
+/**
+ * Load an OCI layout into podman's store under the name it carries (`NAME:TAG`, the
+ * layout's first reference unless `refName` names another): returns the image ID and name.
+ */
+export async function loadLayout(ociDir: string, refName?: string, onPull?: (ref: string) => void): Promise<{ image: string; name: string }> {
+  const wanted = refName ?? (await firstRef(ociDir));
+  // podman names an image pulled from oci:DIR after DIR, and refuses upper-case names:
+  // pull through a lower-case link so any output path works.
+  const base = tmpdir() === tmpdir().toLowerCase() ? tmpdir() : '/tmp';
+  const linkDir = join(base, `jeos-test-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(linkDir, { mode: 0o700 });
+  const link = join(linkDir, 'image');
+  await symlink(resolvePath(ociDir), link);
+  const ref = `oci:${link}:${wanted}`;
+  onPull?.(ref);
+  try {
+    const image = (await podman(['pull', '-q', ref])).split('\n').pop()!;
+    return { image, name: await nameImage(image, link, wanted) };
+  } finally {
+    await rm(linkDir, { recursive: true, force: true });
+  }
+}
+
+/** The first reference of a layout's index.json (jeos names each `NAME:TAG`). */
+async function firstRef(ociDir: string): Promise<string> {
+  let index: { manifests?: Array<{ annotations?: Record<string, string> }> };
+  try {
+    index = JSON.parse(await readFile(join(ociDir, 'index.json'), 'utf8')) as typeof index;
+  } catch (e) {
+    throw new JeosError('E_CONTAINER_LAYOUT', `cannot read ${join(ociDir, 'index.json')}: ${(e as Error).message}`, {
+      hint: 'build the image again (jeos build, with oci among the outputs)',
+    });
+  }
+  const ref = index.manifests?.[0]?.annotations?.['org.opencontainers.image.ref.name'];
+  if (!ref) {
+    throw new JeosError('E_CONTAINER_LAYOUT', `${join(ociDir, 'index.json')} names no image`, {
+      hint: 'build the image again (jeos build, with oci among the outputs)',
+    });
+  }
+  return ref;
+}
+
+/**
+ * podman names an image pulled from `oci:DIR:REF` after DIR, not after REF: give it the
+ * layout's name instead (`nginx:latest` shows as localhost/nginx:latest), so that
+ * `podman images` tells which image jeos is running.
+ */
+async function nameImage(image: string, link: string, refName: string): Promise<string> {
+  const names = JSON.parse((await podman(['image', 'inspect', '--format', '{{json .RepoTags}}', image])) || '[]') as string[] | null;
+  const byLink = (names ?? []).filter((n) => n.includes(link));
+  // Another tool's layout may name a bare tag: then the name podman gave it is all there is.
+  if (!refName.includes(':')) return byLink[0] ?? image;
+  await podman(['tag', image, refName]);
+  for (const name of byLink) await podman(['untag', image, name]);
+  return refName;
 }
 
 async function containerState(container: string): Promise<{ running: boolean; exitCode: number }> {

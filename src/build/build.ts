@@ -111,7 +111,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     let outputsStarted = 0;
     let record: BuildRecord | undefined;
     const spec = {
-      ...imageSpecOf(config, lock.architecture, { 'org.opencontainers.image.version': lock.configDigest.slice(0, 12) }),
+      ...imageSpecOf(config, lock),
       ...(vm ? { vm: { cmdline: vm.vm!.cmdline, root: config.vm.root } } : {}),
     };
     const outputs = await run(

@@ -42,7 +42,7 @@ export async function checkBuild(
     container: (out) => testContainerCommand(dir, loaded, out, flags),
     vm: (out) => testVmCommand(dir, loaded, out, flags),
     async containerReady(out, timeout) {
-      const result = await testContainer({ ociDir: join(out, 'oci'), tag: 'latest', ports: containerPorts(w.ports), healthcheck: w.healthcheck && { ...w.healthcheck, timeout } });
+      const result = await testContainer({ ociDir: join(out, 'oci'), ports: containerPorts(w.ports), healthcheck: w.healthcheck && { ...w.healthcheck, timeout } });
       return result.ok ? result.timings.ready ?? 0 : undefined;
     },
     async vmReady(out, timeout) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_NAME, IMAGE_NAME_MAX, IMAGE_TAG } from '../util/image-ref.js';
 
 /**
  * jeos.yaml, declared once. Validation, the JSON Schema for editors
@@ -128,6 +129,38 @@ export const WorkloadSchema = z
     healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {command}, with timeout.'),
   })
   .describe('What the image runs.');
+
+/** Annotations jeos writes itself: a label may not set them. */
+const RESERVED_LABELS = ['org.opencontainers.image.created', 'org.opencontainers.image.ref.name'];
+
+export const ImageSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .max(IMAGE_NAME_MAX)
+      .regex(IMAGE_NAME, 'an image name such as nginx, team/nginx or registry.example.com:5000/team/nginx (lower-case path)')
+      .optional()
+      .describe('The image\'s name in the OCI layout and archive, and when podman loads it (default: name:).'),
+    tags: z
+      .array(z.string().regex(IMAGE_TAG, 'a tag: up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"'))
+      .min(1)
+      .refine((tags) => new Set(tags).size === tags.length, 'each tag once')
+      .default(['latest'])
+      .describe('Tags of the image: one reference NAME:TAG each in the OCI layout and archive; jeos push pushes them all unless REF names one.'),
+    labels: z
+      .record(z.string().min(1), z.string())
+      .refine(
+        (labels) => !RESERVED_LABELS.some((k) => k in labels),
+        'jeos writes org.opencontainers.image.created (from SOURCE_DATE_EPOCH) and org.opencontainers.image.ref.name (from name and tags) itself: leave them out of labels',
+      )
+      .default({})
+      .describe(
+        'Labels of the image config; org.opencontainers.image.* ones (source, revision, licenses, url, vendor, …) are also annotations of the manifest, and override the ones jeos writes (title, description, version).',
+      ),
+  })
+  .describe('How the container image is named and labelled (docs/publish.md).');
+
+export const IMAGE_DEFAULTS = { tags: ['latest'], labels: {} };
 
 export const OUTPUT_FORMATS = ['tar', 'oci', 'oci-archive', 'vm', 'disk'] as const;
 export const VM_ROOTS = ['initramfs', 'disk'] as const;
@@ -274,6 +307,7 @@ export const ConfigSchema = z
     debian: DebianSchema.default({ suites: DEFAULT_SUITES, components: ['main'], architecture: 'amd64' }),
     workload: WorkloadSchema,
     outputs: z.array(z.enum(OUTPUT_FORMATS)).min(1).default(['tar', 'oci']).describe('Image formats to write.'),
+    image: ImageSchema.default(IMAGE_DEFAULTS),
     vm: VmSchema.default(VM_DEFAULTS),
     trim: TrimSchema.default(TRIM_DEFAULTS),
     unpack: UnpackSchema.default(UNPACK_DEFAULTS),

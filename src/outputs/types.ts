@@ -11,10 +11,13 @@ export type OutputFormat = 'tar' | 'oci' | 'oci-archive' | 'vm';
 
 /** What a container runtime needs to know about the image besides its files. */
 export interface ImageSpec {
-  /** Image name (`nginx`); recorded in the image history. */
+  /** Image name (`nginx`, `registry.example.com/team/nginx`): with each tag, a reference in index.json. */
   name: string;
-  /** Tag written as `org.opencontainers.image.ref.name` in index.json (default `latest`). */
-  tag?: string;
+  /**
+   * Tags (default `[latest]`): index.json has one descriptor of the manifest per tag, named
+   * `NAME:TAG` (`org.opencontainers.image.ref.name`, and `io.containerd.image.name`).
+   */
+  tags?: string[];
   /** Debian architecture (`amd64`, `arm64`, `armhf`, …); mapped to the OCI platform. */
   architecture: string;
   entrypoint?: string[];
@@ -26,7 +29,17 @@ export interface ImageSpec {
   workdir?: string;
   /** `80/tcp`, `53/udp`, `9000` (tcp). */
   exposedPorts?: string[];
+  /**
+   * Labels of the config; the `org.opencontainers.image.*` ones are also annotations of the
+   * manifest, next to `org.opencontainers.image.created` (from SOURCE_DATE_EPOCH).
+   */
   labels?: Record<string, string>;
+  /**
+   * A check a container engine runs inside the container (Docker's `Healthcheck` in the config:
+   * the OCI image config has no such field). `test` is Docker's form (`["CMD", argv…]`);
+   * `startPeriod` the seconds it may take to become healthy.
+   */
+  healthcheck?: { test: string[]; startPeriod?: number };
   /** VM images: the kernel command line and how the initramfs is compressed. */
   vm?: { cmdline: string; root?: 'initramfs' | 'disk'; compression?: 'zstd' | 'lz4' | 'gzip' | 'none'; level?: number };
 }
@@ -66,7 +79,10 @@ export interface OutputFile {
 
 /** The digests registries and OCI tools show for an image. */
 export interface OciImageInfo {
+  /** The first reference in index.json (`NAME:TAG`). */
   ref: string;
+  /** Every reference in index.json, one per tag, in the order of the tags. */
+  refs: string[];
   manifestDigest: string;
   manifestSize: number;
   configDigest: string;

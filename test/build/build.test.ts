@@ -135,11 +135,14 @@ describe('jeos build', () => {
     const config = JSON.parse(
       await readFile(join(project, 'out/oci/blobs/sha256', record.outputs[1].image.configDigest.slice(7)), 'utf8'),
     );
-    assert.deepEqual(config.config.Entrypoint, ['/usr/sbin/webd', '--port', '8080']);
+    assert.deepEqual(config.config.Entrypoint, ['/usr/sbin/webd'], 'the program is the entrypoint');
+    assert.deepEqual(config.config.Cmd, ['--port', '8080'], 'its arguments the Cmd');
     assert.deepEqual(config.config.ExposedPorts, { '8080/tcp': {} });
     assert.ok(config.config.Env.includes('WEBD_ROOT=/srv'));
+    assert.equal(config.config.Labels['org.opencontainers.image.version'], '1.0-1', "the workload package's version, from the lock");
+    assert.deepEqual(record.outputs[1].image.refs, ['webd:latest'], 'named after name: by default, tagged latest');
 
-    const inspected = JSON.parse((await runTool('skopeo', ['inspect', `oci:${join(project, 'out/oci')}:latest`])).toString());
+    const inspected = JSON.parse((await runTool('skopeo', ['inspect', `oci:${join(project, 'out/oci')}:webd:latest`])).toString());
     assert.equal(inspected.Digest, record.outputs[1].image.manifestDigest);
   });
 

@@ -99,7 +99,6 @@ export async function testContainerCommand(dir: string, loaded: LoadedConfig, ou
   const w = loaded.config.workload;
   const result = await testContainer({
     ociDir,
-    tag: 'latest',
     ports: containerPorts(w.ports),
     healthcheck: w.healthcheck,
     onEvent: (e) => {

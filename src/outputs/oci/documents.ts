@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { JeosError } from '../../errors.js';
 import type { ImageSpec } from '../types.js';
+import { IMAGE_NAME, IMAGE_NAME_MAX, IMAGE_TAG } from '../../util/image-ref.js';
 import { ociPlatform } from './platform.js';
 
 export const MEDIA_TYPES = {
@@ -16,6 +17,11 @@ export const MEDIA_TYPES = {
 } as const;
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+/** containerd's (and BuildKit's, and Docker's) name of an image in a layout; podman reads it first on load. */
+export const CONTAINERD_NAME_ANNOTATION = 'io.containerd.image.name';
+export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+/** The OCI annotations a label may also set on the manifest. */
+const OCI_ANNOTATION_PREFIX = 'org.opencontainers.image.';
 
 export interface Blob {
   mediaType: string;
@@ -46,13 +52,20 @@ function invalid(what: string, value: string, hint: string): JeosError {
   return new JeosError('E_OUTPUT_IMAGE_SPEC', `${what} ${JSON.stringify(value)} is not valid in an OCI image`, { hint });
 }
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const PORT = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/;
 
-export function imageTag(image: ImageSpec): string {
-  const tag = image.tag ?? 'latest';
-  if (!TAG.test(tag)) throw invalid('tag', tag, 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"');
-  return tag;
+/** The image's references, `NAME:TAG` for each tag, in the order of the tags. */
+export function imageRefs(image: ImageSpec): string[] {
+  if (!IMAGE_NAME.test(image.name) || image.name.length > IMAGE_NAME_MAX) {
+    throw invalid('image name', image.name, 'a name is lower-case path components (nginx, team/nginx), after an optional registry host (registry.example.com:5000/team/nginx)');
+  }
+  const tags = image.tags ?? ['latest'];
+  if (!tags.length) throw invalid('tag list', '[]', 'give at least one tag (the default is latest)');
+  for (const tag of tags) {
+    if (!IMAGE_TAG.test(tag)) throw invalid('tag', tag, 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"');
+  }
+  if (new Set(tags).size !== tags.length) throw invalid('tag list', tags.join(', '), 'name each tag once');
+  return tags.map((tag) => `${image.name}:${tag}`);
 }
 
 function exposedPorts(ports: string[]): Record<string, Record<string, never>> {
@@ -86,8 +99,9 @@ export function imageConfig(image: ImageSpec, diffIds: string[], sourceDateEpoch
     if (!image.workdir.startsWith('/')) throw invalid('working directory', image.workdir, 'the working directory must be an absolute path');
     config.WorkingDir = image.workdir;
   }
-  const labels = Object.entries(image.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = sorted(Object.entries(image.labels ?? {}));
   if (labels.length) config.Labels = Object.fromEntries(labels);
+  if (image.healthcheck) config.Healthcheck = dockerHealthcheck(image.healthcheck);
   const platform = ociPlatform(image.architecture);
   const created = rfc3339(sourceDateEpoch);
   return jsonBlob(MEDIA_TYPES.config, {
@@ -101,30 +115,59 @@ export function imageConfig(image: ImageSpec, diffIds: string[], sourceDateEpoch
   });
 }
 
-export function imageManifest(config: Blob, layers: Blob[]): JsonBlob {
+function sorted<T>(entries: Array<[string, T]>): Array<[string, T]> {
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Docker's HealthConfig: durations in nanoseconds. */
+function dockerHealthcheck(check: NonNullable<ImageSpec['healthcheck']>): Record<string, unknown> {
+  if (!['CMD', 'CMD-SHELL', 'NONE'].includes(check.test[0] ?? '')) {
+    throw invalid('health check test', check.test.join(' '), 'a test starts with CMD (an argv), CMD-SHELL (a shell command) or NONE, as in Docker\'s HEALTHCHECK');
+  }
+  return {
+    Test: check.test,
+    ...(check.startPeriod ? { StartPeriod: Math.round(check.startPeriod * 1e9) } : {}),
+  };
+}
+
+/**
+ * The manifest's annotations: `created` from SOURCE_DATE_EPOCH, and the labels that are
+ * OCI annotations (title, description, version, source, revision, licenses, …).
+ */
+export function manifestAnnotations(image: ImageSpec, sourceDateEpoch: number): Record<string, string> {
+  const fromLabels = Object.entries(image.labels ?? {}).filter(
+    ([k]) => k.startsWith(OCI_ANNOTATION_PREFIX) && k !== REF_NAME_ANNOTATION && k !== CREATED_ANNOTATION,
+  );
+  return Object.fromEntries(sorted([[CREATED_ANNOTATION, rfc3339(sourceDateEpoch)], ...fromLabels]));
+}
+
+export function imageManifest(config: Blob, layers: Blob[], annotations: Record<string, string> = {}): JsonBlob {
   const descriptor = (b: Blob) => ({ mediaType: b.mediaType, digest: b.digest, size: b.size });
   return jsonBlob(MEDIA_TYPES.manifest, {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.manifest,
     config: descriptor(config),
     layers: layers.map(descriptor),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
   });
 }
 
+/**
+ * One descriptor of the manifest per tag, each named `NAME:TAG`: skopeo and umoci find it as
+ * `oci:DIR:NAME:TAG`, and podman load and containerd name the image after it.
+ */
 export function imageIndex(manifest: Blob, image: ImageSpec): JsonBlob {
   const platform = ociPlatform(image.architecture);
   return jsonBlob(MEDIA_TYPES.index, {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,
-    manifests: [
-      {
-        mediaType: manifest.mediaType,
-        digest: manifest.digest,
-        size: manifest.size,
-        platform,
-        annotations: { [REF_NAME_ANNOTATION]: imageTag(image) },
-      },
-    ],
+    manifests: imageRefs(image).map((ref) => ({
+      mediaType: manifest.mediaType,
+      digest: manifest.digest,
+      size: manifest.size,
+      platform,
+      annotations: { [CONTAINERD_NAME_ANNOTATION]: ref, [REF_NAME_ANNOTATION]: ref },
+    })),
   });
 }
 

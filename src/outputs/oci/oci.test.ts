@@ -60,7 +60,8 @@ describe('OCI image layout and archive', () => {
 
   test('config, manifest and index say what the image spec says', async () => {
     const { index, manifest, config } = await readLayout(join(outDir, 'oci'));
-    assert.deepEqual(index.manifests[0]!.annotations, { 'org.opencontainers.image.ref.name': 'latest' });
+    assert.deepEqual(index.manifests[0]!.annotations, { 'io.containerd.image.name': 'contract:latest', 'org.opencontainers.image.ref.name': 'contract:latest' });
+    assert.deepEqual(manifest.annotations, { 'org.opencontainers.image.created': '2023-11-14T22:13:20Z', 'org.opencontainers.image.title': 'contract' });
     assert.deepEqual(index.manifests[0]!.platform, { architecture: 'amd64', os: 'linux' });
     assert.equal(index.manifests[0]!.mediaType, 'application/vnd.oci.image.manifest.v1+json');
     assert.equal(manifest.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
@@ -82,14 +83,17 @@ describe('OCI image layout and archive', () => {
 
   test('ARM images carry the variant; unknown architectures, bad tags, ports and workdirs fail before anything is written', async () => {
     const dir = join(work, 'arm');
-    await writeOutputs(contractTree(), { ...CONTRACT_IMAGE, architecture: 'arm64', tag: 'v1.2' }, ['oci'], { outDir: dir, sourceDateEpoch: EPOCH });
+    await writeOutputs(contractTree(), { ...CONTRACT_IMAGE, architecture: 'arm64', tags: ['v1.2'] }, ['oci'], { outDir: dir, sourceDateEpoch: EPOCH });
     const arm = await readLayout(join(dir, 'oci'));
     assert.deepEqual([arm.config.architecture, arm.config.variant], ['arm64', 'v8']);
     assert.deepEqual(arm.index.manifests[0]!.platform, { architecture: 'arm64', os: 'linux', variant: 'v8' });
-    assert.equal(arm.index.manifests[0]!.annotations['org.opencontainers.image.ref.name'], 'v1.2');
+    assert.equal(arm.index.manifests[0]!.annotations['org.opencontainers.image.ref.name'], 'contract:v1.2');
     const bad = join(work, 'bad');
     await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, architecture: 'pdp11' }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_ARCH', /^output oci: .*pdp11/);
-    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, tag: 'no:colons' }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /tag/);
+    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, tags: ['no:colons'] }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /tag/);
+    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, tags: ['a', 'a'] }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /tag list/);
+    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, name: 'Upper/Case' }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /image name/);
+    await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, healthcheck: { test: ['curl', 'x'] } }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /health check/);
     await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, exposedPorts: ['http'] }, ['oci'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /port/);
     await rejectsWith(writeOutputs(contractTree(), { ...CONTRACT_IMAGE, workdir: 'srv' }, ['tar', 'oci-archive'], { outDir: bad, sourceDateEpoch: EPOCH }), 'E_OUTPUT_IMAGE_SPEC', /^output oci-archive: working directory/);
     await assert.rejects(lstat(bad), { code: 'ENOENT' }, 'checked before the output directory was even made');
@@ -97,7 +101,7 @@ describe('OCI image layout and archive', () => {
 
   test('skopeo inspects the layout and the archive', async () => {
     const image = results[1]!.image!;
-    for (const ref of [`oci:${join(outDir, 'oci')}:latest`, `oci-archive:${join(outDir, 'image.oci.tar')}:latest`]) {
+    for (const ref of [`oci:${join(outDir, 'oci')}:contract:latest`, `oci-archive:${join(outDir, 'image.oci.tar')}:contract:latest`]) {
       const { stdout } = await run('skopeo', ['inspect', ref]);
       const info = JSON.parse(stdout) as { Digest: string; Architecture: string; Os: string; Layers: string[]; Labels: Record<string, string>; Env: string[] };
       assert.equal(info.Digest, image.manifestDigest, ref);
@@ -106,13 +110,13 @@ describe('OCI image layout and archive', () => {
       assert.deepEqual(info.Labels, CONTRACT_IMAGE.labels);
       assert.deepEqual(info.Env, ['PATH=/usr/sbin:/usr/bin', 'LANG=C.UTF-8']);
     }
-    const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${join(outDir, 'oci')}:latest`]);
+    const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${join(outDir, 'oci')}:contract:latest`]);
     assert.equal(stdout, (await readFile(join(outDir, 'oci', 'blobs', 'sha256', image.manifestDigest.slice(7)))).toString());
   });
 
   test('umoci unpacks it (rootless): files, links and the runtime config come out', async () => {
     const bundle = join(work, 'bundle');
-    await run('umoci', ['unpack', '--rootless', '--image', `${join(outDir, 'oci')}:latest`, bundle]);
+    await run('umoci', ['unpack', '--rootless', '--image', `${join(outDir, 'oci')}:contract:latest`, bundle]);
     const rootfs = join(bundle, 'rootfs');
     assert.equal(await readFile(join(rootfs, 'etc/hostname'), 'utf8'), 'contract\n');
     assert.equal(await readFile(join(rootfs, 'var/www/index.html'), 'utf8'), '<h1>hello</h1>\n');
@@ -135,11 +139,11 @@ describe('OCI image layout and archive', () => {
       run('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...args], { timeout: 120_000 });
     const image = results[1]!.image!;
     try {
-      await podman('pull', '-q', `oci:${join(store, 'oci')}:latest`);
+      await podman('pull', '-q', `oci:${join(store, 'oci')}:contract:latest`);
       const { stdout } = await podman('image', 'inspect', '--format', '{{.Id}} {{.Digest}} {{.Architecture}}', image.configDigest.slice(7));
       assert.equal(stdout.trim(), `${image.configDigest.slice(7)} ${image.manifestDigest} amd64`);
       const loaded = await podman('load', '-q', '-i', join(outDir, 'image.oci.tar'));
-      assert.match(loaded.stdout, /Loaded image/);
+      assert.match(loaded.stdout, /Loaded image: localhost\/contract:latest/, 'loaded under its name, not as localhost/latest:latest');
     } finally {
       await podman('rmi', '-a', '-f').catch(() => undefined);
       await rm(store, { recursive: true, force: true }).catch(() => undefined);

@@ -4,62 +4,19 @@
  * Needs `docker-registry` and `skopeo` on PATH; it runs in `npm test`.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTRACT_IMAGE, contractTree, EPOCH, run, snapshot } from '../contract.case.test.js';
 import { writeOutputs } from '../index.js';
 import type { OciImageInfo } from '../types.js';
 import { readLayout } from './oci-test-support.test.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRegistry(dir: string): Promise<{ host: string; proc: ChildProcess; log: () => string }> {
-  const port = await freePort();
-  await mkdir(dir, { recursive: true });
-  const config = join(dir, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: warn',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
-  const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const host = `127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) break;
-    const ok = await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false);
-    if (ok) return { host, proc, log: () => output };
-    await sleep(50);
-  }
-  proc.kill();
-  throw new Error(`docker-registry did not come up on ${host}:\n${output}`);
-}
+import { startRegistry, type Registry } from '../../../test/support/registry/registry.js';
 
 describe('push to a real registry and pull back by digest', { timeout: 120_000 }, () => {
   let work: string;
-  let registry: Awaited<ReturnType<typeof startRegistry>>;
+  let registry: Registry;
   let image: OciImageInfo;
 
   before(async () => {
@@ -69,13 +26,13 @@ describe('push to a real registry and pull back by digest', { timeout: 120_000 }
     image = result!.image!;
   });
   after(async () => {
-    registry?.proc.kill();
+    registry?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
   test('skopeo copies the layout to docker-registry unchanged and back by digest', async () => {
     const repo = `docker://${registry.host}/jeos/test`;
-    await run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${join(work, 'out', 'oci')}:latest`, `${repo}:latest`]);
+    await run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${join(work, 'out', 'oci')}:contract:latest`, `${repo}:latest`]);
 
     const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', `${repo}:latest`]);
     const remote = JSON.parse(stdout) as { Digest: string; Layers: string[] };

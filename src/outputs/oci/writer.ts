@@ -10,7 +10,7 @@ import type { ImageTree } from '../../tree/index.js';
 import { writeChunksToFile } from '../sink.js';
 import { encodeHeader, padLength, ZEROS } from '../../util/tar/header.js';
 import type { ImageSpec, OciImageInfo, OutputFile, OutputFormat, OutputResult, OutputWriter, WriterContext } from '../types.js';
-import { imageConfig, imageIndex, imageManifest, imageTag, MEDIA_TYPES, ociLayoutFile } from './documents.js';
+import { imageConfig, imageIndex, imageManifest, imageRefs, manifestAnnotations, MEDIA_TYPES, ociLayoutFile } from './documents.js';
 import { layerBlob, type LayerBlob } from './layer.js';
 
 export const OCI_DIR = 'oci';
@@ -39,7 +39,7 @@ function hex(digest: string): string {
 /** Build every document once with a stand-in layer, so a bad spec fails before the layer is compressed. */
 function checkImage(image: ImageSpec): void {
   const stand = { mediaType: MEDIA_TYPES.layerGzip, digest: `sha256:${'0'.repeat(64)}`, size: 0 };
-  imageIndex(imageManifest(imageConfig(image, [stand.digest], 0), [stand]), image);
+  imageIndex(imageManifest(imageConfig(image, [stand.digest], 0), [stand], manifestAnnotations(image, 0)), image);
 }
 
 /** Every file of the layout, sorted by path; only the layer stays on disk. */
@@ -47,7 +47,7 @@ async function buildLayout(tree: ImageTree, image: ImageSpec, ctx: WriterContext
   checkImage(image);
   const layer: LayerBlob = await layerBlob(tree, ctx, format);
   const config = imageConfig(image, [layer.diffId], ctx.sourceDateEpoch);
-  const manifest = imageManifest(config, [layer]);
+  const manifest = imageManifest(config, [layer], manifestAnnotations(image, ctx.sourceDateEpoch));
   const index = imageIndex(manifest, image);
   const layoutHeader = ociLayoutFile();
   const small = (path: string, data: Buffer, mediaType?: string): LayoutFile => ({
@@ -67,7 +67,8 @@ async function buildLayout(tree: ImageTree, image: ImageSpec, ctx: WriterContext
   return {
     files,
     info: {
-      ref: imageTag(image),
+      ref: imageRefs(image)[0]!,
+      refs: imageRefs(image),
       manifestDigest: manifest.digest,
       manifestSize: manifest.size,
       configDigest: config.digest,
@@ -82,7 +83,7 @@ function outputFiles(prefix: string, files: LayoutFile[]): OutputFile[] {
   return files.map((f) => ({ path: `${prefix}/${f.path}`, size: f.size, sha256: f.sha256, ...(f.mediaType ? { mediaType: f.mediaType } : {}) }));
 }
 
-/** `out/oci/`: an OCI image layout with one manifest, tagged in index.json. */
+/** `out/oci/`: an OCI image layout with one manifest, named once per tag in index.json. */
 export const ociWriter: OutputWriter = {
   format: 'oci',
   check: checkImage,
