@@ -4,6 +4,7 @@ import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
 import { registerLock } from './commands/lock.js';
+import { registerPush } from './commands/push.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerRun } from './commands/run.js';
 import { registerWhy } from './commands/why.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerBuild(program);
   registerTest(program);
   registerRun(program);
+  registerPush(program);
   registerLock(program);
   registerResolve(program);
   registerWhy(program);
