@@ -54,9 +54,11 @@ const packages: DebRecipe[] = [
     name: 'libweb',
     version: '2.0-1+b1',
     depends: 'libbase',
+    multiArch: 'same',
     extraControl: { Source: 'web (2.0-1)' },
     files: {
       '/usr/lib/x86_64-linux-gnu/libweb.so.2': 'ELF-ish\n',
+      '/usr/share/libweb/unused.txt': 'not reached\n',
       '/usr/share/doc/libweb/copyright': dep5(
         'Files: *\nCopyright: 2020 W\nLicense: Expat or GPL-2+, and public-domain\n',
         'License: public-domain\n Nobody owns this.\n',
@@ -234,7 +236,8 @@ describe('the SBOM of a build', () => {
     assert.equal(libweb.licenseDeclared, '(MIT OR GPL-2.0-or-later) AND LicenseRef-public-domain');
     assert.equal(spdx.hasExtractedLicensingInfos!.find((l) => l.licenseId === 'LicenseRef-public-domain')!.extractedText, 'Nobody owns this.');
     assert.equal(libweb.externalRefs[0].referenceLocator, 'pkg:deb/debian/libweb@2.0-1+b1?arch=amd64&distro=debian-13');
-    assert.match(libweb.comment, /image: whole/);
+    assert.match(libweb.comment, /image: trimmed \(\d+ files kept, 1 dropped\)/, 'a Multi-Arch: same package, which the trim names with its architecture');
+    assert.match(pkg('libbase').comment, /image: whole/);
     const libbase = pkg('libbase');
     assert.equal(libbase.externalRefs[0].referenceLocator, 'pkg:deb/debian/libbase@1:3.1-2?arch=amd64&distro=debian-13');
     assert.equal(libbase.licenseDeclared, 'NOASSERTION', 'a free-text copyright file is not guessed at');

@@ -93,7 +93,8 @@ export function sbomModel(inputs: SbomInputs): SbomModel {
     }
     const losses = kernel
       ? { keptFiles: tree.entries.filter((e) => e.package === pkg.name && e.type === 'file').length, droppedFiles: kernel.droppedFiles }
-      : tree.trim?.packages.find((l) => l.name === pkg.name);
+      : // The trim names a Multi-Arch: same package with its architecture, as dpkg's file lists do.
+        tree.trim?.packages.find((l) => l.name === pkg.name || l.name === `${pkg.name}:${pkg.architecture}`);
     entry.trees.push({
       tree: tree.name,
       trimmed: !!losses && losses.droppedFiles > 0,
@@ -185,7 +186,8 @@ function licences(packages: Map<string, SbomPackage>, copyrights: Map<string, { 
     const doc = `/usr/share/doc/${p.name}/copyright`;
     const parsed = read.get(p.key);
     let licence: DeclaredLicence;
-    if (!parsed) licence = { expression: 'NOASSERTION', note: `no ${doc} in the image` };
+    if (!parsed && p.trees.every((t) => t.keptFiles === 0)) licence = { expression: 'NOASSERTION', note: `the trim left none of its files, ${doc} included` };
+    else if (!parsed) licence = { expression: 'NOASSERTION', note: `no ${doc} in the image` };
     else if (!parsed.machineReadable) licence = { expression: 'NOASSERTION', note: `${doc} is not machine-readable (DEP-5)` };
     else if (!parsed.expressions.length) licence = { expression: 'NOASSERTION', note: `${doc} names no licence` };
     else {
