@@ -7,6 +7,7 @@ import { LOCK_FILE } from '../lock/types.js';
 import { lockOutputDir, writeOutputs, type OutputFormat, type OutputResult } from '../outputs/index.js';
 import type { BuildRecord } from '../record/index.js';
 import { sha256 } from '../util/hash.js';
+import { checkDiskTools, diskSpec } from './disk.js';
 import { ensureLock } from './ensure-lock.js';
 import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
@@ -16,7 +17,7 @@ import { runVariant, type BuildContext } from './variant.js';
 import { imageVariant } from './variants/image.js';
 import { vmVariant } from './variants/vm.js';
 
-const SUPPORTED_FORMATS: readonly OutputFormat[] = ['tar', 'oci', 'oci-archive', 'vm'];
+const SUPPORTED_FORMATS: readonly OutputFormat[] = ['tar', 'oci', 'oci-archive', 'vm', 'disk'];
 
 export interface BuildResult {
   record: BuildRecord;
@@ -36,6 +37,12 @@ export function buildFormats(requested: string[], configured: readonly string[] 
     // The lock holds the kernel and systemd only when the config asks for a VM.
     throw new JeosError('E_BUILD_VM_NOT_CONFIGURED', '--format vm needs vm among the outputs in jeos.yaml', {
       hint: 'add vm to outputs: in jeos.yaml (the lock then includes the kernel and systemd), then build again',
+    });
+  }
+  if (requested.includes('disk') && !configured.includes('disk')) {
+    // The lock holds systemd-boot-efi (and the kernel) only when the config asks for a disk image.
+    throw new JeosError('E_BUILD_DISK_NOT_CONFIGURED', '--format disk needs disk among the outputs in jeos.yaml', {
+      hint: 'add disk to outputs: in jeos.yaml (the lock then includes the kernel, systemd and systemd-boot-efi), then build again',
     });
   }
   return [...new Set(requested)] as OutputFormat[];
@@ -65,7 +72,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const loaded = await run('config', () => loadConfig(options.dir), (l) => l.path);
   const config = loaded.config;
   const formats = buildFormats(options.formats ?? config.outputs, config.outputs);
-  const wantsVm = formats.includes('vm');
+  // The disk image holds the VM variant's tree: it is another output of the vm variant.
+  const wantsDisk = formats.includes('disk');
+  const wantsVm = formats.includes('vm') || wantsDisk;
+  if (wantsDisk) await checkDiskTools(config);
   const outDir = options.outDir ?? join(loaded.dir, 'out');
 
   // One build at a time in out/, refused in the first second (E_OUTPUT_LOCKED), before any slow work.
@@ -113,6 +123,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const spec = {
       ...imageSpecOf(config, lock),
       ...(vm ? { vm: { cmdline: vm.vm!.cmdline, root: config.vm.root } } : {}),
+      ...(wantsDisk ? { disk: diskSpec(config, epoch) } : {}),
     };
     const outputs = await run(
       'outputs',
@@ -123,7 +134,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           sourceDateEpoch: epoch,
           layerCacheDir: join(settings.cacheDir, 'layers'),
           onEvent: (event) => emit({ kind: 'output', event }),
-          ...(vm ? { trees: { vm: vm.tree } } : {}),
+          ...(vm ? { trees: { vm: vm.tree, disk: vm.tree } } : {}),
           extraFiles: (results: OutputResult[]) => {
             // The record is written with the outputs, before they are committed: its outputs and total times stop there.
             timings.outputs = Math.round(performance.now() - outputsStarted);

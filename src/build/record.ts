@@ -18,11 +18,12 @@ import {
 } from '../record/index.js';
 import { sha256 } from '../util/hash.js';
 import { VERSION } from '../version.js';
+import { imageVersion } from './disk.js';
 import { buildSbomFiles } from './sbom.js';
 import type { BuildContext, VariantState } from './variant.js';
 
 /** Which variant's tree each output format holds. */
-export const VARIANT_OF: Readonly<Record<OutputFormat, VariantName>> = { tar: 'image', oci: 'image', 'oci-archive': 'image', vm: 'vm' };
+export const VARIANT_OF: Readonly<Record<OutputFormat, VariantName>> = { tar: 'image', oci: 'image', 'oci-archive': 'image', vm: 'vm', disk: 'vm' };
 
 /** The kernel's modules are copied into a VM's tree without a dpkg entry; the manifest still names their package. */
 const kernelFiles = (modulesDir: string, pkg: string) => (path: string) => (path === modulesDir || path.startsWith(`${modulesDir}/`) ? pkg : undefined);
@@ -105,6 +106,7 @@ export function recordFiles(
     recordVersion: RECORD_VERSION,
     jeos: VERSION,
     name: ctx.config.name,
+    version: imageVersion(ctx.config, ctx.epoch),
     configDigest: ctx.lock.configDigest,
     lockDigest: facts.lockDigest,
     sourceDateEpoch: ctx.epoch,
@@ -113,7 +115,7 @@ export function recordFiles(
     image: variantRecord(ctx, variants.image),
     ...(variants.vm ? { vm: vmRecord(ctx, variants.vm) } : {}),
     outputs: results.map(
-      (r): OutputRecord => ({ format: r.format, variant: VARIANT_OF[r.format], path: r.path, files: r.files, ...(r.image ? { image: r.image } : {}), ...(r.vm ? { vm: r.vm } : {}) }),
+      (r): OutputRecord => ({ format: r.format, variant: VARIANT_OF[r.format], path: r.path, files: r.files, ...(r.image ? { image: r.image } : {}), ...(r.vm ? { vm: r.vm } : {}), ...(r.disk ? { disk: r.disk } : {}) }),
     ),
     records: described.map((f) => ({ path: f.path, size: Buffer.byteLength(f.data), sha256: sha256(f.data) })),
     timings: facts.timings,

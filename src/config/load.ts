@@ -121,7 +121,7 @@ export function configDigest(config: Config): string {
   // A VM image also locks its kernel, init and network; images without one do not depend on vm:.
   // Defaults are left out, so that a lock stays fresh when a setting it predates is added with its default.
   // (A lock that predates a package a default now needs is stale by lockStatus, which checks the VM's packages.)
-  const vm = config.outputs.includes('vm')
+  const vm = config.outputs.includes('vm') || config.outputs.includes('disk')
     ? {
         kernel: config.vm.kernel,
         ...(config.vm.init !== 'systemd' ? { init: config.vm.init } : {}),

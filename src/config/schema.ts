@@ -266,6 +266,36 @@ export const UnpackSchema = z
 
 export const UNPACK_DEFAULTS = { allowDevices: false, maxPackageMiB: 512 };
 
+/**
+ * An image version, compared as Debian versions are (src/archive/version.ts). Narrower than
+ * Debian's syntax because it names files on the ESP and boot entries: no `+` (systemd-boot
+ * reads `+N` before `.conf` as the boot-try counter), no `:` (not allowed in FAT names, so
+ * no epoch), no `-` or `_` (they separate the name from the version in the entry's name).
+ */
+export const IMAGE_VERSION = /^[0-9][A-Za-z0-9.~]{0,63}$/;
+
+export const DISK_FORMATS = ['raw', 'qcow2'] as const;
+export type DiskFormat = (typeof DISK_FORMATS)[number];
+
+export const DiskSchema = z
+  .strictObject({
+    size: z
+      .string()
+      .regex(/^[1-9][0-9]*[MG]$/, 'a size in MiB or GiB such as 1G or 768M')
+      .default('1G')
+      .describe(
+        'The disk image\'s size (M or G): the EFI system partition (at least 256 MiB; room for about three versions of the boot files), then the persistent /var partition takes the rest. out/disk.img is sparse, so unused space costs no disk.',
+      ),
+    formats: z
+      .array(z.enum(DISK_FORMATS))
+      .min(1)
+      .default(['raw'])
+      .describe('Disk image formats: raw (out/disk.img, always written) and qcow2 (out/disk.qcow2, converted with qemu-img from qemu-utils).'),
+  })
+  .describe('The bootable disk image (outputs: [disk]): GPT, an EFI system partition with systemd-boot and one boot entry per version, a persistent /var partition (docs/disk.md).');
+
+export const DISK_DEFAULTS = { size: '1G', formats: ['raw' as const] };
+
 export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd' as const, network: 'busybox' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
@@ -308,9 +338,36 @@ export const ConfigSchema = z
     workload: WorkloadSchema,
     outputs: z.array(z.enum(OUTPUT_FORMATS)).min(1).default(['tar', 'oci']).describe('Image formats to write.'),
     image: ImageSchema.default(IMAGE_DEFAULTS),
+    version: z
+      .string()
+      .regex(IMAGE_VERSION, 'a version such as 1.0, 2.3.1 or 2.0~rc1: a digit first, then letters, digits, dots and ~ (no +, -, _ or :)')
+      .optional()
+      .describe(
+        'The image\'s version, compared as Debian versions are (2.0~rc1 < 2.0 < 2.0.1 < 10.0). Without it a build is version 0~<SOURCE_DATE_EPOCH>: older than any version you set, and newer with every newer archive snapshot (docs/disk.md, Versions).',
+      ),
     vm: VmSchema.default(VM_DEFAULTS),
+    disk: DiskSchema.default(DISK_DEFAULTS),
     trim: TrimSchema.default(TRIM_DEFAULTS),
     unpack: UnpackSchema.default(UNPACK_DEFAULTS),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.outputs.includes('disk')) return;
+    // The disk image boots each version's kernel and initramfs from its ESP; its root is that initramfs.
+    if (config.vm.root === 'disk') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vm', 'root'],
+        message:
+          'vm.root: disk (an ext4 root image for the plain vm output) cannot be used with outputs: [disk] (the bootable disk image, whose root is the initramfs in each boot entry)',
+      });
+    }
+    if (config.vm.init === 'busybox') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vm', 'init'],
+        message: 'vm.init: busybox cannot be used with outputs: [disk]: boot assessment of disk images needs systemd (boot-complete.target, systemd-bless-boot)',
+      });
+    }
   })
   .describe('A jeos image: one workload, and just enough operating system for it.');
 

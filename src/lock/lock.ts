@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import type { ArchiveIndex } from '../archive/client.js';
 import type { PackageRecord } from '../archive/packages.js';
 import type { LoadedConfig } from '../config/load.js';
-import { vmPackages } from '../config/schema.js';
 import { JeosError } from '../errors.js';
 import { REQUEST } from '../resolve/problem.js';
 import type { DependencyGraph, Resolution, ResolutionEdge } from '../resolve/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { lockRequest, type LockResolution } from './request.js';
+import { lockRequest, vmTreePackages, wantsVmTree, type LockResolution } from './request.js';
 import { LOCK_FILE, LOCK_VERSION, type Lock, type LockedPackage } from './types.js';
 
 /** Build the lock for a resolution. Everything in it is sorted, so the same inputs give the same bytes. */
@@ -110,14 +109,14 @@ export async function lockStatus(loaded: LoadedConfig): Promise<LockStatus> {
   if (lock.configDigest !== loaded.digest) {
     return { state: 'stale', reason: `${LOCK_FILE} was written for a different ${loaded.path.split('/').pop()} (it changed since); run jeos lock to update it` };
   }
-  if (loaded.config.outputs.includes('vm')) {
+  if (wantsVmTree(loaded.config)) {
     if (!lock.kernel || !lock.vmPackages) {
       return { state: 'stale', reason: `${LOCK_FILE} has no VM packages or kernel (an older jeos wrote it); run jeos lock to update it` };
     }
     const locked = new Set(lock.vmPackages.map((p) => p.name));
-    const missing = vmPackages(loaded.config.vm, new Set(lock.packages.map((p) => p.name))).filter((name) => !locked.has(name));
+    const missing = vmTreePackages(loaded.config, new Set(lock.packages.map((p) => p.name))).filter((name) => !locked.has(name));
     if (missing.length) {
-      const setting = `vm.init: ${loaded.config.vm.init}${loaded.config.vm.init === 'systemd' ? `, vm.network: ${loaded.config.vm.network}` : ''}`;
+      const setting = `vm.init: ${loaded.config.vm.init}${loaded.config.vm.init === 'systemd' ? `, vm.network: ${loaded.config.vm.network}` : ''}${loaded.config.outputs.includes('disk') ? ' and a disk image' : ''}`;
       return { state: 'stale', reason: `${LOCK_FILE} has no ${missing.join(', ')}, which a VM with ${setting} needs (an older jeos wrote it); run jeos lock to update it` };
     }
   }

@@ -14,6 +14,20 @@ export function lockRequest(config: Config): Required<Pick<ResolveRequest, 'pack
   return { packages: [...w.packages], recommends: w.recommends, profile: w.profile };
 }
 
+/** The boot loader a disk image boots (its EFI binary goes onto the ESP). */
+export const DISK_BOOT_PACKAGE = 'systemd-boot-efi';
+
+/** Whether the config builds the VM's tree: for the vm output, and for the disk image, which holds it. */
+export function wantsVmTree(config: Pick<Config, 'outputs'>): boolean {
+  return config.outputs.includes('vm') || config.outputs.includes('disk');
+}
+
+/** The packages the VM's tree adds to the image's: vmPackages(), and systemd-boot-efi for a disk image. */
+export function vmTreePackages(config: Pick<Config, 'outputs' | 'vm'>, image: ReadonlySet<string>): string[] {
+  const boot = config.outputs.includes('disk') && !image.has(DISK_BOOT_PACKAGE) ? [DISK_BOOT_PACKAGE] : [];
+  return [...vmPackages(config.vm, image), ...boot];
+}
+
 /**
  * What a VM image needs on top of the image's packages (its init, and for systemd
  * libkmod to load modules): every package of the image, pinned to its locked
@@ -24,7 +38,7 @@ export function vmLockRequest(config: Config, base: Resolution): Required<Pick<R
   const w = config.workload;
   const pinned = base.packages.map(({ record }) => `${record.name}=${record.version}`);
   const names = new Set(base.packages.map(({ record }) => record.name));
-  return { packages: [...pinned, ...vmPackages(config.vm, names)], recommends: w.recommends, profile: w.profile };
+  return { packages: [...pinned, ...vmTreePackages(config, names)], recommends: w.recommends, profile: w.profile };
 }
 
 /** The packages a lock holds for a config: the image's, and for VM images what the VM adds and its kernel. */
@@ -35,7 +49,7 @@ export interface LockResolution {
 
 export function resolveLock(index: ArchiveIndex, config: Config): LockResolution {
   const resolution = resolve(index, lockRequest(config));
-  if (!config.outputs.includes('vm')) return { resolution };
+  if (!wantsVmTree(config)) return { resolution };
   const vm = resolve(index, vmLockRequest(config, resolution));
   return { resolution, vm: { resolution: vm, kernel: lockKernel(index, config.vm.kernel) } };
 }

@@ -8,6 +8,7 @@ import type { ImageTree } from '../tree/index.js';
 import { ociArchiveWriter, ociWriter } from './oci/index.js';
 import { OutputStaging, type CommitHooks } from './staging.js';
 import { tarWriter } from './tar/index.js';
+import { diskWriter } from './disk/index.js';
 import { vmWriter } from './vm/index.js';
 import type { ImageSpec, OutputContext, OutputFormat, OutputResult, OutputWriter } from './types.js';
 
@@ -18,6 +19,7 @@ export { recoverOutputDir } from './recover.js';
 export { OUTPUT_NAMES } from './out-dir.js';
 export { tarWriter, ROOTFS_TAR, encodeHeader, paxRecord, tarChunks, treeTarItems, type TarEntry, type TarItem, type TarType } from './tar/index.js';
 export { vmWriter, outsideVmRoot, VM_DIR, VMLINUZ, INITRD, CMDLINE, ROOT_IMG } from './vm/index.js';
+export { diskWriter, DISK_IMG, DISK_QCOW2, BOOT_TRIES, versionPaths, efiArchOf, bootLoaderTreePath, parseSize, PARTITION_TYPES } from './disk/index.js';
 export { ociWriter, ociArchiveWriter, ociPlatform, OCI_DIR, OCI_ARCHIVE, GZIP_LEVEL, MEDIA_TYPES, REF_NAME_ANNOTATION, type OciPlatform } from './oci/index.js';
 
 export const OUTPUT_WRITERS: Readonly<Record<OutputFormat, OutputWriter>> = {
@@ -25,6 +27,7 @@ export const OUTPUT_WRITERS: Readonly<Record<OutputFormat, OutputWriter>> = {
   oci: ociWriter,
   'oci-archive': ociArchiveWriter,
   vm: vmWriter,
+  disk: diskWriter,
 };
 
 export const OUTPUT_FORMATS = Object.keys(OUTPUT_WRITERS) as OutputFormat[];

@@ -7,7 +7,7 @@
 import type { ImageTree } from '../tree/index.js';
 import type { OutputStaging } from './staging.js';
 
-export type OutputFormat = 'tar' | 'oci' | 'oci-archive' | 'vm';
+export type OutputFormat = 'tar' | 'oci' | 'oci-archive' | 'vm' | 'disk';
 
 /** What a container runtime needs to know about the image besides its files. */
 export interface ImageSpec {
@@ -42,6 +42,8 @@ export interface ImageSpec {
   healthcheck?: { test: string[]; startPeriod?: number };
   /** VM images: the kernel command line and how the initramfs is compressed. */
   vm?: { cmdline: string; root?: 'initramfs' | 'disk'; compression?: 'zstd' | 'lz4' | 'gzip' | 'none'; level?: number };
+  /** Disk images (the disk output, which also needs `vm`): the version its boot entry is for, its size and formats. */
+  disk?: { version: string; sizeBytes: number; formats: ReadonlyArray<'raw' | 'qcow2'> };
 }
 
 export interface OutputContext {
@@ -100,6 +102,28 @@ export interface OutputResult {
   files: OutputFile[];
   image?: OciImageInfo;
   vm?: VmImageInfo;
+  disk?: DiskImageInfo;
+}
+
+/** What the disk writer made: out/disk.img (and its conversions), its partitions and the boot entry it holds. */
+export interface DiskImageInfo {
+  /** The version of the one boot entry it holds. */
+  version: string;
+  /** Bytes of the raw image (its apparent size; it is sparse). */
+  size: number;
+  /** Bytes of the raw image that hold anything but zeros. */
+  usedBytes: number;
+  diskGuid: string;
+  esp: { first: number; last: number; guid: string; clusterSize: number; freeBytes: number; volumeId: string };
+  var: { first: number; last: number; guid: string; uuid: string; label: string; size: number };
+  /** The Boot Loader Specification entry on the ESP: `loader/entries/jeos-1.0+3.conf`. */
+  entry: string;
+  /** Files on the ESP with their sizes and SHA-256. */
+  espFiles: Array<{ path: string; size: number; sha256: string }>;
+  kernelVersion: string;
+  cmdline: string;
+  /** Other formats written beside disk.img (qcow2), converted with qemu-img. */
+  conversions: Array<{ format: 'qcow2'; path: string; size: number }>;
 }
 
 /** What the vm writer made: the kernel it boots and the initramfs or disk image holding the OS. */

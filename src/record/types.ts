@@ -81,6 +81,7 @@ export interface OutputRecord {
   files: OutputResult['files'];
   image?: OutputResult['image'];
   vm?: OutputResult['vm'];
+  disk?: OutputResult['disk'];
 }
 
 /** out/build.json. */
@@ -88,6 +89,8 @@ export interface BuildRecord {
   recordVersion: typeof RECORD_VERSION;
   jeos: string;
   name: string;
+  /** The image's version: `version:` of jeos.yaml, else `0~<sourceDateEpoch>` (compared as Debian versions are). */
+  version: string;
   configDigest: string;
   /** SHA-256 of jeos.lock's bytes. */
   lockDigest: string;

@@ -14,6 +14,7 @@ import {
   vmCmdline,
   VM_EXCLUDED_DIRS,
 } from '../../vm/index.js';
+import { placeBootLoader } from '../../tree/index.js';
 import { argv } from '../../util/argv.js';
 import { configureStep, trimStep, unpackStep, workloadStep } from '../steps.js';
 import type { Step, Variant, VariantState } from '../variant.js';
@@ -66,6 +67,16 @@ const kernelStep: Step = {
   },
 };
 
+/** A disk image boots systemd-boot from the locked systemd-boot-efi package: it goes to /boot, beside the kernel. */
+const bootLoaderStep: Step = {
+  name: 'boot-loader',
+  when: (ctx) => ctx.config.outputs.includes('disk'),
+  async run(ctx, state) {
+    const placed = placeBootLoader(state.tree, ctx.lock.architecture);
+    return `systemd-boot in /${placed.path} (${placed.size} bytes)`;
+  },
+};
+
 /** The init, the workload's unit, the network and the kernel command line. */
 const systemStep: Step = {
   name: 'system',
@@ -109,6 +120,7 @@ export const vmVariant: Variant = {
     documentationStep,
     workloadStep,
     kernelStep,
+    bootLoaderStep,
     systemStep,
     trimStep((ctx) => ctx.config.vm.init),
   ],
