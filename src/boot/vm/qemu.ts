@@ -61,8 +61,26 @@ export function accelCmdline(accel: Accel, cpus: number): string[] {
   return accel === 'tcg' && cpus === 1 ? ['noreplace-smp'] : [];
 }
 
+/**
+ * A UEFI boot from a disk image (jeos run/test --disk): OVMF's code read-only and a private
+ * copy of its variables as the two pflash drives, the disk as a virtio block device, and the
+ * runner's and the user's kernel arguments handed to systemd-boot through SMBIOS Type 11
+ * (`io.systemd.boot.kernel-cmdline-extra`, which it appends to a Type #1 entry's options).
+ */
+export interface UefiSpec {
+  code: string;
+  vars: string;
+  disk: string;
+  format: 'raw' | 'qcow2';
+  /** Guest writes go to a temporary overlay that lives as long as QEMU (across guest reboots), never to the file. */
+  snapshot: boolean;
+  cmdlineExtra?: string;
+}
+
 export interface QemuArgsSpec {
-  kernel: string;
+  /** Direct kernel boot (out/vm), or `uefi` below. */
+  kernel?: string;
+  uefi?: UefiSpec;
   initrd?: string;
   /** A root file system image, attached read-write as the first NVMe drive with snapshot=on: the guest's writes go to a temporary overlay, never to the file. */
   disk?: string;
@@ -104,9 +122,7 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-m', String(spec.memoryMiB),
     '-smp', String(spec.cpus),
     '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
-    '-kernel', spec.kernel,
-    ...(spec.initrd ? ['-initrd', spec.initrd] : []),
-    '-append', spec.cmdline,
+    ...(spec.uefi ? uefiArgs(spec.uefi) : ['-kernel', spec.kernel!, ...(spec.initrd ? ['-initrd', spec.initrd] : []), '-append', spec.cmdline]),
     ...(spec.disk
       ? ['-drive', `file=${esc(spec.disk)},if=none,id=root,format=raw,snapshot=on`, '-device', 'nvme,drive=root,serial=jeos-root']
       : []),
@@ -119,6 +135,17 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-netdev', netdev,
     '-device', 'virtio-net-pci,netdev=net0',
     ...GUEST_DEVICES,
+  ];
+}
+
+function uefiArgs(u: UefiSpec): string[] {
+  const esc = (s: string) => s.replaceAll(',', ',,');
+  return [
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${esc(u.code)}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${esc(u.vars)}`,
+    '-drive', `file=${esc(u.disk)},if=none,id=disk,format=${u.format}${u.snapshot ? ',snapshot=on' : ''}`,
+    '-device', 'virtio-blk-pci,drive=disk,bootindex=0',
+    ...(u.cmdlineExtra ? ['-smbios', `type=11,value=${esc(`io.systemd.boot.kernel-cmdline-extra=${u.cmdlineExtra}`)}`] : []),
   ];
 }
 

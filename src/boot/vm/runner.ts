@@ -7,21 +7,23 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { JeosError } from '../../errors.js';
-import { chooseAccel, type AccelDecision } from './accel.js';
+import { chooseAccel, kvmDeviceError, type AccelDecision } from './accel.js';
 import { ConsoleLog } from './console.js';
 import { readVmImage } from './image.js';
 import { bootKernel, type BootKernel } from './pvh.js';
 import { QmpClient } from './qmp.js';
-import { accelCmdline, defaultCpus, defaultMachine, joinCmdline, qemuArgs, requireQemu } from './qemu.js';
+import { accelCmdline, defaultCpus, defaultMachine, joinCmdline, qemuArgs, requireQemu, type UefiSpec } from './qemu.js';
 import { ReportReader, type GuestReport } from './report.js';
 import type { AccelChoice, Forward, GuestMemory, Machine, VmEvent, VmImage } from './types.js';
 
 export interface StartVmOptions {
-  /** out/vm: vmlinuz, cmdline, and initrd.img or root.img. */
+  /** out/vm: vmlinuz, cmdline, and initrd.img or root.img (unless `uefi`). */
   vmDir: string;
+  /** Boot a disk image under UEFI instead (jeos run/test --disk); `vmDir` is then not read. */
+  uefi?: Omit<UefiSpec, 'cmdlineExtra'>;
   /** The project directory, for hints. */
   project?: string;
   memoryMiB: number;
@@ -101,19 +103,36 @@ function firstConnection(server: Server): Promise<Socket> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The accelerator of a UEFI boot. KVM's probe boots the image's kernel, which a disk keeps
+ * on its ESP; until it can boot the firmware instead, `auto` takes TCG unless asked.
+ */
+async function chooseUefiAccel(choice: AccelChoice): Promise<AccelDecision> {
+  if (choice === 'tcg') return { accel: 'tcg', reason: 'asked for (--accel tcg)' };
+  const deviceError = await kvmDeviceError();
+  if (choice === 'kvm') {
+    if (deviceError) throw new JeosError('E_VM_KVM', `KVM is not usable: ${deviceError}`, { hint: 'use --accel tcg (slower, works everywhere) or --accel auto' });
+    return { accel: 'kvm', reason: 'asked for (--accel kvm)' };
+  }
+  return { accel: 'tcg', reason: deviceError ?? 'KVM is not probed for UEFI boots (--accel kvm uses it)' };
+}
 /** A timer for Promise.race that does not keep the process alive once QEMU and its sockets are gone. */
 const deadline = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   const qemu = await requireQemu();
-  const image = await readVmImage(options.vmDir, options.project);
-  const accel = await chooseAccel(options.accel ?? 'auto', { qemu, kernel: image.kernel, cacheDir: options.cacheDir });
+  const uefi = options.uefi;
+  // Under UEFI the kernel is on the disk, for the boot loader to find: nothing to read or probe KVM with here.
+  const image: VmImage = uefi ? { dir: dirname(uefi.disk), kernel: '', disk: uefi.disk, cmdline: '' } : await readVmImage(options.vmDir, options.project);
+  const accel = uefi ? await chooseUefiAccel(options.accel ?? 'auto') : await chooseAccel(options.accel ?? 'auto', { qemu, kernel: image.kernel, cacheDir: options.cacheDir });
   const machine = options.machine ?? defaultMachine();
   options.onEvent?.({ type: 'accel', accel: accel.accel, machine, reason: accel.reason });
   const cpus = options.cpus ?? defaultCpus(accel.accel);
-  const kernel = await bootKernel(image.kernel, { cacheDir: options.cacheDir, pvh: options.pvh });
+  const kernel: BootKernel = uefi ? { path: '', entry: 'uefi' } : await bootKernel(image.kernel, { cacheDir: options.cacheDir, pvh: options.pvh });
   const added = accelCmdline(accel.accel, cpus);
   options.onEvent?.({ type: 'kernel', entry: kernel.entry, ...(kernel.reason ? { reason: kernel.reason } : {}), added });
+  // Under UEFI this is only what is added to the boot entry's own command line.
   const cmdline = joinCmdline(image.cmdline, options.extraCmdline, added);
 
   const dir = await mkdtemp(join(tmpdir(), 'jeos-vm-'));
@@ -121,9 +140,9 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   const servers = await Promise.all([listen(sockets.console), listen(sockets.report), listen(sockets.qmp)]);
   const connections = Promise.all([firstConnection(servers[0]), firstConnection(servers[1]), firstConnection(servers[2])]);
   const args = qemuArgs({
-    kernel: kernel.path,
+    ...(uefi ? { uefi: { ...uefi, cmdlineExtra: cmdline } } : { kernel: kernel.path }),
     ...(image.initrd ? { initrd: image.initrd } : {}),
-    ...(image.disk ? { disk: image.disk } : {}),
+    ...(image.disk && !uefi ? { disk: image.disk } : {}),
     cmdline,
     memoryMiB: options.memoryMiB,
     cpus,

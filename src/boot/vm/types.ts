@@ -3,8 +3,8 @@
 export type Accel = 'kvm' | 'tcg';
 export type AccelChoice = Accel | 'auto';
 export type Machine = 'q35' | 'pc';
-/** How QEMU starts the kernel: its uncompressed ELF through the PVH entry, or the bzImage as it is. */
-export type KernelEntry = 'pvh' | 'bzimage';
+/** How QEMU starts the kernel: its uncompressed ELF through the PVH entry, the bzImage as it is, or (uefi) the firmware boots a disk whose boot loader loads it. */
+export type KernelEntry = 'pvh' | 'bzimage' | 'uefi';
 
 /** A port of the guest reachable on the host's loopback interface (QEMU user networking). */
 export interface Forward {

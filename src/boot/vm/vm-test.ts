@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { JeosError } from '../../errors.js';
 import { healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
 import { chooseForwards } from './ports.js';
-import { startVm, type VmHandle } from './runner.js';
+import { startVm, type StartVmOptions, type VmHandle } from './runner.js';
 import type { Accel, AccelChoice, BootTimings, Forward, GuestMemory, GuestPort, KernelEntry, Machine, VmEvent } from './types.js';
 
 export interface VmTestOptions {
@@ -26,6 +26,10 @@ export interface VmTestOptions {
   /** false: boot the bzImage, not its uncompressed ELF (StartVmOptions.pvh). */
   pvh?: boolean;
   extraCmdline?: string;
+  /** Boot a disk image under UEFI instead of out/vm (StartVmOptions.uefi). */
+  uefi?: StartVmOptions['uefi'];
+  /** Raw console bytes as they arrive. */
+  onConsole?: (chunk: Buffer) => void;
   onEvent?: (e: VmEvent) => void;
 }
 
@@ -127,6 +131,8 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
     cacheDir: options.cacheDir,
     pvh: options.pvh,
     extraCmdline: [...TEST_CMDLINE, options.extraCmdline].filter(Boolean).join(' '),
+    ...(options.uefi ? { uefi: options.uefi } : {}),
+    ...(options.onConsole ? { onConsole: options.onConsole } : {}),
     onEvent: options.onEvent,
   });
   try {

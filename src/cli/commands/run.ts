@@ -7,7 +7,8 @@ import { portSpec } from '../../build/image-spec.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { JeosError } from '../../errors.js';
-import { recoverOutputDir } from '../../outputs/index.js';
+import { DISK_IMG, recoverOutputDir } from '../../outputs/index.js';
+import { readDiskImage, requireOvmf, varsFor } from '../../boot/disk/index.js';
 
 interface RunFlags {
   memory?: number;
@@ -17,6 +18,9 @@ interface RunFlags {
   append?: string;
   pvh?: boolean;
   quiet?: boolean;
+  disk?: boolean;
+  image?: string;
+  writable?: boolean;
 }
 
 export function parseCpus(value: string): number {
@@ -87,7 +91,10 @@ export function registerRun(program: Command): void {
       .argument('[dir]', 'directory holding jeos.yaml', '.')
       .description('boot the VM image in QEMU with its serial console on this terminal; Ctrl-C stops it')
       .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out; the VM is in its vm/)')
-      .option('-q, --quiet', 'only the console: no accelerator or URL lines'),
+      .option('-q, --quiet', 'only the console: no accelerator or URL lines')
+      .option('--disk', 'boot the disk image (out/disk.img) under UEFI (QEMU with OVMF, the image\'s own systemd-boot) instead of out/vm')
+      .option('--image <path>', 'with --disk: the disk image to boot (raw or qcow2; default: out/disk.img)')
+      .option('--writable', 'with --disk: the guest writes to the disk image itself (boot counting, /var); otherwise to a temporary overlay'),
   )
     .addHelpText(
       'after',
@@ -110,13 +117,25 @@ rebooted (a kernel panic, with panic=-1) or QEMU failed.
 Examples:
   jeos build examples/nginx --format vm && jeos run examples/nginx
   jeos run . --memory 128 --accel tcg
-  jeos run . --append 'systemd.log_level=debug'`,
+  jeos run . --append 'systemd.log_level=debug'
+  jeos run examples/nginx --disk
+
+With --disk the disk image boots under UEFI: OVMF from the host (apt-get install
+ovmf) with a private copy of its variables per disk (in the cache), the image's
+own systemd-boot and boot entries. --append reaches the kernel through
+systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
     )
     .action(async (dir: string, flags: RunFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
       await recoverOutputDir(outDir);
       const log = (line: string) => !flags.quiet && process.stderr.write(`jeos: ${line}\n`);
+      if ((flags.image || flags.writable) && !flags.disk) {
+        throw new JeosError('E_RUN_DISK_FLAG', `${flags.image ? '--image' : '--writable'} goes with --disk`, { hint: `jeos run ${dir} --disk ${flags.image ? `--image ${flags.image}` : '--writable'}` });
+      }
+      const settings = await resolveSettings();
+      const uefi = flags.disk ? await uefiBoot(flags.image ? resolve(flags.image) : join(outDir, DISK_IMG), dir, flags.writable ?? false, settings.cacheDir) : undefined;
+      if (uefi) log(`disk ${uefi.disk} (${uefi.format}${uefi.snapshot ? ', snapshot: the guest\'s writes are dropped when it stops' : ', writable'}) under UEFI, variables in ${uefi.vars}`);
       const forwards = await chooseForwards(guestPorts(loaded.config), 'same');
       // Signals are ours from the start: a Ctrl-C while QEMU is still starting stops it as soon as it is up.
       let userStop = false;
@@ -134,17 +153,18 @@ Examples:
         try {
           vm = await startVm({
             vmDir: join(outDir, 'vm'),
+            ...(uefi ? { uefi } : {}),
             project: dir,
             memoryMiB: flags.memory ?? loaded.config.vm.memory,
             cpus: flags.cpus ?? loaded.config.vm.cpus,
             forwards,
             accel: flags.accel,
             extraCmdline: flags.append,
-            cacheDir: (await resolveSettings()).cacheDir,
+            cacheDir: settings.cacheDir,
             pvh: flags.pvh,
             name: `jeos-${loaded.config.name}`,
             onConsole: (chunk) => process.stdout.write(chunk),
-            onEvent: (e) => (e.type === 'accel' || e.type === 'kernel') && vmProgress(log)(e),
+            onEvent: (e) => (e.type === 'accel' || (e.type === 'kernel' && !uefi)) && vmProgress(log)(e),
           });
         } catch (e) {
           if (!userStop) throw e;
@@ -165,6 +185,17 @@ Examples:
       process.exitCode = exitStatus(exit, userStop);
       if (process.exitCode === 0) log(userStop ? 'stopped' : `the guest powered off (${exit.reason ?? 'QEMU exited'})`);
     });
+}
+
+/**
+ * What jeos run --disk boots: OVMF's code, the disk's own variables (kept in the cache per
+ * disk, as a machine keeps its NVRAM), the disk itself.
+ */
+async function uefiBoot(disk: string, project: string, writable: boolean, cacheDir: string) {
+  const firmware = await requireOvmf();
+  const image = await readDiskImage(disk, project);
+  const vars = await varsFor(firmware, image.path, { persistent: true, cacheDir });
+  return { code: firmware.code, vars: vars.path, disk: image.path, format: image.format, snapshot: !writable };
 }
 
 /** 0 for a stop the user asked for or a guest power-off; a JeosError for a reboot (panic) or a QEMU failure. */

@@ -4,6 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveSettings } from '../../settings/index.js';
 import { testContainer, type ContainerTestResult } from '../../boot/container.js';
 import { testVm, type VmTestResult } from '../../boot/vm/index.js';
+import { testDiskCommand } from './test-disk.js';
 import { portSpec } from '../../build/image-spec.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { describeSuspects, trimSuspects, type TrimExplanation, type TrimSuspect } from '../../trim/index.js';
@@ -15,6 +16,8 @@ import { guestPorts, vmOptions, vmProgress } from './run.js';
 export interface TestFlags {
   container?: boolean;
   vm?: boolean;
+  disk?: boolean;
+  image?: string;
   memory?: number;
   cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
@@ -40,8 +43,10 @@ export function registerTest(program: Command): void {
       .command('test')
       .argument('[dir]', 'directory holding jeos.yaml', '.')
       .description('run the built image and check that the workload answers its health check')
-      .addOption(new Option('--container', 'run the OCI image with podman (the default)').conflicts('vm'))
-      .option('--vm', 'boot the VM image (out/vm) headless in QEMU instead')
+      .addOption(new Option('--container', 'run the OCI image with podman (the default)').conflicts(['vm', 'disk']))
+      .addOption(new Option('--vm', 'boot the VM image (out/vm) headless in QEMU instead').conflicts('disk'))
+      .option('--disk', 'boot the disk image (out/disk.img) headless under UEFI (QEMU with OVMF) instead')
+      .option('--image <path>', 'with --disk: the disk image to boot (raw or qcow2; default: out/disk.img)')
       .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
       .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout)', seconds)
       .option('--json', 'print machine-readable JSON on stdout')
@@ -67,13 +72,25 @@ Examples:
   jeos build examples/nginx && jeos test examples/nginx --container
   jeos test . --json
   jeos test examples/nginx --vm --memory 128
-  jeos test . --vm --accel tcg --json`,
+  jeos test . --vm --accel tcg --json
+  jeos test examples/nginx --disk --json
+  jeos test . --disk --image /tmp/copy.qcow2
+
+With --disk the disk image boots under UEFI: OVMF from the host (apt-get install
+ovmf), the image's own systemd-boot and boot entry. The disk is attached with
+snapshot=on, so a test never changes it. It reports the version that booted and
+the time to each stage: firmware, boot loader, kernel, userspace, healthy.`,
     )
     .action(async (dir: string, flags: TestFlags) => {
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
       await recoverOutputDir(outDir);
-      const { ok } = flags.vm ? await testVmCommand(dir, loaded, outDir, flags) : await testContainerCommand(dir, loaded, outDir, flags);
+      if (flags.image && !flags.disk) throw new JeosError('E_TEST_IMAGE_WITHOUT_DISK', '--image names a disk image: it goes with --disk', { hint: `jeos test ${dir} --disk --image ${flags.image}` });
+      const { ok } = flags.disk
+        ? await testDiskCommand(dir, loaded, outDir, flags)
+        : flags.vm
+          ? await testVmCommand(dir, loaded, outDir, flags)
+          : await testContainerCommand(dir, loaded, outDir, flags);
       if (!ok) process.exitCode = 1;
     });
 }

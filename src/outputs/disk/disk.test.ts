@@ -126,7 +126,7 @@ describe('the disk writer', { skip }, () => {
   const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'jeos-disk-'));
-    [first] = await writeOutputs(vmTree(), spec('1.0'), ['disk'], { outDir: join(dir, 'a'), sourceDateEpoch: EPOCH });
+    first = (await writeOutputs(vmTree(), spec('1.0'), ['disk'], { outDir: join(dir, 'a'), sourceDateEpoch: EPOCH }))[0]!;
   });
   after(() => rm(dir, { recursive: true, force: true }));
 

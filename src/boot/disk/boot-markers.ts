@@ -1,0 +1,66 @@
+/**
+ * What the serial console says about each stage of a UEFI boot, with the host's arrival
+ * time: the firmware starting the boot loader (OVMF's `BdsDxe: starting`), the kernel's EFI
+ * stub taking over from systemd-boot, the kernel's first line, /init, and which version
+ * booted (jeos.version= on the kernel's command line, which each boot entry carries).
+ * A reboot starts a new boot: the firmware's next `BdsDxe` line after the kernel ran.
+ */
+import { cleanLine } from '../vm/console.js';
+
+/** Milliseconds since QEMU was spawned; null when the stage was not seen. */
+export interface DiskBootTimings {
+  /** The firmware started the boot loader. */
+  firmware: number | null;
+  /** The boot loader handed over to the kernel (its EFI stub). */
+  bootLoader: number | null;
+  /** The kernel's `Linux version` line. */
+  kernel: number | null;
+  /** The kernel ran /init. */
+  userspace: number | null;
+  /** The health check first passed. */
+  healthy: number | null;
+}
+
+export interface DiskBoot {
+  /** The version that booted (`jeos.version=`), or null before the kernel said. */
+  version: string | null;
+  /** When this boot began: 0 for the first, else when the firmware printed again. */
+  began: number;
+  timings: DiskBootTimings;
+}
+
+const empty = (began: number): DiskBoot => ({ version: null, began, timings: { firmware: null, bootLoader: null, kernel: null, userspace: null, healthy: null } });
+
+export class DiskBootLog {
+  readonly boots: DiskBoot[] = [empty(0)];
+  private partial = '';
+  private readonly decoder = new TextDecoder('utf-8');
+
+  get current(): DiskBoot {
+    return this.boots[this.boots.length - 1]!;
+  }
+
+  feed(chunk: Uint8Array, ms: number): void {
+    this.partial += this.decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = this.partial.indexOf('\n')) >= 0) {
+      this.line(cleanLine(this.partial.slice(0, nl)), ms);
+      this.partial = this.partial.slice(nl + 1);
+    }
+  }
+
+  line(text: string, ms: number): void {
+    let boot = this.current;
+    if (/\bBdsDxe: (loading|starting) Boot/.test(text) && boot.timings.kernel !== null) {
+      this.boots.push(empty(ms));
+      boot = this.current;
+    }
+    const t = boot.timings;
+    if (t.firmware === null && /\bBdsDxe: starting Boot/.test(text)) t.firmware = ms;
+    else if (t.bootLoader === null && /\bEFI stub: /.test(text)) t.bootLoader = ms;
+    else if (t.kernel === null && /\bLinux version \d/.test(text)) t.kernel = ms;
+    else if (t.userspace === null && /\bRun \S+ as init process\b/.test(text)) t.userspace = ms;
+    const v = /\bKernel command line: .*\bjeos\.version=(\S+)/.exec(text);
+    if (v && boot.version === null) boot.version = v[1]!;
+  }
+}
