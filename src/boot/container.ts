@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { JeosError } from '../errors.js';
 import { argv } from '../util/argv.js';
-import { healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
+import { healthcheckKind, healthcheckPorts, probeNetwork, type HealthcheckKind, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
 import { requireTool, run, which } from './tools.js';
 
 export interface PublishedPort {
@@ -38,7 +38,7 @@ export interface ContainerTestResult {
   fallbacks: Array<{ reason: string; flags: string[] }>;
   /** `80/tcp` → `127.0.0.1:41234`. */
   ports: Record<string, string>;
-  healthcheck: { kind: 'http' | 'tcp' | 'command' | 'running'; ok: boolean; detail: string; attempts: number };
+  healthcheck: { kind: HealthcheckKind | 'running'; ok: boolean; detail: string; attempts: number };
   timings: { load: number; start: number; ready: number | null };
   /** The container's exit code when it stopped on its own. */
   exitCode: number | null;
@@ -112,7 +112,7 @@ function mapperOf(ports: Record<string, string>): PortMapper {
 
 /**
  * Run the image with podman and wait for its health check: HTTP status, a TCP port
- * accepting connections, or a command inside the container exiting 0. Without a
+ * accepting connections, a DNS answer, a protocol's greeting, or a command inside the container exiting 0. Without a
  * health check, the workload must still be running after a short settle time.
  * The container and the image it was loaded as are removed afterwards.
  */
@@ -227,7 +227,7 @@ async function waitHealthy(
   mapPort: PortMapper,
   onEvent: ContainerTestOptions['onEvent'],
 ): Promise<ContainerTestResult['healthcheck'] & { exitCode: number | null }> {
-  const kind = spec?.http ? 'http' : spec?.tcp ? 'tcp' : spec?.command ? 'command' : 'running';
+  const kind = healthcheckKind(spec) ?? 'running';
   const deadline = Date.now() + (spec?.timeout ?? 5) * 1000;
   let attempts = 0;
   let last: ProbeResult = { ok: false, detail: 'not probed yet' };
@@ -253,8 +253,8 @@ async function waitHealthy(
 }
 
 async function probe(container: string, spec: HealthcheckSpec, mapPort: PortMapper): Promise<ProbeResult> {
-  if (spec.http) return probeHttp({ http: spec.http, status: spec.status }, mapPort);
-  if (spec.tcp) return probeTcp(spec.tcp, mapPort);
+  const network = probeNetwork(spec, mapPort);
+  if (network) return network;
   const r = await run('podman', ['exec', container, ...argv(spec.command!)], { timeoutMs: 30_000 });
   return { ok: r.code === 0, detail: `${argv(spec.command!).join(' ')} exited ${r.code}${r.stderr ? `: ${r.stderr.trim().split('\n').pop()}` : ''}` };
 }

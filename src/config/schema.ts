@@ -89,11 +89,22 @@ export const HealthcheckSchema = z
       .describe('Fetch this URL (host and port as seen inside the image; jeos maps the port to the host).'),
     status: z.number().int().min(100).max(599).default(200).describe('Expected HTTP status for http checks.'),
     tcp: z.number().int().min(1).max(65535).optional().describe('Succeed when this port accepts a TCP connection.'),
+    dns: z
+      .strictObject({
+        port: z.number().int().min(1).max(65535).default(53).describe('The port the DNS server listens on.'),
+        name: z.string().regex(/^([A-Za-z0-9_*-]{1,63}\.)*[A-Za-z0-9_*-]{0,63}\.?$/, 'a domain name such as localhost or example.org').default('localhost').describe('The name to ask for.'),
+        type: z.enum(['A', 'AAAA', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'PTR', 'CNAME']).default('A').describe('The record type to ask for.'),
+      })
+      .optional()
+      .describe('Send a DNS query over TCP to this port: {port, name, type}; any DNS response to it is healthy (REFUSED too: the server speaks DNS).'),
+    smtp: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with SMTP\'s 220.'),
+    imap: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with IMAP\'s * OK (or * PREAUTH).'),
+    ftp: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with FTP\'s 220.'),
     command: commandLine.optional().describe('Run this command inside the image; exit status 0 is healthy.'),
     timeout: z.number().positive().default(60).describe('Seconds to wait for the workload to become healthy.'),
   })
-  .refine((h) => [h.http, h.tcp, h.command].filter((x) => x !== undefined).length === 1, {
-    message: 'give exactly one of http, tcp or command',
+  .refine((h) => [h.http, h.tcp, h.dns, h.smtp, h.imap, h.ftp, h.command].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of http, tcp, dns, smtp, imap, ftp or command',
   });
 
 export const WorkloadSchema = z
@@ -126,7 +137,7 @@ export const WorkloadSchema = z
       .enum(['on-failure', 'always', 'no'])
       .default('on-failure')
       .describe('VM images: when systemd restarts the workload\'s service (its Restart=).'),
-    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {command}, with timeout.'),
+    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {dns: {port, name, type}} | {smtp} | {imap} | {ftp} | {command}, with timeout.'),
   })
   .describe('What the image runs.');
 

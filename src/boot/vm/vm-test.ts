@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { JeosError } from '../../errors.js';
-import { healthcheckPorts, probeHttp, probeTcp, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
+import { healthcheckKind, healthcheckPorts, probeNetwork, probeTcp, type HealthcheckKind, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
 import { chooseForwards } from './ports.js';
 import { startVm, type StartVmOptions, type VmHandle } from './runner.js';
 import type { Accel, AccelChoice, BootTimings, Forward, GuestMemory, GuestPort, KernelEntry, Machine, VmEvent } from './types.js';
@@ -54,7 +54,7 @@ export interface VmTestResult {
   failedUnits: string[];
   /** Whether the guest's report channel answered (multi-user.target reached). */
   reported: boolean;
-  healthcheck: { kind: 'http' | 'tcp' | 'report'; ok: boolean; detail: string; attempts: number };
+  healthcheck: { kind: Exclude<HealthcheckKind, 'command'> | 'report'; ok: boolean; detail: string; attempts: number };
   /** What went wrong, in one line, when not ok. */
   failure?: string;
   /** The last console lines, when the test failed. */
@@ -100,9 +100,10 @@ async function probeTcpThroughSlirp(port: number, mapPort: PortMapper): Promise<
   });
 }
 
+/** The protocol checks (http, dns, a greeting) need an answer, so a forward with no guest behind it fails them by itself. */
 function probe(spec: HealthcheckSpec, mapPort: PortMapper): Promise<ProbeResult> {
-  if (spec.http) return probeHttp({ http: spec.http, status: spec.status }, mapPort);
-  return probeTcpThroughSlirp(spec.tcp!, mapPort);
+  if (spec.tcp) return probeTcpThroughSlirp(spec.tcp, mapPort);
+  return probeNetwork(spec, mapPort)!;
 }
 
 /**
@@ -145,7 +146,7 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
 async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec | undefined, timeoutMs: number): Promise<VmTestResult> {
   const deadline = vm.now() + timeoutMs;
   const mapPort = mapperOf(vm.forwards);
-  const kind = spec?.http ? 'http' : spec?.tcp ? 'tcp' : 'report';
+  const kind = (healthcheckKind(spec) ?? 'report') as VmTestResult['healthcheck']['kind'];
   let reportedUnits: string[] | undefined;
   let healthy: ProbeResult | undefined;
   let last: ProbeResult = { ok: false, detail: 'not probed yet' };
