@@ -38,6 +38,7 @@ const MAY_IMPORT = {
   build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'report', 'version.ts'],
   check: [...LOWER, 'config', 'trim', 'build'], // build --check's diagnosis: rebuilds; how to test is passed in
   init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program
+  'lifecycle/audit': [...LOWER, 'record', 'boot'], // jeos audit: the record against a target (boot: running podman); no stage's code
   'lifecycle/push': ['errors.ts', 'util'], // jeos push: reads the OCI layout's files and talks to a registry; no stage's code
 };
 
