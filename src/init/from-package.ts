@@ -2,23 +2,26 @@
  * `jeos init --from PACKAGE`: the workload's command comes from the package
  * itself. Its .deb (and those of its dependencies built from the same source,
  * where Debian often puts the systemd unit: nginx → nginx-common) is fetched
- * through the verified package cache and unpacked in memory; the command is the
- * ExecStart= of the package's service unit, else its one program in
- * /usr/sbin or /usr/bin.
+ * through the verified package cache, unpacked in memory and configured (for the
+ * alternatives links); the command is the ExecStart= of the service unit that runs
+ * one of its programs (units.ts), else its one program in /usr/sbin or /usr/bin.
  */
 import { readFile } from 'node:fs/promises';
 import { candidateOf, providersOf, searchPackages } from '../archive/candidates.js';
 import type { PackageRecord } from '../archive/packages.js';
 import { parseRelations } from '../archive/relations.js';
-import { SYSTEM_UNITS } from '../configure/index.js';
+import { configureImage } from '../configure/index.js';
 import { JeosError } from '../errors.js';
 import { fetchPackages } from '../fetch/index.js';
 import { lockedPackageOf } from '../lock/lock.js';
 import { ImageTree } from '../tree/index.js';
 import { unpackPackages, type UnpackedPackage } from '../unpack/index.js';
 import type { InitContext } from './types.js';
+import { portFromConfig } from './config-ports.js';
+import { canonicalUsr } from './host-fs.js';
 import { KNOWN_PROGRAMS, knownProgram } from './known.js';
-import { parseService, type ServiceSection } from './unit.js';
+import { interpreterNeed } from './shell.js';
+import { realProgram, serviceCandidates, type UnitCandidate } from './units.js';
 import type { Program } from './workload.js';
 
 export interface PackageProgram {
@@ -61,31 +64,27 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
   const unpacked = await unpackGroup(ctx, group);
   const tree = unpacked.tree;
   const notes: string[] = [];
+  const alternatives = configureForInit(ctx, tree, unpacked.packages);
+  if (alternatives) notes.push(alternatives);
 
-  // A service unit whose ExecStart= runs a program these packages ship.
-  for (const pkg of unpacked.packages) {
-    for (const unit of unitsOf(pkg, record.name)) {
-      const service = parseService(tree.readFile(unit.slice(1))?.toString('utf8') ?? '');
-      const path = service.execStart?.[0];
-      if (!path || !tree.stat(path.slice(1))) continue;
-      const name = unit.slice(unit.lastIndexOf('/') + 1);
-      const known = knownShipped(tree, unpacked.packages);
-      if (!knownProgram(path, service.execStart!.slice(1)) && known) {
-        const from = `${known}: ExecStart= of ${name} runs ${path} (a wrapper), and jeos's table of known programs knows how to run ${known} directly`;
-        return { record, why, program: { path: known, args: [], from, userArgs: false }, notes };
-      }
-      if (service.dropped.length) notes.push(`${name}'s ExecStart= expands ${service.dropped.join(' ')} (set in /etc/default or the unit's Environment=), left out`);
-      return { record, why, program: unitProgram(service, name, pkg.name), notes };
+  // The service unit that runs a program these packages ship (units.ts says which).
+  const unit = serviceCandidates(tree, unpacked.packages, record.name)[0];
+  if (unit) {
+    const known = knownShipped(tree, unpacked.packages);
+    if (unit.real && !knownProgram(unit.real, unit.expanded.argv.slice(1)) && known && !unit.runsOwn) {
+      const from = `${known}: ExecStart= of ${unit.name} runs ${unit.program} (a wrapper), and jeos's table of known programs knows how to run ${known} directly`;
+      return { record, why, program: withFacts(tree, { path: known, args: [], from, userArgs: false }), notes };
     }
+    return { record, why, program: unitProgram(tree, unit), notes };
   }
   // Else the package's own program: the one named like the package, or its only one.
   const own = unpacked.packages.find((p) => p.name === record.name)!;
-  const programs = own.paths.filter((p) => /^\/(usr\/)?s?bin\/[^/]+$/.test(p) && tree.stat(p.slice(1))?.kind === 'file');
+  const programs = own.paths.filter((p) => /^\/(usr\/)?s?bin\/[^/]+$/.test(p) && realProgram(tree, p));
   const named = programs.find((p) => p.endsWith(`/${record.name}`));
   const chosen = named ?? (programs.length === 1 ? programs[0] : undefined);
   if (chosen) {
     const from = named ? `the program named like the package, ${chosen}` : `the package's only program, ${chosen}`;
-    return { record, why, program: { path: chosen, args: [], from, userArgs: false }, notes };
+    return { record, why, program: withFacts(tree, { path: chosen, args: [], from, userArgs: false }), notes };
   }
   notes.push(
     programs.length
@@ -95,9 +94,23 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
   return { record, why, notes };
 }
 
-/** A program of the table of known programs that these packages ship in /usr/sbin or /usr/bin. */
+/**
+ * The configure stage on the packages read, for the links their maintainer scripts would make:
+ * update-alternatives' (/usr/bin/x → /etc/alternatives/x → the real program). What else it does
+ * is not used. A failure leaves the tree as unpacked, with a note.
+ */
+function configureForInit(ctx: InitContext, tree: ImageTree, packages: UnpackedPackage[]): string | undefined {
+  try {
+    configureImage(tree, packages, { architecture: ctx.index.architecture, sourceDateEpoch: 0, os: { imageId: 'init', imageVersion: '0' } });
+    return undefined;
+  } catch (e) {
+    return `the packages' alternatives links could not be made (${(e as Error).message}); a command through /etc/alternatives is not followed`;
+  }
+}
+
+/** A program of the table of known programs that these packages ship in /usr/sbin or /usr/bin, and that the table knows how to run on its own. */
 function knownShipped(tree: ImageTree, packages: UnpackedPackage[]): string | undefined {
-  const names = new Set(KNOWN_PROGRAMS.filter((k) => !k.argsStart).map((k) => k.program));
+  const names = new Set(KNOWN_PROGRAMS.filter((k) => !k.argsStart && (k.args || k.user)).map((k) => k.program));
   for (const pkg of packages) {
     const hit = pkg.paths.find((p) => /^\/usr\/s?bin\/[^/]+$/.test(p) && names.has(p.slice(p.lastIndexOf('/') + 1)) && tree.stat(p.slice(1)));
     if (hit) return hit;
@@ -105,17 +118,47 @@ function knownShipped(tree: ImageTree, packages: UnpackedPackage[]): string | un
   return undefined;
 }
 
-function unitProgram(service: ServiceSection, unit: string, pkg: string): Program {
-  const [path, ...args] = service.execStart!;
-  return { path: path!, args, from: `ExecStart= of ${unit} (package ${pkg})`, userArgs: false, user: service.user, forking: service.type === 'forking' };
+function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
+  const [written, ...args] = unit.expanded.argv;
+  const notes: string[] = [];
+  const s = unit.service;
+  const from = `ExecStart= of ${unit.name} (package ${unit.pkg})`;
+  // A program reached through links (alternatives) is written as the file it leads to.
+  const path = unit.real && unit.real !== written && unit.real !== canonicalUsr(written!) ? unit.real : written!;
+  const via = path !== written ? `, ${written} → ${path} through the packages' links` : '';
+  if (unit.expanded.unset.length) {
+    notes.push(`${unit.name}'s ExecStart= names ${unit.expanded.unset.map((v) => `$${v}`).join(', ')}, which neither its Environment= nor its EnvironmentFile= sets: expanded to nothing, as systemd would`);
+  }
+  if (unit.expanded.emptyWords.length) notes.push(`${unit.name}'s ExecStart= word ${unit.expanded.emptyWords.join(' ')} is empty: systemd would pass an empty argument, jeos.yaml leaves it out`);
+  for (const f of unit.missingEnvironmentFiles) notes.push(`${unit.name} needs EnvironmentFile=${f}, which the package does not ship (systemd would not start it): its variables are unset`);
+  const sets = [s.environment.length ? 'Environment=' : '', s.environmentFiles.length ? `EnvironmentFile=${s.environmentFiles.map((f) => f.path).join(', ')}` : ''].filter(Boolean);
+  const expandedFrom = sets.length && s.execStart!.some((w) => w.includes('$')) ? ` expanded with its ${sets.join(' and ')}` : '';
+  const program: Program = {
+    path,
+    args,
+    from: `${from}${expandedFrom}${via}`,
+    userArgs: false,
+    user: s.user,
+    forking: s.type === 'forking',
+    pidFile: s.pidFile,
+    notes,
+    ...(unit.socket ? { socket: unit.socket } : {}),
+  };
+  if (unit.shell) program.needs = [{ key: 'package', value: unit.shell.package, why: `${unit.shell.why}, and ${unit.shell.interpreter} is Essential in Debian (no package depends on it), so the image has none unless asked` }];
+  return withFacts(tree, program);
 }
 
-/** Service units a package ships, `NAME.service` first, templates (`x@.service`) left out. */
-function unitsOf(pkg: UnpackedPackage, name: string): string[] {
-  const dirs = SYSTEM_UNITS.paths.map((d) => `/${d}/`);
-  const units = pkg.paths.filter((p) => dirs.some((d) => p.startsWith(d) && !p.slice(d.length).includes('/')) && p.endsWith('.service') && !p.includes('@'));
-  const rank = (p: string) => (p.endsWith(`/${name}.service`) ? 0 : p.endsWith(`/${pkg.name}.service`) ? 1 : 2);
-  return units.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+/** What the packages' files say about a program: the port its configuration names, and the shell it needs. */
+function withFacts(tree: ImageTree, program: Program): Program {
+  const configPort = portFromConfig(tree, program.path);
+  const data = tree.readFile(program.path.slice(1));
+  const need = !program.needs && data ? interpreterNeed(program.path, data) : undefined;
+  const shipped = need && realProgram(tree, need.interpreter);
+  return {
+    ...program,
+    ...(configPort ? { configPort } : {}),
+    ...(need && !shipped ? { needs: [{ key: 'package', value: need.package, why: `${need.why}; ${need.package} is Essential in Debian (no package depends on it), so the image has it only when asked` }] } : {}),
+  };
 }
 
 /** Direct dependencies built from the same source package (nginx → nginx-common), at most a few. */

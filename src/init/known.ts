@@ -21,8 +21,12 @@ export interface KnownProgram {
   ports?: number[];
   /** How its command line sets the port: an option (`--port N`, `--port=N`) or `positional` (the first bare number). */
   portArg?: string;
-  /** Health check: an HTTP path on the first port; else TCP on the first port. */
+  /** UDP ports it also listens on (published, not probed). */
+  udp?: number[];
+  /** Health check: an HTTP path on the first port; else the protocol named by `check`; else TCP on the first port. */
   http?: string;
+  /** A protocol health check on the first port: a DNS query, or the greeting of an SMTP, IMAP or FTP server. */
+  check?: 'dns' | 'smtp' | 'imap' | 'ftp';
   /** The HTTP status a working program answers with (default 200). */
   status?: number;
   /** The user it runs as (one the package creates, or jeos adds). */
@@ -77,7 +81,41 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
     packages: ['python3'],
     note: 'python3-minimal has only what Python needs to start; the standard library comes with package python3',
   },
+  // Well-known servers: the port Debian's default configuration listens on and the protocol that
+  // tells a working server. A port the program's own configuration names wins (config-ports.ts).
+  ...dns(['named', 'nsd', 'knotd', 'pdns_server', 'unbound', 'dnsmasq']),
+  { program: 'master', ports: [25], check: 'smtp', note: 'postfix\'s master daemon serves SMTP on port 25' },
+  { program: 'exim4', ports: [25], check: 'smtp', note: 'exim serves SMTP on port 25' },
+  { program: 'dovecot', ports: [143], check: 'imap', note: 'dovecot serves IMAP on port 143' },
+  { program: 'vsftpd', ports: [21], check: 'ftp', note: 'vsftpd serves FTP on port 21' },
+  { program: 'proftpd', ports: [21], check: 'ftp', note: 'proftpd serves FTP on port 21' },
+  { program: 'sshd', ports: [22], note: 'sshd listens on port 22' },
+  { program: 'slapd', ports: [389], note: 'slapd serves LDAP on port 389' },
+  { program: 'apache2', ports: [80], http: '/', note: 'Debian\'s default site serves /var/www/html on port 80' },
+  { program: 'lighttpd', ports: [80], http: '/', note: 'Debian\'s lighttpd serves /var/www/html on port 80' },
+  { program: 'caddy', ports: [80], http: '/', note: 'Debian\'s Caddyfile serves a welcome page on port 80' },
+  { program: 'etcd', ports: [2379], http: '/health', note: 'etcd answers GET /health on its client port 2379' },
+  { program: 'icecast2', ports: [8000], http: '/', note: 'icecast serves its status page on port 8000' },
+  { program: 'squid', ports: [3128], note: 'squid proxies on port 3128' },
+  { program: 'tinyproxy', ports: [8888], note: 'tinyproxy proxies on port 8888' },
+  { program: 'privoxy', ports: [8118], note: 'privoxy proxies on port 8118' },
+  { program: 'pgbouncer', ports: [6432], note: 'pgbouncer listens on port 6432' },
+  { program: 'valkey-server', ports: [6379], note: 'valkey listens on port 6379' },
+  { program: 'turnserver', ports: [3478], udp: [3478], note: 'coturn listens on port 3478, TCP and UDP' },
+  { program: 'prosody', ports: [5222], note: 'prosody serves XMPP clients on port 5222' },
+  { program: 'nats-server', ports: [4222], note: 'nats-server listens on port 4222' },
+  { program: 'radicale', ports: [5232], note: 'radicale serves CalDAV and CardDAV on port 5232' },
+  { program: 'mosquitto', ports: [1883], note: 'mosquitto serves MQTT on port 1883' },
+  { program: 'postgres', ports: [5432], note: 'PostgreSQL listens on port 5432' },
+  { program: 'mariadbd', ports: [3306], note: 'MariaDB listens on port 3306' },
+  { program: 'kea-dhcp4', udp: [67], note: 'kea serves DHCPv4 on port 67/udp' },
+  { program: 'chronyd', udp: [123], note: 'chrony serves NTP on port 123/udp once its configuration allows clients' },
 ];
+
+/** DNS servers: port 53 over TCP and UDP, checked with a DNS query. */
+function dns(programs: string[]): KnownProgram[] {
+  return programs.map((program) => ({ program, ports: [53], udp: [53], check: 'dns' as const, note: `${program} answers DNS on port 53` }));
+}
 
 /** The table's entry for a program run with these arguments, if any. */
 export function knownProgram(path: string, args: string[]): KnownProgram | undefined {
@@ -94,7 +132,7 @@ const GENERIC_PORT_OPTIONS = ['--port', '--listen-port', '--http-port'];
 
 /** The port a command line asks for: `OPT N`, `OPT=N`, or with `positional` the first bare number after argsStart. */
 export function portFromArgs(args: string[], known: KnownProgram | undefined): number | undefined {
-  const options = known ? (known.portArg && known.portArg !== 'positional' ? [known.portArg] : []) : GENERIC_PORT_OPTIONS;
+  const options = known?.portArg ? (known.portArg !== 'positional' ? [known.portArg] : []) : GENERIC_PORT_OPTIONS;
   const asPort = (s: string | undefined) => (s && /^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : undefined);
   if (known?.portArg === 'positional') {
     return args.slice(known.argsStart?.length ?? 0).map(asPort).find((p) => p !== undefined);

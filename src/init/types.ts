@@ -35,8 +35,9 @@ export interface InitPlan {
   command?: string[];
   user?: string;
   env: Record<string, string>;
-  ports: number[];
-  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status'>>;
+  /** TCP ports as numbers, others as `53/udp`. */
+  ports: Array<number | string>;
+  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp'>>;
   /** Workload files with inline content (from the table of known programs). */
   inline: Array<{ path: string; content: string }>;
   /** Workload files copied from this machine into DIR/files/. */

@@ -1,30 +1,46 @@
 /**
- * The part of a systemd service unit that says what it runs: ExecStart=, User=
- * and Type= of its [Service] section, read the way systemd reads them (the last
- * assignment wins, an empty one resets ExecStart=, `\` continues a line).
+ * The parts of systemd unit files that say what a service runs and where it
+ * listens: ExecStart=, User=, Type=, PIDFile=, Environment= and
+ * EnvironmentFile= of [Service], DefaultInstance= of [Install], ListenStream= of
+ * a .socket, read the way systemd reads them (the last assignment wins, an empty
+ * one resets a list, `\` continues a line). Expanding the command is expand.ts's job.
  */
 import { splitCommandLine, unitEntries } from '../util/unit-file.js';
 
 export { splitCommandLine };
 
 export interface ServiceSection {
-  /** The command of the first ExecStart= after the last reset (an empty ExecStart=), split as systemd splits it. */
+  /** The words of the first ExecStart= after the last reset, split as systemd splits them, prefixes and `@`'s argv[0] taken off; variables not yet expanded. */
   execStart?: string[];
   user?: string;
   type?: string;
-  /** Words of ExecStart= that were `$VAR` / `${VAR}` expansions (usually options from /etc/default), left out of execStart. */
-  dropped: string[];
+  pidFile?: string;
+  /** Environment= assignments (`NAME=value`), in order. */
+  environment: string[];
+  /** EnvironmentFile= paths, in order; `optional` for a `-` prefix. */
+  environmentFiles: Array<{ path: string; optional: boolean }>;
+  /** [Install] DefaultInstance= of a template unit. */
+  defaultInstance?: string;
 }
 
 export function parseService(text: string): ServiceSection {
-  const out: ServiceSection = { dropped: [] };
+  const out: ServiceSection = { environment: [], environmentFiles: [] };
   let exec: string | undefined;
   for (const [key, value] of unitEntries(text, 'Service')) {
     // An empty ExecStart= resets the list; of several (Type=oneshot), the first is the one that runs first.
     if (key === 'ExecStart') exec = value === '' ? undefined : (exec ?? value);
     else if (key === 'User') out.user = value || undefined;
     else if (key === 'Type') out.type = value || undefined;
+    else if (key === 'PIDFile') out.pidFile = value || undefined;
+    else if (key === 'Environment') {
+      if (value === '') out.environment = [];
+      else out.environment.push(...splitCommandLine(value).filter((w) => w.includes('=')));
+    } else if (key === 'EnvironmentFile') {
+      if (value === '') out.environmentFiles = [];
+      else out.environmentFiles.push({ path: value.replace(/^-/, ''), optional: value.startsWith('-') });
+    }
   }
+  for (const [key, value] of unitEntries(text, 'Install')) if (key === 'DefaultInstance') out.defaultInstance = value || undefined;
   if (exec !== undefined) {
     const words = splitCommandLine(exec);
     // Prefixes on the executable: @ (argv[0] follows), - (failure ignored), : + ! !! (privileges, expansion).
@@ -32,16 +48,21 @@ export function parseService(text: string): ServiceSection {
     const argv0 = first.startsWith('@') || /^[-:+!]*@/.test(first);
     first = first.replace(/^[-@:+!]+/, '');
     const rest = argv0 ? words.slice(2) : words.slice(1);
-    const kept = [first, ...rest].filter((w) => {
-      if (/^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(w)) {
-        out.dropped.push(w);
-        return false;
-      }
-      return true;
-    });
-    if (kept[0]) out.execStart = kept;
+    if (first) out.execStart = [first, ...rest];
   }
   return out;
+}
+
+/** ListenStream= of a .socket unit: the TCP ports it names (`80`, `0.0.0.0:80`, `[::]:22`); paths and other families are left out. */
+export function parseSocketPorts(text: string): number[] {
+  const ports: number[] = [];
+  for (const [key, value] of unitEntries(text, 'Socket')) {
+    if (key !== 'ListenStream') continue;
+    const m = /^(?:.*:)?(\d{1,5})$/.exec(value.trim());
+    const port = m ? Number(m[1]) : 0;
+    if (port >= 1 && port <= 65535 && !ports.includes(port)) ports.push(port);
+  }
+  return ports;
 }
 
 /** An argv as one line a shell would split back into the same words. */

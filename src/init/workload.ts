@@ -1,7 +1,11 @@
 /**
  * From a program and its arguments to the workload's command, ports and health
- * check: the table of known programs first, then the arguments themselves.
+ * check: the table of known programs, the foreground table for a forking unit, and
+ * the ports the command's arguments, the program's configuration, its unit's socket
+ * or the table name, in that order.
  */
+import type { ConfigPort } from './config-ports.js';
+import { foregroundArgs, foregroundRule } from './foreground.js';
 import { knownProgram, portFromArgs } from './known.js';
 import { formatCommandLine } from './unit.js';
 import type { Choice, InitPlan } from './types.js';
@@ -17,41 +21,89 @@ export interface Program {
   user?: string;
   /** The unit is Type=forking: its command daemonizes unless told otherwise. */
   forking?: boolean;
+  /** PIDFile= of the unit (a forking daemon's tell-tale). */
+  pidFile?: string;
+  /** The port the program's own configuration names (config-ports.ts). */
+  configPort?: ConfigPort;
+  /** TCP ports of the unit's .socket (ListenStream=), and the socket's name. */
+  socket?: { name: string; ports: number[] };
+  /** Packages the command needs that its package does not depend on (a shell), with the reason. */
+  needs?: Choice[];
+  /** Notes found on the way (variables left unset, …). */
+  notes?: string[];
 }
 
 export type WorkloadPart = Pick<InitPlan, 'command' | 'user' | 'ports' | 'healthcheck' | 'inline' | 'choices' | 'notes'> & { packages: string[] };
 
 export function workloadOf(program: Program): WorkloadPart {
   const known = knownProgram(program.path, program.args);
-  const choices: Choice[] = [];
-  const notes: string[] = [];
+  const choices: Choice[] = [...(program.needs ?? [])];
+  const notes: string[] = [...(program.notes ?? [])];
+  const base = program.path.split('/').pop()!;
   let args = program.args;
-  if (known?.args && !program.userArgs) args = known.args;
-  const command = [program.path, ...args];
-  const why = known?.args && !program.userArgs ? `${program.from}, with the arguments from jeos's table of known programs: ${known.note}` : program.from;
-  choices.push({ key: 'command', value: formatCommandLine(command), why });
-  if (program.forking && !(known?.args && !program.userArgs)) {
-    notes.push(`${program.from} is a Type=forking service: the command may leave the foreground, which ends a container; add the program's foreground option to workload.command`);
+  let why = program.from;
+  if (known?.args && !program.userArgs) {
+    args = known.args;
+    why = `${program.from}, with the arguments from jeos's table of known programs: ${known.note}`;
+  } else if (program.forking && !program.userArgs) {
+    const rule = foregroundRule(program.path);
+    if (rule) {
+      args = foregroundArgs(rule, args);
+      why = `${program.from}, a Type=forking service, kept in the foreground by jeos's foreground table: ${rule.note}`;
+    } else {
+      notes.push(
+        `${program.from} is a Type=forking service${program.pidFile ? ` (PIDFile=${program.pidFile})` : ''} and jeos's foreground table does not know ${base}: the command will likely leave the foreground, which ends a container; add ${base}'s foreground option (see its manual) to workload.command`,
+      );
+    }
   }
+  const command = [program.path, ...args];
+  choices.push({ key: 'command', value: formatCommandLine(command), why });
 
   const user = known?.user ?? (program.user && program.user !== 'root' ? program.user : undefined);
   if (user) choices.push({ key: 'user', value: user, why: known?.user ? `known program: ${known.note}` : `User= of the unit` });
 
   const fromArgs = portFromArgs(args, known);
-  const ports = fromArgs ? [fromArgs] : (known?.ports ?? []);
-  if (ports.length) {
-    choices.push({ key: 'ports', value: ports.join(', '), why: fromArgs ? 'set by the command\'s own arguments' : `known program: ${known!.note}` });
+  const socket = program.socket?.ports.length ? program.socket : undefined;
+  let tcp: number | undefined;
+  let portWhy = '';
+  if (fromArgs) [tcp, portWhy] = [fromArgs, "set by the command's own arguments"];
+  else if (program.configPort) [tcp, portWhy] = [program.configPort.port, `the program's configuration, ${program.configPort.from}`];
+  else if (socket) [tcp, portWhy] = [socket.ports[0], `ListenStream= of ${socket.name}`];
+  else if (known?.ports?.length) [tcp, portWhy] = [known.ports[0], `known program: ${known.note}`];
+  const udp = known?.udp ?? [];
+  const ports: Array<number | string> = [...(tcp ? [tcp] : []), ...udp.map((p) => `${p}/udp`)];
+  if (ports.length) choices.push({ key: 'ports', value: ports.join(', '), why: tcp ? portWhy : `known program: ${known!.note}` });
+  if (program.configPort?.loopbackOnly) {
+    notes.push(`${program.configPort.from} listens on the loopback address only: nothing outside the container or VM (the health check included) reaches it until the configuration listens on all addresses`);
   }
+
   let healthcheck: WorkloadPart['healthcheck'];
-  if (ports.length) {
+  if (tcp) {
     const status = known?.status ?? 200;
-    healthcheck = known?.http ? { http: `http://localhost:${ports[0]}${known.http}`, ...(status !== 200 ? { status } : {}) } : { tcp: ports[0] };
-    const value = healthcheck.http ? `GET ${healthcheck.http} answers ${status}` : `TCP port ${ports[0]} accepts connections`;
-    choices.push({ key: 'healthcheck', value, why: known?.http ? 'known program: it serves HTTP' : 'the workload listens on that port' });
+    let value: string;
+    if (known?.http) {
+      healthcheck = { http: `http://localhost:${tcp}${known.http}`, ...(status !== 200 ? { status } : {}) };
+      value = `GET ${healthcheck.http} answers ${status}`;
+    } else if (known?.check === 'dns') {
+      healthcheck = { dns: { port: tcp, name: 'localhost', type: 'A' } };
+      value = `a DNS query (localhost A, over TCP) to port ${tcp} is answered`;
+    } else if (known?.check) {
+      healthcheck = { [known.check]: tcp };
+      value = `the server on port ${tcp} greets as ${known.check.toUpperCase()} servers do`;
+    } else {
+      healthcheck = { tcp };
+      value = `TCP port ${tcp} accepts connections`;
+    }
+    const kind = known?.http ? 'it serves HTTP' : known?.check ? `it speaks ${known.check.toUpperCase()}` : 'the workload listens on that port';
+    choices.push({ key: 'healthcheck', value, why: known?.http || known?.check ? `known program: ${kind}` : kind });
+  } else if (udp.length) {
+    notes.push(`no health check: ${base} listens on UDP only (${udp.map((p) => `${p}/udp`).join(', ')}), and jeos has no UDP health check for it; add workload.healthcheck if it also serves TCP`);
   } else {
-    notes.push(`no health check: jeos does not know a port ${program.path.split('/').pop()} listens on; add workload.ports and workload.healthcheck (docs/config.md) if it serves something`);
+    notes.push(`no health check: jeos does not know a port ${base} listens on; add workload.ports and workload.healthcheck (docs/config.md) if it serves something`);
   }
   for (const f of known?.files ?? []) choices.push({ key: 'files', value: f.path, why: `known program: content for its health check to fetch` });
   if (known?.packages?.length) choices.push({ key: 'package', value: known.packages.join(', '), why: `known program: ${known.note}` });
-  return { command, user, ports, healthcheck, inline: known?.files ?? [], choices, notes, packages: known?.packages ?? [] };
+  const packages = [...(known?.packages ?? [])];
+  for (const n of program.needs ?? []) if (!packages.includes(n.value)) packages.push(n.value);
+  return { command, user, ports, healthcheck, inline: known?.files ?? [], choices, notes, packages };
 }

@@ -46,6 +46,8 @@ describe('jeos init', () => {
           { name: 'libfoo1', version: '1.0-1', depends: 'libc', files: { '/usr/lib/x86_64-linux-gnu/libfoo.so.1': 'foo' } },
           // Renamed in this release: the machine has libold3, the archive libold3t64 that provides it.
           { name: 'libold3t64', version: '3-1', provides: 'libold3 (= 3-1)', files: { '/usr/lib/x86_64-linux-gnu/libold.so.3': 'old' } },
+          // Essential, so no package depends on it: init adds it for a #!/bin/sh program.
+          { name: 'dash', version: '0.5.12-12', files: { '/usr/bin/dash': { content: 'x', mode: 0o755 } } },
           { name: 'coreutils', version: '9.7-3', depends: 'libc', files: { '/usr/bin/env': { content: 'x', mode: 0o755 } } },
           { name: 'cached-tools', version: '1', depends: 'libc', files: { '/usr/bin/cachetool': { content: 'x', mode: 0o755 } } },
         ],
@@ -63,17 +65,18 @@ describe('jeos init', () => {
   const yamlOf = async (dir: string) => readFile(join(h.work, dir, 'jeos.yaml'), 'utf8');
   const init = (dir: string, from: string, ...more: string[]) => h.jeos('init', dir, '--from', from, '--suite', 'trixie', '--json', ...more);
 
-  test('a package: the command is its unit\'s ExecStart=, with User=; the config loads and the lock is fresh for jeos build', async () => {
+  test('a package: the command is its unit\'s ExecStart=, with User=, an unset $VAR expanded to nothing; the #!/bin/sh program brings dash; the config loads and the lock is fresh for jeos build', async () => {
     const r = await init('webd', 'webd');
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.source, { kind: 'package', from: 'webd', package: 'webd' });
-    assert.deepEqual(out.packages, ['webd']);
+    assert.deepEqual(out.packages, ['webd', 'dash']);
     assert.deepEqual(out.command, ['/usr/sbin/webd', '--listen', '8080']);
     assert.equal(out.user, 'www-data');
-    assert.ok(out.notes.some((n: string) => /expands \$WEBD_OPTS/.test(n)), out.notes.join('\n'));
+    assert.ok(out.notes.some((n: string) => /names \$WEBD_OPTS, which neither its Environment= nor its EnvironmentFile= sets/.test(n)), out.notes.join('\n'));
     assert.ok(out.notes.some((n: string) => /no health check/.test(n)));
-    assert.equal(out.locked.packages, 2);
+    assert.match(out.choices.find((c: { value: string }) => c.value === 'dash').why, /\/usr\/sbin\/webd is a script for \/bin\/sh/);
+    assert.equal(out.locked.packages, 3);
     assert.ok(out.choices.find((c: { key: string; why: string }) => c.key === 'command' && /ExecStart= of webd\.service/.test(c.why)));
 
     const config = await h.jeos('config', 'webd', '--json');
@@ -117,7 +120,7 @@ describe('jeos init', () => {
     assert.equal(await yamlOf('tool'), before);
     const forced = await init('tool', 'webd', '--force');
     assert.equal(forced.code, 0, forced.stderr);
-    assert.match(await yamlOf('tool'), /packages: \[webd\]/);
+    assert.match(await yamlOf('tool'), /packages: \[webd, dash\]/);
   });
 
   test('an unpackaged program: copied into DIR/files, its libraries mapped to packages (dpkg database, a renamed package through Provides), an unpackaged library copied with LD_LIBRARY_PATH', async () => {
@@ -150,7 +153,7 @@ describe('jeos init', () => {
 
   test('a packaged program by path takes its package and its unit\'s arguments; a command name is found on the PATH inside --root', async () => {
     const byPath = JSON.parse((await init('bypath', '/usr/sbin/webd', '--root', root)).stdout);
-    assert.deepEqual(byPath.packages, ['webd']);
+    assert.deepEqual(byPath.packages, ['webd', 'dash']);
     assert.deepEqual(byPath.command, ['/usr/sbin/webd', '--listen', '8080']);
     const r = await init('cmd', 'webd --listen 7000 --port 7000', '--root', root);
     assert.equal(r.code, 0, r.stderr);

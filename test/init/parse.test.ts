@@ -21,8 +21,7 @@ User=www-data
 [Install]
 WantedBy=multi-user.target
 `);
-    assert.deepEqual(s.execStart, ['/usr/sbin/nginx', '-g', 'daemon on; master_process on;']);
-    assert.deepEqual(s.dropped, ['$DAEMON_OPTS', '${MORE}']);
+    assert.deepEqual(s.execStart, ['/usr/sbin/nginx', '-g', 'daemon on; master_process on;', '$DAEMON_OPTS', '${MORE}'], 'variables are expand.ts\'s job');
     assert.equal(s.user, 'www-data');
     assert.equal(s.type, 'forking');
     assert.deepEqual(parseService('[Service]\nExecStart=@/usr/bin/real argv0 --flag\n').execStart, ['/usr/bin/real', '--flag']);

@@ -1,0 +1,113 @@
+/**
+ * Which of a package's service units is the workload, and what it runs. Every
+ * service unit the package and its same-source companions ship is a candidate
+ * (a template `x@.service` too, with its DefaultInstance=); each command is
+ * expanded as systemd would (expand.ts) and its program followed through symlinks
+ * — the alternatives links the configure stage made — to the file. The one that
+ * runs a program of these packages wins, a plain daemon before a oneshot, then
+ * the unit named like the package.
+ */
+import { SYSTEM_UNITS } from '../configure/index.js';
+import type { ImageTree } from '../tree/index.js';
+import type { UnpackedPackage } from '../unpack/index.js';
+import { environmentOf, expandCommand, parseEnvironmentFile, specifiers, type Expanded } from './expand.js';
+import { canonicalUsr } from './host-fs.js';
+import { shellCommand, type ShellNeed } from './shell.js';
+import { parseService, parseSocketPorts, type ServiceSection } from './unit.js';
+
+export interface UnitCandidate {
+  /** The unit's name as systemd would start it (`named.service`, `postfix@-.service`). */
+  name: string;
+  pkg: string;
+  service: ServiceSection;
+  expanded: Expanded;
+  /** The program the command names, after expansion. */
+  program: string;
+  /** Where the program leads in the packages (through alternatives links), absolute; undefined when they do not have it. */
+  real?: string;
+  /** The real program is a file these packages ship. */
+  runsOwn: boolean;
+  /** The command is a shell running a script line. */
+  shell?: ShellNeed;
+  /** EnvironmentFile= paths the packages do not ship, without the `-` that makes them optional. */
+  missingEnvironmentFiles: string[];
+  /** TCP ports of the unit's .socket, if it has one. */
+  socket?: { name: string; ports: number[] };
+}
+
+export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], name: string): UnitCandidate[] {
+  const dirs = SYSTEM_UNITS.paths.map((d) => `/${d}/`);
+  const inUnitDir = (p: string) => dirs.some((d) => p.startsWith(d) && !p.slice(d.length).includes('/'));
+  const shipped = new Set(packages.flatMap((p) => p.paths.map(canonicalUsr)));
+  const out: UnitCandidate[] = [];
+  for (const pkg of packages) {
+    for (const file of pkg.paths.filter((p) => inUnitDir(p) && p.endsWith('.service')).sort()) {
+      const service = parseService(tree.readFile(file.slice(1))?.toString('utf8') ?? '');
+      if (!service.execStart) continue;
+      const base = file.slice(file.lastIndexOf('/') + 1);
+      let unitName = base;
+      let instance: string | undefined;
+      if (base.endsWith('@.service')) {
+        if (service.defaultInstance === undefined) continue; // a template with no default instance is started by name only
+        instance = service.defaultInstance;
+        unitName = base.replace('@.service', `@${instance}.service`);
+      }
+      const unit = { name: unitName, instance };
+      const files: string[][] = [];
+      const missing: string[] = [];
+      for (const f of service.environmentFiles) {
+        const path = specifiers(f.path, unit);
+        const text = tree.readFile(path.slice(1))?.toString('utf8');
+        if (text === undefined) {
+          if (!f.optional) missing.push(path);
+          continue;
+        }
+        files.push(parseEnvironmentFile(text));
+      }
+      const env = environmentOf(service.environment.map((a) => specifiers(a, unit)), files);
+      const expanded = expandCommand(service.execStart.map((w) => specifiers(w, unit)), env);
+      const program = expanded.argv[0] ?? service.execStart[0]!;
+      const real = realProgram(tree, program);
+      const socketText = tree.readFile(file.slice(1).replace(/(@)?\.service$/, (_, at) => (at ? '@.socket' : '.socket')))?.toString('utf8');
+      const socketName = base.replace(/\.service$/, '.socket');
+      out.push({
+        name: unitName,
+        pkg: pkg.name,
+        service,
+        expanded,
+        program,
+        real,
+        runsOwn: real !== undefined && shipped.has(canonicalUsr(real)),
+        shell: real ? undefined : shellCommand(expanded.argv),
+        missingEnvironmentFiles: missing,
+        ...(socketText ? { socket: { name: socketName, ports: parseSocketPorts(socketText) } } : {}),
+      });
+    }
+  }
+  const rank = (c: UnitCandidate) => [
+    c.runsOwn ? 0 : c.shell ? 1 : c.real ? 2 : 3,
+    c.service.type === 'oneshot' ? 1 : 0,
+    c.name === `${name}.service` ? 0 : c.name.startsWith(`${name}@`) ? 1 : c.name === `${c.pkg}.service` ? 2 : 3,
+  ];
+  const cmp = (a: UnitCandidate, b: UnitCandidate) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  };
+  // A unit whose program is nowhere (and is no shell) cannot be the workload.
+  return out.filter((c) => c.real || c.shell).sort(cmp);
+}
+
+/** The file a program path leads to in the packages' tree, through symlinks (/usr/bin/x → /etc/alternatives/x → /usr/bin/x.real), absolute. */
+export function realProgram(tree: ImageTree, path: string): string | undefined {
+  for (const p of new Set([path, canonicalUsr(path)])) {
+    try {
+      const resolved = tree.resolve(p.slice(1), { followLast: true });
+      const kind = tree.get(resolved)?.kind;
+      if (kind === 'file' || kind === 'hardlink') return `/${resolved}`;
+    } catch {
+      // a link loop or a link out of the tree: not a program here
+    }
+  }
+  return undefined;
+}
