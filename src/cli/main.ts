@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerShow(program);
   registerSearch(program);
   registerUpdate(program);
+  registerAudit(program);
   registerConfig(program);
   return program;
 }
