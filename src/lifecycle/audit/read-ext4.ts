@@ -50,6 +50,7 @@ export async function readExt4(image: string, sizeOf: (path: string) => number |
         const m = /^\/(\d+)\/([0-7]+)\/(\d+)\/(\d+)\/(.*)\/(\d*)\/$/.exec(line);
         if (!m || dir === undefined) continue;
         const name = m[5]!;
+        if (m[1] === '0' || name === '') continue; // an unused slot of a directory block (lost+found has them)
         const mode = parseInt(m[2]!, 8);
         const base = { mode: mode & 0o7777, uid: Number(m[3]), gid: Number(m[4]) };
         if (name === '.') {
