@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveSettings } from '../../settings/index.js';
 import { testContainer, type ContainerTestResult } from '../../boot/container.js';
+import { isExecNotFound, missingInterpreters, type MissingEntry, type MissingInterpreter } from '../../boot/exec-failure.js';
 import { testVm, type VmTestResult } from '../../boot/vm/index.js';
 import { testDiskCommand } from './test-disk.js';
 import { portSpec } from '../../build/image-spec.js';
@@ -124,9 +125,10 @@ export async function testContainerCommand(dir: string, loaded: LoadedConfig, ou
     },
   });
   const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'image', result.logs ?? '');
+  const interpreters = result.ok ? [] : await interpreterDiagnosis(outDir, 'image', `${result.healthcheck.detail}\n${result.logs}`, loaded);
   if (flags.print === false) return outcome(result.ok, trim);
-  if (flags.json) printJson({ mode: 'container', ...result, ...(trim ? { trim } : {}) });
-  else printResult(result, trim, dir);
+  if (flags.json) printJson({ mode: 'container', ...result, ...(trim ? { trim } : {}), ...(interpreters.length ? { missingInterpreters: interpreters } : {}) });
+  else printResult(result, trim, dir, interpreters);
   return outcome(result.ok, trim);
 }
 
@@ -136,6 +138,17 @@ export function containerPorts(ports: Array<number | string>): Array<{ port: num
     const [port, protocol] = portSpec(p).split('/');
     return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
   });
+}
+
+/**
+ * The workload could not be started (exec failed with ENOENT): name the interpreters its
+ * program needs that the image lacks, from what the trim recorded in build.json.
+ */
+async function interpreterDiagnosis(outDir: string, variant: 'image' | 'vm', output: string, loaded: LoadedConfig): Promise<MissingInterpreter[]> {
+  if (!isExecNotFound(output)) return [];
+  const record = JSON.parse(await readFile(join(outDir, 'build.json'), 'utf8').catch(() => '{}')) as Partial<Record<'image' | 'vm', { trim?: { missing?: MissingEntry[] } }>>;
+  const command = loaded.config.workload.command;
+  return missingInterpreters(record[variant]?.trim?.missing ?? [], typeof command === 'string' ? command.split(' ') : (command ?? []));
 }
 
 interface TrimDiagnosis {
@@ -159,7 +172,7 @@ function printTrimDiagnosis(trim: TrimDiagnosis | undefined, dir: string, vm: bo
   );
 }
 
-function printResult(r: ContainerTestResult, trim: TrimDiagnosis | undefined, dir: string): void {
+function printResult(r: ContainerTestResult, trim: TrimDiagnosis | undefined, dir: string, interpreters: MissingInterpreter[]): void {
   const t = r.timings;
   if (r.ok) {
     console.log(`ok: ${r.healthcheck.detail} (ready ${t.ready} ms after start; load ${t.load} ms, runtime ${r.runtime})`);
@@ -167,6 +180,7 @@ function printResult(r: ContainerTestResult, trim: TrimDiagnosis | undefined, di
   }
   console.log(`FAILED: ${r.healthcheck.detail}`);
   if (r.logs) console.log(`--- the workload's last output ---\n${r.logs}`);
+  for (const m of interpreters) console.log(m.message);
   printTrimDiagnosis(trim, dir, false);
 }
 
@@ -197,13 +211,14 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
     onEvent: vmProgress(log),
   });
   const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'vm', result.console ?? '');
+  const interpreters = result.ok ? [] : await interpreterDiagnosis(outDir, 'vm', result.console ?? '', loaded);
   if (flags.print === false) return outcome(result.ok, trim);
-  if (flags.json) printJson({ mode: 'vm', ...result, ...(trim ? { trim } : {}) });
-  else printVmResult(result, trim, dir);
+  if (flags.json) printJson({ mode: 'vm', ...result, ...(trim ? { trim } : {}), ...(interpreters.length ? { missingInterpreters: interpreters } : {}) });
+  else printVmResult(result, trim, dir, interpreters);
   return outcome(result.ok, trim);
 }
 
-function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: string): void {
+function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: string, interpreters: MissingInterpreter[]): void {
   const t = r.timings;
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
@@ -213,5 +228,6 @@ function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: st
   }
   console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
   if (r.console) console.log(`--- the console's last lines ---\n${r.console}`);
+  for (const m of interpreters) console.log(m.message);
   printTrimDiagnosis(trim, dir, true);
 }
