@@ -40,6 +40,7 @@ const MAY_IMPORT = {
   init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program
   'lifecycle/audit': [...LOWER, 'record', 'boot'], // jeos audit: the record against a target (boot: running podman); no stage's code
   'lifecycle/push': ['errors.ts', 'util'], // jeos push: reads the OCI layout's files and talks to a registry; no stage's code
+  'lifecycle/disk': [...LOWER, 'archive', 'outputs', 'record'], // jeos disk add/status: the ESP's FAT editor and entry names (outputs), Debian version order (archive), build.json (record)
 };
 
 const esc = (name) => name.replace(/[.]/g, '[.]');

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
+import { registerDisk } from './commands/disk.js';
 import { registerInit } from './commands/init.js';
 import { registerLock } from './commands/lock.js';
 import { registerPush } from './commands/push.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerTest(program);
   registerRun(program);
   registerPush(program);
+  registerDisk(program);
   registerLock(program);
   registerResolve(program);
   registerWhy(program);

@@ -11,7 +11,10 @@ export interface Expanded {
   argv: string[];
   /** Variables the command names that nothing sets (they expand to nothing). */
   unset: string[];
-  /** `${NAME}` words that expanded to an empty argument: systemd passes "", jeos.yaml cannot hold one, so they are left out. */
+  /**
+   * Words that are an empty argument (`""`, or `${NAME}` expanding to nothing): systemd passes "",
+   * jeos.yaml cannot hold one, so they are left out, with the option they are the argument of (`-P ""`).
+   */
   emptyWords: string[];
 }
 
@@ -86,8 +89,10 @@ export function expandCommand(words: string[], env: Map<string, string>): Expand
       return;
     }
     const expanded = word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => lookup(name)).replace(/\$\$/g, '$');
-    if (expanded === '' && word !== '') out.emptyWords.push(word);
-    else out.argv.push(expanded);
+    if (expanded !== '') return void out.argv.push(expanded);
+    // An empty argument ("" or an empty ${VAR}): with the option before it, which would take the next word instead.
+    const option = out.argv.length > 1 && /^-[^=]*$/.test(out.argv.at(-1)!) ? out.argv.pop()! : undefined;
+    out.emptyWords.push(option ? `${option} ${word || '""'}` : word || '""');
   });
   return out;
 }

@@ -129,7 +129,7 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
   if (unit.expanded.unset.length) {
     notes.push(`${unit.name}'s ExecStart= names ${unit.expanded.unset.map((v) => `$${v}`).join(', ')}, which neither its Environment= nor its EnvironmentFile= sets: expanded to nothing, as systemd would`);
   }
-  if (unit.expanded.emptyWords.length) notes.push(`${unit.name}'s ExecStart= word ${unit.expanded.emptyWords.join(' ')} is empty: systemd would pass an empty argument, jeos.yaml leaves it out`);
+  if (unit.expanded.emptyWords.length) notes.push(`${unit.name}'s ExecStart= has an empty argument (${unit.expanded.emptyWords.join(', ')}): systemd would pass "", jeos.yaml cannot hold one, so it is left out (with its option)`);
   for (const f of unit.missingEnvironmentFiles) notes.push(`${unit.name} needs EnvironmentFile=${f}, which the package does not ship (systemd would not start it): its variables are unset`);
   const sets = [s.environment.length ? 'Environment=' : '', s.environmentFiles.length ? `EnvironmentFile=${s.environmentFiles.map((f) => f.path).join(', ')}` : ''].filter(Boolean);
   const expandedFrom = sets.length && s.execStart!.some((w) => w.includes('$')) ? ` expanded with its ${sets.join(' and ')}` : '';

@@ -44,6 +44,9 @@ describe('expanding a unit\'s command as systemd does', () => {
     assert.deepEqual(r.argv, ['/usr/sbin/d', '-u', 'bind', '-4', '--conf=/etc/x y/d.conf', 'a$OPTS', 'x', '$5']);
     assert.deepEqual(r.unset, ['UNSET', 'NONE']);
     assert.deepEqual(r.emptyWords, ['${EMPTY}']);
+    const pid = expandCommand(['/usr/sbin/nsd', '-d', '-P', '', '-c', '${CONF}'], new Map());
+    assert.deepEqual(pid.argv, ['/usr/sbin/nsd', '-d'], 'an empty option argument goes with its option');
+    assert.deepEqual(pid.emptyWords, ['-P ""', '-c ${CONF}']);
   });
 
   test('EnvironmentFile= read as systemd reads it, overriding Environment=; specifiers filled in', () => {
