@@ -16,9 +16,11 @@ import {
   type VariantRecord,
   type VmRecord,
 } from '../record/index.js';
+import type { ImageTree } from '../tree/index.js';
 import { sha256 } from '../util/hash.js';
 import { VERSION } from '../version.js';
 import { imageVersion } from './disk.js';
+import { buildReportFile } from './report.js';
 import { buildSbomFiles } from './sbom.js';
 import type { BuildContext, VariantState } from './variant.js';
 
@@ -40,16 +42,16 @@ function variantRecord(ctx: BuildContext, state: VariantState): VariantRecord {
     notReproduced: (state.configured?.scripts ?? [])
       .filter((s) => s.notReproduced.length)
       .map((s) => ({ pkg: s.pkg, script: s.script, commands: s.notReproduced })),
-    setuid: setuidFiles(state),
+    setuid: setuidFiles(state.tree),
     ...(state.trim ? { trim: state.trim.record } : {}),
     timings: state.timings,
   };
 }
 
 /** Files (and hard links) whose mode has the setuid or setgid bit; setgid directories only pass their group on. */
-function setuidFiles(state: VariantState): SetuidFile[] {
+export function setuidFiles(tree: ImageTree): SetuidFile[] {
   const out: SetuidFile[] = [];
-  for (const [path, node] of state.tree.entries()) {
+  for (const [path, node] of tree.entries()) {
     if ((node.kind !== 'file' && node.kind !== 'hardlink') || !(node.mode & 0o6000)) continue;
     out.push({ path: `/${path}`, mode: node.mode.toString(8).padStart(4, '0'), ...(node.pkg ? { package: node.pkg } : {}) });
   }
@@ -120,7 +122,10 @@ export function recordFiles(
     records: described.map((f) => ({ path: f.path, size: Buffer.byteLength(f.data), sha256: sha256(f.data) })),
     timings: facts.timings,
   };
-  return [...described, { path: RECORD_FILE, data: JSON.stringify(record, null, 2) + '\n' }];
+  // The report shows the record (not its list of records, which names the report itself).
+  const report = buildReportFile(ctx, variants, record, manifests, described);
+  record.records.push({ path: report.path, size: Buffer.byteLength(report.data), sha256: sha256(report.data) });
+  return [...described, report, { path: RECORD_FILE, data: JSON.stringify(record, null, 2) + '\n' }];
 }
 
 /** build.json as written by recordFiles (the record a build returns). */
