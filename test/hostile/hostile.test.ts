@@ -3,10 +3,11 @@
 // host paths involved. Cases live in cases/, one file per kind of input.
 import { after, before, describe, test } from 'node:test';
 import { archiveCases } from './cases/archive.js';
+import { debCases } from './cases/deb.js';
 import { projectCases } from './cases/project.js';
 import { startSuite, type HostileCase, type Suite } from './harness.js';
 
-const CASES: HostileCase[] = [...projectCases, ...archiveCases];
+const CASES: HostileCase[] = [...projectCases, ...archiveCases, ...debCases];
 
 describe('hostile inputs', () => {
   let suite: Suite;
