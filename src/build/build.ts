@@ -123,7 +123,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const spec = {
       ...imageSpecOf(config, lock),
       ...(vm ? { vm: { cmdline: vm.vm!.cmdline, root: config.vm.root } } : {}),
-      ...(wantsDisk ? { disk: diskSpec(config, epoch) } : {}),
+      ...(wantsDisk ? { disk: diskSpec(config, epoch, sha256(lockBytes)) } : {}),
     };
     const outputs = await run(
       'outputs',

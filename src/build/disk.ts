@@ -24,8 +24,8 @@ export function isNewerVersion(a: string, b: string): boolean {
   return compareVersions(a, b) > 0;
 }
 
-export function diskSpec(config: Config, epoch: number): NonNullable<ImageSpec['disk']> {
-  return { version: imageVersion(config, epoch), sizeBytes: parseSize(config.disk.size), formats: config.disk.formats };
+export function diskSpec(config: Config, epoch: number, lockDigest?: string): NonNullable<ImageSpec['disk']> {
+  return { version: imageVersion(config, epoch), sizeBytes: parseSize(config.disk.size), formats: config.disk.formats, ...(lockDigest ? { lockDigest } : {}) };
 }
 
 async function onPath(name: string): Promise<boolean> {

@@ -43,7 +43,7 @@ export interface ImageSpec {
   /** VM images: the kernel command line and how the initramfs is compressed. */
   vm?: { cmdline: string; root?: 'initramfs' | 'disk'; compression?: 'zstd' | 'lz4' | 'gzip' | 'none'; level?: number };
   /** Disk images (the disk output, which also needs `vm`): the version its boot entry is for, its size and formats. */
-  disk?: { version: string; sizeBytes: number; formats: ReadonlyArray<'raw' | 'qcow2'> };
+  disk?: { version: string; sizeBytes: number; formats: ReadonlyArray<'raw' | 'qcow2'>; /** SHA-256 of jeos.lock, recorded on the ESP for jeos disk status. */ lockDigest?: string };
 }
 
 export interface OutputContext {

@@ -8,7 +8,7 @@
 import { JeosError } from '../../errors.js';
 
 export const FAT_SECTOR = 512;
-const RESERVED_SECTORS = 32;
+export const RESERVED_SECTORS = 32;
 const FATS = 2;
 const BACKUP_BOOT_SECTOR = 6;
 const FSINFO_SECTOR = 1;
@@ -17,7 +17,7 @@ const ROOT_CLUSTER = 2;
 const MIN_CLUSTERS = 65525 + 16;
 const END_OF_CHAIN = 0x0fffffff;
 const DIR_ENTRY = 32;
-const ATTR = { readOnly: 0x01, volumeId: 0x08, directory: 0x10, archive: 0x20, longName: 0x0f } as const;
+export const ATTR = { readOnly: 0x01, volumeId: 0x08, directory: 0x10, archive: 0x20, longName: 0x0f } as const;
 
 export interface FatFile {
   /** Path inside the file system, `/`-separated, without a leading slash: `EFI/BOOT/BOOTX64.EFI`. */
@@ -130,7 +130,7 @@ export function shortNameChecksum(short: string): number {
 }
 
 /** The long-name entries for a name, in the order they precede its 8.3 entry (last part first). */
-function longNameEntries(name: string, checksum: number): Buffer[] {
+export function longNameEntries(name: string, checksum: number): Buffer[] {
   const units: number[] = [];
   for (let i = 0; i < name.length; i++) units.push(name.charCodeAt(i));
   const count = Math.ceil(units.length / 13);
@@ -149,7 +149,7 @@ function longNameEntries(name: string, checksum: number): Buffer[] {
   return entries;
 }
 
-function shortEntry(short: string, attr: number, cluster: number, size: number, stamp: { date: number; time: number }): Buffer {
+export function shortEntry(short: string, attr: number, cluster: number, size: number, stamp: { date: number; time: number }): Buffer {
   const e = Buffer.alloc(DIR_ENTRY);
   e.write(short, 0, 11, 'latin1');
   e[11] = attr;

@@ -3,3 +3,5 @@ export { buildFat32, fat32Geometry, dosDateTime, isShortName, shortNameOf, short
 export { gptPieces, encodeGuid, decodeGuid, guidFrom, PARTITION_TYPES, SECTOR, type GptPartition } from './gpt.js';
 export { crc32 } from './crc32.js';
 export * from './layout.js';
+export { FatVolume, type FatEntry } from './fat32-volume.js';
+export * from './entries.js';

@@ -24,12 +24,28 @@ export const VAR_PART_NAME = 'jeos-var';
 export const BOOT_TRIES = 3;
 
 /** The ESP's file names for one version. */
-export function versionPaths(version: string): { entry: string; linux: string; initrd: string } {
+export function versionPaths(version: string): { dir: string; entry: string; linux: string; initrd: string; about: string } {
   return {
+    dir: `jeos/${version}`,
     entry: `loader/entries/jeos-${version}+${BOOT_TRIES}.conf`,
     linux: `jeos/${version}/linux`,
     initrd: `jeos/${version}/initrd`,
+    about: `jeos/${version}/jeos.json`,
   };
+}
+
+/** `jeos/<version>/jeos.json`: where a version on the disk came from, for jeos disk status. */
+export interface VersionAbout {
+  name: string;
+  version: string;
+  /** SHA-256 of the jeos.lock it was built from. */
+  lockDigest: string | null;
+  sourceDateEpoch: number;
+  kernelVersion: string;
+}
+
+export function aboutText(a: VersionAbout): string {
+  return `${JSON.stringify(a, null, 2)}\n`;
 }
 
 /** A Boot Loader Specification Type #1 entry. */

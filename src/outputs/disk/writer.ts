@@ -22,6 +22,7 @@ import { outsideVmRoot, VM_INITRAMFS_COMPRESSION } from '../vm/writer.js';
 import { buildFat32, type FatFile } from './fat32.js';
 import { gptPieces, guidFrom, PARTITION_TYPES } from './gpt.js';
 import {
+  aboutText,
   diskLayout,
   DISK_IMG,
   DISK_QCOW2,
@@ -174,6 +175,10 @@ export const diskWriter: OutputWriter = {
         { path: paths.entry, data: Buffer.from(entryText({ name: image.name, version: spec.version, efiArch, cmdline })) },
         { path: paths.linux, data: vmlinuz },
         { path: paths.initrd, data: initrd },
+        {
+          path: paths.about,
+          data: Buffer.from(aboutText({ name: image.name, version: spec.version, lockDigest: spec.lockDigest ?? null, sourceDateEpoch: ctx.sourceDateEpoch, kernelVersion: kernel.version })),
+        },
       ];
 
       const espBytes = espBytesFor(vmlinuz.length + initrd.length);
