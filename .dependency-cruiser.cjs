@@ -34,7 +34,7 @@ const MAY_IMPORT = {
   outputs: [...LOWER], //                    writers see the tree and the image spec only
   boot: [...LOWER], //                       runs and tests what the outputs wrote (QEMU, podman), from the files alone
   record: [...LOWER, 'configure', 'trim', 'vm', 'outputs'], // the image record (build.json, manifest)
-  report: [...LOWER, 'record'], //           documents made from the record (SBOM, HTML report): the record is their only input
+  report: [...LOWER, 'record', 'trim'], //   documents made from the record (SBOM, HTML report); trim: how a kept path's chain reads (jeos why's words)
   build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'report', 'version.ts'],
   check: [...LOWER, 'config', 'trim', 'build'], // build --check's diagnosis: rebuilds; how to test is passed in
   init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program

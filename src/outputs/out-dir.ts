@@ -26,7 +26,7 @@ export const LOCK = '.jeos-lock';
  */
 // Written out rather than imported from the writers (which depend on the staging, which
 // depends on this); src/record/record.test.ts checks every writer's and record's name is here.
-export const OUTPUT_NAMES: readonly string[] = ['rootfs.tar', 'oci', 'image.oci.tar', 'vm', 'disk.img', 'disk.qcow2', 'build.json', 'manifest.json', 'trim.json', 'sbom.spdx.json', 'sbom.cdx.json'];
+export const OUTPUT_NAMES: readonly string[] = ['rootfs.tar', 'oci', 'image.oci.tar', 'vm', 'disk.img', 'disk.qcow2', 'build.json', 'manifest.json', 'trim.json', 'sbom.spdx.json', 'sbom.cdx.json', 'report.html'];
 
 /** One top-level output name: no separators, not `.`/`..`, not a hidden (scratch or control) name. */
 export function isOutputName(name: unknown): name is string {
