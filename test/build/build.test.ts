@@ -109,7 +109,7 @@ describe('jeos build', () => {
 
     // The record lists the files that describe the build with their digests; the manifest says, for every path, what and whence.
     for (const f of record.records) assert.equal(f.sha256, await sha(join(project, 'out', f.path)), f.path);
-    assert.deepEqual(record.records.map((f: { path: string }) => f.path), ['manifest.json', 'trim.json', 'sbom.spdx.json', 'sbom.cdx.json']);
+    assert.deepEqual(record.records.map((f: { path: string }) => f.path), ['manifest.json', 'trim.json', 'sbom.spdx.json', 'sbom.cdx.json', 'report.html']);
     const manifest = JSON.parse(await readFile(join(project, 'out/manifest.json'), 'utf8'));
     assert.equal(manifest.manifestVersion, 1);
     assert.equal(manifest.trees.vm, undefined);
@@ -211,7 +211,7 @@ describe('jeos build', () => {
     assert.ok((await readdir(join(copy, 'out'))).includes('oci'));
     const r = await h.jeos('build', copy, '--format', 'tar');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((await readdir(join(copy, 'out'))).sort(), ['build.json', 'manifest.json', 'notes.txt', 'rootfs.tar', 'sbom.cdx.json', 'sbom.spdx.json', 'trim.json']);
+    assert.deepEqual((await readdir(join(copy, 'out'))).sort(), ['build.json', 'manifest.json', 'notes.txt', 'report.html', 'rootfs.tar', 'sbom.cdx.json', 'sbom.spdx.json', 'trim.json']);
     const record = JSON.parse(await readFile(join(copy, 'out/build.json'), 'utf8'));
     assert.deepEqual(record.outputs.map((o: { format: string }) => o.format), ['tar']);
     const tested = await h.jeos('test', copy, '--container');
