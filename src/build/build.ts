@@ -90,7 +90,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       () =>
         fetchPackages(
           { packages: [...lock.packages, ...(wantsVm ? [...lock.vmPackages!, lock.kernel!] : [])] },
-          { cacheDir: settings.cacheDir, mirrors: settings.mirrors, offline: settings.offline, onEvent: (event) => emit({ kind: 'fetch', event }) },
+          { cacheDir: settings.cacheDir, mirrors: settings.mirrors, offline: settings.offline, timeouts: settings.timeouts, onEvent: (event) => emit({ kind: 'fetch', event }) },
         ),
       (f) => `${f.filter((p) => p.from === 'download').length} downloaded, ${f.filter((p) => p.from === 'cache').length} cached`,
     );

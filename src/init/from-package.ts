@@ -176,7 +176,7 @@ async function unpackGroup(ctx: InitContext, group: PackageRecord[]): Promise<{ 
   const locked = group.map((r) => lockedPackageOf(r));
   const mirrorOf = (suite: string) => ctx.index.suites.find((s) => s.suite === suite)!.mirror;
   ctx.onProgress?.(`reading ${group.map((r) => `${r.name} ${r.version}`).join(', ')} to find the workload's command`);
-  const fetched = await fetchPackages({ packages: locked }, { cacheDir: ctx.cacheDir, mirrors: mirrorOf, offline: ctx.offline });
+  const fetched = await fetchPackages({ packages: locked }, { cacheDir: ctx.cacheDir, mirrors: mirrorOf, offline: ctx.offline, ...(ctx.timeouts ? { timeouts: ctx.timeouts } : {}) });
   const debs = await Promise.all(fetched.map(async (f) => ({ label: `${f.pkg.name}_${f.pkg.version}_${f.pkg.architecture}`, bytes: await readFile(f.path) })));
   const tree = new ImageTree();
   const { packages } = await unpackPackages(tree, debs, { architecture: ctx.index.architecture, cacheDir: ctx.cacheDir });

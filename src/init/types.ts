@@ -1,5 +1,6 @@
 import type { ArchiveIndex } from '../archive/client.js';
 import type { Fetcher } from '../archive/http.js';
+import type { MirrorTimeouts } from '../archive/watchdog.js';
 import type { Config } from '../config/schema.js';
 
 /** What `--from` named, as jeos init understood it. */
@@ -56,6 +57,8 @@ export interface InitContext {
   path: string[];
   cacheDir: string;
   offline?: boolean;
+  /** How long a mirror may stay silent or trickle (the settings' timeouts). */
+  timeouts?: MirrorTimeouts;
   fetcher?: Fetcher;
   /** Progress lines for slow steps (a .deb or the Contents index being read); the CLI prints them. */
   onProgress?: (message: string) => void;

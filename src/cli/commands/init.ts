@@ -64,6 +64,7 @@ Examples:
           path: (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter(Boolean),
           cacheDir: settings.cacheDir,
           offline: settings.offline,
+          timeouts: settings.timeouts,
           onProgress: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
         },
         dir,
