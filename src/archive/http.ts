@@ -32,7 +32,7 @@ async function once(url: string, options: FetchOptions, deadline: Deadline): Pro
     try {
       return await readFile(fileURLToPath(url));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new JeosError(NOT_FOUND, `${url} does not exist`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new JeosError(NOT_FOUND, `${url} does not exist`, { hint: 'check the mirror URL and the suite name' });
       throw unreachable(url, e);
     }
   }
@@ -56,7 +56,7 @@ async function overHttp(url: string, options: FetchOptions, watchdog: Watchdog):
   watchdog.responded();
   if (response.status === 404 || response.status === 410) {
     await response.body?.cancel();
-    throw new JeosError(NOT_FOUND, `${url} was not found (HTTP ${response.status})`);
+    throw new JeosError(NOT_FOUND, `${url} was not found (HTTP ${response.status})`, { hint: 'check the mirror URL and the suite name; a mirror being updated can miss files for a while' });
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();

@@ -27,7 +27,7 @@ const EPOCH_MAX = 0x7fffffff; // dpkg stores the epoch in an int and refuses any
 const S = new Int32Array(10);
 
 function bad(v: string, why: string): JeosError {
-  return new JeosError('E_VERSION_SYNTAX', `version '${v}' has bad syntax: ${why}`);
+  return new JeosError('E_VERSION_SYNTAX', `version '${v}' has bad syntax: ${why}`, { hint: 'Debian versions look like [epoch:]upstream[-revision], e.g. 1.26.3-3+deb13u1' });
 }
 
 function isSpace(c: number): boolean {

@@ -26,6 +26,6 @@ export async function ensureLock(loaded: LoadedConfig, settings: Settings, froze
   await writeLock(loaded.dir, createLock(loaded, index, resolveLock(index, loaded.config)));
   emit({ kind: 'lock', state: 'written', reason });
   const lock = await readLock(loaded.dir);
-  if (!lock) throw new JeosError('E_BUILD_LOCK', `${LOCK_FILE} could not be read back after writing it`);
+  if (!lock) throw new JeosError('E_BUILD_LOCK', `${LOCK_FILE} could not be read back after writing it`, { hint: 'something else changed or removed it meanwhile: build again' });
   return lock;
 }

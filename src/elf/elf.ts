@@ -131,11 +131,11 @@ interface Segment {
  */
 export function readElf(data: Buffer, name = 'ELF file'): ElfInfo | undefined {
   if (!isElf(data)) return undefined;
-  if (data.length < 16) throw new JeosError('E_ELF_TRUNCATED', `${name}: ELF header is truncated`);
+  if (data.length < 16) throw new JeosError('E_ELF_TRUNCATED', `${name}: ELF header is truncated`, { hint: 'the file is damaged or not a program: check where it came from' });
   const cls = data[4];
   const enc = data[5];
   if ((cls !== 1 && cls !== 2) || (enc !== 1 && enc !== 2)) {
-    throw new JeosError('E_ELF_BAD_HEADER', `${name}: unknown ELF class ${cls} or data encoding ${enc}`);
+    throw new JeosError('E_ELF_BAD_HEADER', `${name}: unknown ELF class ${cls} or data encoding ${enc}`, { hint: 'the file is damaged or not a program: check where it came from' });
   }
   const is64 = cls === 2;
   const r = new Reader(data, is64, enc === 1, name);

@@ -132,7 +132,9 @@ export class ImageTree {
     const existing = this.nodes.get(real);
     if (existing) {
       if (existing.kind !== 'dir') {
-        throw new JeosError('E_TREE_NOT_A_DIRECTORY', `cannot make directory /${real}: a ${existing.kind} is already there`);
+        throw new JeosError('E_TREE_NOT_A_DIRECTORY', `cannot make directory /${real}: a ${existing.kind} is already there`, {
+          hint: 'two packages or a package and workload.files disagree on this path: check workload.files paths, or the packages that ship it (jeos search /PATH)',
+        });
       }
       return real;
     }
@@ -150,7 +152,7 @@ export class ImageTree {
   put(path: string, node: TreeNode): string {
     const normal = normalizePath(path);
     if (normal === '') {
-      if (node.kind !== 'dir') throw new JeosError('E_TREE_ROOT', 'the image root must be a directory');
+      if (node.kind !== 'dir') throw new JeosError('E_TREE_ROOT', 'the image root must be a directory', { hint: 'a package or workload.files entry tried to replace / itself: check workload.files paths' });
       this.nodes.set('', node);
       return '';
     }

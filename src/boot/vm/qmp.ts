@@ -52,7 +52,7 @@ export class QmpClient {
     const gone = (why: string) => {
       this.closed ??= new Error(why);
       fail(this.closed);
-      for (const p of this.pending.values()) p.reject(new JeosError('E_VM_QMP', `QEMU closed its control socket during ${p.command}`));
+      for (const p of this.pending.values()) p.reject(new JeosError('E_VM_QMP', `QEMU closed its control socket during ${p.command}`, { hint: 'QEMU stopped: the console output above says why' }));
       this.pending.clear();
     };
     socket.on('close', () => gone('QEMU closed its control socket'));
@@ -71,12 +71,12 @@ export class QmpClient {
 
   /** Run a command; resolves with its `return` value, rejects with a JeosError on an `error` answer. */
   execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
-    if (this.closed) return Promise.reject(new JeosError('E_VM_QMP', `QEMU's control socket is closed (${command})`));
+    if (this.closed) return Promise.reject(new JeosError('E_VM_QMP', `QEMU's control socket is closed (${command})`, { hint: 'QEMU stopped: the console output above says why' }));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new JeosError('E_VM_QMP', `QEMU did not answer ${command} within ${timeoutMs} ms`));
+        reject(new JeosError('E_VM_QMP', `QEMU did not answer ${command} within ${timeoutMs} ms`, { hint: 'the host is overloaded or QEMU hangs: try again with fewer VMs running' }));
       }, timeoutMs);
       this.pending.set(id, {
         command,
@@ -93,7 +93,7 @@ export class QmpClient {
     this.pending.delete(msg.id as number);
     if ('error' in msg) {
       const e = msg.error as { class?: string; desc?: string };
-      p.reject(new JeosError('E_VM_QMP', `QEMU refused ${p.command}: ${e.desc ?? e.class ?? 'error'}`));
+      p.reject(new JeosError('E_VM_QMP', `QEMU refused ${p.command}: ${e.desc ?? e.class ?? 'error'}`, { hint: 'this QEMU may be too old for it: jeos is tested with QEMU 7.2 and later' }));
     } else p.resolve(msg.return);
   }
 

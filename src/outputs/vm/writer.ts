@@ -50,7 +50,7 @@ export const vmWriter: OutputWriter = {
   async write(tree, image, ctx): Promise<OutputResult> {
     const kernel = findKernel(tree);
     const vmlinuz = tree.readFile(kernel.vmlinuzPath);
-    if (!vmlinuz) throw new JeosError('E_VM_NO_KERNEL', `/${kernel.vmlinuzPath} is not a regular file`);
+    if (!vmlinuz) throw new JeosError('E_VM_NO_KERNEL', `/${kernel.vmlinuzPath} is not a regular file`, { hint: 'the kernel package is damaged, or workload.files replaced its file: check vm.kernel and workload.files' });
     const dir = ctx.staging.path(VM_DIR);
     await mkdir(dir);
     const cmdline = `${image.vm!.cmdline.trim()}\n`;
