@@ -231,10 +231,13 @@ describe('jeos build', () => {
     assert.match(relocked.stderr, /locked again/);
   });
 
-  test('formats this jeos cannot write yet are refused up front, and a vm the config does not ask for', async () => {
+  test('unknown formats are refused up front, and a vm or disk the config does not ask for', async () => {
+    const unknown = await h.jeos('build', project, '--format', 'iso');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /error\[E_BUILD_FORMAT_UNSUPPORTED\]: .*iso/);
     const disk = await h.jeos('build', project, '--format', 'disk');
     assert.equal(disk.code, 1);
-    assert.match(disk.stderr, /error\[E_BUILD_FORMAT_UNSUPPORTED\]: .*disk/);
+    assert.match(disk.stderr, /error\[E_BUILD_DISK_NOT_CONFIGURED\]: --format disk needs disk among the outputs/);
     const vm = await h.jeos('build', project, '--format', 'vm');
     assert.equal(vm.code, 1);
     assert.match(vm.stderr, /error\[E_BUILD_VM_NOT_CONFIGURED\]: --format vm needs vm among the outputs/);
