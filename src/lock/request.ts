@@ -22,10 +22,19 @@ export function wantsVmTree(config: Pick<Config, 'outputs'>): boolean {
   return config.outputs.includes('vm') || config.outputs.includes('disk');
 }
 
-/** The packages the VM's tree adds to the image's: vmPackages(), and systemd-boot-efi for a disk image. */
+/** What boot assessment on a disk runs: systemd-bless-boot (systemd-boot), and BusyBox for the mounts and the health check. */
+export const DISK_ASSESSMENT_PACKAGES = ['systemd-boot'] as const;
+
+/**
+ * The packages the VM's tree adds to the image's: vmPackages(), and for a disk image
+ * systemd-boot-efi, systemd-boot and BusyBox (as vm.network: busybox asks for it).
+ */
 export function vmTreePackages(config: Pick<Config, 'outputs' | 'vm'>, image: ReadonlySet<string>): string[] {
-  const boot = config.outputs.includes('disk') && !image.has(DISK_BOOT_PACKAGE) ? [DISK_BOOT_PACKAGE] : [];
-  return [...vmPackages(config.vm, image), ...boot];
+  const vm = vmPackages(config.vm, image);
+  if (!config.outputs.includes('disk')) return vm;
+  const busybox = vmPackages({ ...config.vm, network: 'busybox' }, image).filter((p) => !vm.includes(p) && p !== 'libkmod2');
+  const disk = [DISK_BOOT_PACKAGE, ...DISK_ASSESSMENT_PACKAGES].filter((p) => !image.has(p));
+  return [...new Set([...vm, ...busybox, ...disk])];
 }
 
 /**

@@ -31,3 +31,4 @@ export {
 export { depmod, DEPMOD_FILES, moduleNameOf, normalizeAlias, type DepmodFile, type DepmodInput, type ModuleRecord } from './kernel/depmod.js';
 export { KmodIndex } from './kernel/kmod-index.js';
 export { readModuleElf, type ModuleElf } from './kernel/module-elf.js';
+export { DISK_MODULES, BOOT_COMPLETE_MARK, type DiskHealthcheck } from './system/disk-boot.js';

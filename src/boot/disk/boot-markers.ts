@@ -7,6 +7,9 @@
  */
 import { cleanLine } from '../vm/console.js';
 
+/** What the guest prints once boot-complete.target is reached (src/vm/system/disk-boot.ts writes the unit). */
+export const BOOT_COMPLETE_MARK = 'JEOS_BOOT_COMPLETE';
+
 /** Milliseconds since QEMU was spawned; null when the stage was not seen. */
 export interface DiskBootTimings {
   /** The firmware started the boot loader. */
@@ -17,8 +20,10 @@ export interface DiskBootTimings {
   kernel: number | null;
   /** The kernel ran /init. */
   userspace: number | null;
-  /** The health check first passed. */
+  /** The health check first passed (inside the guest, before boot-complete.target). */
   healthy: number | null;
+  /** boot-complete.target was reached: the guest said so on the console (and the entry is blessed). */
+  complete: number | null;
 }
 
 export interface DiskBoot {
@@ -29,7 +34,7 @@ export interface DiskBoot {
   timings: DiskBootTimings;
 }
 
-const empty = (began: number): DiskBoot => ({ version: null, began, timings: { firmware: null, bootLoader: null, kernel: null, userspace: null, healthy: null } });
+const empty = (began: number): DiskBoot => ({ version: null, began, timings: { firmware: null, bootLoader: null, kernel: null, userspace: null, healthy: null, complete: null } });
 
 export class DiskBootLog {
   readonly boots: DiskBoot[] = [empty(0)];
@@ -60,6 +65,8 @@ export class DiskBootLog {
     else if (t.bootLoader === null && /\bEFI stub: /.test(text)) t.bootLoader = ms;
     else if (t.kernel === null && /\bLinux version \d/.test(text)) t.kernel = ms;
     else if (t.userspace === null && /\bRun \S+ as init process\b/.test(text)) t.userspace = ms;
+    else if (t.healthy === null && /\bjeos-health: healthy\b/.test(text)) t.healthy = ms;
+    else if (t.complete === null && text.includes(BOOT_COMPLETE_MARK)) t.complete = ms;
     const v = /\bKernel command line: .*\bjeos\.version=(\S+)/.exec(text);
     if (v && boot.version === null) boot.version = v[1]!;
   }

@@ -1,13 +1,19 @@
 /**
  * jeos test --disk: boot a disk image under UEFI (OVMF, systemd-boot, the boot entry's
- * kernel and initramfs), headless, with the disk attached with snapshot=on so a test never
- * changes the file, and check the workload's health check as jeos test --vm does. Reports
- * the version that booted and each boot's stages. One boot for now: following the machine
- * across reboots (boot counting, rollback) comes with boot assessment.
+ * kernel and initramfs), headless, and follow the machine across reboots until a version
+ * completes its boot (the guest's boot assessment passed: its health check, no failed
+ * units, the entry blessed), or the time is up. A failed try reboots the guest (QMP RESET,
+ * a new firmware line on the console); after three, systemd-boot falls back to the previous
+ * version. The workload's health check is then tried from the host through the forwarded
+ * port too. Reports the version that runs, the boots it took, whether it rolled back and
+ * each boot's stages. The disk is attached with snapshot=on unless `writable`.
  */
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { testVm, type VmTestOptions, type VmTestResult } from '../vm/vm-test.js';
+import { healthcheckKind, healthcheckPorts, probeNetwork, probeTcp, type HealthcheckSpec, type ProbeResult } from '../health.js';
+import { chooseForwards } from '../vm/ports.js';
+import { startVm } from '../vm/runner.js';
+import { checkVmHealthcheck, mapperOf, TEST_CMDLINE, type VmTestOptions, type VmTestResult } from '../vm/vm-test.js';
 import { DiskBootLog, type DiskBoot } from './boot-markers.js';
 import { requireOvmf, varsFor } from './firmware.js';
 import { readDiskImage } from './image.js';
@@ -15,6 +21,10 @@ import { readDiskImage } from './image.js';
 export interface DiskTestOptions extends Omit<VmTestOptions, 'vmDir' | 'uefi' | 'pvh' | 'onConsole'> {
   /** out/disk.img, or the file named with --image. */
   disk: string;
+  /** Wait until this version completes a boot; another one completing is a failure. */
+  untilVersion?: string;
+  /** Let the guest write to the disk file (boot counting and blessing stay on it); default snapshot=on. */
+  writable?: boolean;
 }
 
 export interface DiskTestResult extends Omit<VmTestResult, 'kernelEntry' | 'kernelNote'> {
@@ -22,55 +32,134 @@ export interface DiskTestResult extends Omit<VmTestResult, 'kernelEntry' | 'kern
   version: string | null;
   /** Boots seen (power-on and every reboot). */
   boots: number;
-  /** Whether the machine fell back to an older version (boot assessment; false until it exists). */
+  /** QMP RESET events: guest reboots, watchdog resets. */
+  resets: number;
+  /** Whether the version that completed its boot is not the one that booted first. */
   rolledBack: boolean;
   /** Each boot's stages, in ms since QEMU started. */
   perBoot: DiskBoot[];
-  disk: { path: string; format: 'raw' | 'qcow2'; snapshot: true };
+  disk: { path: string; format: 'raw' | 'qcow2'; snapshot: boolean };
   firmware: { code: string; vars: string };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the host keeps trying the health check once the guest says its boot is complete. */
+const HOST_PROBE_MS = 30_000;
+
+function probe(spec: HealthcheckSpec, forwards: Parameters<typeof mapperOf>[0]): Promise<ProbeResult> {
+  const map = mapperOf(forwards);
+  return spec.tcp ? probeTcp(spec.tcp, map) : probeNetwork(spec, map)!;
+}
+
 export async function testDisk(options: DiskTestOptions): Promise<DiskTestResult> {
+  checkVmHealthcheck(options.healthcheck);
   const firmware = await requireOvmf();
   const image = await readDiskImage(options.disk, options.project);
   const vars = await varsFor(firmware, image.path, { persistent: false });
+  const spec = options.healthcheck;
+  // Across reboots: three tries of a failing version and the fallback, each up to the health check's timeout.
+  const timeoutMs = options.timeoutMs ?? ((spec?.timeout ?? 60) * 5 + 120) * 1000;
   const log = new DiskBootLog();
-  let firstByte: number | undefined;
+  let resets = 0;
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  const ports = [...options.ports, ...healthcheckPorts(spec).map((port) => ({ port, protocol: 'tcp' as const }))];
+  const forwards = await chooseForwards(ports, 'free');
   try {
-    const result = await testVm({
-      ...options,
+    const vm = await startVm({
       vmDir: '',
-      uefi: { code: firmware.code, vars: vars.path, disk: image.path, format: image.format, snapshot: true },
-      onConsole: (chunk) => {
-        const now = performance.now();
-        firstByte ??= now;
-        log.feed(chunk, now);
-      },
+      uefi: { code: firmware.code, vars: vars.path, disk: image.path, format: image.format, snapshot: !options.writable },
+      project: options.project,
+      memoryMiB: options.memoryMiB,
+      cpus: options.cpus,
+      forwards,
+      accel: options.accel,
+      machine: options.machine,
+      cacheDir: options.cacheDir,
+      extraCmdline: [...TEST_CMDLINE, options.extraCmdline].filter(Boolean).join(' '),
+      onConsole: (chunk) => log.feed(chunk, since()),
+      onQmpEvent: (event) => event === 'RESET' && resets++,
+      onEvent: options.onEvent,
     });
-    // The log has host times; the runner counts from QEMU's start, and its first console byte is in both.
-    const offset = firstByte !== undefined && result.timings.kernel !== null ? firstByte - result.timings.kernel : 0;
-    const rel = (ms: number | null) => (ms === null ? null : Math.round(ms - offset));
-    const perBoot = log.boots.map((b, i) => ({
-      version: b.version,
-      began: i === 0 ? 0 : rel(b.began)!,
-      timings: {
-        firmware: rel(b.timings.firmware),
-        bootLoader: rel(b.timings.bootLoader),
-        kernel: rel(b.timings.kernel),
-        userspace: rel(b.timings.userspace),
-        healthy: i === log.boots.length - 1 ? result.timings.ready : null,
-      },
-    }));
-    const { kernelEntry: _entry, kernelNote: _note, ...rest } = result;
-    return {
-      ...rest,
-      version: log.current.version,
-      boots: log.boots.length,
-      rolledBack: false,
-      perBoot,
-      disk: { path: image.path, format: image.format, snapshot: true },
-      firmware: { code: firmware.code, vars: vars.path },
-    };
+    let failure: string | undefined;
+    let health: ProbeResult | undefined;
+    let attempts = 0;
+    let ready: number | null = null;
+    const deadline = since() + timeoutMs;
+    try {
+      for (;;) {
+        if (vm.hasExited()) {
+          const exit = await vm.exited;
+          failure = `QEMU stopped (${exit.reason ?? exit.signal ?? `status ${exit.code}`})`;
+          break;
+        }
+        const boot = log.current;
+        if (boot.timings.complete !== null) {
+          if (options.untilVersion && boot.version !== options.untilVersion) {
+            failure = `version ${boot.version ?? '?'} completed its boot, not ${options.untilVersion}`;
+            break;
+          }
+          if (!spec) {
+            ready = boot.timings.complete;
+            break;
+          }
+          // The guest's check passed; the host's, through the forwarded port, must too.
+          const until = Math.min(deadline, since() + HOST_PROBE_MS);
+          while (!health?.ok && since() < until && !vm.hasExited()) {
+            attempts++;
+            health = await probe(spec, vm.forwards);
+            if (!health.ok) await sleep(250);
+          }
+          if (health?.ok) ready = since();
+          else failure = `version ${boot.version ?? '?'} completed its boot, but the host's health check failed: ${health?.detail ?? 'not tried'}`;
+          break;
+        }
+        if (since() >= deadline) {
+          failure = `no version completed its boot within ${Math.round(timeoutMs / 1000)} s (${log.boots.length} boot${log.boots.length === 1 ? '' : 's'})`;
+          break;
+        }
+        await sleep(100);
+      }
+      const memory = vm.hasExited() ? null : await vm.memory(failure ? 1000 : 3000);
+      const failedUnits = vm.latestReport()?.failedUnits ?? [];
+      const exit = await vm.stop();
+      const final = log.current;
+      const first = log.boots.find((b) => b.version !== null)?.version ?? null;
+      const ok = !failure;
+      const kind = (healthcheckKind(spec) ?? 'report') as VmTestResult['healthcheck']['kind'];
+      return {
+        ok,
+        accel: vm.accel.accel,
+        accelReason: vm.accel.reason,
+        machine: vm.machine,
+        memoryMiB: options.memoryMiB,
+        cpus: vm.cpus,
+        cmdline: vm.cmdline,
+        forwards: vm.forwards,
+        timings: { kernel: final.timings.kernel, userspace: final.timings.userspace, ready: ok ? ready : null, total: since() },
+        memory,
+        ...(memory ? {} : { memoryNote: 'the guest sent no memory statistics' }),
+        failedUnits,
+        reported: vm.latestReport() !== undefined,
+        healthcheck: {
+          kind,
+          ok: spec ? !!health?.ok : final.timings.complete !== null,
+          detail: spec ? (health?.detail ?? 'not tried: no version completed its boot') : final.timings.complete !== null ? 'the boot completed (no health check declared)' : 'the boot did not complete',
+          attempts,
+        },
+        ...(failure ? { failure } : {}),
+        ...(ok ? {} : { console: vm.console.tail() + (exit.stderr ? `\n--- QEMU ---\n${exit.stderr}` : '') }),
+        version: final.version,
+        boots: log.boots.length,
+        resets,
+        rolledBack: first !== null && final.version !== null && final.version !== first,
+        perBoot: log.boots,
+        disk: { path: image.path, format: image.format, snapshot: !options.writable },
+        firmware: { code: firmware.code, vars: vars.path },
+      };
+    } finally {
+      if (!vm.hasExited()) await vm.stop();
+    }
   } finally {
     if (vars.temporary) await rm(vars.temporary, { recursive: true, force: true });
   }

@@ -6,8 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { BOOT_COMPLETE_MARK as GUEST_MARK } from '../../vm/system/disk-boot.js';
 import { qemuArgs } from '../vm/qemu.js';
-import { DiskBootLog } from './boot-markers.js';
+import { BOOT_COMPLETE_MARK, DiskBootLog } from './boot-markers.js';
 import { requireOvmf } from './firmware.js';
 import { readDiskImage } from './image.js';
 
@@ -35,7 +36,7 @@ test('a UEFI boot: OVMF as two pflash drives (code read-only), the disk on virti
   assert.ok(!writable.includes('-smbios'));
 });
 
-test('the stages of a boot from the console: firmware, boot loader, kernel, userspace, and the version that booted; a reboot starts the next boot', () => {
+test('the stages of a boot from the console: firmware, boot loader, kernel, userspace, healthy, complete, and the version that booted; a reboot starts the next boot', () => {
   const log = new DiskBootLog();
   const lines: Array<[number, string]> = [
     [3900, '\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
@@ -44,12 +45,14 @@ test('the stages of a boot from the console: firmware, boot loader, kernel, user
     [5600, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64 (debian-kernel@lists.debian.org)'],
     [5600, '[    0.043018] Kernel command line: initrd=\\jeos\\2.0\\initrd console=ttyS0 panic=-1 jeos.version=2.0 noreplace-smp'],
     [7100, '[    1.604314] Run /init as init process'],
+    [8200, '[    5.100000] jeos-health.service: jeos-health: healthy (http http://localhost:80/)'],
+    [8600, 'JEOS_BOOT_COMPLETE'],
     [9000, 'BdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
     [9100, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
   ];
   for (const [ms, text] of lines) log.feed(Buffer.from(`${text}\r\n`), ms);
   assert.equal(log.boots.length, 2);
-  assert.deepEqual(log.boots[0], { version: '2.0', began: 0, timings: { firmware: 4000, bootLoader: 5400, kernel: 5600, userspace: 7100, healthy: null } });
+  assert.deepEqual(log.boots[0], { version: '2.0', began: 0, timings: { firmware: 4000, bootLoader: 5400, kernel: 5600, userspace: 7100, healthy: 8200, complete: 8600 } });
   assert.equal(log.boots[1]!.began, 9000);
   assert.equal(log.boots[1]!.timings.firmware, 9100);
   assert.equal(log.current.version, null);
@@ -71,4 +74,12 @@ test('refused before QEMU starts: a missing disk, a file that is not a GPT disk,
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the guest and the host agree on the line that says a boot completed; a disk boot has a watchdog and reboots', () => {
+  assert.equal(BOOT_COMPLETE_MARK, GUEST_MARK);
+  const args = qemuArgs({ uefi: { code: 'c', vars: 'v', disk: 'd.img', format: 'raw', snapshot: true }, cmdline: '', memoryMiB: 256, cpus: 1, accel: 'tcg', machine: 'q35', forwards: [], sockets });
+  assert.ok(args.includes('i6300esb') && !args.includes('-no-reboot'));
+  const direct = qemuArgs({ kernel: 'k', cmdline: '', memoryMiB: 256, cpus: 1, accel: 'tcg', machine: 'q35', forwards: [], sockets });
+  assert.ok(direct.includes('-no-reboot'));
 });

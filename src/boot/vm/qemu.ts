@@ -121,7 +121,9 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-cpu', cpuModel(spec.accel),
     '-m', String(spec.memoryMiB),
     '-smp', String(spec.cpus),
-    '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    // A disk reboots into its next try (boot counting); a direct boot stops at its first reboot or panic.
+    ...(spec.uefi ? [] : ['-no-reboot']),
     ...(spec.uefi ? uefiArgs(spec.uefi) : ['-kernel', spec.kernel!, ...(spec.initrd ? ['-initrd', spec.initrd] : []), '-append', spec.cmdline]),
     ...(spec.disk
       ? ['-drive', `file=${esc(spec.disk)},if=none,id=root,format=raw,snapshot=on`, '-device', 'nvme,drive=root,serial=jeos-root']
@@ -145,6 +147,8 @@ function uefiArgs(u: UefiSpec): string[] {
     '-drive', `if=pflash,format=raw,unit=1,file=${esc(u.vars)}`,
     '-drive', `file=${esc(u.disk)},if=none,id=disk,format=${u.format}${u.snapshot ? ',snapshot=on' : ''}`,
     '-device', 'virtio-blk-pci,drive=disk,bootindex=0',
+    // A watchdog the guest's systemd arms (RuntimeWatchdogSec): a hung boot resets the machine, which is a failed try.
+    '-device', 'i6300esb',
     ...(u.cmdlineExtra ? ['-smbios', `type=11,value=${esc(`io.systemd.boot.kernel-cmdline-extra=${u.cmdlineExtra}`)}`] : []),
   ];
 }

@@ -42,6 +42,8 @@ export interface StartVmOptions {
   /** Raw console bytes as they arrive (jeos run writes them to the terminal). */
   onConsole?: (chunk: Buffer) => void;
   onEvent?: (e: VmEvent) => void;
+  /** QMP events as they come (RESET on every guest reboot), with the time since QEMU started. */
+  onQmpEvent?: (event: string, ms: number) => void;
   /** How long QEMU may take to connect its sockets. */
   startTimeoutMs?: number;
 }
@@ -215,6 +217,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
 
   const qmp = new QmpClient(qmpSocket);
   qmp.onEvent((e) => {
+    options.onQmpEvent?.(e.event, now());
     if (e.event === 'SHUTDOWN') shutdownReason = String(e.data?.reason ?? 'shutdown');
   });
   const greeted = await Promise.race([qmp.handshake().then(() => true), deadline(10_000).then(() => false)]).catch(() => false);

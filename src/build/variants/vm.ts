@@ -12,11 +12,15 @@ import {
   setupBusyboxInit,
   setupVmSystem,
   vmCmdline,
+  DISK_MODULES,
+  type DiskHealthcheck,
   VM_EXCLUDED_DIRS,
 } from '../../vm/index.js';
 import { placeBootLoader } from '../../tree/index.js';
 import { argv } from '../../util/argv.js';
 import { configureStep, trimStep, unpackStep, workloadStep } from '../steps.js';
+import { preSteps } from '../first-start.js';
+import { JeosError } from '../../errors.js';
 import type { Step, Variant, VariantState } from '../variant.js';
 
 /** `nginx.example` → `nginx-example`: a host name from the image name. */
@@ -47,7 +51,12 @@ const kernelStep: Step = {
     const deb = ctx.debOf(ctx.lock.kernel!);
     const kernel = await prepareKernel(
       { label: `${deb.pkg.name}_${deb.pkg.version}_${deb.pkg.architecture}`, bytes: await readFile(deb.path) },
-      { architecture: ctx.lock.architecture, cacheDir: ctx.settings.cacheDir, modules: ctx.config.vm.modules },
+      {
+        architecture: ctx.lock.architecture,
+        cacheDir: ctx.settings.cacheDir,
+        // A disk's VM mounts the ESP and /var and arms a watchdog: their modules are kept and loaded by name.
+        modules: ctx.config.outputs.includes('disk') ? [...new Set([...ctx.config.vm.modules, ...DISK_MODULES])] : ctx.config.vm.modules,
+      },
     );
     addKernel(state.tree, kernel);
     state.vm = {
@@ -92,8 +101,12 @@ const systemStep: Step = {
           workdir: w.workdir,
           env: w.env,
           restart: w.restart,
+          pre: preSteps(w.pre),
         }
       : undefined;
+    if (w.pre.length && config.vm.init === 'busybox') {
+      throw new JeosError('E_WORKLOAD_PRE', 'workload.pre is run by systemd (ExecStartPre=) in a VM, and vm.init: busybox has no such step', { hint: 'use vm.init: systemd, or run the steps from a script that is the workload\'s command' });
+    }
     const common = { hostname: hostnameOf(config), modules: vm.wanted, sourceDateEpoch: ctx.epoch };
     const system =
       config.vm.init === 'busybox'
@@ -103,6 +116,7 @@ const systemStep: Step = {
             root: config.vm.root,
             network: config.vm.network,
             debug: config.vm.debug,
+            ...(config.outputs.includes('disk') ? { disk: { healthcheck: diskHealthcheck(config) } } : {}),
             ...(workload ? { workload: { ...workload, unit: `${config.name}.service` } } : {}),
           });
     vm.system = system;
@@ -110,6 +124,13 @@ const systemStep: Step = {
     return `${config.vm.init} init, ${system.enabled.length} units enabled`;
   },
 };
+
+/** The health check boot assessment runs inside the VM, from jeos.yaml's. */
+function diskHealthcheck(config: Config): DiskHealthcheck | undefined {
+  const h = config.workload.healthcheck;
+  if (!h) return undefined;
+  return { ...h, ...(h.command !== undefined ? { command: argv(h.command) } : {}) } as DiskHealthcheck;
+}
 
 export const vmVariant: Variant = {
   name: 'vm',

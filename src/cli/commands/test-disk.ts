@@ -9,6 +9,8 @@ import { guestPorts, vmProgress } from './run.js';
 
 export interface DiskTestFlags {
   image?: string;
+  untilVersion?: string;
+  writable?: boolean;
   memory?: number;
   cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
@@ -30,6 +32,8 @@ export async function testDiskCommand(dir: string, loaded: LoadedConfig, outDir:
     ports: guestPorts(loaded.config),
     healthcheck: w.healthcheck,
     timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined,
+    ...(flags.untilVersion ? { untilVersion: flags.untilVersion } : {}),
+    ...(flags.writable ? { writable: true } : {}),
     accel: flags.accel,
     extraCmdline: flags.append,
     cacheDir: (await resolveSettings()).cacheDir,
@@ -48,11 +52,11 @@ const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
 export function printDiskResult(r: DiskTestResult): void {
   const boot = r.perBoot[r.perBoot.length - 1]!;
   const t = boot.timings;
-  const stages = `firmware ${ms(t.firmware)}, boot loader ${ms(t.bootLoader)}, kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, healthy ${ms(t.healthy)}`;
+  const stages = `firmware ${ms(t.firmware)}, boot loader ${ms(t.bootLoader)}, kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, healthy ${ms(t.healthy)}, complete ${ms(t.complete)}`;
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const where = `${r.accel}, ${r.machine}, ${r.cpus} vCPU${r.cpus === 1 ? '' : 's'}, UEFI, ${r.disk.format}`;
   if (r.ok) {
-    console.log(`ok: version ${r.version ?? '?'} — ${r.healthcheck.detail}; ${stages}; ${memory} (${where}; ${r.boots} boot${r.boots === 1 ? '' : 's'})`);
+    console.log(`ok: version ${r.version ?? '?'}${r.rolledBack ? ' (rolled back)' : ''} — ${r.healthcheck.detail}; ${stages}; ${memory} (${where}; ${r.boots} boot${r.boots === 1 ? '' : 's'})`);
     return;
   }
   console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (version ${r.version ?? '?'}; ${stages}; ${where})`);

@@ -19,6 +19,8 @@ export interface TestFlags {
   vm?: boolean;
   disk?: boolean;
   image?: string;
+  untilVersion?: string;
+  writable?: boolean;
   memory?: number;
   cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
@@ -48,8 +50,10 @@ export function registerTest(program: Command): void {
       .addOption(new Option('--vm', 'boot the VM image (out/vm) headless in QEMU instead').conflicts('disk'))
       .option('--disk', 'boot the disk image (out/disk.img) headless under UEFI (QEMU with OVMF) instead')
       .option('--image <path>', 'with --disk: the disk image to boot (raw or qcow2; default: out/disk.img)')
+      .option('--until-version <version>', 'with --disk: wait, across reboots, until this version completes its boot (another one completing fails)')
+      .option('--writable', 'with --disk: the guest writes to the disk file (boot counting and blessing stay on it); default: a snapshot')
       .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
-      .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout)', seconds)
+      .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout); with --disk: the whole wait, across reboots', seconds)
       .option('--json', 'print machine-readable JSON on stdout')
       .option('-q, --quiet', 'no progress output'),
     'with --vm: ',

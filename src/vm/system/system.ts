@@ -17,6 +17,21 @@ import { unitEntries } from '../../util/unit-file.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from '../busybox/busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
+import {
+  blessBootDropin,
+  BOOT_COMPLETE_UNIT,
+  bootCompleteUnit,
+  DISK_MOUNTS_SCRIPT,
+  DISK_MOUNTS_UNIT,
+  diskMountsScript,
+  diskMountsUnit,
+  HEALTH_SCRIPT,
+  HEALTH_UNIT,
+  healthScript,
+  healthUnit,
+  watchdogConf,
+  type DiskHealthcheck,
+} from './disk-boot.js';
 import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from '../tmpfiles/tmpfiles.js';
 import { parentOf } from '../../util/path.js';
 import {
@@ -56,6 +71,8 @@ export interface VmSystemSpec {
   network?: VmNetwork;
   /** Where the root file system is: the initramfs (the default) or a disk image. */
   root?: VmRoot;
+  /** Booted from a disk image (the disk output): /var and the ESP mounted, boot assessment with this health check. */
+  disk?: { healthcheck?: DiskHealthcheck };
   /** Keep what debugging the boot from the kernel command line needs (vm.debug). */
   debug?: boolean;
   sourceDateEpoch: number;
@@ -227,8 +244,37 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   }
   write(`${UNIT_DIR}/${REPORT_UNIT}`, reportUnit());
   enable(REPORT_UNIT);
+  if (spec.disk) setupDiskBoot(spec.disk, { write, link, enable, findUnit: (u) => findUnit(tree, u, SYSTEM_UNITS.paths), workloadUnit: spec.workload?.unit });
   report.files.sort();
   return report;
+}
+
+/** Boot assessment on a disk (disk-boot.ts): the mounts, the health check, bless-boot, the watchdog. */
+function setupDiskBoot(
+  disk: NonNullable<VmSystemSpec['disk']>,
+  t: { write: (path: string, text: string, mode?: number) => void; link: (path: string, target: string) => void; enable: (unit: string) => void; findUnit: (unit: string) => string | undefined; workloadUnit?: string },
+): void {
+  t.write(DISK_MOUNTS_SCRIPT, diskMountsScript(), 0o755);
+  t.write(`${UNIT_DIR}/${DISK_MOUNTS_UNIT}`, diskMountsUnit());
+  t.enable(DISK_MOUNTS_UNIT);
+  t.write(HEALTH_SCRIPT, healthScript(disk.healthcheck), 0o755);
+  t.write(`${UNIT_DIR}/${HEALTH_UNIT}`, healthUnit(disk.healthcheck?.timeout ?? 60, t.workloadUnit));
+  t.enable(HEALTH_UNIT);
+  t.write(`${UNIT_DIR}/${BOOT_COMPLETE_UNIT}`, bootCompleteUnit());
+  t.enable(BOOT_COMPLETE_UNIT);
+  t.write('etc/systemd/system.conf.d/jeos-watchdog.conf', watchdogConf());
+  for (const [unit, target, dropin] of [
+    ['systemd-bless-boot.service', 'basic.target.wants', blessBootDropin()],
+  ] as const) {
+    const file = t.findUnit(unit);
+    if (!file) {
+      throw new JeosError('E_VM_UNIT_MISSING', `the image has no ${unit}, which boot assessment on a disk needs`, {
+        hint: 'the lock adds systemd-boot (and systemd) for disk outputs: run jeos lock, then build again',
+      });
+    }
+    t.link(`${UNIT_DIR}/${target}/${unit}`, file);
+    t.write(`${UNIT_DIR}/${unit}.d/jeos-disk.conf`, dropin);
+  }
 }
 
 const TMPFILES_SETUP = 'systemd-tmpfiles-setup.service';
