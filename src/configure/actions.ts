@@ -33,7 +33,8 @@ export type Action =
   | { kind: 'mkdir'; paths: string[]; parents: boolean; mode?: number }
   | { kind: 'write-file'; path: string; content: string; append: boolean }
   | { kind: 'touch'; paths: string[] }
-  | { kind: 'copy'; from: string; to: string; preserve: boolean; onlyIfMissing: boolean }
+  /** cp: with `recursive` (-r, -R, -a) a directory is copied with what it holds. */
+  | { kind: 'copy'; from: string; to: string; preserve: boolean; onlyIfMissing: boolean; recursive?: boolean; /** -T: DEST is the copy itself, never a directory to copy into. */ noTargetDirectory?: boolean }
   | { kind: 'symlink'; target: string; link: string; noDereference: boolean; force: boolean }
   | { kind: 'move'; from: string; to: string }
   /** setcap: the security.capability xattr (an empty value removes it). */

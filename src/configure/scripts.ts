@@ -57,7 +57,7 @@ export function scanScripts(tree: ImageTree, packages: UnpackedPackage[], archit
   for (const line of readSysusers(tree).lines) {
     if (line.type === 'u') {
       world.users.add(line.name);
-      world.groups.add(line.name);
+      if (line.gid === undefined && line.groupName === undefined) world.groups.add(line.name);
     } else if (line.type === 'g') world.groups.add(line.name);
   }
   const ctx: ClassifyContext = { world, architecture, pkg: '', debconf: debconfDefaults(packages), activations: new Set() };

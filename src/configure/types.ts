@@ -12,6 +12,12 @@ export interface ConfigureOptions {
   /** Account names jeos.yaml refers to (owners of workload files): a static Debian account so named is written. */
   referencedUsers?: string[];
   referencedGroups?: string[];
+  /**
+   * The workload, for what configure checks against it: the accounts its command runs as
+   * (`-u NAME`, `--user=NAME`), and the paths it uses, where a maintainer-script step that
+   * was not reproduced is an error (E_CONFIGURE_NOT_REPRODUCED) rather than a line in build.json.
+   */
+  workload?: WorkloadUse;
   os: {
     /** Debian release codename (trixie). */
     codename?: string;
@@ -22,6 +28,17 @@ export interface ConfigureOptions {
     /** os-release IMAGE_VERSION: [A-Za-z0-9._~+-]+ */
     imageVersion: string;
   };
+}
+
+export interface WorkloadUse {
+  /** The command, as argv. */
+  command: string[];
+  /** workload.pre: the steps run before it at each start. */
+  pre: string[][];
+  /** workload.packages. */
+  packages: string[];
+  /** Destinations of workload.files: what the user provides. */
+  files: string[];
 }
 
 export interface EffectReport {

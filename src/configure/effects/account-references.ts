@@ -36,7 +36,12 @@ export function unitReferences(ctx: EffectContext): Refs {
 /** Static names that packages' configuration files name as the user or group to run as. */
 export function conffileReferences(ctx: EffectContext): Refs {
   const refs: Refs = { users: new Set(), groups: new Set() };
-  const patterns = [/^\s*(user|group|User|Group|owner)\s*[=:]?\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)/gm, /(?:^|\s)(?:export\s+)?[A-Z_]*(USER|GROUP)=["']?([a-z_][a-z0-9_-]*)/gm];
+  const patterns = [
+    /^\s*(user|group|User|Group|owner)\s*[=:]?\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)/gm,
+    /(?:^|\s)(?:export\s+)?[A-Z_]*(USER|GROUP)=["']?([a-z_][a-z0-9_-]*)/gm,
+    // squid's `cache_effective_user proxy`, `run_as_group x`, `runas-user: x`
+    /^\s*[A-Za-z]+[_-][A-Za-z_-]*(user|group)\s*[=:]?\s+["']?([a-z_][a-z0-9_-]*)/gm,
+  ];
   for (const pkg of ctx.packages) {
     for (const conffile of pkg.conffiles) {
       const text = ctx.tree.readFile(conffile.replace(/^\/+/, ''))?.toString('utf8');
@@ -49,6 +54,30 @@ export function conffileReferences(ctx: EffectContext): Refs {
         }
       }
     }
+  }
+  return refs;
+}
+
+/**
+ * The accounts a workload command says it runs as: `-u NAME`, `--user NAME`, `--user=NAME`
+ * (named, nsd, dnsmasq, memcached, …), `-g`/`--group` for groups, and `NAME:GROUP` forms.
+ * A numeric id or a value that is no user name is not an account.
+ */
+export function commandAccounts(command: readonly string[]): Refs {
+  const refs: Refs = { users: new Set(), groups: new Set() };
+  const name = /^[a-z_][a-z0-9_-]*\$?$/i;
+  const add = (value: string | undefined, set: Set<string>): void => {
+    if (value === undefined) return;
+    const [u, g] = value.split(':');
+    if (u && name.test(u)) set.add(u);
+    if (g && name.test(g)) refs.groups.add(g);
+  };
+  for (let i = 1; i < command.length; i++) {
+    const a = command[i]!;
+    const eq = /^--(user|group|runas|uid|gid)=(.*)$/.exec(a);
+    if (eq) add(eq[2], /group|gid/.test(eq[1]!) ? refs.groups : refs.users);
+    else if (a === '-u' || a === '--user' || a === '--runas' || a === '--uid') add(command[++i], refs.users);
+    else if (a === '-g' || a === '--group' || a === '--gid') add(command[++i], refs.groups);
   }
   return refs;
 }

@@ -76,11 +76,17 @@ function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides:
       }
       return;
     case 'copy': {
-      const src = tree.stat(normalizePath(a.from));
+      const srcPath = tree.resolve(normalizePath(a.from), { followLast: true });
+      const src = tree.get(srcPath);
+      if (src?.kind === 'dir') {
+        if (!a.recursive) throw new Failure(`${a.from} is a directory (cp without -r)`);
+        copyTree(ctx, a, srcPath, changes);
+        return;
+      }
       const data = tree.readFile(normalizePath(a.from));
       if (!src || data === undefined) throw new Failure(`${a.from} is not a file in the image`);
       let dest = tree.resolve(a.to, { followLast: true });
-      if (tree.isDir(dest)) dest = `${dest}/${a.from.split('/').pop()}`;
+      if (tree.isDir(dest) && !a.noTargetDirectory) dest = `${dest}/${a.from.split('/').pop()}`;
       const existing = tree.get(dest);
       if (existing && a.onlyIfMissing) return;
       if (existing && existing.kind !== 'file') throw new Failure(`${a.to} is a ${existing.kind}`);
@@ -143,24 +149,24 @@ function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides:
       if (a.user !== undefined && uid === undefined) throw new Failure(`user ${a.user} does not exist`);
       const gid = a.loginGroup ? accounts.primaryGid(a.user!) : a.group === undefined ? undefined : accounts.gid(a.group);
       if (a.group !== undefined && gid === undefined) throw new Failure(`group ${a.group} does not exist`);
-      for (const p of a.paths) {
+      eachPath(a.paths, (p) =>
         forEachTarget(tree, p, a.recursive, false, (path, node) => {
           if (uid !== undefined) node.uid = uid;
           if (gid !== undefined) node.gid = gid;
           changes.add(path);
-        });
-      }
+        }),
+      );
       return;
     }
     case 'chmod':
-      for (const p of a.paths) {
+      eachPath(a.paths, (p) =>
         forEachTarget(tree, p, a.recursive, true, (path, node) => {
           const mode = applyMode(node.mode, a.mode, node.kind === 'dir');
           if (mode === undefined) throw new Failure(`mode ${a.mode} is not understood`);
           node.mode = mode;
           changes.add(path);
-        });
-      }
+        }),
+      );
       return;
     case 'setcap': {
       const real = tree.resolve(a.path, { followLast: true });
@@ -211,6 +217,59 @@ function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides:
       return;
     }
   }
+}
+
+/**
+ * cp -r / cp -a of a directory: into DEST/NAME when DEST is a directory (DEST itself
+ * with -T, or when the source ends in `/.`), else DEST is made. Files, links and
+ * directories below are copied; with -a (preserve) their owners, modes and times too,
+ * without it the copies are root's, at SOURCE_DATE_EPOCH, with the source's permission
+ * bits less setuid. An existing file is replaced unless -n.
+ */
+function copyTree(ctx: EffectContext, a: Extract<Action, { kind: 'copy' }>, srcPath: string, changes: Changes): void {
+  const { tree, options } = ctx;
+  let dest = tree.resolve(a.to, { followLast: true });
+  if (tree.isDir(dest) && !a.noTargetDirectory && !/\/\.\/?$/.test(a.from)) dest = `${dest}/${srcPath.split('/').pop()}`;
+  if (dest === srcPath || dest.startsWith(`${srcPath}/`)) throw new Failure(`cannot copy ${a.from} into itself`);
+  if (!tree.isDir(parentOf(dest))) throw new Failure(`the directory of ${a.to} does not exist`);
+  const existing = tree.get(dest);
+  if (existing && existing.kind !== 'dir') throw new Failure(`${a.to} is a ${existing.kind}`);
+  const meta = (n: TreeNode) => (a.preserve ? { mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime } : madeMeta(options, n.mode & 0o1777));
+  const below = tree.entries().filter(([p]) => p === srcPath || p.startsWith(`${srcPath}/`));
+  for (const [p, n] of below) {
+    const to = dest + p.slice(srcPath.length);
+    const there = tree.get(to);
+    if (n.kind === 'dir') {
+      if (there?.kind === 'dir') continue;
+      if (there) throw new Failure(`${to} is a ${there.kind}`);
+      tree.put(to, { kind: 'dir', ...meta(n) });
+    } else {
+      if (there?.kind === 'dir') throw new Failure(`/${to} is a directory`);
+      if (there && a.onlyIfMissing) continue;
+      const node = n.kind === 'hardlink' ? tree.get(n.target) : n;
+      if (node?.kind === 'file') tree.put(to, { kind: 'file', data: Buffer.from(node.data), ...meta(node) });
+      else if (node?.kind === 'symlink') tree.symlink(to, node.target, meta(node));
+      else throw new Failure(`${p} is a ${node?.kind ?? 'missing'} node, which cp does not copy here`);
+    }
+    changes.add(to);
+  }
+}
+
+/**
+ * chown, chgrp and chmod act on each path they can, as the tools do (they report the
+ * others and exit non-zero): a missing path fails the command for that path only.
+ */
+function eachPath(paths: string[], fn: (path: string) => void): void {
+  const failures: string[] = [];
+  for (const p of paths) {
+    try {
+      fn(p);
+    } catch (e) {
+      if (!(e instanceof Failure)) throw e;
+      failures.push(e.message);
+    }
+  }
+  if (failures.length) throw new Failure(failures.length < paths.length ? `${failures.join('; ')}; done for the other paths` : failures.join('; '));
 }
 
 /** The node a command-line path names (following symlinks), and with `recursive` everything below it. */

@@ -44,18 +44,18 @@ export function readSysusers(tree: ImageTree): { files: string[]; lines: Sysuser
       if (!name) continue;
       if (type === 'u' || type === 'u!') {
         const u: SysusersLine = { type: 'u', name, file: `/${file}` };
-        const idv = opt(id);
-        if (idv !== undefined) {
-          const m = /^([0-9]+)(?::(.+))?$/.exec(idv);
-          if (!m) {
-            ignored.push(`/${file}: ${line} (an id taken from a file's owner is allocated dynamically instead)`);
-          } else {
-            u.uid = Number(m[1]);
-            if (m[2] !== undefined) {
-              if (/^[0-9]+$/.test(m[2])) u.gid = Number(m[2]);
-              else u.groupName = m[2];
-            }
+        // The id field: `-`, `UID`, `UID:GID`, `UID:GROUP`, `-:GROUP` (a dynamic uid, an existing
+        // primary group) or a path (take the ids of that file's owner: allocated dynamically here).
+        const idv = id === undefined ? undefined : id;
+        const m = idv === undefined ? undefined : /^(-|[0-9]+)(?::(.+))?$/.exec(idv);
+        if (m) {
+          if (m[1] !== '-') u.uid = Number(m[1]);
+          if (m[2] !== undefined) {
+            if (/^[0-9]+$/.test(m[2])) u.gid = Number(m[2]);
+            else u.groupName = m[2];
           }
+        } else if (idv !== undefined) {
+          ignored.push(`/${file}: ${line} (an id taken from a file's owner is allocated dynamically instead)`);
         }
         if (opt(gecos) !== undefined) u.gecos = gecos;
         if (opt(home) !== undefined) u.home = home;

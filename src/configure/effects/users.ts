@@ -37,7 +37,7 @@ import type { ActionRecord } from '../actions.js';
 import { actionsOf } from '../actions.js';
 import { STATIC_GROUP, STATIC_GROUPS, STATIC_USER, STATIC_USERS } from './base-passwd.js';
 import { byteCompare, Changes, ensureParents, madeMeta, type Accounts, type EffectContext } from './context.js';
-import { conffileReferences, unitReferences } from './account-references.js';
+import { commandAccounts, conffileReferences, unitReferences } from './account-references.js';
 import { readSysusers } from './sysusers.js';
 import type { EffectReport } from '../types.js';
 
@@ -149,13 +149,21 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     }
   }
 
-  // 3. The workload's user.
-  const workload = options.workloadUser?.trim();
+  // 3. The workload's user, and the accounts its command runs as (named -u bind): each made
+  // a system user with a group of its name when nothing else makes it.
   let workloadNote = '';
-  if (workload && /^[0-9]+$/.test(workload)) {
-    workloadNote = `; workload user ${workload} is numeric, no account made`;
-  } else if (workload) {
-    if (!/^[a-z_][a-z0-9_-]*\$?$/.test(workload) || workload.length > 32) {
+  const fromCommand = commandAccounts(options.workload?.command ?? []);
+  for (const g of fromCommand.groups) refGroups.add(g);
+  const candidates: Array<[string | undefined, 'user' | 'command']> = [[options.workloadUser?.trim(), 'user'], ...[...fromCommand.users].map((u): [string, 'command'] => [u, 'command'])];
+  for (const [workload, from] of candidates) {
+    if (!workload) continue;
+    if (/^[0-9]+$/.test(workload)) {
+      if (from === 'user') workloadNote += `; workload user ${workload} is numeric, no account made`;
+      continue;
+    }
+    // Debian's adduser allows upper case (Debian-exim); a name the command gives is used only when valid.
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*\$?$/.test(workload) || workload.length > 32) {
+      if (from === 'command') continue;
       throw new JeosError('E_CONFIGURE_USER_NAME', `workload user name ${JSON.stringify(workload)} is not a valid user name`, {
         hint: 'use lower-case letters, digits, "_" and "-", starting with a letter or "_" (at most 32 characters)',
       });
@@ -165,7 +173,7 @@ export function configureUsers(ctx: EffectContext): EffectReport {
     if (!users.has(workload) && !STATIC_USER.has(workload)) {
       if (!groups.has(workload)) groups.set(workload, { name: workload, system: true });
       users.set(workload, { name: workload, group: { kind: 'same' }, gecos: '', home: '/nonexistent', shell: '/usr/sbin/nologin', createHome: false, system: true });
-      workloadNote = `; workload user ${workload} added`;
+      workloadNote += `; ${from === 'user' ? 'workload user' : 'user the command runs as,'} ${workload} added`;
     }
   }
 

@@ -16,6 +16,7 @@ const ADDUSER: ArgSpec = {
     '-q': 'ignore',
     '--force-badname': 'ignore',
     '--allow-badname': 'ignore',
+    '--allow-bad-names': 'ignore',
     '--allow-all-names': 'ignore',
     '--debug': 'ignore',
     '--verbose': 'ignore',

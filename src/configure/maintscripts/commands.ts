@@ -11,6 +11,8 @@ import { adduser, gpasswd, groupadd, useradd, usermod } from './account-commands
 import { parseArgs, UnsupportedCommand } from './args.js';
 import { done, na, notReproduced, reproduced, type Args, type Classification, type ClassifyContext, type Handler } from './classification.js';
 import { SERVICE_HANDLERS } from './service-commands.js';
+import { APACHE_COMMANDS, apacheCommand } from './apache-commands.js';
+import { pamAuthUpdate } from './pam-auth-update.js';
 
 export type { Classification, ClassifyContext } from './classification.js';
 export { substitute } from './substitute.js';
@@ -194,6 +196,8 @@ HANDLERS['ucf'] = (args, _cmd, ctx) => {
 };
 
 Object.assign(HANDLERS, SERVICE_HANDLERS);
+for (const a2 of Object.keys(APACHE_COMMANDS)) HANDLERS[a2] = (args, _cmd, ctx) => fileActions(apacheCommand(a2, args, ctx), ctx, 'links in /etc/apache2/*-enabled');
+HANDLERS['pam-auth-update'] = (args, _cmd, ctx) => fileActions(pamAuthUpdate(args, ctx), ctx, 'from /usr/share/pam-configs, as on a first installation');
 for (const py of ['py3compile', 'pycompile', 'pypy3compile', 'py3clean', 'pyclean']) {
   HANDLERS[py] = () => notReproduced('Python byte-code is not compiled into the image');
 }
@@ -294,7 +298,9 @@ function fileActions(actions: Action[], ctx: ClassifyContext, note?: string): Cl
     } else if (a.kind === 'touch') {
       for (const p of a.paths) if (!w.kind(p)) w.set(p, 'file');
     } else if (a.kind === 'copy') {
-      w.set(a.to, 'file');
+      const dir = a.recursive && w.kind(a.from) === 'dir';
+      const into = !a.noTargetDirectory && w.kind(a.to) === 'dir' && !a.from.endsWith('/.');
+      w.set(into ? `${a.to.replace(/\/+$/, '')}/${a.from.replace(/\/+$/, '').split('/').pop()}` : a.to, dir ? 'dir' : 'file');
     } else if (a.kind === 'symlink') {
       w.set(w.kind(a.link) === 'dir' && !a.noDereference ? `${a.link}/${a.target.split('/').pop()}` : a.link, 'symlink');
     } else if (a.kind === 'write-file') {

@@ -67,13 +67,25 @@ export function touch(args: Args): Action[] {
 export function cp(args: Args): Action[] {
   const { opts, operands } = parseArgs(args, {
     flags: {
-      '-p': 'preserve', '-a': 'preserve', '--archive': 'preserve', '--preserve': 'preserve', '-f': 'ignore', '--force': 'ignore', '-v': 'ignore',
+      '-p': 'preserve', '-a': 'archive', '--archive': 'archive', '--preserve': 'preserve', '-f': 'ignore', '--force': 'ignore', '-v': 'ignore',
       '-P': 'ignore', '-d': 'ignore', '-L': 'ignore', '-n': 'no-clobber', '--no-clobber': 'no-clobber', '-Z': 'ignore',
+      '-r': 'recursive', '-R': 'recursive', '--recursive': 'recursive', '-T': 'no-target', '--no-target-directory': 'no-target',
     },
   });
   if (operands.length !== 2) throw new UnsupportedCommand('only cp SRC DEST with one source is reproduced');
   const [from, to] = absolute(operands);
-  return [{ kind: 'copy', from: from!, to: to!, preserve: opts.has('preserve'), onlyIfMissing: opts.has('no-clobber') }];
+  const archive = opts.has('archive');
+  return [
+    {
+      kind: 'copy',
+      from: from!,
+      to: to!,
+      preserve: archive || opts.has('preserve'),
+      onlyIfMissing: opts.has('no-clobber'),
+      ...(archive || opts.has('recursive') ? { recursive: true } : {}),
+      ...(opts.has('no-target') ? { noTargetDirectory: true } : {}),
+    },
+  ];
 }
 
 export function ln(args: Args): Action[] {

@@ -38,3 +38,7 @@ export const passwdPostinst = installed('passwd.postinst', 'passwd');
 export const libcBinTriggers = installed('libc-bin.triggers', 'libc-bin');
 /** libc6's triggers */
 export const libc6Triggers = installed('libc6:amd64.triggers', 'libc6');
+/** libpam-runtime's postinst (pam-auth-update --package) */
+export const libpamRuntimePostinst = installed('libpam-runtime.postinst', 'libpam-runtime');
+/** libdebuginfod-common's postinst (ucf --three-way --debconf-ok TEMPLATE /etc/profile.d/…) */
+export const libdebuginfodCommonPostinst = installed('libdebuginfod-common.postinst', 'libdebuginfod-common');
