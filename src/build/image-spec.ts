@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Lock } from '../lock/types.js';
 import { argv } from '../util/argv.js';
 import type { ImageSpec } from '../outputs/types.js';
+import { START_SCRIPT } from './first-start.js';
 
 /** `80` → `80/tcp`; `53/udp` stays. */
 export function portSpec(port: number | string): string {
@@ -33,15 +34,17 @@ function engineHealthcheck(config: Config): ImageSpec['healthcheck'] {
  */
 export function imageSpecOf(config: Config, lock: Pick<Lock, 'architecture' | 'packages'>): ImageSpec {
   const w = config.workload;
-  const command = w.command ? argv(w.command) : [];
+  // With workload.pre the entrypoint is the start script, given the program as its first argument.
+  const command = w.command ? [...(w.pre.length ? [START_SCRIPT] : []), ...argv(w.command)] : [];
+  const program = w.pre.length ? 2 : 1;
   const version = workloadVersion(config, lock);
   const healthcheck = engineHealthcheck(config);
   return {
     name: config.image.name ?? config.name,
     tags: config.image.tags,
     architecture: lock.architecture,
-    ...(command.length ? { entrypoint: command.slice(0, 1) } : {}),
-    ...(command.length > 1 ? { cmd: command.slice(1) } : {}),
+    ...(command.length ? { entrypoint: command.slice(0, program) } : {}),
+    ...(command.length > program ? { cmd: command.slice(program) } : {}),
     user: w.user,
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...w.env },
     workdir: w.workdir,

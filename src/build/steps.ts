@@ -8,6 +8,7 @@ import { argv } from '../util/argv.js';
 import type { Lock, LockedPackage } from '../lock/types.js';
 import type { BuildContext, Step } from './variant.js';
 import { addWorkloadFiles } from './workload-files.js';
+import { preSteps, START_SCRIPT } from './first-start.js';
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
@@ -42,6 +43,7 @@ export const configureStep: Step = {
       workloadUser: w.user.split(':')[0],
       referencedUsers: w.files.map((f) => f.owner.split(':')[0]!),
       referencedGroups: w.files.flatMap((f) => f.owner.split(':').slice(1)),
+      workload: { command: w.command ? argv(w.command) : [], pre: w.pre.map(argv), packages: w.packages.map((p) => p.split(/[=/]/)[0]!), files: w.files.map((f) => f.path) },
       os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: ctx.config.name, imageVersion: ctx.lock.configDigest.slice(0, 12) },
     });
     state.configured = report;
@@ -84,6 +86,9 @@ function trimOptions(ctx: BuildContext, vmInit: VmInit | undefined): TrimOptions
     roots: [
       ...(w.command ? [{ why: 'command' as const, argv: argv(w.command) }] : []),
       ...(w.healthcheck?.command ? [{ why: 'healthcheck' as const, argv: argv(w.healthcheck.command) }] : []),
+      // workload.pre's programs, and in the container the script that runs them.
+      ...(w.command ? preSteps(w.pre).map((p) => ({ why: 'command' as const, argv: p.argv })) : []),
+      ...(w.command && w.pre.length && !vmInit ? [{ why: 'command' as const, argv: [START_SCRIPT] }] : []),
       ...(vmInit === 'busybox' ? [{ why: 'unit' as const, argv: ['/init'] }] : []),
     ],
     ...(w.env.PATH ? { path: w.env.PATH } : {}),

@@ -121,6 +121,12 @@ export const WorkloadSchema = z
     command: commandLine
       .optional()
       .describe('What the image runs (its entrypoint): an argv list, or a string split on spaces (no shell).'),
+    pre: z
+      .array(commandLine)
+      .default([])
+      .describe(
+        'Steps run before the command at every start, in order, as the same user: per-instance setup such as a key, a trust anchor or a first database (a unit\'s ExecStartPre=, which jeos init copies here). A program written -/path may fail without stopping the start. VMs: ExecStartPre= of the workload\'s unit; containers: /etc/jeos/start runs them with /bin/sh, then execs the command (the image needs a shell: add dash).',
+      ),
     user: z
       .string()
       .regex(/^[a-z_0-9][a-z0-9_.-]*(:[a-z_0-9][a-z0-9_.-]*)?$/, 'user or user:group')

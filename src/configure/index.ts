@@ -4,3 +4,4 @@ export { findUnit, parseInstall, SYSTEM as SYSTEM_UNITS, type Install } from './
 export { buildLdCache, ldconfigGenerator, tripletOf } from './effects/ld-so.js';
 export { packageId } from './scripts.js';
 export { ensureTmp, TMP } from './tmp-dir.js';
+export { applyImageTmpfiles, type ImageTmpfilesRecord } from './tmpfiles/image.js';

@@ -19,7 +19,7 @@
  */
 import type { ImageTree } from '../../tree/index.js';
 import { shellQuote } from '../../util/shell-quote.js';
-import { readConfD } from '../system/confd.js';
+import { readConfD } from '../../configure/confd.js';
 import { VM_MODULES } from '../kernel/kernel-image.js';
 
 export const BUSYBOX = 'usr/bin/busybox';

@@ -21,7 +21,7 @@
  * 512); the kernel's earlier value would be overwritten.
  */
 import type { ImageTree } from '../../tree/index.js';
-import { readConfD } from './confd.js';
+import { readConfD } from '../../configure/confd.js';
 
 export const SYSCTL_DIRS = ['etc/sysctl.d', 'run/sysctl.d', 'usr/local/lib/sysctl.d', 'usr/lib/sysctl.d'] as const;
 

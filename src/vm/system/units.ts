@@ -18,6 +18,8 @@ export interface WorkloadUnitSpec {
   workdir: string;
   env: Record<string, string>;
   restart: 'on-failure' | 'always' | 'no';
+  /** workload.pre: ExecStartPre= lines, each `[-]program args…`, run before the command at every start. */
+  pre?: Array<{ argv: string[]; mayFail: boolean }>;
 }
 
 /**
@@ -38,6 +40,7 @@ export function workloadUnit(spec: WorkloadUnitSpec): string {
     '',
     '[Service]',
     'Type=exec',
+    ...(spec.pre ?? []).map((p) => `ExecStartPre=${p.mayFail ? '-' : ''}${p.argv.map(unitWord).join(' ')}`),
     `ExecStart=${spec.command.map(unitWord).join(' ')}`,
     ...(user && user !== 'root' ? [`User=${user}`] : []),
     ...(group ? [`Group=${group}`] : []),

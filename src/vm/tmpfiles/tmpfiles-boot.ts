@@ -9,7 +9,7 @@
 import type { Accounts, ImageTree } from '../../tree/index.js';
 import { globToRegExp } from '../../util/path-glob.js';
 import { tarChunks, type TarItem } from '../../util/tar/chunks.js';
-import { ADJUST, byComponents, content, CREATE_DIR, NO_RAMFS_SUPPORT, parseMode, parseOwner, REMOVE, under, type Entry, type Outcome } from './tmpfiles-entry.js';
+import { ADJUST, byComponents, content, CREATE_DIR, NO_RAMFS_SUPPORT, parseMode, parseOwner, REMOVE, under, type Entry, type Outcome } from '../../configure/tmpfiles/entry.js';
 
 /** The archive of /run's entries, in the image. */
 export const RUN_ARCHIVE = 'etc/jeos/tmpfiles-run.tar';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImageTree } from '../../tree/index.js';
 import { journalReaders, planTmpfiles, type TmpfilesContext } from './tmpfiles.js';
-import { parseTmpfilesLine } from './tmpfiles-parse.js';
+import { parseTmpfilesLine } from '../../configure/tmpfiles/parse.js';
 import { RUN_ARCHIVE, RUN_MADE_FLAG } from './tmpfiles-boot.js';
 import { readTar } from '../../unpack/tar.js';
 import { readAccounts } from '../../tree/index.js';

@@ -21,9 +21,9 @@
  */
 import { readAccounts, type Accounts, type ImageTree } from '../../tree/index.js';
 import { planBoot, RunEntries, RUN_ARCHIVE } from './tmpfiles-boot.js';
-import { planBuild } from './tmpfiles-build.js';
-import { at, byComponents, CREATE_DIR, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from './tmpfiles-entry.js';
-import { expandSpecifiers, readTmpfiles, type TmpfilesLine } from './tmpfiles-parse.js';
+import { planBuild } from '../../configure/tmpfiles/build.js';
+import { at, byComponents, firstPerPath, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from '../../configure/tmpfiles/entry.js';
+import { expandSpecifiers, readTmpfiles, type TmpfilesLine } from '../../configure/tmpfiles/parse.js';
 
 export interface TmpfilesContext {
   hostname: string;
@@ -104,20 +104,6 @@ function classify(line: TmpfilesLine, tree: ImageTree, ctx: TmpfilesContext, rea
   return { area: under(path, 'run') ? 'boot' : 'build', path, glob, ...(argument.value === undefined ? {} : { argument: argument.value }) };
 }
 
-
-/** Which lines count: for one path, the first line that makes it and the first of each kind that adjusts it (later ones are ignored, as systemd-tmpfiles ignores duplicates). */
-function firstPerPath(entries: Entry[]): { first: Entry[]; duplicates: Entry[] } {
-  const seen = new Set<string>();
-  const first: Entry[] = [];
-  const duplicates: Entry[] = [];
-  for (const e of entries) {
-    const kind = CREATE_DIR.has(e.line.type) || 'fFwLCpcb'.includes(e.line.type) ? 'make' : e.line.type;
-    const key = `${e.path}\0${kind}`;
-    (seen.has(key) ? duplicates : first).push(e);
-    seen.add(key);
-  }
-  return { first, duplicates };
-}
 
 /**
  * The plan for the image's tmpfiles.d entries. `needsService` is set when any entry

@@ -6,7 +6,7 @@
 import type { Accounts, ImageTree, NodeMeta, TreeNode } from '../../tree/index.js';
 import { parentOf } from '../../util/path.js';
 import { globToRegExp } from '../../util/path-glob.js';
-import { adjustedMode, ADJUST, content, CREATE_DIR, parseMode, parseOwner, REMOVE, type Entry, type Outcome } from './tmpfiles-entry.js';
+import { adjustedMode, ADJUST, content, CREATE_DIR, parseMode, parseOwner, REMOVE, type Entry, type Outcome } from './entry.js';
 
 /** Everything outside /run: applied to the tree, which is the root at every boot. */
 export function planBuild(entry: Entry, tree: ImageTree, accounts: Accounts, mtime: number, ops: Array<() => void>): Outcome {

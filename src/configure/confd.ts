@@ -4,7 +4,7 @@
  * same name in a later one, an empty file or a link to /dev/null masking it, and the
  * files read in the order of their names, whatever their directory.
  */
-import type { ImageTree } from '../../tree/index.js';
+import type { ImageTree } from '../tree/index.js';
 
 /** The files that count, in the order systemd reads them, with their text; `file` is an absolute path. */
 export function readConfD(tree: ImageTree, dirs: readonly string[]): Array<{ file: string; text: string }> {

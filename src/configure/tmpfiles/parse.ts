@@ -5,7 +5,7 @@
  * missing field for the default, the argument being the rest of the line.
  */
 import type { ImageTree } from '../../tree/index.js';
-import { readConfD } from '../system/confd.js';
+import { readConfD } from '../confd.js';
 
 export const TMPFILES_DIRS = ['etc/tmpfiles.d', 'run/tmpfiles.d', 'usr/local/lib/tmpfiles.d', 'usr/lib/tmpfiles.d'] as const;
 

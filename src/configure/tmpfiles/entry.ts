@@ -1,10 +1,11 @@
 /**
  * One tmpfiles.d entry as jeos acts on it: where it acts (the tree at build time, or
  * /run at boot), and what its mode, owner and argument fields mean (tmpfiles.d(5)).
- * Shared by the build-time and the boot-time halves (tmpfiles-build.ts, tmpfiles-boot.ts).
+ * Shared by the build-time half (build.ts: a VM's tree and a container image's) and a VM's
+ * boot-time half (src/vm/tmpfiles/tmpfiles-boot.ts).
  */
 import type { Accounts } from '../../tree/index.js';
-import type { TmpfilesLine } from './tmpfiles-parse.js';
+import type { TmpfilesLine } from './parse.js';
 
 export type Area = 'build' | 'boot';
 export interface Entry {
@@ -99,4 +100,18 @@ export function byComponents(a: string, b: string): number {
   const pb = b.split('/');
   for (let i = 0; i < Math.min(pa.length, pb.length); i++) if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
   return pa.length - pb.length;
+}
+
+/** Which lines count: for one path, the first line that makes it and the first of each kind that adjusts it (later ones are ignored, as systemd-tmpfiles ignores duplicates). */
+export function firstPerPath(entries: Entry[]): { first: Entry[]; duplicates: Entry[] } {
+  const seen = new Set<string>();
+  const first: Entry[] = [];
+  const duplicates: Entry[] = [];
+  for (const e of entries) {
+    const kind = CREATE_DIR.has(e.line.type) || 'fFwLCpcb'.includes(e.line.type) ? 'make' : e.line.type;
+    const key = `${e.path}\0${kind}`;
+    (seen.has(key) ? duplicates : first).push(e);
+    seen.add(key);
+  }
+  return { first, duplicates };
 }
