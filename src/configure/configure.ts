@@ -19,7 +19,8 @@ import { configureMachineId } from './effects/machine-id.js';
 import { configureOsRelease } from './effects/os-release.js';
 import { configureSystemdUnits } from './effects/systemd-units.js';
 import { configureUsers } from './effects/users.js';
-import { scanScripts, scriptReports, sortPackages } from './scripts.js';
+import { scanScripts, scriptReports, sortPackages, unreproducedSteps } from './scripts.js';
+import { checkWorkloadSteps, workloadPaths } from './workload-paths.js';
 import type { ConfigureOptions, ConfigureReport, EffectReport } from './types.js';
 
 /** The effects, in the order they run; dpkg-database comes last so that it sees the packages as shipped. */
@@ -41,6 +42,7 @@ export function configureImage(tree: ImageTree, packages: UnpackedPackage[], opt
   const scan = named('maintainer scripts', () => scanScripts(tree, sorted, options.architecture));
   const ctx: EffectContext = { tree, packages: sorted, options, actions: scan.actions };
   const effects = EFFECTS.map(([name, fn]) => named(name, () => fn(ctx, shipped)));
+  if (options.workload) checkWorkloadSteps(unreproducedSteps(scan), workloadPaths(tree, sorted, options.workload), options.workload);
   return { effects, scripts: scriptReports(scan) };
 }
 

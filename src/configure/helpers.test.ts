@@ -227,3 +227,35 @@ test('static and script-less accounts the workload runs as: named -u bind, squid
   assert.ok(users.get('daemon-user'), 'the user -u names is made');
   assert.match(report.effects.find((e) => e.effect === 'users')!.summary, /user the command runs as, daemon-user added/);
 });
+
+test('an unreproduced step on a path the workload uses stops the build (E_CONFIGURE_NOT_REPRODUCED, the step named); elsewhere it stays a line', () => {
+  const app: FakePackage = {
+    name: 'app',
+    scripts: { postinst: '#!/bin/sh\nset -e\nsed -i s/a/b/ /etc/app/app.conf\napp-initdb --dir /var/lib/app/db\nsed -i s/a/b/ /etc/other.conf\n' },
+    files: {
+      '/etc/app/app.conf': 'a\n',
+      '/etc/other.conf': 'a\n',
+      '/usr/bin/app-initdb': { content: '\x7fELF', mode: 0o755 },
+      '/usr/lib/systemd/system/app.service': '[Service]\nExecStart=/usr/bin/app -f\nStateDirectory=app\n',
+    },
+    conffiles: ['/etc/app/app.conf'],
+  };
+  const workload = { command: ['/usr/bin/app', '-f'], pre: [] as string[][], packages: ['app'], files: [] as string[] };
+  assert.throws(
+    () => configure([app], { workload }),
+    (e: unknown) => {
+      const err = e as { code: string; message: string; hint: string; details: string[] };
+      assert.equal(err.code, 'E_CONFIGURE_NOT_REPRODUCED');
+      assert.match(err.message, /^2 maintainer-script steps .* app postinst: line 3: sed -i/);
+      assert.deepEqual(
+        err.details.map((d) => d.replace(/ \(.*\) —/, ' —')),
+        ['app postinst: line 3: sed -i s/a/b/ /etc/app/app.conf — /etc/app/app.conf is a configuration file of app', 'app postinst: line 4: app-initdb --dir /var/lib/app/db — /var/lib/app/db is related to /var/lib/app, StateDirectory= of app.service'],
+      );
+      assert.match(err.hint, /workload\.files.*workload\.pre/);
+      return true;
+    },
+  );
+  // The user's answers: the file given, the first initialisation a start step.
+  const { report } = configure([app], { workload: { ...workload, files: ['/etc/app/app.conf'], pre: [['/usr/bin/app-initdb', '--dir', '/var/lib/app/db']] } });
+  assert.equal(notReproduced(report, 'app').length, 3);
+});

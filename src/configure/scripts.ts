@@ -18,6 +18,7 @@ import type { Node } from './shell/ast.js';
 import { interpret, type ExecutedCommand } from './shell/interpret.js';
 import { parseScript, ShellSyntaxError } from './shell/parse.js';
 import type { ScriptReport } from './types.js';
+import type { UnreproducedStep } from './workload-paths.js';
 
 type Status = 'reproduced' | 'notApplicable' | 'notReproduced';
 
@@ -26,6 +27,8 @@ interface Entry {
   status: Status;
   note?: string;
   records: ActionRecord[];
+  /** The absolute paths among the command's words (and its output file): what it acts on. */
+  paths: string[];
 }
 
 interface ScriptLog {
@@ -79,7 +82,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
   const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(text);
   const interp = shebang ? (shebang[1]!.endsWith('/env') ? shebang[2] ?? '' : shebang[1]!) : '/bin/sh';
   if (!/(^|\/)(sh|bash|dash)$/.test(interp)) {
-    log.entries.push({ text: 'whole script', status: 'notReproduced', note: `written for ${interp}, which jeos does not interpret`, records: [] });
+    log.entries.push({ text: 'whole script', status: 'notReproduced', note: `written for ${interp}, which jeos does not interpret`, records: [], paths: [] });
     return;
   }
   let ast: Node;
@@ -87,7 +90,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
     ast = parseScript(text);
   } catch (e) {
     if (!(e instanceof ShellSyntaxError)) throw e;
-    log.entries.push({ text: 'whole script', status: 'notReproduced', note: `could not be parsed (${e.message})`, records: [] });
+    log.entries.push({ text: 'whole script', status: 'notReproduced', note: `could not be parsed (${e.message})`, records: [], paths: [] });
     return;
   }
   ctx.pkg = pkg.name;
@@ -113,7 +116,11 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
         if (c.status === 'silent') return c.exit;
         // A command reached only through a condition the scan could not decide is run as if it held; say so.
         const note = !cmd.certain && c.status !== 'notApplicable' ? [c.note, 'condition undecided at build time'].filter(Boolean).join('; ') : c.note;
-        const entry: Entry = { text: commandText(cmd), status: c.status, ...(note ? { note } : {}), records: [] };
+        const paths = [...cmd.words, cmd.stdout.to === 'file' ? cmd.stdout.path : undefined]
+          .filter((w): w is string => w !== undefined)
+          .map((w) => w.replace(/^--?[\w-]+=/, ''))
+          .filter((w) => w.startsWith('/'));
+        const entry: Entry = { text: commandText(cmd), status: c.status, ...(note ? { note } : {}), records: [], paths };
         for (const action of c.actions ?? []) {
           const record: ActionRecord = { action, pkg: log.pkg, script: label, command: entry.text };
           entry.records.push(record);
@@ -162,12 +169,13 @@ function runTriggers(scan: ScriptScan, ctx: ClassifyContext, packages: UnpackedP
           status: 'notApplicable',
           note: by.length ? `activated by ${by.join(', ')}: see its "postinst triggered" run` : 'not activated by any package in the image',
           records: [],
+          paths: [],
         });
       } else if (directive.startsWith('activate') && name) {
         const who = interested.get(name) ?? [];
-        log.entries.push({ text: raw, status: 'notApplicable', note: who.length ? `handled by ${who.join(', ')}` : 'no package in the image is interested', records: [] });
+        log.entries.push({ text: raw, status: 'notApplicable', note: who.length ? `handled by ${who.join(', ')}` : 'no package in the image is interested', records: [], paths: [] });
       } else {
-        log.entries.push({ text: raw, status: 'notReproduced', note: 'trigger directive not understood', records: [] });
+        log.entries.push({ text: raw, status: 'notReproduced', note: 'trigger directive not understood', records: [], paths: [] });
       }
     }
     if (fired.length) runScript(scan, ctx, pkg, 'postinst', ['triggered', fired.join(' ')], 'postinst triggered');
@@ -231,4 +239,23 @@ export function scriptReports(scan: ScriptScan): ScriptReport[] {
     }
     return out;
   });
+}
+
+/**
+ * The steps not reproduced, with the paths each acts on: for a command jeos does not
+ * know, the absolute paths among its words; for one it carried out in part, the paths
+ * it failed on (those its failure names).
+ */
+export function unreproducedSteps(scan: ScriptScan): UnreproducedStep[] {
+  const steps: UnreproducedStep[] = [];
+  for (const log of scan.logs) {
+    for (const e of log.entries) {
+      const failed = e.records.filter((r) => r.failed !== undefined);
+      if (!failed.length && e.status !== 'notReproduced') continue;
+      const paths = failed.length ? e.paths.filter((p) => failed.some((r) => r.failed!.includes(p))) : e.paths;
+      const why = failed.length ? failed.map((r) => r.failed).join('; ') : e.note;
+      steps.push({ pkg: log.pkg, script: log.script, line: why ? `${e.text} (${why})` : e.text, paths: [...new Set(paths)] });
+    }
+  }
+  return steps;
 }

@@ -47,6 +47,9 @@ const MESSAGE_FUNCTIONS = ['setup_colors', 'debug', 'error', 'warning', 'usageer
 
 const HANDLERS: Record<string, Handler> = {};
 for (const q of QUERIES) HANDLERS[q] = () => na();
+/** Configuration checkers: they read the configuration and change nothing (a failure would have stopped dpkg; the image's own start reports it). */
+const CHECKERS = ['named-checkconf', 'named-checkzone', 'nsd-checkconf', 'unbound-checkconf'];
+for (const c of CHECKERS) HANDLERS[c] = () => done('checks the configuration; changes nothing');
 for (const s of SERVICES) HANDLERS[s] = () => done('acts on running services or processes; nothing runs while the image is built');
 for (const b of BUILTINS) HANDLERS[b] = () => done();
 for (const m of MESSAGE_FUNCTIONS) HANDLERS[m] = () => done('prints a message');
