@@ -41,6 +41,8 @@ const MAY_IMPORT = {
   'lifecycle/audit': [...LOWER, 'record', 'boot'], // jeos audit: the record against a target (boot: running podman); no stage's code
   'lifecycle/push': ['errors.ts', 'util'], // jeos push: reads the OCI layout's files and talks to a registry; no stage's code
   'lifecycle/disk': [...LOWER, 'archive', 'outputs', 'record'], // jeos disk add/status: the ESP's FAT editor and entry names (outputs), Debian version order (archive), build.json (record)
+  'lifecycle/channel': [...LOWER, 'archive', 'lock', 'outputs', 'record', 'lifecycle/disk'], // publish/promote: build.json (record), disk.img read through lifecycle/disk, entry names (outputs), jeos.lock and its package changes (lock), version order (archive)
+  'lifecycle/diff': [...LOWER, 'archive', 'settings', 'lock', 'fetch', 'unpack', 'record', 'lifecycle/channel'], // jeos diff/outdated: locks, manifests, the archive now, the .debs' changelogs; CHANNEL@VERSION through lifecycle/channel
 };
 
 const esc = (name) => name.replace(/[.]/g, '[.]');
