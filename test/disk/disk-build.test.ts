@@ -28,6 +28,10 @@ function kernelRecipe(): DebRecipe {
   files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(buildModule({
     info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
   }));
+  // The modules a disk's VM mounts the ESP and /var with and arms its watchdog with (DISK_MODULES).
+  for (const name of ['vfat', 'nls_cp437', 'nls_ascii', 'ext4', 'efivarfs', 'i6300esb']) {
+    files[`/usr/lib/modules/${TEST_VERSION}/kernel/fs/${name}.ko`] = Buffer.from(buildModule({ info: [['name', name], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]] }));
+  }
   return { name: KERNEL, version: '6.12.0-9', files };
 }
 
@@ -44,6 +48,15 @@ const packages: DebRecipe[] = [
   { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
   { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
   { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': LOADER } },
+  // systemd-bless-boot, which boot assessment on a disk runs.
+  {
+    name: 'systemd-boot',
+    version: '257-1',
+    files: {
+      '/usr/lib/systemd/systemd-bless-boot': { content: '\x7fELF stand-in\n', mode: 0o755 },
+      '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=Mark the Current Boot Loader Entry as Good\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n',
+    },
+  },
   { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
   kernelRecipe(),
 ];
