@@ -1,3 +1,4 @@
+import type { LockChanges } from '../lock/changes.js';
 import type { FetchEvent } from '../fetch/index.js';
 import type { OutputEvent, OutputFormat } from '../outputs/index.js';
 import type { VariantName } from '../record/index.js';
@@ -28,6 +29,6 @@ export interface BuildOptions {
 export type BuildEvent =
   | { kind: 'step'; step: string; variant?: VariantName; state: 'start' }
   | { kind: 'step'; step: string; variant?: VariantName; state: 'done'; ms: number; detail: string }
-  | { kind: 'lock'; state: 'fresh' | 'written'; reason?: string }
+  | { kind: 'lock'; state: 'fresh' | 'written'; reason?: string; /** Against the lock it replaced, when there was one. */ changes?: LockChanges }
   | { kind: 'fetch'; event: FetchEvent }
   | { kind: 'output'; event: OutputEvent };

@@ -1,5 +1,6 @@
 import type { BuildEvent } from '../build/types.js';
 import { formatBytes } from './format.js';
+import { lockChangeLines } from './lock-changes.js';
 import { waitingLine } from './progress.js';
 
 /**
@@ -31,6 +32,7 @@ export function buildProgress(quiet: boolean): ((e: BuildEvent) => void) | undef
         return;
       case 'lock':
         if (e.state === 'written') process.stderr.write(`note: ${e.reason}; locked again\n`);
+        if (e.changes) process.stderr.write(lockChangeLines(e.changes).map((l) => `${l}\n`).join(''));
         return;
       case 'fetch': {
         const f = e.event;

@@ -3,10 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerConfig } from './commands/config.js';
+import { registerDiff } from './commands/diff.js';
 import { registerDisk } from './commands/disk.js';
 import { registerInit } from './commands/init.js';
 import { registerKey } from './commands/key.js';
 import { registerLock } from './commands/lock.js';
+import { registerOutdated } from './commands/outdated.js';
 import { registerPublish, registerPromote } from './commands/publish-channel.js';
 import { registerPush } from './commands/push.js';
 import { registerResolve } from './commands/resolve.js';
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerUpdate(program);
   registerAudit(program);
+  registerDiff(program);
+  registerOutdated(program);
   registerConfig(program);
   return program;
 }

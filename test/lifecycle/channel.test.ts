@@ -234,4 +234,14 @@ describe('jeos key new, publish, promote', { skip }, () => {
     }
     assert.deepEqual(await readAsClient(`${served.url}alpha/`, pubAlpha, await home()), { versions: ['1.0', '1.1'] });
   });
+
+  test('jeos diff CHANNEL@1.0 CHANNEL@1.1: the locks and manifests the channel holds, exit 0', async () => {
+    const r = await h.jeos('diff', `${join(channels, 'alpha')}@1.0`, `${join(channels, 'alpha')}@1.1`, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout);
+    assert.deepEqual(d.packages, { added: [], removed: [], upgraded: [], downgraded: [] });
+    assert.ok(d.files.some((f: { tree: string }) => f.tree === 'vm'), 'both versions carry a manifest');
+    const missing = await h.jeos('diff', `${join(channels, 'alpha')}@9.9`, `${join(channels, 'alpha')}@1.1`, '--json');
+    assert.equal(JSON.parse(missing.stdout).error.code, 'E_DIFF_NO_VERSION');
+  });
 });
