@@ -50,8 +50,8 @@ export function buildFormats(requested: string[], configured: readonly string[] 
 
 /**
  * jeos build, as a list of named steps:
- *   config → lock → fetch → each variant's steps (image: unpack, configure, tmp, workload,
- *   trim; vm: unpack, configure, documentation, workload, kernel, system, trim) → outputs.
+ *   config → lock → fetch → each variant's steps (src/build/variants: image for the
+ *   container outputs, vm for the vm and disk outputs) → outputs with the record.
  * Each step is named in its errors; nothing under the output directory changes unless
  * every step succeeds.
  */
