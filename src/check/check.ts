@@ -28,13 +28,22 @@ export type CheckEvent =
   | { type: 'untrimmed-build'; what: CheckedImage }
   | { type: 'untrimmed-fails'; what: CheckedImage }
   | { type: 'untrimmed-passes'; what: CheckedImage; dropped: number }
-  /** The bisection found a dropped path the workload needs. */
+  /** Keeping every dropped path does not make the trimmed build pass: no dropped file is the cause. */
+  | { type: 'dropped-not-the-cause'; what: CheckedImage }
+  /** The bisection stopped (its budget or its limit of paths) before a keep set passed: nothing is suggested. */
+  | { type: 'unverified'; what: CheckedImage; paths: string[]; reason: 'budget' | 'limit' }
+  /** A dropped path the workload needs: one of a keep set whose own rebuild passed. */
   | { type: 'needed'; path: string };
 
 /** What the comparison with an untrimmed build found: whether that passes, and the dropped paths the workload needs. */
 export interface UntrimmedComparison {
   ok: boolean;
+  /** Paths to keep, only when a rebuild keeping exactly these passed. */
   needed: string[];
+  /** Rebuilds made (the untrimmed one included). */
+  builds?: number;
+  /** Set when no keep set could be verified: the paths tried and why the search stopped. */
+  unverified?: { paths: string[]; reason: 'budget' | 'limit' | 'dropped-not-the-cause' };
 }
 
 export interface CheckReport {
@@ -130,19 +139,45 @@ export async function checkBuild(options: CheckOptions): Promise<CheckReport> {
 }
 
 /**
- * Build the subject untrimmed and check it; when that passes, bisect the dropped paths for the ones
- * the trimmed build needs. `timeout`: the health check's, in seconds.
+ * How long the comparison may take: at most `builds` rebuilds (each with a health check) and `ms`
+ * milliseconds in all, whichever comes first; the check in progress when time runs out finishes.
+ * docs/trim.md gives the defaults.
+ */
+export interface CheckBudget {
+  builds: number;
+  ms: number;
+  /** The clock (milliseconds), passed in for tests. */
+  now?: () => number;
+}
+
+export const DEFAULT_BUDGET: CheckBudget = { builds: 30, ms: 10 * 60_000 };
+
+/** Thrown inside the comparison when its budget is spent. */
+class BudgetSpent extends Error {}
+
+/**
+ * Build the subject untrimmed and check it; when that passes, check the trimmed build with every
+ * dropped path kept (when even that fails, no dropped file is the cause and nothing is bisected),
+ * then bisect the dropped paths for the ones the trimmed build needs. Only a keep set whose own
+ * rebuild passed is returned in `needed`; one the budget or the limit stopped before it passed is
+ * `unverified`, never a suggestion. `timeout`: the health check's, in seconds.
  */
 export async function compareUntrimmed(
   subject: CheckSubject,
   dropped: string[],
   timeout: number,
   onEvent: (event: CheckEvent) => void = () => {},
+  budget: CheckBudget = DEFAULT_BUDGET,
 ): Promise<UntrimmedComparison> {
   const scratch = await mkdtemp(join(tmpdir(), 'jeos-check-'));
+  const now = budget.now ?? Date.now;
+  const start = now();
+  let builds = 0;
   try {
     const out = join(scratch, 'out');
     const passes = async (keep: string[] | 'all'): Promise<boolean> => {
+      if (builds >= budget.builds || now() - start >= budget.ms) throw new BudgetSpent();
+      builds++;
       await subject.build(out, keep);
       const ready = await subject.check(out, timeout);
       // The untrimmed build's time to healthy bounds the bisection's waits (a failing build would wait the whole timeout).
@@ -152,42 +187,61 @@ export async function compareUntrimmed(
     onEvent({ type: 'untrimmed-build', what: subject.what });
     if (!(await passes('all'))) {
       onEvent({ type: 'untrimmed-fails', what: subject.what });
-      return { ok: false, needed: [] };
+      return { ok: false, needed: [], builds };
     }
     onEvent({ type: 'untrimmed-passes', what: subject.what, dropped: dropped.length });
-    const needed = await bisect(dropped, passes, onEvent);
-    return { ok: true, needed };
+    let tried: string[] = [];
+    try {
+      // The bisection's starting point, tested rather than assumed: the trimmed build with every dropped path kept.
+      if (!(await passes(dropped))) {
+        onEvent({ type: 'dropped-not-the-cause', what: subject.what });
+        return { ok: true, needed: [], builds, unverified: { paths: [], reason: 'dropped-not-the-cause' } };
+      }
+      const found = await bisect(dropped, passes, (path) => (tried = [...tried, path]));
+      if (found.verified) {
+        for (const path of found.needed) onEvent({ type: 'needed', path });
+        return { ok: true, needed: found.needed, builds };
+      }
+      onEvent({ type: 'unverified', what: subject.what, paths: found.needed, reason: 'limit' });
+      return { ok: true, needed: [], builds, unverified: { paths: found.needed, reason: 'limit' } };
+    } catch (e) {
+      if (!(e instanceof BudgetSpent)) throw e;
+      onEvent({ type: 'unverified', what: subject.what, paths: tried, reason: 'budget' });
+      return { ok: true, needed: [], builds, unverified: { paths: tried, reason: 'budget' } };
+    }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
 /**
- * The dropped paths that must be kept for the check to pass: the shortest prefix of
- * the candidates that passes ends with one needed path; repeat with it kept, on the
- * prefix before it, until the kept set passes (at most `limit` paths).
+ * The dropped paths that must be kept for the check to pass. The caller has seen the check pass with
+ * every candidate kept; the shortest prefix of the candidates that still passes ends with one needed
+ * path; repeat with it kept, on the prefix before it. The set found is re-tested on its own after each
+ * path, and is `verified` only when that rebuild passed: a workload that needs more than `limit` paths,
+ * or a check that does not pass the same way twice, leaves an unverified set.
  */
 export async function bisect(
   candidates: string[],
   passes: (keep: string[]) => Promise<boolean>,
-  onEvent: (event: CheckEvent) => void = () => {},
+  onCandidate: (path: string) => void = () => {},
   limit = 4,
-): Promise<string[]> {
+): Promise<{ needed: string[]; verified: boolean }> {
   const needed: string[] = [];
   let pool = candidates;
-  while (needed.length < limit && !(await passes(needed))) {
+  for (;;) {
+    if (needed.length > 0 && (await passes(needed))) return { needed, verified: true };
+    if (needed.length >= limit || pool.length === 0) return { needed, verified: false };
     let lo = 0; // passes(needed + pool[0..lo)) is false
-    let hi = pool.length; // passes(needed + pool[0..hi)) is true (all dropped paths kept ≈ untrimmed)
-    if (hi === 0) break;
+    let hi = pool.length; // passes(needed + pool[0..hi)) is true
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (await passes([...needed, ...pool.slice(0, mid)])) hi = mid;
       else lo = mid;
     }
     const found = pool[hi - 1]!;
-    onEvent({ type: 'needed', path: found });
+    onCandidate(found);
     needed.push(found);
     pool = pool.slice(0, hi - 1);
   }
-  return needed;
 }

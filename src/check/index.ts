@@ -2,6 +2,8 @@ export {
   checkBuild,
   compareUntrimmed,
   bisect,
+  DEFAULT_BUDGET,
+  type CheckBudget,
   type CheckedImage,
   type CheckEvent,
   type CheckOptions,

@@ -24,8 +24,14 @@ export function checkLine(e: CheckEvent): string {
       return `check: the untrimmed ${e.what} fails too: the trim is not the cause`;
     case 'untrimmed-passes':
       return `check: the untrimmed ${e.what} passes, so the trim dropped something the workload needs; bisecting ${e.dropped} dropped paths`;
+    case 'dropped-not-the-cause':
+      return `check: the trimmed ${e.what} fails even with every dropped path kept: no dropped file is the cause (compare with jeos build --no-trim)`;
+    case 'unverified':
+      return e.reason === 'budget'
+        ? `check: the bisection reached its limit of rebuilds or time before a keep set passed; nothing is suggested${e.paths.length ? ` (tried: ${e.paths.join(', ')})` : ''}`
+        : `check: keeping ${e.paths.join(', ')} did not make the ${e.what} pass; nothing is suggested`;
     case 'needed':
-      return `check: the workload needs ${e.path}`;
+      return `check: the workload needs ${e.path} (a rebuild keeping it passed)`;
   }
 }
 
