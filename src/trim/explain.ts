@@ -53,6 +53,7 @@ export function describeReason(r: KeepReason): string {
     case 'locale': return 'a locale trim.locales asks for';
     case 'copyright': return "its package's licence";
     case 'rule': return `rule "${r.detail}" (src/trim/rules.ts), set off by ${r.from}`;
+    case 'named': return `named by ${r.from}${r.detail ? ` (${r.detail})` : ''}`;
     case 'needed': return `DT_NEEDED ${r.detail} of ${r.from}`;
     case 'dlopen': return `loaded with dlopen() by ${r.from} (${r.detail})`;
     case 'interpreter': return `the interpreter of ${r.from}`;

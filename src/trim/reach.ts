@@ -10,6 +10,7 @@ import { isElf, librarySearch, readDlopenNotes, readElf, readImports, type ElfIn
 import type { ImageTree } from '../tree/index.js';
 import { globMatcher } from '../util/path-glob.js';
 import { localeSpellings, systemLocales } from './locales.js';
+import { isSharedDir, NAMED_DIR_LIMIT, pathsInProgram } from './named.js';
 import type { TrimRule } from './rules.js';
 import { scriptCommands, shebangOf } from './scripts.js';
 import type { KeepReason, MissingFile } from './types.js';
@@ -19,6 +20,8 @@ const MAX_HOPS = 40;
 const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link']);
 /** Kept because something runs them. */
 const RUN = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'interpreter', 'script']);
+/** Programs whose strings are read for the paths they name: the ones run as the workload, its checks and units, and what they run. */
+const NAMING = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'script', 'named']);
 
 export interface ReachOptions {
   triplet: string;
@@ -54,7 +57,13 @@ export class Reach {
   readonly kept = new Map<string, KeepReason>();
   readonly missing: MissingFile[] = [];
   readonly fired = new Map<string, FiredRule>();
-  private readonly queue: Array<{ path: string; run: boolean; elfOnly?: boolean; inherited: InheritedRpath }> = [];
+  private readonly queue: Array<{ path: string; run: boolean; elfOnly?: boolean; inherited: InheritedRpath; naming?: boolean }> = [];
+  /** The tree's paths in byte order, for the files under a directory (made when first needed: the tree does not change while reaching). */
+  private sorted?: string[];
+  /** Rules about a run program (`when.runs`), fired once what is queued has been analysed. */
+  private readonly laterRules: Array<{ rule: TrimRule; by: string }> = [];
+  /** Directories kept whole already (keepTree). */
+  private readonly wholeDirs = new Set<string>();
   /**
    * The analyses queued for each path, by whether it is run and what its loader passed on: a library
    * two programs load inherits each one's DT_RPATH, and may find its own libraries in either.
@@ -62,6 +71,7 @@ export class Reach {
   private readonly analysed = new Map<string, Set<string>>();
   private readonly unresolved: MissingFile[] = [];
   private readonly reaches: Array<{ rule: TrimRule; match: (p: string) => boolean }>;
+  private readonly runs: Array<{ rule: TrimRule; match: (p: string) => boolean }>;
   private readonly defaultDirs: string[];
 
   constructor(
@@ -69,6 +79,7 @@ export class Reach {
     private readonly options: ReachOptions,
   ) {
     this.reaches = options.rules.filter((r) => r.when.reaches).map((rule) => ({ rule, match: globMatcher(rule.when.reaches!) }));
+    this.runs = options.rules.filter((r) => r.when.runs).map((rule) => ({ rule, match: globMatcher(rule.when.runs!) }));
     const t = options.triplet;
     this.defaultDirs = [`lib/${t}`, `usr/lib/${t}`, 'lib', 'usr/lib'];
   }
@@ -136,21 +147,96 @@ export class Reach {
 
   /** Analyse every kept file until nothing new is reached. */
   run(): void {
-    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) this.analyse(item.path, item.run, item.inherited, item.elfOnly);
+    do {
+      for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) this.analyse(item.path, item.run, item.inherited, item.elfOnly, item.naming);
+      for (let r = this.laterRules.shift(); r !== undefined; r = this.laterRules.shift()) this.fire(r.rule, r.by);
+    } while (this.queue.length > 0);
     const loaded = new Set([...this.kept.keys()].map((p) => posix.basename(p)));
     this.missing.push(...this.unresolved.filter((m) => !loaded.has(m.what)));
     this.unresolved.length = 0;
   }
 
   fire(rule: TrimRule, by: string): void {
-    if (this.fired.has(rule.name)) return;
+    // A rule about the program that sets it off ($PROGRAM, $PACKAGE) fires once per program.
+    const perProgram = rule.keep.some((g) => g.includes('$PROGRAM') || g.includes('$PACKAGE'));
+    const key = perProgram ? `${rule.name}\0${by}` : rule.name;
+    if (this.fired.has(key)) return;
     const fired: FiredRule = { rule, by, files: 0 };
-    this.fired.set(rule.name, fired);
-    const match = globMatcher(rule.keep.flatMap((g) => this.expandGlob(g)));
+    this.fired.set(key, fired);
+    const program = posix.basename(by);
+    const pkg = (this.tree.get(by)?.pkg ?? '').split(':')[0]!;
+    const globs = rule.keep
+      .map((g) => g.replaceAll('$PROGRAM', program).replaceAll('$PACKAGE', pkg))
+      .filter((g) => !g.includes('//'));
+    const match = globMatcher(globs.flatMap((g) => this.expandGlob(g)));
     for (const [path, node] of this.tree.entries()) {
       if (node.kind === 'dir' || !match(path) || this.options.dropped(path)) continue;
       if (this.keep(path, { why: 'rule', detail: rule.name, from: by })) fired.files++;
     }
+  }
+
+  /**
+   * Keep a path a configuration file or a program names (`from`), when it is in the image: a file (and the
+   * links on the way), or a directory with everything in it when it is not a shared one (isSharedDir) and
+   * `whole` allows. Returns whether anything was kept.
+   */
+  keepNamed(path: string, from: string, whole: boolean): boolean {
+    if (this.options.dropped(path)) return false;
+    let real: string;
+    try {
+      real = this.tree.resolve(path, { followLast: true });
+    } catch {
+      return false;
+    }
+    const node = this.tree.get(real);
+    if (!node) return false;
+    const reason: KeepReason = { why: 'named', from, detail: `/${path}` };
+    if (node.kind !== 'dir') return this.keep(path, reason) !== undefined;
+    if (!whole || isSharedDir(real)) return false;
+    this.keep(path, reason);
+    return this.keepTree(real, reason) > 0;
+  }
+
+  /**
+   * Keep everything under a directory, following the directory links in it (a language pack reached
+   * through a link to another directory), at most NAMED_DIR_LIMIT files. Returns the number of paths kept.
+   */
+  keepTree(dir: string, reason: KeepReason, depth = 0): number {
+    if (this.wholeDirs.has(dir) || depth > 8) return 0;
+    this.wholeDirs.add(dir);
+    const paths = this.under(dir);
+    if (paths.length > NAMED_DIR_LIMIT) return 0;
+    let kept = 0;
+    for (const path of paths) {
+      const node = this.tree.get(path)!;
+      if (node.kind === 'dir' || this.options.dropped(path)) continue;
+      if (this.keep(path, reason, node.kind === 'symlink') !== undefined) kept++;
+      if (node.kind === 'symlink') {
+        try {
+          const target = this.tree.resolve(path, { followLast: true });
+          if (this.tree.get(target)?.kind === 'dir' && !isSharedDir(target)) kept += this.keepTree(target, { ...reason, from: path }, depth + 1);
+        } catch {
+          // a loop or a link out of the tree: nothing to keep
+        }
+      }
+    }
+    return kept;
+  }
+
+  /** Every path below a directory (not the directory itself). */
+  private under(dir: string): string[] {
+    this.sorted ??= this.tree.entries().map(([p]) => p);
+    const prefix = `${dir}/`;
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < this.sorted.length && this.sorted[i]!.startsWith(prefix); i++) out.push(this.sorted[i]!);
+    return out;
   }
 
   /** A rule's glob for each NSS service ($SERVICE) or configured locale ($LOCALE) it stands for. */
@@ -189,27 +275,29 @@ export class Reach {
       if ((node.mode & 0o111) !== 0) this.analyseLater(path, false, inherited, true);
       return;
     }
-    this.analyseLater(path, RUN.has(origin), inherited);
+    this.analyseLater(path, RUN.has(origin), inherited, false, NAMING.has(origin));
     for (const { rule, match } of this.reaches) if (match(path)) this.fire(rule, path);
+    // After what the program itself needs, so that its libraries keep their DT_NEEDED reason.
+    if (origin === 'command' || origin === 'healthcheck') for (const { rule, match } of this.runs) if (match(path)) this.laterRules.push({ rule, by: path });
   }
 
-  private analyseLater(path: string, run: boolean, inherited: InheritedRpath, elfOnly = false): void {
-    const key = `${run}\0${inherited.join(':')}`;
+  private analyseLater(path: string, run: boolean, inherited: InheritedRpath, elfOnly = false, naming = false): void {
+    const key = `${run}\0${naming}\0${inherited.join(':')}`;
     const done = this.analysed.get(path) ?? this.analysed.set(path, new Set()).get(path)!;
     if (done.has(key)) return;
     done.add(key);
-    this.queue.push({ path, run, inherited, elfOnly });
+    this.queue.push({ path, run, inherited, elfOnly, naming });
   }
 
   /** ELF objects are followed wherever they are kept; a script only when it is run, or executable. */
-  private analyse(path: string, run: boolean, inherited: InheritedRpath, elfOnly = false): void {
+  private analyse(path: string, run: boolean, inherited: InheritedRpath, elfOnly = false, naming = false): void {
     const data = this.tree.readFile(path);
     if (!data || data.length < 4) return;
-    if (isElf(data)) this.analyseElf(path, data, inherited);
+    if (isElf(data)) this.analyseElf(path, data, inherited, naming);
     else if (!elfOnly && data[0] === 0x23 && data[1] === 0x21 && (run || (this.tree.stat(path)!.mode & 0o111) !== 0)) this.analyseScript(path, data);
   }
 
-  private analyseElf(path: string, data: Buffer, inherited: InheritedRpath): void {
+  private analyseElf(path: string, data: Buffer, inherited: InheritedRpath, naming = false): void {
     let info: ElfInfo | undefined;
     try {
       info = readElf(data, `/${path}`);
@@ -219,6 +307,16 @@ export class Reach {
     if (!info) return;
     if (info.interpreter && !this.keep(info.interpreter, { why: 'interpreter', from: path })) {
       this.missing.push({ what: info.interpreter, neededBy: path, why: 'interpreter' });
+    }
+    // A program (it has an interpreter: not a library) that is run: the files it names by absolute path,
+    // and the directories of its own package it names (a server's share directory).
+    if (naming && info.interpreter) {
+      const own = this.tree.get(path)?.pkg;
+      for (const named of pathsInProgram(data)) {
+        if (named === path) continue;
+        const dir = this.realDir(named);
+        this.keepNamed(named, path, dir !== undefined && own !== undefined && this.tree.get(dir)?.pkg === own);
+      }
     }
     const search = librarySearch(info, posix.dirname(`/${path}`), inherited, this.options.triplet);
     const dirs = search.dirs.map((d) => d.replace(/^\/+/, ''));
@@ -255,6 +353,16 @@ export class Reach {
       // A word that is no program in the image may be a shell function or builtin: not reported.
       const found = this.findCommand(word);
       if (found) this.keep(found, { why: 'script', from: path, detail: word });
+    }
+  }
+
+  /** The directory a path leads to, or undefined. */
+  private realDir(path: string): string | undefined {
+    try {
+      const real = this.tree.resolve(path, { followLast: true });
+      return this.tree.get(real)?.kind === 'dir' ? real : undefined;
+    } catch {
+      return undefined;
     }
   }
 

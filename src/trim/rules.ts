@@ -15,6 +15,12 @@ export interface TrimRule {
     imports?: readonly string[];
     /** A kept path matches one of these globs. */
     reaches?: readonly string[];
+    /**
+     * The workload's own program (its command or health check, after links) matches one of these globs.
+     * Its keep globs may name it: `$PROGRAM` (its file name) and `$PACKAGE` (its package), and the rule
+     * fires once per such program.
+     */
+    runs?: readonly string[];
     /** Importers that do not count: libraries that import the symbol for a feature most programs never use. */
     notFrom?: readonly string[];
   };
@@ -130,6 +136,58 @@ export const TRIM_RULES: readonly TrimRule[] = [
     reason: 'perl loads its modules (.pm) and their shared objects at run time',
     when: { reaches: ['usr/bin/perl', 'usr/bin/perl5*'] },
     keep: [`${LIB}/perl-base/**`, `${LIB}/perl/**`, `${LIB}/perl5/**`, 'usr/share/perl/**', 'usr/share/perl5/**'],
+  },
+  {
+    name: 'server-share',
+    reason: "a server reads its own data at run time from a directory named after it or its package (SQL schemas, templates, web pages, error messages): /usr/share/NAME, /usr/lib/NAME, /usr/libexec/NAME",
+    // $PROGRAM and $PACKAGE: the workload's program and its package (named, mariadb-server-core, …).
+    when: { runs: ['usr/sbin/*', 'usr/bin/*', 'usr/lib/*/bin/*', 'usr/libexec/*'] },
+    keep: ['usr/share/$PROGRAM/**', 'usr/share/$PACKAGE/**', 'usr/lib/$PROGRAM/**', 'usr/lib/$PACKAGE/**', 'usr/libexec/$PROGRAM/**'],
+  },
+  {
+    name: 'erlang',
+    reason: "the Erlang runtime (erl, beam.smp) loads its applications, boot scripts and the runtime's own programs (erlexec, epmd, inet_gethost) from its library tree",
+    when: { reaches: ['usr/lib/erlang/erts-*/bin/*', 'usr/lib/erlang/bin/*'] },
+    keep: ['usr/lib/erlang/**'],
+  },
+  {
+    name: 'java',
+    reason: 'a Java runtime loads its modules, libraries (libjvm.so by a path relative to itself) and security policy from its own tree under /usr/lib/jvm',
+    when: { reaches: ['usr/lib/jvm/*/bin/java', 'usr/lib/jvm/*/lib/server/libjvm.so'] },
+    keep: ['usr/lib/jvm/**', 'etc/java-*/**'],
+  },
+  {
+    name: 'lua',
+    reason: 'Lua loads modules with require() from /usr/share/lua and /usr/lib/<triplet>/lua',
+    when: { reaches: ['usr/bin/lua5.*', `${LIB}/liblua5.*.so.*`] },
+    keep: ['usr/share/lua/**', `${LIB}/lua/**`],
+  },
+  {
+    name: 'ruby',
+    reason: 'Ruby loads its standard library and gems at run time',
+    when: { reaches: ['usr/bin/ruby*', `${LIB}/libruby-*.so.*`] },
+    keep: ['usr/lib/ruby/**', `${LIB}/ruby/**`, 'usr/share/rubygems-integration/**'],
+  },
+  {
+    name: 'nodejs',
+    reason: "Node.js loads the modules a program requires from the system's module directories",
+    when: { reaches: ['usr/bin/node', 'usr/bin/nodejs'] },
+    keep: ['usr/share/nodejs/**', 'usr/lib/nodejs/**', `${LIB}/nodejs/**`],
+  },
+  {
+    name: 'php',
+    reason: 'PHP loads its extensions (.so) and reads its ini files and PEAR/library code at run time',
+    when: { reaches: ['usr/sbin/php-fpm*', 'usr/bin/php*', 'usr/lib/apache2/modules/libphp*.so'] },
+    keep: ['usr/lib/php/**', 'usr/share/php/**'],
+  },
+  {
+    name: 'gcc',
+    reason: "a C compiler a server runs (a JIT, a plugin build) runs its own programs (cc1, collect2, lto-wrapper) from /usr/libexec/gcc, the assembler and linker on the PATH, and links with the C library's start files and linker scripts",
+    when: { reaches: ['usr/bin/gcc-*', 'usr/bin/*-linux-*-gcc-*', 'usr/bin/cc', 'usr/bin/c99-gcc'] },
+    keep: [
+      'usr/libexec/gcc/**', 'usr/lib/gcc/**', 'usr/bin/*-linux-*-as', 'usr/bin/as', 'usr/bin/*-linux-*-ld*', 'usr/bin/ld*',
+      `${LIB}/crt*.o`, `${LIB}/libc.so`, `${LIB}/libc_nonshared.a`, `${LIB}/libm.so`, 'usr/include/**',
+    ],
   },
   {
     name: 'tzdata',

@@ -12,6 +12,8 @@ import type { TreeNode } from '../tree/types.js';
 import type { UnpackedPackage } from '../unpack/types.js';
 import { parentOf } from '../util/path.js';
 import { globMatcher, globToRegExp } from '../util/path-glob.js';
+import { keepGlobMatches } from './globs.js';
+import { isConfigFile, pathsInConfig } from './named.js';
 import { recordTrimInDpkgDatabase } from './provenance.js';
 import { Reach } from './reach.js';
 import { ALWAYS_DROPPED, ALWAYS_KEPT, KEPT_AREAS, TRIM_RULES } from './rules.js';
@@ -54,6 +56,11 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
   const seed = (path: string, node: TreeNode, reason: KeepReason): void => {
     if (node.kind === 'symlink' && leadsToProgram(tree, path)) deferred.push(path);
     else reach.keep(path, reason, node.kind === 'symlink');
+    // A link from configuration to a directory elsewhere (/etc/app/lang → /usr/share/app/lang) brings what is in it.
+    if (node.kind === 'symlink' && reason.why === 'area') {
+      const target = safeResolve(tree, path);
+      if (target !== undefined && tree.get(target)?.kind === 'dir' && !KEPT_AREAS.includes(target.split('/')[0]!)) reach.keepTree(target, { why: 'target', from: path });
+    }
   };
   // Entry points first, so that the chains in trim.json start from them.
   for (const root of options.roots) keepArgv(reach, root.argv, { why: root.why });
@@ -89,7 +96,13 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
       reach.keep(path, { why: 'keep', detail: glob });
     }
   }
+  // trim.keep globs also match through directory links (/usr/share/app/lang/** where lang is a link).
+  for (const { glob, path } of keepGlobMatches(tree, keepGlobs)) {
+    unmatchedKeep.delete(glob);
+    reach.keep(path, { why: 'keep', detail: glob });
+  }
   reach.run();
+  keepNamedByConfig(tree, reach, entries);
   for (const link of deferred) {
     const target = safeResolve(tree, link);
     if (target !== undefined && reach.kept.has(target)) reach.keep(link, { why: 'area' }, false);
@@ -153,6 +166,34 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
     dropped: Object.fromEntries([...droppedLists].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   return { record, explanation };
+}
+
+/**
+ * The absolute paths kept configuration files name (`file "/usr/share/dns/root.hints";`), kept as the
+ * program that reads them would open them: the files under /etc (isConfigFile) of every package
+ * something outside the kept areas is left of, and the ones jeos wrote (workload.files). A path
+ * kept this way may be another package's, whose configuration is then read in turn, until
+ * nothing new is kept.
+ */
+function keepNamedByConfig(tree: ImageTree, reach: Reach, entries: Array<[string, TreeNode]>): void {
+  const read = new Set<string>();
+  for (let round = 0; round < 16; round++) {
+    const inUse = new Set<string>();
+    for (const path of reach.kept.keys()) {
+      const node = tree.get(path);
+      if (node?.pkg !== undefined && node.kind !== 'dir' && !KEPT_AREAS.includes(path.split('/')[0]!)) inUse.add(nameOf(node.pkg));
+    }
+    let more = false;
+    for (const [path, node] of entries) {
+      if (read.has(path) || node.kind !== 'file' || !path.startsWith('etc/') || !reach.kept.has(path)) continue;
+      if (node.pkg !== undefined && !inUse.has(nameOf(node.pkg))) continue;
+      read.add(path);
+      if (!isConfigFile(path, node.data, node.mode)) continue;
+      for (const named of pathsInConfig(node.data.toString('utf8'))) if (reach.keepNamed(named, path, true)) more = true;
+    }
+    reach.run();
+    if (!more) return;
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ export interface KeepReason {
     | 'locale' // a locale asked for in trim.locales
     | 'copyright' // a package's licence
     | 'rule' // a rule of the dlopen/data table (detail: its name)
+    | 'named' // an absolute path a kept configuration file or program `from` names (detail: the path as named)
     | 'needed' // DT_NEEDED of `from` (detail: the soname)
     | 'dlopen' // a .note.dlopen entry of `from` (detail: feature)
     | 'interpreter' // PT_INTERP or #! of `from`
