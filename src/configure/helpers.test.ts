@@ -259,3 +259,16 @@ test('an unreproduced step on a path the workload uses stops the build (E_CONFIG
   const { report } = configure([app], { workload: { ...workload, files: ['/etc/app/app.conf'], pre: [['/usr/bin/app-initdb', '--dir', '/var/lib/app/db']] } });
   assert.equal(notReproduced(report, 'app').length, 3);
 });
+
+test("a clean-up jeos did not do (find -delete, as redis-server's postinst runs on /etc/redis) does not stop the build; find -exec on the same path does", () => {
+  const pkg = (script: string): FakePackage => ({
+    name: 'redis-server',
+    scripts: { postinst: `#!/bin/sh\nset -e\n${script}\n` },
+    files: { '/etc/redis/redis.conf': 'port 6379\n', '/usr/bin/redis-server': { content: '\x7fELF', mode: 0o755 } },
+    conffiles: ['/etc/redis/redis.conf'],
+  });
+  const workload = { command: ['/usr/bin/redis-server', '/etc/redis/redis.conf'], pre: [] as string[][], packages: ['redis-server'], files: [] as string[] };
+  const { report } = configure([pkg("find /etc/redis -maxdepth 1 -type d -name 'redis-server.*.d' -empty -delete")], { workload });
+  assert.match(notReproduced(report, 'redis-server')[0] ?? '', /find -delete removes files/, 'still a line in build.json');
+  assert.throws(() => configure([pkg('find /etc/redis -name "*.conf" -exec chmod 600 {} +')], { workload }), (e: { code?: string }) => e.code === 'E_CONFIGURE_NOT_REPRODUCED');
+});

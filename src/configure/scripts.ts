@@ -26,6 +26,8 @@ interface Entry {
   text: string;
   status: Status;
   note?: string;
+  /** Not reproduced, but it could only have removed files. */
+  removesOnly?: boolean;
   records: ActionRecord[];
   /** The absolute paths among the command's words (and its output file): what it acts on. */
   paths: string[];
@@ -120,7 +122,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
           .filter((w): w is string => w !== undefined)
           .map((w) => w.replace(/^--?[\w-]+=/, ''))
           .filter((w) => w.startsWith('/'));
-        const entry: Entry = { text: commandText(cmd), status: c.status, ...(note ? { note } : {}), records: [], paths };
+        const entry: Entry = { text: commandText(cmd), status: c.status, ...(note ? { note } : {}), ...(c.removesOnly ? { removesOnly: true } : {}), records: [], paths };
         for (const action of c.actions ?? []) {
           const record: ActionRecord = { action, pkg: log.pkg, script: label, command: entry.text };
           entry.records.push(record);
@@ -252,6 +254,8 @@ export function unreproducedSteps(scan: ScriptScan): UnreproducedStep[] {
     for (const e of log.entries) {
       const failed = e.records.filter((r) => r.failed !== undefined);
       if (!failed.length && e.status !== 'notReproduced') continue;
+      // A clean-up jeos did not do leaves something extra, never something the workload lacks.
+      if (!failed.length && e.removesOnly) continue;
       const paths = failed.length ? e.paths.filter((p) => failed.some((r) => r.failed!.includes(p))) : e.paths;
       const why = failed.length ? failed.map((r) => r.failed).join('; ') : e.note;
       steps.push({ pkg: log.pkg, script: log.script, line: why ? `${e.text} (${why})` : e.text, paths: [...new Set(paths)] });

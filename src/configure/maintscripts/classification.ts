@@ -10,6 +10,11 @@ export interface Classification {
   note?: string;
   actions?: Action[];
   exit?: Tri;
+  /**
+   * A step not reproduced that can only remove files (a clean-up of what older versions
+   * left): its absence leaves something extra in the image, never something missing.
+   */
+  removesOnly?: boolean;
 }
 
 export interface ClassifyContext {
@@ -30,6 +35,6 @@ export type Handler = (args: Args, cmd: ExecutedCommand, ctx: ClassifyContext) =
 export const na = (note?: string, exit?: Tri): Classification => ({ status: 'notApplicable', ...(note ? { note } : {}), exit });
 /** A command with no effect that succeeds (builtins, messages, service starts). */
 export const done = (note?: string): Classification => na(note, true);
-export const notReproduced = (note: string): Classification => ({ status: 'notReproduced', note });
+export const notReproduced = (note: string, options: { removesOnly?: boolean } = {}): Classification => ({ status: 'notReproduced', note, ...(options.removesOnly ? { removesOnly: true } : {}) });
 /** A reproduced command succeeds, as it would have in the script. */
 export const reproduced = (actions: Action[], note?: string): Classification => ({ status: 'reproduced', actions, ...(note ? { note } : {}), exit: true });

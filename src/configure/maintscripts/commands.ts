@@ -62,7 +62,10 @@ HANDLERS['test'] = (args, _cmd, ctx) => na(undefined, ctx.world.test(args));
 HANDLERS['which'] = (args, _cmd, ctx) => na(undefined, args.length === 1 && args[0] !== undefined ? ctx.world.commandExists(args[0]) : undefined);
 HANDLERS['type'] = HANDLERS['which'];
 HANDLERS['sed'] = (args) => (args.some((a) => a !== undefined && (/^(-i|--in-place)/.test(a) || /^-[a-zA-Z]*i/.test(a))) ? notReproduced('sed -i edits a file in place') : na());
-HANDLERS['find'] = (args) => (args.some((a) => a === undefined || ['-delete', '-exec', '-execdir', '-ok', '-fprint', '-fprintf', '-fls'].includes(a)) ? notReproduced('find changes files') : na());
+HANDLERS['find'] = (args) => {
+  if (args.some((a) => a === undefined || ['-exec', '-execdir', '-ok', '-okdir', '-fprint', '-fprintf', '-fls'].includes(a))) return notReproduced('find changes files');
+  return args.includes('-delete') ? notReproduced('find -delete removes files', { removesOnly: true }) : na();
+};
 HANDLERS['env'] = (args) => (args.length === 0 ? na() : notReproduced('env runs a command'));
 HANDLERS['hostname'] = (args) => (args.length === 0 ? na() : notReproduced('sets the host name'));
 
