@@ -243,7 +243,8 @@ describe('the SBOM of a build', () => {
     assert.equal(libbase.licenseDeclared, 'NOASSERTION', 'a free-text copyright file is not guessed at');
     assert.match(libbase.licenseComments, /not machine-readable/);
     assert.equal(pkg('libkmod2').licenseDeclared, 'NOASSERTION');
-    assert.match(pkg('libkmod2').licenseComments, /no \/usr\/share\/doc\/libkmod2\/copyright in the image/);
+    // libkmod2 ships no copyright file, and nothing in the VM reaches its (fake) library: the trim took all of it.
+    assert.match(pkg('libkmod2').licenseComments, /the trim left none of its files, \/usr\/share\/doc\/libkmod2\/copyright included/);
     // The VM's kernel, as a component of the VM only.
     const kernel = pkg(KERNEL);
     assert.equal(kernel.primaryPackagePurpose, 'OPERATING_SYSTEM');
