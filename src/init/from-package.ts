@@ -20,6 +20,7 @@ import type { InitContext } from './types.js';
 import { portFromConfig } from './config-ports.js';
 import { canonicalUsr } from './host-fs.js';
 import { KNOWN_PROGRAMS, knownProgram } from './known.js';
+import { generatorsNamed } from './generators.js';
 import { interpreterNeed } from './shell.js';
 import { realProgram, serviceCandidates, type UnitCandidate } from './units.js';
 import type { Program } from './workload.js';
@@ -75,7 +76,7 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
       const from = `${known}: ExecStart= of ${unit.name} runs ${unit.program} (a wrapper), and jeos's table of known programs knows how to run ${known} directly`;
       return { record, why, program: withFacts(tree, { path: known, args: [], from, userArgs: false }), notes };
     }
-    return { record, why, program: unitProgram(tree, unit), notes };
+    return { record, why, program: withPre(unitProgram(tree, unit), unit, unpacked.packages, tree), notes };
   }
   // Else the package's own program: the one named like the package, or its only one.
   const own = unpacked.packages.find((p) => p.name === record.name)!;
@@ -146,6 +147,35 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
   };
   if (unit.shell) program.needs = [{ key: 'package', value: unit.shell.package, why: `${unit.shell.why}, and ${unit.shell.interpreter} is Essential in Debian (no package depends on it), so the image has none unless asked` }];
   return withFacts(tree, program);
+}
+
+/**
+ * The steps before the command: the unit's ExecStartPre= lines, then the after-install generators
+ * (generators.ts) that the packages' postinst or init scripts run and no ExecStartPre= line already does.
+ */
+function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackage[], tree: ImageTree): Program {
+  // A unit's step that runs a generator of the table is written as the table writes it, with what it needs.
+  const pre: NonNullable<Program['pre']> = unit.pre.map((argv) => {
+    const g = generatorsNamed([argv.join(' ')])[0];
+    if (!g) return { argv, why: `ExecStartPre= of ${unit.name}`, packages: [] };
+    return { argv: g.step, why: `ExecStartPre= of ${unit.name} (${argv.join(' ')}), as jeos's table of after-install generators runs it: ${g.why}`, packages: g.packages, ...(g.files ? { files: g.files } : {}) };
+  });
+  const texts: string[] = unit.pre.map((a) => a.join(' '));
+  const scripts: string[] = [];
+  for (const pkg of packages) {
+    const postinst = pkg.controlFiles.get('postinst');
+    if (postinst) scripts.push(postinst.toString('utf8'));
+    for (const p of pkg.paths.filter((x) => x.startsWith('/etc/init.d/'))) {
+      const text = tree.readFile(p.slice(1))?.toString('utf8');
+      if (text) scripts.push(text);
+    }
+  }
+  const fromUnit = new Set(generatorsNamed(texts).map((g) => g.name));
+  for (const g of generatorsNamed(scripts)) {
+    if (fromUnit.has(g.name)) continue;
+    pre.push({ argv: g.step, why: `after-install generator: ${g.why} (jeos runs no maintainer script at build time)`, packages: g.packages, ...(g.files ? { files: g.files } : {}) });
+  }
+  return pre.length ? { ...program, pre } : program;
 }
 
 /** What the packages' files say about a program: the port its configuration names, and the shell it needs. */

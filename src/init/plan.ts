@@ -166,7 +166,7 @@ async function unitProgramFor(ctx: InitContext, pkg: string, path: string): Prom
   return { ...program, path };
 }
 
-const CHOICE_ORDER = ['package', 'files', 'command', 'user', 'env', 'ports', 'healthcheck'];
+const CHOICE_ORDER = ['package', 'files', 'command', 'pre', 'user', 'env', 'ports', 'healthcheck'];
 
 function assemble(
   source: InitSource,
@@ -188,6 +188,7 @@ function assemble(
     description: `${program ? posix.basename(program) : name}, set up by jeos init --from ${source.from}`,
     packages: all,
     command: part?.command,
+    pre: part?.pre ?? [],
     user: part?.user,
     env: {},
     ports: part?.ports ?? [],

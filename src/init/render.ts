@@ -20,6 +20,7 @@ export function hostFileSource(path: string): string {
 export function renderConfig(plan: InitPlan, options: RenderOptions): string {
   const workload: Record<string, unknown> = { packages: plan.packages };
   if (plan.command) workload.command = plan.command;
+  if (plan.pre.length) workload.pre = plan.pre;
   if (plan.user) workload.user = plan.user;
   if (Object.keys(plan.env).length) workload.env = plan.env;
   const files = [

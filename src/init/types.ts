@@ -39,6 +39,8 @@ export interface InitPlan {
   /** TCP ports as numbers, others as `53/udp`. */
   ports: Array<number | string>;
   healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp'>>;
+  /** workload.pre: steps before the command (the unit's ExecStartPre=, after-install generators). */
+  pre: string[][];
   /** Workload files with inline content (from the table of known programs). */
   inline: Array<{ path: string; content: string }>;
   /** Workload files copied from this machine into DIR/files/. */

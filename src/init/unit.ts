@@ -19,17 +19,25 @@ export interface ServiceSection {
   environment: string[];
   /** EnvironmentFile= paths, in order; `optional` for a `-` prefix. */
   environmentFiles: Array<{ path: string; optional: boolean }>;
+  /** ExecStartPre= lines after the last reset, each split as systemd splits it; a `-` prefix kept (workload.pre takes it), the others taken off. */
+  execStartPre: string[][];
   /** [Install] DefaultInstance= of a template unit. */
   defaultInstance?: string;
 }
 
 export function parseService(text: string): ServiceSection {
-  const out: ServiceSection = { environment: [], environmentFiles: [] };
+  const out: ServiceSection = { environment: [], environmentFiles: [], execStartPre: [] };
   let exec: string | undefined;
   for (const [key, value] of unitEntries(text, 'Service')) {
     // An empty ExecStart= resets the list; of several (Type=oneshot), the first is the one that runs first.
     if (key === 'ExecStart') exec = value === '' ? undefined : (exec ?? value);
-    else if (key === 'User') out.user = value || undefined;
+    else if (key === 'ExecStartPre') {
+      if (value === '') out.execStartPre = [];
+      else {
+        const pre = stripPrefixes(splitCommandLine(value));
+        if (pre) out.execStartPre.push(pre);
+      }
+    } else if (key === 'User') out.user = value || undefined;
     else if (key === 'Type') out.type = value || undefined;
     else if (key === 'PIDFile') out.pidFile = value || undefined;
     else if (key === 'Environment') {
@@ -51,6 +59,20 @@ export function parseService(text: string): ServiceSection {
     if (first) out.execStart = [first, ...rest];
   }
   return out;
+}
+
+/**
+ * An Exec line's words with systemd's prefixes read: `@` (the next word is argv[0], dropped), `:`, `+`, `!`,
+ * `!!` (expansion and privileges; the step runs as the workload runs) taken off, `-` (failure ignored) kept
+ * on the program as workload.pre writes it.
+ */
+function stripPrefixes(words: string[]): string[] | undefined {
+  const first = words[0] ?? '';
+  const prefix = /^[-@:+!]*/.exec(first)![0];
+  const program = first.slice(prefix.length);
+  if (!program) return undefined;
+  const rest = prefix.includes('@') ? words.slice(2) : words.slice(1);
+  return [`${prefix.includes('-') ? '-' : ''}${program}`, ...rest];
 }
 
 /** ListenStream= of a .socket unit: the TCP ports it names (`80`, `0.0.0.0:80`, `[::]:22`); paths and other families are left out. */

@@ -29,6 +29,8 @@ export interface UnitCandidate {
   runsOwn: boolean;
   /** The command is a shell running a script line. */
   shell?: ShellNeed;
+  /** ExecStartPre= lines, expanded as ExecStart= is (a `-` prefix kept on the program). */
+  pre: string[][];
   /** EnvironmentFile= paths the packages do not ship, without the `-` that makes them optional. */
   missingEnvironmentFiles: string[];
   /** TCP ports of the unit's .socket, if it has one. */
@@ -67,6 +69,7 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
       const env = environmentOf(service.environment.map((a) => specifiers(a, unit)), files);
       const expanded = expandCommand(service.execStart.map((w) => specifiers(w, unit)), env);
       const program = expanded.argv[0] ?? service.execStart[0]!;
+      const pre = service.execStartPre.map((w) => expandCommand(w.map((x) => specifiers(x, unit)), env).argv).filter((a) => a.length > 0);
       const real = realProgram(tree, program);
       const socketText = tree.readFile(file.slice(1).replace(/(@)?\.service$/, (_, at) => (at ? '@.socket' : '.socket')))?.toString('utf8');
       const socketName = base.replace(/\.service$/, '.socket');
@@ -80,6 +83,7 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
         runsOwn: real !== undefined && shipped.has(canonicalUsr(real)),
         shell: real ? undefined : shellCommand(expanded.argv),
         missingEnvironmentFiles: missing,
+        pre,
         ...(socketText ? { socket: { name: socketName, ports: parseSocketPorts(socketText) } } : {}),
       });
     }

@@ -29,11 +29,13 @@ export interface Program {
   socket?: { name: string; ports: number[] };
   /** Packages the command needs that its package does not depend on (a shell), with the reason. */
   needs?: Choice[];
+  /** Steps before the command (workload.pre): the unit's ExecStartPre= and the after-install generators, each with why. */
+  pre?: Array<{ argv: string[]; why: string; packages: string[]; files?: Array<{ path: string; content: string }> }>;
   /** Notes found on the way (variables left unset, …). */
   notes?: string[];
 }
 
-export type WorkloadPart = Pick<InitPlan, 'command' | 'user' | 'ports' | 'healthcheck' | 'inline' | 'choices' | 'notes'> & { packages: string[] };
+export type WorkloadPart = Pick<InitPlan, 'command' | 'user' | 'ports' | 'healthcheck' | 'inline' | 'choices' | 'notes' | 'pre'> & { packages: string[] };
 
 export function workloadOf(program: Program): WorkloadPart {
   const known = knownProgram(program.path, program.args);
@@ -105,5 +107,26 @@ export function workloadOf(program: Program): WorkloadPart {
   if (known?.packages?.length) choices.push({ key: 'package', value: known.packages.join(', '), why: `known program: ${known.note}` });
   const packages = [...(known?.packages ?? [])];
   for (const n of program.needs ?? []) if (!packages.includes(n.value)) packages.push(n.value);
-  return { command, user, ports, healthcheck, inline: known?.files ?? [], choices, notes, packages };
+  const inline = [...(known?.files ?? [])];
+  const pre: string[][] = [];
+  for (const step of program.pre ?? []) {
+    pre.push(step.argv);
+    choices.push({ key: 'pre', value: formatCommandLine(step.argv), why: step.why });
+    for (const p of step.packages) {
+      if (packages.includes(p)) continue;
+      packages.push(p);
+      choices.push({ key: 'package', value: p, why: `the workload.pre step ${formatCommandLine(step.argv)} runs it` });
+    }
+    for (const f of step.files ?? []) {
+      if (inline.some((i) => i.path === f.path)) continue;
+      inline.push(f);
+      choices.push({ key: 'files', value: f.path, why: `the workload.pre step ${formatCommandLine(step.argv)} reads it; Debian's postinst writes it from debconf's answers` });
+    }
+  }
+  // The container's /etc/jeos/start runs the steps with /bin/sh, which no package depends on (dash is Essential).
+  if (pre.length && !packages.includes('dash')) {
+    packages.push('dash');
+    choices.push({ key: 'package', value: 'dash', why: 'workload.pre runs before the command from /etc/jeos/start, a /bin/sh script in a container, and dash is Essential in Debian (no package depends on it)' });
+  }
+  return { command, user, ports, healthcheck, inline, choices, notes, packages, pre };
 }

@@ -50,6 +50,24 @@ describe('jeos init', () => {
           { name: 'dash', version: '0.5.12-12', files: { '/usr/bin/dash': { content: 'x', mode: 0o755 } } },
           { name: 'coreutils', version: '9.7-3', depends: 'libc', files: { '/usr/bin/env': { content: 'x', mode: 0o755 } } },
           { name: 'cached-tools', version: '1', depends: 'libc', files: { '/usr/bin/cachetool': { content: 'x', mode: 0o755 } } },
+          // A server whose unit has ExecStartPre= lines and whose postinst runs an after-install generator.
+          {
+            name: 'dnsd',
+            version: '1.0-1',
+            depends: 'libc',
+            files: {
+              '/usr/sbin/dnsd': { content: 'x', mode: 0o755 },
+              '/usr/sbin/dnsd-checkconf': { content: 'x', mode: 0o755 },
+              '/usr/sbin/rndc-confgen': { content: 'x', mode: 0o755 },
+              '/usr/sbin/nsd-control-setup': { content: '#!/bin/sh\nopenssl genrsa\n', mode: 0o755 },
+              '/usr/lib/systemd/system/dnsd.service': unit(
+                '/usr/sbin/dnsd -d',
+                'Environment=CONF=/etc/dnsd/dnsd.conf\nExecStartPre=-/usr/sbin/dnsd-checkconf ${CONF} %n\nExecStartPre=+/usr/sbin/rndc-confgen -a\n',
+              ),
+            },
+            scripts: { postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  nsd-control-setup >/dev/null 2>&1 || true\nfi\n' },
+          },
+          { name: 'openssl', version: '3.5-1', depends: 'libc', files: { '/usr/bin/openssl': { content: 'x', mode: 0o755 } } },
         ],
         [],
       ),
@@ -161,6 +179,27 @@ describe('jeos init', () => {
     assert.equal(cmd.source.kind, 'command');
     assert.deepEqual(cmd.command, ['/usr/sbin/webd', '--listen', '7000', '--port', '7000'], 'the arguments are kept');
     assert.deepEqual(cmd.ports, [7000]);
+  });
+
+  test('a unit\'s ExecStartPre= lines become workload.pre (expanded, - kept, + taken off); a generator the unit or the postinst runs is written as the table writes it, with its packages and dash', async () => {
+    const r = await init('dnsd', 'dnsd');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.command, ['/usr/sbin/dnsd', '-d']);
+    assert.deepEqual(out.pre, [
+      ['-/usr/sbin/dnsd-checkconf', '/etc/dnsd/dnsd.conf', 'dnsd.service'],
+      ['/bin/sh', '-c', '[ -s /etc/bind/rndc.key ] || exec /usr/sbin/rndc-confgen -a'],
+      ['/usr/sbin/nsd-control-setup'],
+    ]);
+    assert.deepEqual(out.packages, ['dnsd', 'openssl', 'coreutils', 'dash']);
+    const why = (value: string) => out.choices.find((c: { key: string; value: string }) => c.value === value)?.why ?? '';
+    assert.match(why('-/usr/sbin/dnsd-checkconf /etc/dnsd/dnsd.conf dnsd.service'), /ExecStartPre= of dnsd\.service/);
+    assert.match(why('/usr/sbin/nsd-control-setup'), /after-install generator: nsd's postinst makes the remote-control keys/);
+    assert.match(why('openssl'), /workload\.pre step \/usr\/sbin\/nsd-control-setup runs it/);
+    assert.match(why('dash'), /workload\.pre runs before the command from \/etc\/jeos\/start/);
+    const yaml = await yamlOf('dnsd');
+    assert.match(yaml, /pre:\n {4}- \[-\/usr\/sbin\/dnsd-checkconf, \/etc\/dnsd\/dnsd\.conf, dnsd\.service\]/);
+    assert.equal(out.locked.packages, 5, 'the lock holds the steps\' packages: dnsd, libc, openssl, coreutils, dash');
   });
 
   test('an unpackaged script: copied, with the package of env and of the interpreter env finds on the image\'s PATH', async () => {

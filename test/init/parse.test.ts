@@ -56,6 +56,7 @@ WantedBy=multi-user.target
         description: 'x',
         packages: ['x'],
         command: ['/usr/bin/x', '-g', 'daemon off;', '#not a comment'],
+        pre: [],
         env: { LD_LIBRARY_PATH: '/opt/lib' },
         ports: [1],
         healthcheck: { http: 'http://localhost:1/', status: 401 },

@@ -89,6 +89,7 @@ Examples:
           name: plan.name,
           packages: plan.packages,
           command: plan.command ?? null,
+          pre: plan.pre,
           user: plan.user ?? null,
           env: plan.env,
           ports: plan.ports,
