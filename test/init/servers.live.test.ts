@@ -1,8 +1,11 @@
-// Live tier: jeos init --from for servers of issue 24 whose command, port and check init now
-// finds from the package alone (EnvironmentFile= expansion, the foreground table, an empty
-// option argument, the protocol checks). tinyproxy is also built and run in podman, where the
-// check init wrote must pass. (bind9, nsd and exim still need setup their maintainer scripts do,
-// issue 24 point 1, so they are checked at init only.)
+// Live tier: jeos init --from for servers of issue 24 whose command, port and check init finds
+// from the package alone (EnvironmentFile= expansion, the foreground table, an empty option
+// argument, the protocol checks), then jeos build and jeos test --container with no edits: the
+// check init wrote must pass in podman. bind9 needs the trim to keep the root hints its
+// configuration names (point 3); nsd the keys nsd-control-setup makes at start (workload.pre from
+// init's table of after-install generators, point 1). exim4-daemon-light gets its generated
+// configuration the same way, and is marked todo while the configuration names an account
+// (uucp) that the configure stage does not make yet.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +19,20 @@ const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
 const hasPodman = spawnSync('podman', ['--version']).status === 0;
 const jeos = (...args: string[]) => checkedRun(args, { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
 
+/** jeos build, then jeos test --container; the seconds each took. */
+async function buildAndTest(dir: string): Promise<{ build: number; test: number; detail?: string }> {
+  const t0 = Date.now();
+  const built = await jeos('build', dir, '--frozen', '--format', 'oci', '-q');
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+  const t1 = Date.now();
+  if (!hasPodman) return { build: (t1 - t0) / 1000, test: 0 };
+  const tested = await jeos('test', dir, '--container', '--json');
+  assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
+  const times = { build: (t1 - t0) / 1000, test: (Date.now() - t1) / 1000, detail: JSON.parse(tested.stdout).healthcheck.detail as string };
+  console.log(`# ${dir}: build ${times.build.toFixed(1)} s, jeos test --container ${times.test.toFixed(1)} s (${times.detail})`);
+  return times;
+}
+
 async function init(pkg: string): Promise<Record<string, any>> {
   const r = await jeos('init', pkg, '--from', pkg, '--json');
   assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -27,11 +44,15 @@ describe('jeos init for common Debian servers', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  test('bind9: named in the foreground with -u bind from /etc/default/named, ports 53 TCP and UDP, a DNS check', async () => {
+  test('bind9: named in the foreground with -u bind from /etc/default/named, ports 53 TCP and UDP, a DNS check; built and answering in podman (the root hints named.conf names are kept)', async () => {
     const out = await init('bind9');
     assert.deepEqual(out.command, ['/usr/sbin/named', '-f', '-u', 'bind']);
     assert.deepEqual(out.ports, [53, '53/udp']);
     assert.deepEqual(out.healthcheck, { dns: { port: 53, name: 'localhost', type: 'A' } });
+    assert.deepEqual(out.pre, [['/bin/sh', '-c', '[ -s /etc/bind/rndc.key ] || exec /usr/sbin/rndc-confgen -a']]);
+    await buildAndTest('bind9');
+    const why = await jeos('why', '/usr/share/dns/root.hints', 'bind9');
+    assert.match(why.stdout, /named by \/etc\/bind\/named\.conf\.root-hints/);
   });
 
   test('nsd: its unit\'s -P "" left out with a note, a DNS check on port 53', async () => {
@@ -39,6 +60,9 @@ describe('jeos init for common Debian servers', () => {
     assert.deepEqual(out.command, ['/usr/sbin/nsd', '-d']);
     assert.match(out.notes.join('\n'), /empty argument \(-P ""\)/);
     assert.deepEqual(out.healthcheck, { dns: { port: 53, name: 'localhost', type: 'A' } });
+    assert.deepEqual(out.pre, [['/usr/sbin/nsd-control-setup']]);
+    for (const p of ['openssl', 'coreutils', 'dash']) assert.ok(out.packages.includes(p), out.packages.join(', '));
+    await buildAndTest('nsd');
   });
 
   test('exim4-daemon-light: the daemon in the foreground (-bdf), an SMTP greeting check on port 25, dash for the shell it runs', async () => {
@@ -46,6 +70,12 @@ describe('jeos init for common Debian servers', () => {
     assert.deepEqual(out.command, ['/usr/sbin/exim4', '-bdf', '-q30m']);
     assert.deepEqual(out.healthcheck, { smtp: 25 });
     assert.ok(out.packages.includes('dash'), out.packages.join(', '));
+    assert.match(out.pre.map((p: string[]) => p.join(' ')).join('\n'), /update-exim4\.conf/);
+    assert.ok(out.files.some((f: { path: string }) => f.path === '/etc/exim4/update-exim4.conf.conf'));
+  });
+
+  test('exim4-daemon-light: built, and greeting on port 25 in podman', { todo: 'exim4.conf.template names the account uucp, which the configure stage does not make yet' }, async () => {
+    await buildAndTest('exim4-daemon-light');
   });
 
   test('tinyproxy: the forking unit\'s daemon with -d, port 8888 from tinyproxy.conf, and the image passes its check in podman', async () => {
