@@ -169,3 +169,11 @@ test('vm.network changes the digest of a VM config only when it differs from the
   assert.equal(configDigest(parseConfig(`${vm}vm:\n  network: busybox\n`)), configDigest(parseConfig(vm)));
   assert.notEqual(configDigest(parseConfig(`${vm}vm:\n  network: networkd\n`)), configDigest(parseConfig(vm)));
 });
+
+test('a file that is not text (a program named by mistake) is refused, and YAML errors stay short however long the bad token', () => {
+  assert.equal(failure(`name: web\n\0\x7fELF binary`).code, 'E_CONFIG_NOT_TEXT');
+  const e = failure(`a: [\n${'x'.repeat(5000)}: ]\n${Array.from({ length: 40 }, (_, i) => `k${i}: [\n`).join('')}`);
+  assert.equal(e.code, 'E_CONFIG_YAML');
+  assert.ok(e.message.length <= 201, `message of ${e.message.length} characters`);
+  assert.ok(e.details.length <= 10 && e.details.every((d) => d.length <= 201), JSON.stringify(e.details.map((d) => d.length)));
+});

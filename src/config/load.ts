@@ -43,8 +43,16 @@ export async function loadConfig(dirOrFile = '.', options: { sources?: boolean }
   return { path, dir: dirname(path), config, digest: configDigest(config) };
 }
 
+const MAX_PROBLEMS = 10;
+const clip = (line: string): string => (line.length > 200 ? `${line.slice(0, 200)}…` : line);
+
 /** Parse and validate jeos.yaml text. Every problem names file:line:col. */
 export function parseConfig(text: string, file = CONFIG_FILE): Config {
+  if (text.includes('\0')) {
+    throw new JeosError('E_CONFIG_NOT_TEXT', `${file} is not a text file`, {
+      hint: `${CONFIG_FILE} is YAML text; check the path (a command's DIR is the directory holding ${CONFIG_FILE})`,
+    });
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -52,10 +60,11 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
     return `${file}:${line}:${col}`;
   };
   if (doc.errors.length) {
-    const problems = doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
+    // A message quotes the token it stopped at: keep each short, and only the first few.
+    const problems = doc.errors.map((e) => clip(`${at(e.pos[0])}: ${e.message.split('\n')[0]}`));
     throw new JeosError('E_CONFIG_YAML', problems[0]!, {
       hint: 'fix the YAML syntax (indentation, quotes, colons) at that position',
-      details: problems.slice(1),
+      details: [...problems.slice(1, MAX_PROBLEMS), ...(problems.length > MAX_PROBLEMS ? [`… and ${problems.length - MAX_PROBLEMS} more`] : [])],
     });
   }
   let data: unknown;
