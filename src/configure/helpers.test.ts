@@ -212,10 +212,11 @@ test('sysusers.d: `u name -:group` takes a dynamic uid and the named group as it
   assert.ok(!(t2.readFile('etc/group')?.toString() ?? '').includes('dovenull:'), 'no group of its own');
 });
 
-test('static and script-less accounts the workload runs as: named -u bind, squid\'s cache_effective_user proxy, a unit\'s User=', () => {
+test('static and script-less accounts the workload runs as: named -u bind, squid\'s cache_effective_user proxy, exim\'s MAIN_TRUSTED_USERS = uucp, a unit\'s User=', () => {
   const { tree, report } = configure(
     [
       { name: 'squid', files: { '/etc/squid/squid.conf': 'http_port 3128\ncache_effective_user proxy\n' }, conffiles: ['/etc/squid/squid.conf'] },
+      { name: 'exim', files: { '/etc/exim4/exim4.conf.template': '.ifndef MAIN_TRUSTED_USERS\nMAIN_TRUSTED_USERS = uucp\n.endif\ntrusted_users = MAIN_TRUSTED_USERS\nadmin_groups = list : news\n' }, conffiles: ['/etc/exim4/exim4.conf.template'] },
       { name: 'web', files: { '/usr/lib/systemd/system/web.service': '[Service]\nUser=www-data\nExecStart=/usr/bin/web\n' } },
     ],
     { workload: { command: ['/usr/sbin/daemon', '-f', '--user=backup', '-u', 'daemon-user'], pre: [], packages: ['squid'], files: [] } },
@@ -224,6 +225,9 @@ test('static and script-less accounts the workload runs as: named -u bind, squid
   assert.deepEqual(users.get('proxy')?.slice(2, 4), ['13', '13']);
   assert.deepEqual(users.get('www-data')?.slice(2, 4), ['33', '33']);
   assert.deepEqual(users.get('backup')?.slice(2, 4), ['34', '34']);
+  assert.deepEqual(users.get('uucp')?.slice(2, 4), ['10', '10'], "exim's MAIN_TRUSTED_USERS = uucp");
+  assert.equal(users.get('list'), undefined, 'a group list names groups, not users');
+  for (const g of ['list:x:38:', 'news:x:9:']) assert.match(tree.readFile('etc/group')!.toString(), new RegExp(`^${g}$`, 'm'));
   assert.ok(users.get('daemon-user'), 'the user -u names is made');
   assert.match(report.effects.find((e) => e.effect === 'users')!.summary, /user the command runs as, daemon-user added/);
 });

@@ -39,8 +39,10 @@ export function conffileReferences(ctx: EffectContext): Refs {
   const patterns = [
     /^\s*(user|group|User|Group|owner)\s*[=:]?\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)/gm,
     /(?:^|\s)(?:export\s+)?[A-Z_]*(USER|GROUP)=["']?([a-z_][a-z0-9_-]*)/gm,
-    // squid's `cache_effective_user proxy`, `run_as_group x`, `runas-user: x`
-    /^\s*[A-Za-z]+[_-][A-Za-z_-]*(user|group)\s*[=:]?\s+["']?([a-z_][a-z0-9_-]*)/gm,
+    // A compound key ending in user(s)/group(s) and the names it takes, one or a list:
+    // squid's `cache_effective_user proxy`, `run_as_group x`, `runas-user: x`, exim's
+    // `MAIN_TRUSTED_USERS = uucp` (then `trusted_users = uucp:mail`).
+    /^\s*[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]*?(user|group)s?\s*[=:]?\s+["']?([a-z_][a-z0-9_-]*(?:\s*[:,]\s*[a-z_][a-z0-9_-]*)*)/gim,
   ];
   for (const pkg of ctx.packages) {
     for (const conffile of pkg.conffiles) {
@@ -48,9 +50,8 @@ export function conffileReferences(ctx: EffectContext): Refs {
       if (!text || text.includes('\u0000')) continue;
       for (const re of patterns) {
         for (const m of text.matchAll(re)) {
-          const n = m[2]!.replace(/[;,]$/, '');
           const set = /group/i.test(m[1]!) ? refs.groups : refs.users;
-          if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) set.add(n);
+          for (const n of m[2]!.replace(/[;,]$/, '').split(/\s*[:,]\s*/)) if (STATIC_USER.has(n) || STATIC_GROUP.has(n)) set.add(n);
         }
       }
     }

@@ -13,8 +13,9 @@
  * included when it is named as a user (group) by a script command (account
  * tools, chown, chgrp, dpkg-statoverride), a sysusers.d line, a systemd unit
  * (User=/SocketUser=; Group=/SupplementaryGroups=/SocketGroup=), a `user`
- * (`group`) directive or a *_USER= (*_GROUP=) setting in a package's conffiles
- * (nginx's `user www-data;`), or is the workload user; when a file in the tree is
+ * (`group`) directive, a *_USER= (*_GROUP=) setting or a compound key ending in
+ * user(s) (group(s)) with one name or a list in a package's conffiles (nginx's
+ * `user www-data;`, exim's `MAIN_TRUSTED_USERS = uucp`), or is the workload user; when a file in the tree is
  * owned by its id; and a static group also when it is the primary group of an
  * included static user.
  *
