@@ -8,22 +8,11 @@ import { chmod, cp, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModule } from '../support/vm/synthetic-module.js';
-import { syntheticKernelTree, TEST_VERSION } from '../support/vm/test-kernel.js';
+import { KERNEL, kernelRecipe } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
-const KERNEL = `linux-image-${TEST_VERSION}`;
 const isRoot = process.getuid?.() === 0;
-
-function kernelRecipe(): DebRecipe {
-  const files: NonNullable<DebRecipe['files']> = {};
-  for (const [path, node] of syntheticKernelTree().entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
-  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(buildModule({
-    info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
-  }));
-  return { name: KERNEL, version: '6.12.0-9', files };
-}
 
 const unit = (install: string) => `[Unit]\nDescription=x\n\n[Service]\nExecStart=/bin/true\n\n[Install]\n${install}\n`;
 const systemd: DebRecipe = {

@@ -13,22 +13,11 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModule } from '../support/vm/synthetic-module.js';
-import { syntheticKernelTree, TEST_VERSION } from '../support/vm/test-kernel.js';
+import { KERNEL, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
-const KERNEL = `linux-image-${TEST_VERSION}`;
 const DEP5 = 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: x\n\n';
-
-function kernelRecipe(): DebRecipe {
-  const files: NonNullable<DebRecipe['files']> = {};
-  for (const [path, node] of syntheticKernelTree().entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
-  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(
-    buildModule({ info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]] }),
-  );
-  return { name: KERNEL, version: '6.12.0-9', files };
-}
 
 /** Content of a given size, so the treemap has something to weigh. */
 const blob = (n: number, seed: string) => Buffer.alloc(n, seed);
@@ -81,9 +70,7 @@ const packages: DebRecipe[] = [
       '/usr/lib/systemd/system/systemd-modules-load.service': unit,
     },
   },
-  { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
-  { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
-  { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+  ...vmStandIns(),
   kernelRecipe(),
 ];
 

@@ -9,23 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModule } from '../support/vm/synthetic-module.js';
-import { syntheticKernelTree, TEST_VERSION } from '../support/vm/test-kernel.js';
+import { TEST_VERSION } from '../support/vm/test-kernel.js';
+import { KERNEL, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
-
-const KERNEL = `linux-image-${TEST_VERSION}`;
-
-/** The synthetic kernel package, plus the balloon driver every jeos VM keeps. */
-function kernelRecipe(): DebRecipe {
-  const tree = syntheticKernelTree();
-  const files: NonNullable<DebRecipe['files']> = {};
-  for (const [path, node] of tree.entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
-  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(buildModule({
-    info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
-  }));
-  return { name: KERNEL, version: '6.12.0-9', files };
-}
 
 const unit = (install: string) => `[Unit]\nDescription=x\n\n[Service]\nExecStart=/bin/true\n\n[Install]\n${install}\n`;
 
@@ -100,9 +87,7 @@ describe('jeos build --format vm', () => {
           },
           { name: 'libweb', version: '2.0-1', files: { '/usr/lib/x86_64-linux-gnu/libweb.so.2': 'ELF-ish\n' } },
           systemd,
-          { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
-          { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
-          { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+          ...vmStandIns(),
           kernelRecipe(),
         ],
         [],

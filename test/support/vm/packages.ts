@@ -1,0 +1,28 @@
+// Recipes for the packages a VM build locks besides the workload's, shared by the tests that
+// build VMs on the signed loopback repository: the synthetic kernel package and small
+// stand-ins for what the VM adds (libkmod2, BusyBox, the kernel's meta package).
+import type { DebRecipe } from '../../fixtures/debs.js';
+import { buildModule } from './synthetic-module.js';
+import { syntheticKernelTree, TEST_VERSION } from './test-kernel.js';
+
+/** The kernel package vm.kernel's default (linux-image-cloud-amd64) leads to. */
+export const KERNEL = `linux-image-${TEST_VERSION}`;
+
+/** The synthetic kernel package, plus the balloon driver every jeos VM keeps. */
+export function kernelRecipe(): DebRecipe {
+  const files: NonNullable<DebRecipe['files']> = {};
+  for (const [path, node] of syntheticKernelTree().entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
+  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(
+    buildModule({ info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]] }),
+  );
+  return { name: KERNEL, version: '6.12.0-9', files };
+}
+
+/** libkmod2, BusyBox (static) and the kernel's meta package, as the VM's lock asks for them. */
+export function vmStandIns(): DebRecipe[] {
+  return [
+    { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
+    { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
+    { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+  ];
+}
