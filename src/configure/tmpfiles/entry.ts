@@ -4,8 +4,8 @@
  * Shared by the build-time half (build.ts: a VM's tree and a container image's) and a VM's
  * boot-time half (src/vm/tmpfiles/tmpfiles-boot.ts).
  */
-import type { Accounts } from '../../tree/index.js';
-import type { TmpfilesLine } from './parse.js';
+import type { Accounts, ImageTree } from '../../tree/index.js';
+import { expandSpecifiers, type SpecifierValues, type TmpfilesLine } from './parse.js';
 
 export type Area = 'build' | 'boot';
 export interface Entry {
@@ -114,4 +114,33 @@ export function firstPerPath(entries: Entry[]): { first: Entry[]; duplicates: En
     seen.add(key);
   }
   return { first, duplicates };
+}
+
+/**
+ * Where a line acts in the tree: its path and argument with their specifiers expanded,
+ * the symlinks among its parents followed (/var/run/x is /run/x; a pattern's own
+ * components are matched later), or why that cannot be known at build time. `when`
+ * names the moment a specifier jeos does not know becomes known ("the machine has
+ * booted", "the container runs").
+ */
+export function entryTarget(
+  line: TmpfilesLine,
+  tree: ImageTree,
+  values: SpecifierValues,
+  when: string,
+): { problem: string } | { path: string; glob: boolean; argument?: string } {
+  const expanded = expandSpecifiers(line.path, values);
+  if ('unknown' in expanded) return { problem: `${expanded.unknown} is known only once ${when}` };
+  const argument = line.argument === undefined || line.modifiers.includes('~') ? { value: line.argument } : expandSpecifiers(line.argument, values);
+  if ('unknown' in argument) return { problem: `${argument.unknown} in the argument is known only once ${when}` };
+  if (!expanded.value.startsWith('/')) return { problem: 'the path is not absolute' };
+  let path: string;
+  try {
+    const parts = expanded.value.slice(1).split('/');
+    const first = parts.findIndex((p) => GLOB.test(p));
+    path = first < 0 ? tree.resolve(parts.join('/')) : [tree.resolve(parts.slice(0, first).join('/'), { followLast: true }), ...parts.slice(first)].filter(Boolean).join('/');
+  } catch {
+    return { problem: 'the path leads outside the image through a symlink' };
+  }
+  return { path, glob: GLOB.test(expanded.value), ...(argument.value === undefined ? {} : { argument: argument.value }) };
 }

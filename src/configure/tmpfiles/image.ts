@@ -10,8 +10,8 @@
  */
 import { readAccounts, type ImageTree } from '../../tree/index.js';
 import { planBuild } from './build.js';
-import { at, byComponents, firstPerPath, GLOB, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry } from './entry.js';
-import { expandSpecifiers, readTmpfiles, type TmpfilesLine } from './parse.js';
+import { at, byComponents, entryTarget, firstPerPath, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry } from './entry.js';
+import { readTmpfiles, type TmpfilesLine } from './parse.js';
 
 export interface ImageTmpfilesRecord {
   /** Entries applied to the tree, each `file: line`. */
@@ -34,21 +34,10 @@ function classify(line: TmpfilesLine, tree: ImageTree): Verdict {
   if (/%[Hlmbv]/.test(line.path) || (line.argument !== undefined && /%[Hlmbv]/.test(line.argument))) {
     return { skip: 'a specifier (host name, machine or boot ID) is known only once the container runs' };
   }
-  const expanded = expandSpecifiers(line.path, { hostname: '' });
-  if ('unknown' in expanded) return { skip: `${expanded.unknown} is known only once the container runs` };
-  const argument = line.argument === undefined || line.modifiers.includes('~') ? { value: line.argument } : expandSpecifiers(line.argument, { hostname: '' });
-  if ('unknown' in argument) return { skip: `${argument.unknown} in the argument is known only once the container runs` };
-  if (!expanded.value.startsWith('/')) return { skip: 'the path is not absolute' };
-  let path: string;
-  try {
-    const parts = expanded.value.slice(1).split('/');
-    const first = parts.findIndex((p) => GLOB.test(p));
-    path = first < 0 ? tree.resolve(parts.join('/')) : [tree.resolve(parts.slice(0, first).join('/'), { followLast: true }), ...parts.slice(first)].filter(Boolean).join('/');
-  } catch {
-    return { skip: 'the path leads outside the image through a symlink' };
-  }
-  if (under(path, 'dev') || under(path, 'proc') || under(path, 'sys')) return { skip: 'the container runtime provides /dev, /proc and /sys' };
-  return { path, glob: GLOB.test(expanded.value), ...(argument.value === undefined ? {} : { argument: argument.value }) };
+  const target = entryTarget(line, tree, { hostname: '' }, 'the container runs');
+  if ('problem' in target) return { skip: target.problem };
+  if (under(target.path, 'dev') || under(target.path, 'proc') || under(target.path, 'sys')) return { skip: 'the container runtime provides /dev, /proc and /sys' };
+  return target;
 }
 
 /** Apply the image's tmpfiles.d entries to its tree, as systemd-tmpfiles --create --remove --boot would at the container's first start. */

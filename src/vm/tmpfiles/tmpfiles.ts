@@ -22,8 +22,8 @@
 import { readAccounts, type Accounts, type ImageTree } from '../../tree/index.js';
 import { planBoot, RunEntries, RUN_ARCHIVE } from './tmpfiles-boot.js';
 import { planBuild } from '../../configure/tmpfiles/build.js';
-import { at, byComponents, firstPerPath, GLOB, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from '../../configure/tmpfiles/entry.js';
-import { expandSpecifiers, readTmpfiles, type TmpfilesLine } from '../../configure/tmpfiles/parse.js';
+import { at, byComponents, entryTarget, firstPerPath, JOURNAL_GROUPS, MODIFIERS, NO_RAMFS_SUPPORT, under, type Entry, type Verdict } from '../../configure/tmpfiles/entry.js';
+import { readTmpfiles, type TmpfilesLine } from '../../configure/tmpfiles/parse.js';
 
 export interface TmpfilesContext {
   hostname: string;
@@ -81,27 +81,15 @@ function classify(line: TmpfilesLine, tree: ImageTree, ctx: TmpfilesContext, rea
     if (readers.length) return { blocker: `the journal's group and ACLs let ${readers.join(', ')} read it, and BusyBox cannot set ACLs` };
     return { none: `it lets members of ${JOURNAL_GROUPS.join(' and ')} read the journal, and the image has none besides root` };
   }
-  const expanded = expandSpecifiers(raw, ctx);
-  if ('unknown' in expanded) return { blocker: `${expanded.unknown} is known only once the machine has booted` };
-  const argument = line.argument === undefined || line.modifiers.includes('~') ? { value: line.argument } : expandSpecifiers(line.argument, ctx);
-  if ('unknown' in argument) return { blocker: `${argument.unknown} in the argument is known only once the machine has booted` };
-  if (!expanded.value.startsWith('/')) return { blocker: 'the path is not absolute' };
-  const glob = GLOB.test(expanded.value);
-  let path: string;
-  try {
-    // Symlinks in the parents are followed (/var/run/x is /run/x); a pattern's own components are matched later.
-    const parts = expanded.value.slice(1).split('/');
-    const first = parts.findIndex((p) => GLOB.test(p));
-    path = first < 0 ? tree.resolve(parts.join('/')) : [tree.resolve(parts.slice(0, first).join('/'), { followLast: true }), ...parts.slice(first)].filter(Boolean).join('/');
-  } catch {
-    return { blocker: 'the path leads outside the image through a symlink' };
-  }
+  const target = entryTarget(line, tree, ctx, 'the machine has booted');
+  if ('problem' in target) return { blocker: target.problem };
+  const { path } = target;
   if (under(path, 'dev')) return { none: 'systemd-tmpfiles-setup.service leaves /dev to devtmpfs (--exclude-prefix=/dev)' };
   if (under(path, 'proc') || under(path, 'sys')) return { blocker: 'it writes to the kernel\'s files at boot' };
   if (NO_RAMFS_SUPPORT.has(line.type) && !under(path, 'run')) {
     return { none: 'the root is a ramfs, which keeps no ACLs or file attributes (systemd-tmpfiles fails this line too)' };
   }
-  return { area: under(path, 'run') ? 'boot' : 'build', path, glob, ...(argument.value === undefined ? {} : { argument: argument.value }) };
+  return { area: under(path, 'run') ? 'boot' : 'build', ...target };
 }
 
 
