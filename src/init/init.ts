@@ -55,7 +55,11 @@ export async function initImage(ctx: InitContext, dir: string, options: InitOpti
   const yaml = renderConfig(plan, options);
   const config = parseConfig(yaml, configPath);
   const loaded: LoadedConfig = { path: configPath, dir: abs, config, digest: configDigest(config) };
-  const lock = await step('lock', async () => createLock(loaded, ctx.index, resolveLock(ctx.index, config)));
+  const lock = await step('lock', async () => {
+    const resolved = resolveLock(ctx.index, config);
+    if (resolved.joint) plan.notes.push(resolved.joint);
+    return createLock(loaded, ctx.index, resolved);
+  });
 
   await mkdir(abs, { recursive: true });
   const fs = new HostFs(ctx.root);

@@ -5,6 +5,7 @@ import type { PackageRecord } from '../archive/packages.js';
 import { vmPackages, type Config } from '../config/schema.js';
 import { JeosError } from '../errors.js';
 import { resolve } from '../resolve/index.js';
+import { REQUEST } from '../resolve/problem.js';
 import type { Resolution, ResolveRequest } from '../resolve/types.js';
 import type { LockedPackage } from './types.js';
 
@@ -25,15 +26,19 @@ export function wantsVmTree(config: Pick<Config, 'outputs'>): boolean {
 /** What boot assessment on a disk runs: systemd-bless-boot (systemd-boot), and BusyBox for the mounts and the health check. */
 export const DISK_ASSESSMENT_PACKAGES = ['systemd-boot'] as const;
 
+/** What a disk that follows a channel (update:) runs: systemd-sysupdate and systemd-pull (systemd-container), and the gpg program sysupdate verifies SHA256SUMS.gpg with. */
+export const UPDATE_PACKAGES = ['systemd-container', 'gpg'] as const;
+
 /**
  * The packages the VM's tree adds to the image's: vmPackages(), and for a disk image
- * systemd-boot-efi, systemd-boot and BusyBox (as vm.network: busybox asks for it).
+ * systemd-boot-efi, systemd-boot and BusyBox (as vm.network: busybox asks for it), and
+ * with update: what follows the channel.
  */
-export function vmTreePackages(config: Pick<Config, 'outputs' | 'vm'>, image: ReadonlySet<string>): string[] {
+export function vmTreePackages(config: Pick<Config, 'outputs' | 'vm'> & Partial<Pick<Config, 'update'>>, image: ReadonlySet<string>): string[] {
   const vm = vmPackages(config.vm, image);
   if (!config.outputs.includes('disk')) return vm;
   const busybox = vmPackages({ ...config.vm, network: 'busybox' }, image).filter((p) => !vm.includes(p) && p !== 'libkmod2');
-  const disk = [DISK_BOOT_PACKAGE, ...DISK_ASSESSMENT_PACKAGES].filter((p) => !image.has(p));
+  const disk = [DISK_BOOT_PACKAGE, ...DISK_ASSESSMENT_PACKAGES, ...(config.update ? UPDATE_PACKAGES : [])].filter((p) => !image.has(p));
   return [...new Set([...vm, ...busybox, ...disk])];
 }
 
@@ -54,13 +59,67 @@ export function vmLockRequest(config: Config, base: Resolution): Required<Pick<R
 export interface LockResolution {
   resolution: Resolution;
   vm?: { resolution: Resolution; kernel: LockedPackage };
+  /** Set when the image's own smallest set could not take the VM's packages and both were resolved together: what changed, in words. */
+  joint?: string;
 }
 
+/**
+ * The image's packages, then the VM's on top of them pinned. When the image's smallest set
+ * cannot take what the VM adds (the image chose systemd-standalone-sysusers or opensysusers for
+ * an alternative, and the VM's systemd conflicts with both), the workload's request and the VM's
+ * packages are resolved together, and the image is the part of that set its own request reaches:
+ * the container image then has the VM's choice for that alternative (systemd), so the VM's tree
+ * is still the image's plus what the VM adds.
+ */
 export function resolveLock(index: ArchiveIndex, config: Config): LockResolution {
   const resolution = resolve(index, lockRequest(config));
   if (!wantsVmTree(config)) return { resolution };
-  const vm = resolve(index, vmLockRequest(config, resolution));
-  return { resolution, vm: { resolution: vm, kernel: lockKernel(index, config.vm.kernel) } };
+  const kernel = lockKernel(index, config.vm.kernel);
+  try {
+    return { resolution, vm: { resolution: resolve(index, vmLockRequest(config, resolution)), kernel } };
+  } catch (e) {
+    if (!(e instanceof JeosError) || e.code !== 'E_UNSATISFIABLE') throw e;
+  }
+  const request = lockRequest(config);
+  const vmAdds = vmTreePackages(config, new Set()).filter((p) => !request.packages.includes(p));
+  const joint = resolve(index, { ...request, packages: [...request.packages, ...vmAdds] });
+  const image = requestPart(joint, new Set(vmAdds));
+  const before = new Set(resolution.packages.map((p) => p.record.name));
+  const after = new Set(image.packages.map((p) => p.record.name));
+  const dropped = [...before].filter((n) => !after.has(n));
+  // What the image now chooses for an alternative, named; what those bring, counted.
+  const chosen = [...new Set(image.edges.filter((e) => before.has(e.from) && !before.has(e.to)).map((e) => e.to))].sort();
+  const brought = after.size - before.size + dropped.length - chosen.length;
+  const added = chosen.length ? [`${chosen.join(', ')}${brought > 0 ? ` (and ${brought} packages ${chosen.length > 1 ? 'they need' : 'it needs'})` : ''}`] : [];
+  return {
+    resolution: image,
+    vm: { resolution: resolve(index, vmLockRequest(config, image)), kernel },
+    joint: `the image and the VM were resolved together: the VM's packages conflict with ${dropped.join(', ') || 'the image\'s set'}, so the image has ${added.join(', ') || 'the VM\'s choices'} instead`,
+  };
+}
+
+/** The part of a resolution reached from its request lines other than `except`'s: a set that is complete by itself (every need it has is met inside it). */
+export function requestPart(joint: Resolution, except: ReadonlySet<string>): Resolution {
+  const reached = new Set<string>();
+  const queue = joint.edges.filter((e) => e.from === REQUEST && !except.has(e.relation)).map((e) => e.to);
+  while (queue.length) {
+    const name = queue.pop()!;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    for (const e of joint.edges) if (e.from === name && !reached.has(e.to)) queue.push(e.to);
+  }
+  const roots = new Set(joint.edges.filter((e) => e.from === REQUEST && !except.has(e.relation)).map((e) => e.to));
+  const packages = joint.packages
+    .filter((p) => reached.has(p.record.name))
+    .map((p) => ({ ...p, requestedBy: p.requestedBy.filter((n) => reached.has(n) || (n === REQUEST && roots.has(p.record.name))) }));
+  return {
+    packages,
+    totalInstalledSize: packages.reduce((t, p) => t + (p.record.installedSize || 0), 0),
+    roots: [...roots].sort(),
+    edges: joint.edges.filter((e) => (e.from === REQUEST ? !except.has(e.relation) : reached.has(e.from))),
+    stats: joint.stats,
+    skippedRecommends: joint.skippedRecommends.filter((s) => reached.has(s.owner)),
+  };
 }
 
 const MAX_HOPS = 4;

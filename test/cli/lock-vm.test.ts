@@ -17,7 +17,9 @@ describe('jeos lock with a vm output', () => {
         [
           { name: 'app', version: '1', depends: 'libc' },
           { name: 'libc', version: '2.41-1' },
-          { name: 'systemd', version: '257-1', depends: 'libc' },
+          { name: 'systemd', version: '257-1', depends: 'libc', provides: 'systemd-sysusers', installedSizeKiB: 9000 },
+          { name: 'systemd-standalone-sysusers', version: '257-1', depends: 'libc', provides: 'systemd-sysusers', conflicts: 'systemd-sysusers' },
+          { name: 'sysusers-app', version: '1', depends: 'libc, systemd | systemd-standalone-sysusers' },
           { name: 'kmod', version: '34-1', depends: 'libc, libkmod2' },
           { name: 'libkmod2', version: '34-1', depends: 'libc' },
           { name: 'busybox', version: '1:1.37.0-6', depends: 'libc', conflicts: 'busybox-static', replaces: 'busybox-static' },
@@ -82,6 +84,23 @@ describe('jeos lock with a vm output', () => {
     assert.equal(lock.kernel, undefined);
     assert.deepEqual(lock.request.packages, ['app']);
     await writeFile(join(dir, 'jeos.yaml'), `${yaml('tar')}vm:\n  kernel: linux-image-other\n  memory: 512\n`);
+    const why = await h.jeos('why', 'libc', dir, '--json');
+    assert.equal(JSON.parse(why.stdout).lockState, 'fresh');
+  });
+
+  test('when the image\'s smallest set conflicts with the VM\'s systemd (systemd-standalone-sysusers for an alternative), the two are resolved together: the image takes systemd, the VM adds the rest, and lock says so', async () => {
+    await writeFile(join(dir, 'jeos.yaml'), yaml('tar').replace('packages: [app]', 'packages: [sysusers-app]'));
+    assert.equal((await h.jeos('lock', dir)).code, 0);
+    const alone = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
+    assert.deepEqual(alone.packages.map((p: { name: string }) => p.name), ['libc', 'systemd-standalone-sysusers', 'sysusers-app'], 'without a VM the container takes the smaller alternative');
+    await writeFile(join(dir, 'jeos.yaml'), yaml('tar, vm').replace('packages: [app]', 'packages: [sysusers-app]'));
+    const r = await h.jeos('lock', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^note: the image and the VM were resolved together: the VM's packages conflict with systemd-standalone-sysusers, so the image has systemd instead$/m);
+    const lock = JSON.parse(await readFile(join(dir, 'jeos.lock'), 'utf8'));
+    assert.deepEqual(lock.packages.map((p: { name: string }) => p.name), ['libc', 'systemd', 'sysusers-app']);
+    assert.deepEqual(lock.packages.find((p: { name: string }) => p.name === 'systemd').neededBy, ['sysusers-app: systemd | systemd-standalone-sysusers'], 'systemd is the image\'s for the alternative, not a request');
+    assert.deepEqual(lock.vmPackages.map((p: { name: string }) => p.name), ['busybox-static', 'libkmod2']);
     const why = await h.jeos('why', 'libc', dir, '--json');
     assert.equal(JSON.parse(why.stdout).lockState, 'fresh');
   });

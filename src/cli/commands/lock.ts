@@ -38,12 +38,14 @@ export function registerLock(program: Command): void {
         ...(vmPackages ? { vmPackages: vmPackages.map(lockedRow) } : {}),
         ...(kernel ? { kernel } : {}),
         ...(changes ? { changes } : {}),
+        ...(resolved.joint ? { joint: resolved.joint } : {}),
       });
       if (!flags.json) printSkippedRecommends(resolution);
       if (vmPackages && kernel && !flags.json) {
         const added = vmPackages.reduce((sum, p) => sum + p.installedSize, 0);
         console.log(`the VM image adds ${vmPackages.length} packages (${formatKiB(added)}): ${vmPackages.map((p) => p.name).join(', ')}`);
         console.log(`kernel for the VM image: ${kernel.name} ${kernel.version} (${kernel.suite}; only its kernel and the modules the image needs are used)`);
+        if (resolved.joint) console.log(`note: ${resolved.joint}`);
       }
       if (!flags.json && changes && (flags.update || hasChanges(changes))) for (const line of lockChangeLines(changes)) console.log(line);
       if (!flags.json) console.log(`wrote ${path}`);
