@@ -4,6 +4,7 @@
  * uid, gid, SCHILY.xattr.*). File contents are views into the archive buffer.
  */
 import { JeosError } from '../errors.js';
+import { tarNumber, tarString } from '../util/tar/fields.js';
 import type { MemberRef } from './decompress.js';
 
 const BLOCK = 512;
@@ -53,23 +54,13 @@ function truncated(ref: MemberRef, why: string): JeosError {
   });
 }
 
-/** A NUL-terminated string field. */
-function str(buf: Buffer, start: number, length: number): string {
-  const end = buf.indexOf(0, start);
-  return buf.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
-}
+const str = tarString;
 
 /** A numeric field: octal text, or GNU base-256 when the high bit of the first byte is set. */
 function num(buf: Buffer, start: number, length: number, ref: MemberRef, what: string): number {
-  if (buf[start]! & 0x80) {
-    let value = buf[start]! & 0x7f;
-    for (let i = start + 1; i < start + length; i++) value = value * 256 + buf[i]!;
-    return value;
-  }
-  const text = buf.toString('latin1', start, start + length).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw corrupt(ref, `bad ${what} field ${JSON.stringify(text)}`);
-  return parseInt(text, 8);
+  const value = tarNumber(buf, start, length);
+  if (value === undefined) throw corrupt(ref, `bad ${what} field ${JSON.stringify(buf.toString('latin1', start, start + length).replace(/[\0 ]+$/, ''))}`);
+  return value;
 }
 
 function checksumOk(buf: Buffer, at: number, stored: number): boolean {

@@ -6,6 +6,7 @@
  * size, uid, gid) are read; the audit needs no times and no xattrs.
  */
 import { JeosError } from '../../errors.js';
+import { tarNumber, tarString } from '../../util/tar/fields.js';
 
 const BLOCK = 512;
 
@@ -31,10 +32,7 @@ export function normalName(name: string): string {
   return name.replace(/^(\.\/|\/)+/, '').replace(/^\.$/, '').replace(/\/+$/, '');
 }
 
-function str(buf: Buffer, start: number, length: number): string {
-  const end = buf.indexOf(0, start);
-  return buf.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
-}
+const str = tarString;
 
 export class TarReader {
   private pending: Buffer[] = [];
@@ -96,15 +94,9 @@ export class TarReader {
   }
 
   private num(buf: Buffer, start: number, length: number, what: string): number {
-    if (buf[start]! & 0x80) {
-      let value = buf[start]! & 0x7f;
-      for (let i = start + 1; i < start + length; i++) value = value * 256 + buf[i]!;
-      return value;
-    }
-    const text = buf.toString('latin1', start, start + length).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
-    if (text === '') return 0;
-    if (!/^[0-7]+$/.test(text)) throw this.bad(`bad ${what} field ${JSON.stringify(text)}`);
-    return parseInt(text, 8);
+    const value = tarNumber(buf, start, length);
+    if (value === undefined) throw this.bad(`bad ${what} field ${JSON.stringify(buf.toString('latin1', start, start + length))}`);
+    return value;
   }
 
   private sizeOf(h: Buffer): number {
