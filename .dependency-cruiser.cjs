@@ -35,7 +35,8 @@ const MAY_IMPORT = {
   boot: [...LOWER], //                       runs and tests what the outputs wrote (QEMU, podman), from the files alone
   record: [...LOWER, 'configure', 'trim', 'vm', 'outputs'], // the image record (build.json, manifest)
   report: [...LOWER, 'record', 'trim'], //   documents made from the record (SBOM, HTML report); trim: how a kept path's chain reads (jeos why's words)
-  build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'report', 'version.ts'],
+  // lifecycle/channel: a disk that follows a channel (update:) carries its transfer files and key, which the channel's side defines (sysupdateFiles, imageKeyring)
+  build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'report', 'version.ts', 'lifecycle/channel'],
   check: [...LOWER, 'config', 'trim', 'build'], // build --check's diagnosis: rebuilds; how to test is passed in
   init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program
   'lifecycle/audit': [...LOWER, 'record', 'boot'], // jeos audit: the record against a target (boot: running podman); no stage's code

@@ -39,7 +39,8 @@ export async function loadConfig(dirOrFile = '.', options: { sources?: boolean }
     });
   }
   const config = parseConfig(text, path);
-  if (options.sources ?? true) await checkSources(dirname(path), config.workload.files);
+  // update.key is checked as a workload file is: inside the project, a regular file (read when the VM is built).
+  if (options.sources ?? true) await checkSources(dirname(path), [...config.workload.files, ...(config.update ? [{ path: 'update.key', source: config.update.key }] : [])]);
   return { path, dir: dirname(path), config, digest: configDigest(config) };
 }
 

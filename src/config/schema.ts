@@ -313,6 +313,35 @@ export const DiskSchema = z
 
 export const DISK_DEFAULTS = { size: '1G', formats: ['raw' as const] };
 
+/** systemd.time spans as the timer takes them: 1min, 1h, 30s, 2h 30min. */
+const TIME_SPAN = /^[0-9]+(\.[0-9]+)?\s*(us|ms|s|sec|m|min|h|hr|d|w|)(\s+[0-9]+(\.[0-9]+)?\s*(us|ms|s|sec|m|min|h|hr|d|w))*$/;
+
+export const UpdateSchema = z
+  .strictObject({
+    channel: z
+      .string()
+      .regex(/^https?:\/\/[^\s'"\\`$]+$/, 'an http:// or https:// URL of the channel directory, without spaces or quotes')
+      .describe('The URL the channel directory is served at (jeos publish --channel writes it), e.g. https://updates.example.com/web/stable.'),
+    key: z
+      .string()
+      .min(1)
+      .describe("The channel's public key (channel.pub, as jeos key new wrote it), a path inside the project: the image trusts this key and no other."),
+    schedule: z
+      .strictObject({
+        first: z.string().regex(TIME_SPAN, 'a systemd time span such as 1min or 30s').default('1min').describe('The first check, this long after boot (OnBootSec=).'),
+        every: z.string().regex(TIME_SPAN, 'a systemd time span such as 1h or 30min').default('1h').describe('Then a check this long after the last one (OnUnitActiveSec=).'),
+        spread: z.string().regex(TIME_SPAN, 'a systemd time span such as 10min or 0').default('10min').describe('A random delay added to each check, so a fleet does not ask at once (RandomizedDelaySec=).'),
+      })
+      .default({ first: '1min', every: '1h', spread: '10min' })
+      .describe('When the image checks its channel: by default within a minute of boot, then hourly.'),
+    reboot: z
+      .string()
+      .regex(/^(now|[A-Za-z0-9 ,:*./~-]+)$/, 'now, or a systemd calendar expression such as "*-*-* 03:00"')
+      .default('now')
+      .describe('When a machine that installed a new version reboots into it: now (right after the install, the default) or a window as a systemd calendar expression (OnCalendar=, e.g. "Sun *-*-* 03:00").'),
+  })
+  .describe('Follow a release channel (outputs: [disk]): systemd-sysupdate installs each newer version that the channel signs, as a new boot entry with +3 tries, and reboots (docs/channels.md, The image side).');
+
 export const VM_DEFAULTS = { kernel: 'linux-image-cloud-amd64', modules: [], memory: 256, cmdline: '', debug: false, init: 'systemd' as const, network: 'busybox' as const, root: 'initramfs' as const };
 /** The default init of a VM image: the package that provides it is added to the workload's request. */
 export const VM_INIT_PACKAGE = 'systemd';
@@ -364,10 +393,14 @@ export const ConfigSchema = z
       ),
     vm: VmSchema.default(VM_DEFAULTS),
     disk: DiskSchema.default(DISK_DEFAULTS),
+    update: UpdateSchema.optional(),
     trim: TrimSchema.default(TRIM_DEFAULTS),
     unpack: UnpackSchema.default(UNPACK_DEFAULTS),
   })
   .superRefine((config, ctx) => {
+    if (config.update && !config.outputs.includes('disk')) {
+      ctx.addIssue({ code: 'custom', path: ['update'], message: 'update: needs outputs: [disk]: a channel installs new versions as boot entries on the disk image\'s ESP' });
+    }
     if (!config.outputs.includes('disk')) return;
     // The disk image boots each version's kernel and initramfs from its ESP; its root is that initramfs.
     if (config.vm.root === 'disk') {

@@ -32,3 +32,4 @@ export { depmod, DEPMOD_FILES, moduleNameOf, normalizeAlias, type DepmodFile, ty
 export { KmodIndex } from './kernel/kmod-index.js';
 export { readModuleElf, type ModuleElf } from './kernel/module-elf.js';
 export { DISK_MODULES, BOOT_COMPLETE_MARK, type DiskHealthcheck } from './system/disk-boot.js';
+export { updateScript, rebootWindowUnits, UPDATE_SCRIPT, UPDATE_TIMER, UPDATE_UNIT, ROLLED_BACK_FILE, type ImageUpdateSpec } from './system/update.js';

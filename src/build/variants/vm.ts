@@ -20,6 +20,7 @@ import { placeBootLoader } from '../../tree/index.js';
 import { argv } from '../../util/argv.js';
 import { configureStep, trimStep, unpackStep, workloadStep } from '../steps.js';
 import { preSteps } from '../first-start.js';
+import { imageUpdateSpec } from './image-update.js';
 import { JeosError } from '../../errors.js';
 import type { Step, Variant, VariantState } from '../variant.js';
 
@@ -108,6 +109,8 @@ const systemStep: Step = {
       throw new JeosError('E_WORKLOAD_PRE', 'workload.pre is run by systemd (ExecStartPre=) in a VM, and vm.init: busybox has no such step', { hint: 'use vm.init: systemd, or run the steps from a script that is the workload\'s command' });
     }
     const common = { hostname: hostnameOf(config), modules: vm.wanted, sourceDateEpoch: ctx.epoch };
+    // update: the channel's transfer files and key, for the disk's VM only (the schema requires outputs: [disk]).
+    const update = await imageUpdateSpec(config, ctx.loaded.dir);
     const system =
       config.vm.init === 'busybox'
         ? setupBusyboxInit(state.tree, { ...common, ...(workload ? { workload: { ...workload, name: config.name } } : {}) })
@@ -116,7 +119,7 @@ const systemStep: Step = {
             root: config.vm.root,
             network: config.vm.network,
             debug: config.vm.debug,
-            ...(config.outputs.includes('disk') ? { disk: { healthcheck: diskHealthcheck(config) } } : {}),
+            ...(config.outputs.includes('disk') ? { disk: { healthcheck: diskHealthcheck(config), ...(update ? { update } : {}) } } : {}),
             ...(workload ? { workload: { ...workload, unit: `${config.name}.service` } } : {}),
           });
     vm.system = system;

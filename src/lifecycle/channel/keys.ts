@@ -118,3 +118,26 @@ export async function verifyDetached(data: Uint8Array, sig: Uint8Array, key: ope
 export function fingerprintOf(key: openpgp.PublicKey | openpgp.PrivateKey): string {
   return key.getFingerprint().toUpperCase();
 }
+
+/**
+ * The keyring an image that follows the channel carries (/etc/systemd/import-pubring.gpg):
+ * channel.pub's key alone, binary (what `gpg --dearmor` makes), which the gpg program
+ * systemd-sysupdate runs reads with --keyring. A secret key is refused: it never goes into an image.
+ */
+export async function imageKeyring(armored: string, what: string): Promise<{ keyring: Buffer; fingerprint: string }> {
+  let key: openpgp.Key;
+  try {
+    key = await openpgp.readKey({ armoredKey: armored });
+  } catch (e) {
+    throw new JeosError('E_UPDATE_KEY_INVALID', `${what} is not an OpenPGP public key: ${(e as Error).message}`, {
+      hint: 'name the channel.pub jeos key new wrote (ASCII-armoured), inside the project',
+      cause: e,
+    });
+  }
+  if (key.isPrivate()) {
+    throw new JeosError('E_UPDATE_KEY_SECRET', `${what} is a secret key`, {
+      hint: 'update.key names the channel\'s public key (channel.pub); channel.key stays on the publishing machine',
+    });
+  }
+  return { keyring: Buffer.from(key.write()), fingerprint: fingerprintOf(key) };
+}

@@ -24,7 +24,7 @@ test('transfer files: kernel and initrd before the entry, patterns matching the 
   assert.match(entry, /^TriesLeft=3$/m);
   for (const f of files.filter((x) => x.path.endsWith('.transfer'))) assert.match(f.text, /^ProtectVersion=%A$/m);
   assert.match(text('jeos-update.timer'), /^OnBootSec=1min$/m);
-  assert.match(text('jeos-update.timer'), /^OnCalendar=hourly$/m);
+  assert.match(text('jeos-update.timer'), /^OnUnitActiveSec=1h$/m);
   assert.match(text('jeos-update.service'), /^Requisite=boot-complete\.target$/m);
 });
 

@@ -1,7 +1,7 @@
 /**
  * The image side of a channel, as pure functions: the systemd-sysupdate transfer files and the
- * timer jeos will write into an image that follows a channel (issue 26, point 3; not wired
- * into images yet, docs/channels.md says what is left), and the boot entry a channel carries.
+ * timer jeos will write into an image that follows a channel (issue 26, point 3; the VM
+ * variant writes them when jeos.yaml has update:), and the boot entry a channel carries.
  *
  * systemd-sysupdate 257 (trixie) matches a target's MatchPattern against the names in one
  * directory, so the versions it installs lie flat in /jeos on the ESP (`jeos-<v>.linux`), not
@@ -10,6 +10,9 @@
  */
 import { BOOT_TRIES, versionPaths } from '../../outputs/disk/index.js';
 import { NAME_PREFIX, versionFiles } from './layout.js';
+
+/** Where a jeos disk's VM mounts the ESP (src/vm's disk mounts). */
+const ESP_MOUNT = '/efi';
 
 /** Where sysupdate puts a version's kernel and initrd, relative to the ESP's root. */
 export const SYSUPDATE_ESP_DIR = 'jeos';
@@ -40,8 +43,8 @@ export interface FollowSettings {
   url: string;
   /** Versions sysupdate keeps on the ESP, the running one included (the disk's own factory version is not its to count). */
   instancesMax?: number;
-  /** systemd.time OnCalendar= of the checks after the first (default hourly). */
-  onCalendar?: string;
+  /** The checks after the first, each this long after the last (OnUnitActiveSec=, default 1h). */
+  onUnitActiveSec?: string;
   /** The first check, after boot (default 1min). */
   onBootSec?: string;
   /** Spread the checks of a fleet (default 10min). */
@@ -110,7 +113,7 @@ export function sysupdateFiles(s: FollowSettings): ImageFile[] {
         '',
         '[Timer]',
         `OnBootSec=${s.onBootSec ?? '1min'}`,
-        `OnCalendar=${s.onCalendar ?? 'hourly'}`,
+        `OnUnitActiveSec=${s.onUnitActiveSec ?? '1h'}`,
         `RandomizedDelaySec=${s.randomizedDelaySec ?? '10min'}`,
         'Persistent=yes',
         '',
@@ -133,6 +136,8 @@ export function sysupdateFiles(s: FollowSettings): ImageFile[] {
         '[Service]',
         'Type=oneshot',
         `Environment=JEOS_CHANNEL=${url}/`,
+        // sysupdate finds the ESP where the disk's mounts put it, without udev (as systemd-bless-boot does).
+        `Environment=SYSTEMD_ESP_PATH=${ESP_MOUNT} SYSTEMD_RELAX_ESP_CHECKS=1`,
         'ExecStart=/usr/lib/jeos/jeos-update',
         '',
       ].join('\n'),

@@ -32,6 +32,7 @@ import {
   watchdogConf,
   type DiskHealthcheck,
 } from './disk-boot.js';
+import { setupImageUpdate, type ImageUpdateSpec } from './update.js';
 import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from '../tmpfiles/tmpfiles.js';
 import { parentOf } from '../../util/path.js';
 import {
@@ -72,7 +73,7 @@ export interface VmSystemSpec {
   /** Where the root file system is: the initramfs (the default) or a disk image. */
   root?: VmRoot;
   /** Booted from a disk image (the disk output): /var and the ESP mounted, boot assessment with this health check. */
-  disk?: { healthcheck?: DiskHealthcheck };
+  disk?: { healthcheck?: DiskHealthcheck; update?: ImageUpdateSpec };
   /** Keep what debugging the boot from the kernel command line needs (vm.debug). */
   debug?: boolean;
   sourceDateEpoch: number;
@@ -116,7 +117,7 @@ function execOf(text: string): string | undefined {
 export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemReport {
   const meta = (mode: number): NodeMeta => ({ mode, uid: 0, gid: 0, mtime: spec.sourceDateEpoch });
   const report: VmSystemReport = { init: `/${SYSTEMD}`, hostname: spec.hostname, files: [], enabled: [], disabled: [], masked: [], sysctl: { settings: [], on: 'kernel command line' }, tmpfiles: tmpfilesNotDone(''), network: { by: '', modulesByName: [] }, locale: { lang: '', reason: '' } };
-  const write = (path: string, text: string, mode = 0o644) => {
+  const write = (path: string, text: string | Buffer, mode = 0o644) => {
     tree.mkdirp(parentOf(path), meta(0o755));
     tree.writeFile(path, text, meta(mode));
     report.files.push(`/${path}`);
@@ -252,7 +253,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
 /** Boot assessment on a disk (disk-boot.ts): the mounts, the health check, bless-boot, the watchdog. */
 function setupDiskBoot(
   disk: NonNullable<VmSystemSpec['disk']>,
-  t: { write: (path: string, text: string, mode?: number) => void; link: (path: string, target: string) => void; enable: (unit: string) => void; findUnit: (unit: string) => string | undefined; workloadUnit?: string },
+  t: { write: (path: string, text: string | Buffer, mode?: number) => void; link: (path: string, target: string) => void; enable: (unit: string) => void; findUnit: (unit: string) => string | undefined; workloadUnit?: string },
 ): void {
   t.write(DISK_MOUNTS_SCRIPT, diskMountsScript(), 0o755);
   t.write(`${UNIT_DIR}/${DISK_MOUNTS_UNIT}`, diskMountsUnit());
@@ -275,6 +276,7 @@ function setupDiskBoot(
     t.link(`${UNIT_DIR}/${target}/${unit}`, file);
     t.write(`${UNIT_DIR}/${unit}.d/jeos-disk.conf`, dropin);
   }
+  if (disk.update) setupImageUpdate(disk.update, t);
 }
 
 const TMPFILES_SETUP = 'systemd-tmpfiles-setup.service';

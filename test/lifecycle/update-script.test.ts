@@ -1,0 +1,197 @@
+// The image's /usr/lib/jeos/jeos-update (src/vm/system/update.ts), run by the host's BusyBox sh
+// against a channel directory served on loopback, with the host's gpg and a channel key made by
+// jeos's own key code: releases are signed as jeos publish signs them (releaseText,
+// signDetached). systemd-sysupdate and systemctl are stand-ins that say what they were asked
+// to do, so this proves the script's decisions: what it installs, and what it refuses and why.
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { compareVersions } from '../../src/archive/version.js';
+import { imageKeyring, newKeyPair, readSigningKey, releaseText, signDetached, type Release } from '../../src/lifecycle/channel/index.js';
+import { updateScript } from '../../src/vm/index.js';
+import { serveDirectory, type Served } from '../fixtures/serve.js';
+
+const missing = ['busybox', 'gpg'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+const skip = missing.length > 0 && `missing ${missing.join(', ')} (apt-get install busybox gpg)`;
+const BUSYBOX = spawnSync('sh', ['-c', 'command -v busybox']).stdout.toString().trim();
+const DAY = 86400_000;
+
+interface Run {
+  code: number | null;
+  out: string;
+  /** What the stand-in systemd-sysupdate and systemctl were asked, one line a call. */
+  calls: string[];
+}
+
+describe('jeos-update in the image: release.json checked before systemd-sysupdate installs', { skip }, () => {
+  let work: string;
+  let channel: string;
+  let served: Served;
+  let keyring: string;
+  let sign: (data: Buffer) => Promise<Buffer>;
+  let signForeign: (data: Buffer) => Promise<Buffer>;
+  let script: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'jeos-update-'));
+    channel = join(work, 'channel');
+    await mkdir(channel);
+    const own = await newKeyPair(join(work, 'keys'));
+    const foreign = await newKeyPair(join(work, 'other-keys'));
+    const ownKey = await readSigningKey(own.dir);
+    const foreignKey = await readSigningKey(foreign.dir);
+    sign = (d) => signDetached(d, ownKey);
+    signForeign = (d) => signDetached(d, foreignKey);
+    keyring = join(work, 'import-pubring.gpg');
+    await writeFile(keyring, (await imageKeyring(await readFile(own.publicKey, 'utf8'), 'channel.pub')).keyring);
+    script = join(work, 'jeos-update');
+    await writeFile(script, updateScript('now'), { mode: 0o755 });
+    served = await serveDirectory(channel);
+  });
+  after(async () => {
+    await served?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const release = (version: string, validUntil: Date): Release => ({
+    releaseVersion: 1,
+    name: 'webd',
+    version,
+    architecture: 'amd64',
+    lockDigest: '0'.repeat(64),
+    published: new Date(Date.now() - DAY).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    validUntil: validUntil.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    previous: '1.0',
+    changes: { added: [], removed: [], upgraded: [], downgraded: [] },
+    files: [],
+  });
+  /** Publish `r` as jeos-<as>.release.json (the version it names unless told), signed by `by`. */
+  const put = async (r: Release, options: { as?: string; by?: (d: Buffer) => Promise<Buffer> } = {}) => {
+    const text = Buffer.from(releaseText(r));
+    const name = `jeos-${options.as ?? r.version}.release.json`;
+    await writeFile(join(channel, name), text);
+    await writeFile(join(channel, `${name}.gpg`), await (options.by ?? sign)(text));
+  };
+
+  /** Run the script as jeos-update.service would, on a machine running `running` that is offered `offered`. */
+  const run = async (offered: string, options: { running?: string; entries?: string[] } = {}): Promise<Run> => {
+    const dir = await mkdtemp(join(work, 'machine-'));
+    const calls = join(dir, 'calls');
+    await writeFile(calls, '');
+    const standIn = async (name: string, body: string) => {
+      const path = join(dir, name);
+      await writeFile(path, `#!${BUSYBOX} sh\necho "${name} $*" >>${calls}\n${body}\n`);
+      await chmod(path, 0o755);
+      return path;
+    };
+    await mkdir(join(dir, 'esp/loader/entries'), { recursive: true });
+    for (const e of options.entries ?? []) await writeFile(join(dir, 'esp/loader/entries', e), 'title jeos\n');
+    await writeFile(join(dir, 'cmdline'), `console=ttyS0 panic=-1 jeos.version=${options.running ?? '1.0'}\n`);
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      JEOS_BUSYBOX: BUSYBOX,
+      JEOS_SYSUPDATE: await standIn('sysupdate', `[ "$1" = check-new ] && [ -n "${offered}" ] && echo ${offered}\nexit 0`),
+      JEOS_SYSTEMCTL: await standIn('systemctl', 'exit 0'),
+      JEOS_GPG: 'gpg',
+      JEOS_KEYRING: keyring,
+      JEOS_CHANNEL: served.url,
+      JEOS_STATE: join(dir, 'state'),
+      JEOS_ESP: join(dir, 'esp'),
+      JEOS_CMDLINE: join(dir, 'cmdline'),
+      JEOS_TMP: dir,
+      JEOS_PENDING: join(dir, 'pending'),
+    };
+    // Asynchronously: the channel is served from this process.
+    const result = await new Promise<{ code: number | null; out: string }>((done) => {
+      execFile(BUSYBOX, ['sh', script], { env }, (e, stdout, stderr) => done({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: stdout + stderr }));
+    });
+    return { ...result, calls: (await readFile(calls, 'utf8')).split('\n').filter(Boolean).filter((c) => !c.startsWith('sysupdate check-new')) };
+  };
+
+  test('the script is POSIX sh (sh -n, busybox sh -n), for both reboot modes', async () => {
+    for (const mode of ['now', '*-*-* 03:00']) {
+      const path = join(work, 'syntax');
+      await writeFile(path, updateScript(mode));
+      for (const sh of [['sh', '-n', path], [BUSYBOX, 'sh', '-n', path]]) {
+        const r = spawnSync(sh[0]!, sh.slice(1));
+        assert.equal(r.status, 0, `${sh.join(' ')}: ${r.stderr}`);
+      }
+    }
+  });
+
+  test('a newer, signed, current release: systemd-sysupdate update <v>, then reboot', async () => {
+    await put(release('2.0', new Date(Date.now() + 30 * DAY)));
+    const r = await run('2.0');
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(r.calls, ['sysupdate update 2.0', 'systemctl reboot']);
+    assert.match(r.out, /installing 2\.0 \(running 1\.0/);
+  });
+
+  test('no new version: nothing installed, exit 0', async () => {
+    const r = await run('');
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(r.calls, []);
+    assert.match(r.out, /no new version \(running 1\.0\)/);
+  });
+
+  test('refused, nothing installed: expired, older, same, signed by another key, another version\'s release, rolled back', async () => {
+    const refused = async (r: Run, why: RegExp) => {
+      assert.equal(r.code, 1, r.out);
+      assert.deepEqual(r.calls, [], 'systemd-sysupdate was not asked to install');
+      assert.match(r.out, why);
+    };
+    await put(release('3.0', new Date(Date.now() - 60_000)));
+    await refused(await run('3.0'), /refused: release 3\.0 expired at /);
+
+    await put(release('0.9', new Date(Date.now() + DAY)));
+    await refused(await run('0.9'), /refused: version 0\.9 is not newer than the running 1\.0/);
+    // 1.0~rc1 sorts before 1.0 (Debian order), so it is a downgrade too.
+    await put(release('1.0~rc1', new Date(Date.now() + DAY)));
+    await refused(await run('1.0~rc1'), /not newer than the running 1\.0/);
+    await refused(await run('2.0', { running: '2.0' }), /version 2\.0 is not newer than the running 2\.0/);
+
+    await put(release('4.0', new Date(Date.now() + DAY)), { by: signForeign });
+    await refused(await run('4.0'), /refused: jeos-4\.0\.release\.json is not signed by the channel key/);
+
+    // A signed release of 2.0 replayed under 5.0's name.
+    await put(release('2.0', new Date(Date.now() + DAY)), { as: '5.0' });
+    await refused(await run('5.0'), /refused: jeos-5\.0\.release\.json is the release of version '2\.0'/);
+
+    // 2.0's entry ran out of tries on this machine: recorded on /var, never installed again.
+    const rolled = await run('2.0', { entries: ['jeos-1.0.conf', 'jeos-2.0+0-3.conf'] });
+    await refused(rolled, /refused: version 2\.0 was rolled back on this machine/);
+    assert.match(rolled.out, /2\.0 was rolled back: it will not be installed again/);
+
+    await refused(await run('6.0'), /refused: cannot fetch jeos-6\.0\.release\.json/);
+  });
+
+  test('the reboot window: installed, the reboot left to the window\'s timer', async () => {
+    const windowed = join(work, 'jeos-update-window');
+    await writeFile(windowed, updateScript('Sun *-*-* 03:00'));
+    const saved = script;
+    script = windowed;
+    try {
+      const r = await run('2.0');
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(r.calls, ['sysupdate update 2.0']);
+      assert.match(r.out, /rebooting into 2\.0 in the window \(Sun \*-\*-\* 03:00\)/);
+    } finally {
+      script = saved;
+    }
+  });
+
+  test('its version order is Debian\'s (src/archive/version.ts) for the versions jeos.yaml allows', () => {
+    const versions = ['1.0~rc1', '1.0', '1.0.1', '1.0a', '1.0.a', '1.00.2', '1.1', '2', '2.0~~', '2.0~', '10.0', '9.99', '1.0~rc2', '0~1764000000', '1a~b', '1A'];
+    const lines = versions.flatMap((a) => versions.map((b) => `${a} ${b}\n`)).join('');
+    const script = `while read a b; do vercmp "$a" "$b"; done`;
+    const vercmp = /^vercmp\(\) .*?' <\/dev\/null; \}$/ms.exec(updateScript('now'))![0];
+    const r = spawnSync(BUSYBOX, ['sh', '-c', `bb=${BUSYBOX}\n${vercmp}\n${script}`], { input: lines });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const got = r.stdout.toString().trim().split('\n').map(Number);
+    const want = versions.flatMap((a) => versions.map((b) => Math.sign(compareVersions(a, b))));
+    assert.deepEqual(got, want);
+  });
+});
