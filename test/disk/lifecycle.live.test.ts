@@ -4,7 +4,10 @@
 // systemd-bless-boot's renames stay on it. 1.0 is blessed; jeos disk add 2.0 boots and is
 // blessed; 3.0 fails three tries and 2.0 comes back by itself; jeos disk status shows 3.0 bad;
 // what nginx wrote under /var (its access log, on the jeos-var partition) is still there.
-// One boot at a time; the whole file takes about three minutes here.
+// Then 4.0, which hangs: its workload's first step (with dash for /bin/sh) crashes the kernel (sysrq c) and its
+// vm.cmdline says panic=0, so the kernel stops there instead of rebooting, and only the
+// hardware watchdog systemd armed (QEMU's i6300esb) can reset it; three tries, 2.0 again.
+// One boot at a time; the whole file takes about six minutes here.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -40,19 +43,24 @@ const status = async () => JSON.parse((await jeos('disk', 'status', fleet, '--js
 
 describe('versions on a disk: blessed, added, rolled back by themselves', { skip }, () => {
   before(async () => {
-    for (const v of ['1', '2', '3']) {
+    for (const v of ['1', '2', '3', '4']) {
       await cp(join(root, 'examples/nginx'), project(v), { recursive: true });
       await rm(join(project(v), 'jeos.lock'), { force: true });
       await rm(join(project(v), 'out'), { recursive: true, force: true });
       let yaml = (await readFile(join(project(v), 'jeos.yaml'), 'utf8')).replace(/^outputs:.*$/m, `outputs: [vm, disk]\nversion: "${v}.0"`);
       if (v === '3') yaml = yaml.replace(/http: http:\/\/localhost:80\/\n/, 'http: http://localhost:80/missing\n    timeout: 10\n');
+      // A hang, not a failure: the kernel halts (panic=0 overrides the image's panic=-1) while systemd's watchdog is armed.
+      if (v === '4') {
+        yaml = yaml.replace('packages: [nginx]', 'packages: [nginx, dash]');
+        yaml = yaml.replace(/^ {2}command: /m, '  pre:\n    - [/bin/sh, -c, "echo c > /proc/sysrq-trigger"]\n  command: ') + 'vm:\n  cmdline: panic=0\n';
+      }
       await writeFile(join(project(v), 'jeos.yaml'), yaml);
     }
   });
   after(() => rm(work, { recursive: true, force: true }));
 
-  test('builds 1.0, 2.0 and 3.0', async () => {
-    for (const v of ['1', '2', '3']) {
+  test('builds 1.0, 2.0, 3.0 and 4.0', async () => {
+    for (const v of ['1', '2', '3', '4']) {
       const built = await jeos('build', project(v), '--quiet');
       assert.equal(built.code, 0, built.stderr + built.stdout);
     }
@@ -98,5 +106,22 @@ describe('versions on a disk: blessed, added, rolled back by themselves', { skip
     const logAfter = await varFile('log/nginx/access.log');
     assert.ok(logAfter.startsWith(logBefore), 'the access log 2.0 wrote is still there, and grew');
     t.diagnostic(`3.0's three tries and 2.0 healthy again: ${Math.round(r.perBoot[3].timings.complete / 1000)} s from power-on`);
+  });
+  test('4.0 hangs: the watchdog resets it, three tries, then 2.0 runs again by itself; status shows 4.0 bad', async (t) => {
+    if (skippedEarlier(t)) return;
+    const added = await jeos('disk', 'add', fleet, project('4'));
+    assert.equal(added.code, 0, added.stderr + added.stdout);
+    const r = await bootUntil(undefined);
+    assert.equal(r.version, '2.0');
+    assert.equal(r.rolledBack, true);
+    assert.deepEqual(r.perBoot.map((b: { version: string }) => b.version), ['4.0', '4.0', '4.0', '2.0']);
+    // Nothing in the guest rebooted: each of the three resets is the watchdog's (the kernel had halted).
+    assert.equal(r.resets, 3);
+    for (const b of r.perBoot.slice(0, 3)) assert.equal(b.timings.complete, null, '4.0 never completed a boot');
+    const s = await status();
+    const v4 = s.versions.find((v: { version: string }) => v.version === '4.0');
+    assert.deepEqual([v4?.state, v4?.triesLeft], ['bad', 0]);
+    assert.equal(s.next, '2.0');
+    t.diagnostic(`4.0's three hung tries and 2.0 healthy again: ${Math.round(r.perBoot[3].timings.complete / 1000)} s from power-on`);
   });
 });
