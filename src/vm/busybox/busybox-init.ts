@@ -27,6 +27,7 @@ import { shellQuote } from '../../util/shell-quote.js';
 import type { VmSystemReport } from '../system/system.js';
 import { REPORT_BEGIN, REPORT_END, REPORT_TTY, type WorkloadUnitSpec } from '../system/units.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, LEASE_FLAG, loadModulesLines, modulesByName } from './busybox-network.js';
+import { hostsFor } from '../system/hosts.js';
 
 const BOOT_SCRIPT = 'etc/jeos/boot';
 const WORKLOAD_SCRIPT = 'etc/jeos/workload';
@@ -128,7 +129,8 @@ export function setupBusyboxInit(tree: ImageTree, spec: BusyboxInitSpec): Busybo
 
   write('etc/hostname', `${spec.hostname}\n`);
   write('etc/fstab', FSTAB);
-  if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  const hosts = hostsFor(tree.readFile('etc/hosts')?.toString('utf8'), spec.hostname);
+  if (hosts !== undefined) write('etc/hosts', hosts);
   // No systemd-tmpfiles runs here: what jeos can do of the image's tmpfiles.d entries is all there is.
   const tmpfiles = planTmpfiles(tree, { hostname: spec.hostname, journal: 'none', sourceDateEpoch: spec.sourceDateEpoch });
   if (tmpfiles.needsService) report.tmpfiles = tmpfilesNotDone('not applied', tmpfiles.needsService);

@@ -53,6 +53,7 @@ import {
   UDEV_RECORD_TMPFILES,
   udevRecordForFirstNic,
 } from './units.js';
+import { hostsFor } from './hosts.js';
 
 export const SYSTEMD = SYSTEMD_BINARY;
 const GENERATORS = 'usr/lib/systemd/system-generators';
@@ -161,7 +162,8 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   link(`${UNIT_DIR}/default.target`, '/usr/lib/systemd/system/multi-user.target');
 
   write('etc/hostname', `${spec.hostname}\n`);
-  if (!tree.has('etc/hosts')) write('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  const hosts = hostsFor(tree.readFile('etc/hosts')?.toString('utf8'), spec.hostname);
+  if (hosts !== undefined) write('etc/hosts', hosts);
   write(JOURNALD_DROPIN, journaldLimits());
   write(JOURNALD_SERVICE_DROPIN, journaldAtBoot());
   report.locale = setLocale(tree, write);
