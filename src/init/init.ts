@@ -58,6 +58,9 @@ export async function initImage(ctx: InitContext, dir: string, options: InitOpti
   const lock = await step('lock', async () => {
     const resolved = resolveLock(ctx.index, config);
     if (resolved.joint) plan.notes.push(resolved.joint);
+    if (resolved.vm && config.vm.root === 'initramfs') {
+      plan.notes.push(`vm.memory is left unset: jeos build measures the initramfs and says how much memory the VM needs; jeos run and jeos test give it that (${config.vm.memory} MiB, or more when the image needs it)`);
+    }
     return createLock(loaded, ctx.index, resolved);
   });
 

@@ -57,6 +57,8 @@ export interface VmTestResult {
   healthcheck: { kind: Exclude<HealthcheckKind, 'command'> | 'report'; ok: boolean; detail: string; attempts: number };
   /** What went wrong, in one line, when not ok. */
   failure?: string;
+  /** A coded cause, when the console names one: E_VM_OUT_OF_MEMORY (the console's line is in failure). */
+  code?: 'E_VM_OUT_OF_MEMORY';
   /** The last console lines, when the test failed. */
   console?: string;
 }
@@ -196,6 +198,9 @@ async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec
     await sleep(50);
   }
 
+  // A guest that ran out of memory resets or fails its units: the kernel's line says why.
+  const oom = vm.console.outOfMemory;
+  if (oom && failure) failure = `the guest ran out of memory with ${options.memoryMiB} MiB ("${oom}"); ${failure}`;
   const failedUnits = [...new Set([...(reportedUnits ?? []), ...vm.console.failedUnits])];
   let memory: GuestMemory | null = null;
   let memoryNote: string | undefined;
@@ -228,6 +233,7 @@ async function watch(vm: VmHandle, options: VmTestOptions, spec: HealthcheckSpec
       attempts,
     },
     ...(failure ? { failure } : {}),
+    ...(oom && failure ? { code: 'E_VM_OUT_OF_MEMORY' as const } : {}),
     ...(ok ? {} : { console: vm.console.tail() + (exit.stderr ? `\n--- QEMU ---\n${exit.stderr}` : '') }),
   };
 }

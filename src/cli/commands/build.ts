@@ -9,6 +9,7 @@ import { checkBuild, type CheckReport } from '../check.js';
 import { archiveSettings, withArchiveOptions, type ArchiveFlags } from '../archive-options.js';
 import { buildProgress } from '../build-progress.js';
 import { formatBytes, printJson } from '../format.js';
+import { vmMemoryLine, vmMemoryOf } from '../vm-memory.js';
 
 interface BuildFlags extends ArchiveFlags {
   format?: string[];
@@ -91,6 +92,8 @@ Examples:
           : []),
         ...(vmInfo?.disk ? [`  vm             kernel ${vmInfo.kernelVersion}, root.img ext4, ${formatBytes(vmInfo.disk.usedBytes)} used of ${formatBytes(vmInfo.disk.size)} (sparse)`] : []),
       ];
+      const memoryLine = vmInfo?.initrd ? vmMemoryLine(await vmMemoryOf(await loadConfig(dir, { sources: false }), result.outDir)) : undefined;
+      if (memoryLine) lines.push(memoryLine);
       for (const [label, t] of [['image', r.image.trim], ['vm', r.vm?.trim]] as const) {
         if (!t) continue;
         lines.push(`  trim (${label})${' '.repeat(Math.max(1, 7 - label.length))}kept ${t.kept.files} files (${formatBytes(t.kept.bytes)}), dropped ${t.dropped.files} (${formatBytes(t.dropped.bytes)})`);

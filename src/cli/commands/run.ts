@@ -1,3 +1,4 @@
+import { vmMemoryOf } from '../vm-memory.js';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveSettings } from '../../settings/index.js';
@@ -155,7 +156,7 @@ systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
             vmDir: join(outDir, 'vm'),
             ...(uefi ? { uefi } : {}),
             project: dir,
-            memoryMiB: flags.memory ?? loaded.config.vm.memory,
+            memoryMiB: flags.memory ?? (await vmMemoryOf(loaded, outDir)).memoryMiB,
             cpus: flags.cpus ?? loaded.config.vm.cpus,
             forwards,
             accel: flags.accel,

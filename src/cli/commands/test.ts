@@ -1,3 +1,4 @@
+import { outOfMemoryHint, vmMemoryOf } from '../vm-memory.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -50,7 +51,7 @@ export function registerTest(program: Command): void {
       .addOption(new Option('--vm', 'boot the VM image (out/vm) headless in QEMU instead').conflicts('disk'))
       .option('--disk', 'boot the disk image (out/disk.img) headless under UEFI (QEMU with OVMF) instead')
       .option('--image <path>', 'with --disk: the disk image to boot (raw or qcow2; default: out/disk.img)')
-      .option('--until-version <version>', 'with --disk: wait, across reboots, until this version completes its boot (another one completing fails)')
+      .option('--until-version <version>', 'with --disk: wait, across reboots, until this version completes its boot (another one completing fails unless it reboots, e.g. into an update, before --timeout)')
       .option('--writable', 'with --disk: the guest writes to the disk file (boot counting and blessing stay on it); default: a snapshot')
       .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
       .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout); with --disk: the whole wait, across reboots', seconds)
@@ -200,10 +201,12 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
   const log = (line: string) => !flags.json && !flags.quiet && process.stderr.write(`${line}\n`);
   await noteStaleImage(loaded.digest, outDir, log);
   const w = loaded.config.workload;
+  const memory = await vmMemoryOf(loaded, outDir);
+  if (flags.memory === undefined && !memory.set && memory.memoryMiB !== loaded.config.vm.memory) log(`note: the VM gets ${memory.memoryMiB} MiB (vm.memory unset; ${memory.fit!.why})`);
   const result = await testVm({
     vmDir: join(outDir, 'vm'),
     project: dir,
-    memoryMiB: flags.memory ?? loaded.config.vm.memory,
+    memoryMiB: flags.memory ?? memory.memoryMiB,
     cpus: flags.cpus ?? loaded.config.vm.cpus,
     ports: guestPorts(loaded.config),
     healthcheck: w.healthcheck,
@@ -216,13 +219,14 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
   });
   const trim = result.ok ? undefined : await trimDiagnosis(outDir, 'vm', result.console ?? '');
   const interpreters = result.ok ? [] : await interpreterDiagnosis(outDir, 'vm', result.console ?? '', loaded);
+  const hint = result.code === 'E_VM_OUT_OF_MEMORY' ? outOfMemoryHint(memory, result.memoryMiB) : undefined;
   if (flags.print === false) return outcome(result.ok, trim);
-  if (flags.json) printJson({ mode: 'vm', ...result, ...(trim ? { trim } : {}), ...(interpreters.length ? { missingInterpreters: interpreters } : {}) });
-  else printVmResult(result, trim, dir, interpreters);
+  if (flags.json) printJson({ mode: 'vm', ...result, ...(hint ? { hint } : {}), ...(trim ? { trim } : {}), ...(interpreters.length ? { missingInterpreters: interpreters } : {}) });
+  else printVmResult(result, trim, dir, interpreters, hint);
   return outcome(result.ok, trim);
 }
 
-function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: string, interpreters: MissingInterpreter[]): void {
+function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: string, interpreters: MissingInterpreter[], hint?: string): void {
   const t = r.timings;
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const ms = (v: number | null) => (v === null ? '?' : `${v} ms`);
@@ -230,8 +234,9 @@ function printVmResult(r: VmTestResult, trim: TrimDiagnosis | undefined, dir: st
     console.log(`ok: ${r.healthcheck.detail} — kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, ready ${ms(t.ready)}, ${memory} (${r.accel}, ${r.machine}, ${r.cpus} vCPU${r.cpus === 1 ? '' : 's'}, ${r.kernelEntry === 'pvh' ? 'PVH entry' : 'bzImage'})`);
     return;
   }
-  console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
+  console.log(`FAILED${r.code ? `[${r.code}]` : ''}: ${r.failure ?? r.healthcheck.detail} (${r.accel}, ${r.machine}; kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)})`);
   if (r.console) console.log(`--- the console's last lines ---\n${r.console}`);
+  if (hint) console.log(`hint: ${hint}`);
   for (const m of interpreters) console.log(m.message);
   printTrimDiagnosis(trim, dir, true);
 }
