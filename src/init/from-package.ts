@@ -145,6 +145,10 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
     notes,
     ...(unit.socket ? { socket: unit.socket } : {}),
   };
+  if (unit.execs) {
+    program.daemon = unit.execs;
+    program.from += `, a shell line that ends by running ${unit.execs.path}`;
+  }
   if (unit.shell) program.needs = [{ key: 'package', value: unit.shell.package, why: `${unit.shell.why}, and ${unit.shell.interpreter} is Essential in Debian (no package depends on it), so the image has none unless asked` }];
   return withFacts(tree, program);
 }
@@ -180,7 +184,7 @@ function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackag
 
 /** What the packages' files say about a program: the port its configuration names, and the shell it needs. */
 function withFacts(tree: ImageTree, program: Program): Program {
-  const configPort = portFromConfig(tree, program.path);
+  const configPort = portFromConfig(tree, program.daemon?.path ?? program.path);
   const data = tree.readFile(program.path.slice(1));
   const need = !program.needs && data ? interpreterNeed(program.path, data) : undefined;
   const shipped = need && realProgram(tree, need.interpreter);

@@ -51,3 +51,23 @@ export function shellCommand(argv: string[]): ShellNeed | undefined {
   if (!pkg || pkg === 'coreutils') return undefined;
   return { interpreter: path, package: pkg, why: `the command is ${path}${argv.includes('-c') ? ' -c …' : ''}` };
 }
+
+/**
+ * The program a shell command line ends by exec'ing, with its arguments: a unit's
+ * `sh -c "mkdir -p /run/x; exec /usr/sbin/daemon -f"` runs the daemon, and the shell's
+ * steps before it. The last `exec` of the script with an absolute path; its words split as
+ * the shell would for plain and quoted words (no expansion).
+ */
+export function execTarget(argv: string[]): { path: string; args: string[] } | undefined {
+  if (!shellCommand(argv)) return undefined;
+  const script = argv[argv.indexOf('-c') + 1];
+  if (!argv.includes('-c') || script === undefined) return undefined;
+  const execs = [...script.matchAll(/(?:^|[;&|\n(]|\bthen|\belse|\bdo)\s*exec\s+([^;&|\n)]+)/g)];
+  const line = execs.at(-1)?.[1];
+  if (!line) return undefined;
+  const words = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  // exec's own options (exec -a NAME) come before the program.
+  while (words[0]?.startsWith('-')) words.splice(0, words[0] === '-a' ? 2 : 1);
+  const [path, ...args] = words;
+  return path?.startsWith('/') ? { path, args } : undefined;
+}

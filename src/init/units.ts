@@ -4,7 +4,7 @@
  * (a template `x@.service` too, with its DefaultInstance=); each command is
  * expanded as systemd would (expand.ts) and its program followed through symlinks
  * — the alternatives links the configure stage made — to the file. The one that
- * runs a program of these packages wins, a plain daemon before a oneshot, then
+ * runs a program of these packages wins (a shell line that ends by exec'ing one counts), a plain daemon before a oneshot, then
  * the unit named like the package.
  */
 import { SYSTEM_UNITS } from '../configure/index.js';
@@ -12,7 +12,7 @@ import type { ImageTree } from '../tree/index.js';
 import type { UnpackedPackage } from '../unpack/index.js';
 import { environmentOf, expandCommand, parseEnvironmentFile, specifiers, type Expanded } from './expand.js';
 import { canonicalUsr } from './host-fs.js';
-import { shellCommand, type ShellNeed } from './shell.js';
+import { execTarget, shellCommand, type ShellNeed } from './shell.js';
 import { parseService, parseSocketPorts, type ServiceSection } from './unit.js';
 
 export interface UnitCandidate {
@@ -29,6 +29,8 @@ export interface UnitCandidate {
   runsOwn: boolean;
   /** The command is a shell running a script line. */
   shell?: ShellNeed;
+  /** The program of these packages that the shell line ends by exec'ing (`sh -c "…; exec /usr/sbin/d -f"`), as the file it leads to, with its arguments. */
+  execs?: { path: string; args: string[] };
   /** ExecStartPre= lines, expanded as ExecStart= is (a `-` prefix kept on the program). */
   pre: string[][];
   /** EnvironmentFile= paths the packages do not ship, without the `-` that makes them optional. */
@@ -71,6 +73,9 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
       const program = expanded.argv[0] ?? service.execStart[0]!;
       const pre = service.execStartPre.map((w) => expandCommand(w.map((x) => specifiers(x, unit)), env).argv).filter((a) => a.length > 0);
       const real = realProgram(tree, program);
+      const target = execTarget(expanded.argv);
+      const targetReal = target && realProgram(tree, target.path);
+      const execs = targetReal && shipped.has(canonicalUsr(targetReal)) ? { path: targetReal, args: target.args } : undefined;
       const socketText = tree.readFile(file.slice(1).replace(/(@)?\.service$/, (_, at) => (at ? '@.socket' : '.socket')))?.toString('utf8');
       const socketName = base.replace(/\.service$/, '.socket');
       out.push({
@@ -80,8 +85,9 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
         expanded,
         program,
         real,
-        runsOwn: real !== undefined && shipped.has(canonicalUsr(real)),
-        shell: real ? undefined : shellCommand(expanded.argv),
+        runsOwn: (real !== undefined && shipped.has(canonicalUsr(real))) || execs !== undefined,
+        shell: real && !execs ? undefined : shellCommand(expanded.argv),
+        ...(execs ? { execs } : {}),
         missingEnvironmentFiles: missing,
         pre,
         ...(socketText ? { socket: { name: socketName, ports: parseSocketPorts(socketText) } } : {}),

@@ -27,6 +27,8 @@ export interface Program {
   configPort?: ConfigPort;
   /** TCP ports of the unit's .socket (ListenStream=), and the socket's name. */
   socket?: { name: string; ports: number[] };
+  /** The daemon a shell command ends by exec'ing: what the known-program table, ports and configuration are read for. */
+  daemon?: { path: string; args: string[] };
   /** Packages the command needs that its package does not depend on (a shell), with the reason. */
   needs?: Choice[];
   /** Steps before the command (workload.pre): the unit's ExecStartPre= and the after-install generators, each with why. */
@@ -38,13 +40,13 @@ export interface Program {
 export type WorkloadPart = Pick<InitPlan, 'command' | 'user' | 'ports' | 'healthcheck' | 'inline' | 'choices' | 'notes' | 'pre'> & { packages: string[] };
 
 export function workloadOf(program: Program): WorkloadPart {
-  const known = knownProgram(program.path, program.args);
+  const known = program.daemon ? knownProgram(program.daemon.path, program.daemon.args) : knownProgram(program.path, program.args);
   const choices: Choice[] = [...(program.needs ?? [])];
   const notes: string[] = [...(program.notes ?? [])];
   const base = program.path.split('/').pop()!;
   let args = program.args;
   let why = program.from;
-  if (known?.args && !program.userArgs) {
+  if (known?.args && !program.userArgs && !program.daemon) {
     args = known.args;
     why = `${program.from}, with the arguments from jeos's table of known programs: ${known.note}`;
   } else if (program.forking && !program.userArgs) {
@@ -64,7 +66,7 @@ export function workloadOf(program: Program): WorkloadPart {
   const user = known?.user ?? (program.user && program.user !== 'root' ? program.user : undefined);
   if (user) choices.push({ key: 'user', value: user, why: known?.user ? `known program: ${known.note}` : `User= of the unit` });
 
-  const fromArgs = portFromArgs(args, known);
+  const fromArgs = portFromArgs(program.daemon?.args ?? args, known);
   const socket = program.socket?.ports.length ? program.socket : undefined;
   let tcp: number | undefined;
   let portWhy = '';

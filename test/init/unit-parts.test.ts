@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { portFromConfig } from '../../src/init/config-ports.js';
 import { environmentOf, expandCommand, parseEnvironmentFile, specifiers } from '../../src/init/expand.js';
 import { foregroundArgs, foregroundRule } from '../../src/init/foreground.js';
-import { interpreterNeed, shellCommand } from '../../src/init/shell.js';
+import { execTarget, interpreterNeed, shellCommand } from '../../src/init/shell.js';
 import { parseService, parseSocketPorts } from '../../src/init/unit.js';
 import { realProgram, serviceCandidates } from '../../src/init/units.js';
 import { workloadOf } from '../../src/init/workload.js';
@@ -84,6 +84,30 @@ describe('choosing the unit and its program', () => {
     const [first, ...rest] = serviceCandidates(tree, packages, 'mail');
     assert.equal(first?.name, 'mail-daemon.service');
     assert.deepEqual(rest.map((c) => c.name), [], '/bin/true and a missing program are no workloads');
+  });
+
+  test('a unit whose shell line ends by exec\'ing the package\'s daemon is the workload (sh -c "…; exec /usr/sbin/d"): the shell line kept, dash, the daemon\'s arguments for its ports', () => {
+    const { tree, packages } = treeOf(
+      {
+        '/usr/lib/systemd/system/proxyd.service': unit(`/bin/sh -c "mkdir -p /run/proxyd && exec /usr/sbin/proxyd --port 3128 -d"`),
+        '/usr/lib/systemd/system/proxyd-cleanup.service': unit('/usr/sbin/proxyd-clean --all'),
+        '/usr/bin/dash': 'x',
+        '/bin/sh': { link: '/usr/bin/dash' },
+        '/usr/sbin/proxyd': 'x',
+        '/usr/sbin/proxyd-clean': 'x',
+      },
+      { '/usr/bin/dash': 'dash', '/bin/sh': 'dash' },
+    );
+    const candidates = serviceCandidates(tree, packages.filter((p) => p.name !== 'dash'), 'proxyd');
+    assert.deepEqual(candidates.map((c) => c.name), ['proxyd.service', 'proxyd-cleanup.service'], 'the exec\'d daemon counts as running the package\'s program; the name decides');
+    assert.deepEqual(candidates[0]!.execs, { path: '/usr/sbin/proxyd', args: ['--port', '3128', '-d'] });
+    assert.equal(candidates[0]!.shell?.package, 'dash');
+    const w = workloadOf({ path: '/bin/sh', args: candidates[0]!.expanded.argv.slice(1), from: 'ExecStart= of proxyd.service', userArgs: false, daemon: candidates[0]!.execs });
+    assert.deepEqual(w.command, ['/bin/sh', '-c', 'mkdir -p /run/proxyd && exec /usr/sbin/proxyd --port 3128 -d']);
+    assert.deepEqual(w.ports, [3128], "the daemon's --port");
+    assert.deepEqual(execTarget(['/bin/sh', '-c', 'test -d /x || exit 1; exec -a name "/usr/bin/a b" \'x y\'']), { path: '/usr/bin/a b', args: ['x y'] });
+    assert.equal(execTarget(['/bin/sh', '-c', 'exec daemon -f']), undefined, 'a program by name is not followed');
+    assert.equal(execTarget(['/usr/sbin/d', '-c', 'exec /usr/sbin/x']), undefined, 'only a shell\'s -c');
   });
 
   test('EnvironmentFile= from the package fills the command; a template runs as its DefaultInstance=', () => {
