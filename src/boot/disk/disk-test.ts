@@ -21,7 +21,7 @@ import { readDiskImage } from './image.js';
 export interface DiskTestOptions extends Omit<VmTestOptions, 'vmDir' | 'uefi' | 'pvh' | 'onConsole'> {
   /** out/disk.img, or the file named with --image. */
   disk: string;
-  /** Wait until this version completes a boot; another one completing is a failure. */
+  /** Wait until this version completes a boot; another one completing is a failure unless it reboots (into an update) before the timeout. */
   untilVersion?: string;
   /** Let the guest write to the disk file (boot counting and blessing stay on it); default snapshot=on. */
   writable?: boolean;
@@ -34,7 +34,7 @@ export interface DiskTestResult extends Omit<VmTestResult, 'kernelEntry' | 'kern
   boots: number;
   /** QMP RESET events: guest reboots, watchdog resets. */
   resets: number;
-  /** Whether the version that completed its boot is not the one that booted first. */
+  /** Whether the version that completed its boot is not the one that booted first, which never completed one (not an update). */
   rolledBack: boolean;
   /** Each boot's stages, in ms since QEMU started. */
   perBoot: DiskBoot[];
@@ -96,7 +96,12 @@ export async function testDisk(options: DiskTestOptions): Promise<DiskTestResult
         const boot = log.current;
         if (boot.timings.complete !== null) {
           if (options.untilVersion && boot.version !== options.untilVersion) {
-            failure = `version ${boot.version ?? '?'} completed its boot, not ${options.untilVersion}`;
+            // Another version may yet reboot into this one (an update from its channel): wait for a reboot until the deadline.
+            if (since() < deadline && !vm.hasExited()) {
+              await sleep(100);
+              continue;
+            }
+            failure = `version ${boot.version ?? '?'} completed its boot, not ${options.untilVersion}, and did not reboot into it within ${Math.round(timeoutMs / 1000)} s`;
             break;
           }
           if (!spec) {
@@ -154,7 +159,8 @@ export async function testDisk(options: DiskTestOptions): Promise<DiskTestResult
         version: final.version,
         boots: log.boots.length,
         resets,
-        rolledBack: first !== null && final.version !== null && final.version !== first,
+        // Rolled back: the version that booted first never completed a boot. One that completed and then rebooted into another was updated.
+        rolledBack: first !== null && final.version !== null && final.version !== first && !log.boots.some((b) => b.version === first && b.timings.complete !== null),
         perBoot: log.boots,
         disk: { path: image.path, format: image.format, snapshot: !options.writable },
         firmware: { code: firmware.code, vars: vars.path },

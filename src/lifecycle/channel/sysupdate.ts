@@ -135,6 +135,8 @@ export function sysupdateFiles(s: FollowSettings): ImageFile[] {
         '',
         '[Service]',
         'Type=oneshot',
+        // The reason for a refusal is in the journal, and on the console for jeos test --disk.
+        'StandardOutput=journal+console',
         `Environment=JEOS_CHANNEL=${url}/`,
         // sysupdate finds the ESP where the disk's mounts put it, without udev (as systemd-bless-boot does).
         `Environment=SYSTEMD_ESP_PATH=${ESP_MOUNT} SYSTEMD_RELAX_ESP_CHECKS=1`,
