@@ -206,7 +206,8 @@ function apply(ctx: EffectContext, r: ActionRecord, changes: Changes, overrides:
       if (uid === undefined) throw new Failure(`user ${a.user} does not exist`);
       if (gid === undefined) throw new Failure(`group ${a.group} does not exist`);
       overrides.push(`${a.user} ${a.group} ${a.mode.toString(8)} ${a.path}\n`);
-      if (a.update) {
+      // --update on a path that does not exist only warns in dpkg-statoverride: the override is recorded (chrony's /var/log/chrony, which its unit's LogsDirectory= makes).
+      if (a.update && tree.get(tree.resolve(a.path, { followLast: true }))) {
         forEachTarget(tree, a.path, false, false, (path, node) => {
           node.uid = uid;
           node.gid = gid;

@@ -17,7 +17,8 @@ function absolute(paths: string[], what = 'path'): string[] {
 }
 
 export function mkdir(args: Args): Action[] {
-  const { opts, operands } = parseArgs(args, { flags: { '-p': 'parents', '--parents': 'parents', '-v': 'ignore', '--verbose': 'ignore' }, values: { '-m': 'mode', '--mode': 'mode' } });
+  // -Z sets the SELinux context of what is made: nothing to do in an image without SELinux labels (valkey's mkdir -pZ).
+  const { opts, operands } = parseArgs(args, { flags: { '-p': 'parents', '--parents': 'parents', '-v': 'ignore', '--verbose': 'ignore', '-Z': 'ignore' }, values: { '-m': 'mode', '--mode': 'mode' } });
   const modeText = opts.get('mode');
   const mode = typeof modeText === 'string' ? octalMode(modeText) : undefined;
   if (typeof modeText === 'string' && mode === undefined) throw new UnsupportedCommand(`mode ${modeText} is not an octal mode`);
