@@ -414,3 +414,14 @@ test('systemd-tmpfiles-setup is masked when jeos does the tmpfiles.d entries: th
   early.tree.symlink('etc/systemd/system/sysinit.target.wants/early.service', '/usr/lib/systemd/system/early.service');
   assert.equal(setupVmSystem(early.tree, spec(['/usr/sbin/webd'])).tmpfiles.reason, '/usr/lib/systemd/system/early.service starts before sysinit.target and is ordered after systemd-tmpfiles-setup.service');
 });
+
+test('login prompts are masked even with agetty in the image (util-linux for the workload): locked passwords, and no udev to announce ttyS0; vm.debug keeps them', () => {
+  const util = { name: 'util-linux', files: { '/usr/sbin/agetty': exe() } };
+  const { tree } = image([util]);
+  const report = setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  const getty = report.masked.find((m) => m.unit === 'getty.target');
+  assert.match(getty?.reason ?? '', /every password is locked.*90 s/);
+  const debug = image([util]);
+  const kept = setupVmSystem(debug.tree, { ...spec(['/usr/sbin/webd']), debug: true });
+  assert.equal(kept.masked.find((m) => m.unit === 'getty.target'), undefined);
+});

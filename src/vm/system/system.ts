@@ -192,8 +192,12 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     report.network = { by: 'BusyBox modprobe and udhcpc (/init, before systemd)', modulesByName: named };
   }
 
-  if (!exists(tree, 'usr/sbin/agetty', 'sbin/agetty')) {
-    mask('getty.target', 'no agetty in the image (util-linux): no login prompts');
+  // With agetty in the image (util-linux, for a workload's own use), login prompts are still left out:
+  // every account's password is locked, so they let no one in, and serial-getty@ttyS0 waits 90 s for
+  // dev-ttyS0.device, which nothing announces without udev, holding multi-user.target back that long.
+  const agetty = exists(tree, 'usr/sbin/agetty', 'sbin/agetty');
+  if (!agetty || !spec.debug) {
+    mask('getty.target', agetty ? 'no login prompts: every password is locked, and the serial console\'s getty would wait 90 s for a device unit nothing announces without udev (vm.debug: true keeps them)' : 'no agetty in the image (util-linux): no login prompts');
     link('etc/systemd/system-generators/systemd-getty-generator', '/dev/null');
   }
   const hasModprobe = exists(tree, 'usr/sbin/modprobe', 'sbin/modprobe');
