@@ -38,6 +38,7 @@ export const CONFIG_PORTS: readonly ConfigPortRule[] = [
   { programs: ['tinyproxy'], files: ['/etc/tinyproxy/tinyproxy.conf'], directive: /^\s*Port\s+(?<port>\d+)/m, loopback: /^\s*Listen\s+127\.0\.0\.1\b/m },
   { programs: ['privoxy'], files: ['/etc/privoxy/config'], directive: /^\s*listen-address\s+(?<addr>\S*):(?<port>\d+)/m },
   { programs: ['pgbouncer'], files: ['/etc/pgbouncer/pgbouncer.ini'], directive: /^\s*listen_port\s*=\s*(?<port>\d+)/m, loopback: /^\s*listen_addr\s*=\s*(127\.0\.0\.1|localhost)\s*$/m },
+  { programs: ['nats-server'], files: ['/etc/nats-server.conf'], directive: /^\s*port:\s*(?<port>\d+)/m, loopback: /^\s*(host|net):\s*["']?(127\.0\.0\.1|localhost)["']?\s*$/m },
   { programs: ['icecast2'], files: ['/etc/icecast2/icecast.xml'], directive: /<port>(?<port>\d+)<\/port>/ },
   { programs: ['turnserver'], files: ['/etc/turnserver.conf'], directive: /^\s*listening-port=(?<port>\d+)/m },
   { programs: ['mosquitto'], files: ['/etc/mosquitto/mosquitto.conf'], directive: /^\s*listener\s+(?<port>\d+)/m },

@@ -174,12 +174,14 @@ describe('what init writes for a program', () => {
         '/etc/nginx/sites-available/default': 'server {\n\tlisten 8080 default_server;\n\tlisten [::]:8080 default_server;\n}\n',
         '/etc/bind/named.conf.options': 'options {\n\tlisten-on port 5353 { any; };\n};\n',
         '/etc/privoxy/config': 'listen-address  127.0.0.1:8118\n',
+        '/etc/nats-server.conf': '# NATS config\nhost: 127.0.0.1\nport: 4222\n',
       },
       {},
     );
     assert.deepEqual(portFromConfig(tree, '/usr/bin/tinyproxy'), { port: 8899, from: '/etc/tinyproxy/tinyproxy.conf: Port 8899', loopbackOnly: true });
     assert.equal(portFromConfig(tree, '/usr/sbin/nginx')?.port, 8080);
     assert.equal(portFromConfig(tree, '/usr/sbin/privoxy')?.loopbackOnly, true);
+    assert.deepEqual(portFromConfig(tree, '/usr/sbin/nats-server'), { port: 4222, from: '/etc/nats-server.conf: port: 4222', loopbackOnly: true }, "Debian's nats-server.conf: host: 127.0.0.1");
     assert.equal(portFromConfig(tree, '/usr/sbin/sshd'), undefined, 'no file: the table\'s default');
 
     const bind = workloadOf({ path: '/usr/sbin/named', args: ['-f'], from: 'u', userArgs: false, configPort: portFromConfig(tree, '/usr/sbin/named') });
