@@ -5,6 +5,8 @@
 // configuration names (point 3); nsd the keys nsd-control-setup makes at start (workload.pre from
 // init's table of after-install generators, point 1). exim4-daemon-light gets its generated
 // configuration the same way, and needs the static account uucp that its configuration names.
+// Then the same four in a VM, one at a time (init asks for tar, oci and vm outputs): the memory
+// jeos build chose, and a starved bind9 VM named as out of memory.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { checkedRun, test } from '../live.js';
 const work = await mkdtemp(join(tmpdir(), 'jeos-servers-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
 const hasPodman = spawnSync('podman', ['--version']).status === 0;
+const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
 const jeos = (...args: string[]) => checkedRun(args, { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
 
 /** jeos build, then jeos test --container; the seconds each took. */
@@ -32,8 +35,21 @@ async function buildAndTest(dir: string): Promise<{ build: number; test: number;
   return times;
 }
 
+/** jeos build --format vm (the lock init wrote holds the VM's packages), then jeos test --vm: the same check in a VM. */
+async function buildAndTestVm(dir: string): Promise<Record<string, any>> {
+  const t0 = Date.now();
+  const built = await jeos('build', dir, '--frozen', '--format', 'vm');
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+  const t1 = Date.now();
+  const tested = await jeos('test', dir, '--vm', '--json');
+  assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
+  const r = JSON.parse(tested.stdout);
+  console.log(`# ${dir} VM: build ${((t1 - t0) / 1000).toFixed(1)} s, jeos test --vm ${((Date.now() - t1) / 1000).toFixed(1)} s, ${r.memoryMiB} MiB, ready ${r.timings.ready} ms (${r.healthcheck.detail})`);
+  return { ...r, buildOutput: built.stdout };
+}
+
 async function init(pkg: string): Promise<Record<string, any>> {
-  const r = await jeos('init', pkg, '--from', pkg, '--json');
+  const r = await jeos('init', pkg, '--from', pkg, '--outputs', 'tar,oci,vm', '--json');
   assert.equal(r.code, 0, r.stderr + r.stdout);
   return JSON.parse(r.stdout);
 }
@@ -89,5 +105,36 @@ describe('jeos init for common Debian servers', () => {
     const tested = await jeos('test', 'tinyproxy', '--container', '--json');
     assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
     assert.match(JSON.parse(tested.stdout).healthcheck.detail, /^tcp 8888 accepts connections/);
+  });
+
+  // The same images in a VM, one at a time (point 5): the lock init wrote resolved the image and the
+  // VM's packages together, jeos build chose the VM's memory from its initramfs (vm.memory is unset).
+  const vmOnly = { skip: hasQemu ? false : 'qemu-system-x86_64 is not installed' };
+  test('bind9 in a VM: the DNS check passes with the memory jeos build chose, and 96 MiB runs out with E_VM_OUT_OF_MEMORY and a hint', vmOnly, async () => {
+    const r = await buildAndTestVm('bind9');
+    assert.match(r.healthcheck.detail, /^dns A localhost on port 53: /);
+    assert.match(r.buildOutput, /^ {2}vm memory {6}\d+ MiB for jeos run and jeos test \(vm\.memory unset; the initramfs unpacks to [\d.]+ MiB from [\d.]+ MiB, and the kernel needs 72 MiB: at least (\d+) MiB to boot\)$/m);
+    assert.ok(r.memoryMiB >= 256);
+    const starved = await jeos('test', 'bind9', '--vm', '--memory', '96', '--json');
+    assert.equal(starved.code, 1);
+    const s = JSON.parse(starved.stdout);
+    assert.equal(s.code, 'E_VM_OUT_OF_MEMORY', s.failure);
+    assert.match(s.failure, /ran out of memory with 96 MiB \(".*(deadlocked on memory|Out of memory)/);
+    assert.match(s.hint, /at least \d+ MiB to boot\. Give the VM more: jeos test --vm --memory \d+/);
+  });
+
+  test('nsd in a VM: workload.pre makes its control keys before the daemon starts, the DNS check passes', vmOnly, async () => {
+    const r = await buildAndTestVm('nsd');
+    assert.match(r.healthcheck.detail, /^dns A localhost on port 53: /);
+  });
+
+  test('exim4-daemon-light in a VM: its configuration generated at start, the SMTP greeting on port 25', vmOnly, async () => {
+    const r = await buildAndTestVm('exim4-daemon-light');
+    assert.match(r.healthcheck.detail, /^smtp 25 greets: "220 .*ESMTP Exim/);
+  });
+
+  test('tinyproxy in a VM: port 8888 accepts connections', vmOnly, async () => {
+    const r = await buildAndTestVm('tinyproxy');
+    assert.match(r.healthcheck.detail, /^tcp 8888 accepts connections/);
   });
 });
