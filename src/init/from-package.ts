@@ -22,7 +22,7 @@ import { canonicalUsr } from './host-fs.js';
 import { KNOWN_PROGRAMS, knownProgram } from './known.js';
 import { generatorsNamed } from './generators.js';
 import { interpreterNeed } from './shell.js';
-import { realProgram, serviceCandidates, type UnitCandidate } from './units.js';
+import { realProgram, serviceCandidates, throughAlternatives, type UnitCandidate } from './units.js';
 import type { Program } from './workload.js';
 
 export interface PackageProgram {
@@ -124,8 +124,8 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
   const notes: string[] = [];
   const s = unit.service;
   const from = `ExecStart= of ${unit.name} (package ${unit.pkg})`;
-  // A program reached through links (alternatives) is written as the file it leads to.
-  const path = unit.real && unit.real !== written && unit.real !== canonicalUsr(written!) ? unit.real : written!;
+  // A program reached through alternatives links is written as the file it leads to; other links as written (argv[0] may matter).
+  const path = unit.real && unit.real !== written && unit.real !== canonicalUsr(written!) && throughAlternatives(tree, written!) ? unit.real : written!;
   const via = path !== written ? `, ${written} → ${path} through the packages' links` : '';
   if (unit.expanded.unset.length) {
     notes.push(`${unit.name}'s ExecStart= names ${unit.expanded.unset.map((v) => `$${v}`).join(', ')}, which neither its Environment= nor its EnvironmentFile= sets: expanded to nothing, as systemd would`);

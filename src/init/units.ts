@@ -121,3 +121,26 @@ export function realProgram(tree: ImageTree, path: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether a program path reaches its file through /etc/alternatives: then the command names the file
+ * it leads to (the choice is made when the image is built). Other links are kept as written: a
+ * multi-call program tells its names apart by argv[0] (/usr/bin/valkey-server → valkey-check-rdb
+ * runs the server only when called valkey-server).
+ */
+export function throughAlternatives(tree: ImageTree, path: string): boolean {
+  let p = path;
+  for (let hop = 0; hop < 16; hop++) {
+    let real: string;
+    try {
+      real = tree.resolve(p.slice(1));
+    } catch {
+      return false;
+    }
+    const node = tree.get(real);
+    if (node?.kind !== 'symlink') return false;
+    p = node.target.startsWith('/') ? node.target : `/${real.slice(0, real.lastIndexOf('/') + 1)}${node.target}`;
+    if (/^\/etc\/alternatives\//.test(p)) return true;
+  }
+  return false;
+}

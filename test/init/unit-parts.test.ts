@@ -13,7 +13,7 @@ import { environmentOf, expandCommand, parseEnvironmentFile, specifiers } from '
 import { foregroundArgs, foregroundRule } from '../../src/init/foreground.js';
 import { execTarget, interpreterNeed, shellCommand } from '../../src/init/shell.js';
 import { parseService, parseSocketPorts } from '../../src/init/unit.js';
-import { realProgram, serviceCandidates } from '../../src/init/units.js';
+import { realProgram, serviceCandidates, throughAlternatives } from '../../src/init/units.js';
 import { workloadOf } from '../../src/init/workload.js';
 import { ImageTree } from '../../src/tree/index.js';
 import type { UnpackedPackage } from '../../src/unpack/index.js';
@@ -108,6 +108,23 @@ describe('choosing the unit and its program', () => {
     assert.deepEqual(execTarget(['/bin/sh', '-c', 'test -d /x || exit 1; exec -a name "/usr/bin/a b" \'x y\'']), { path: '/usr/bin/a b', args: ['x y'] });
     assert.equal(execTarget(['/bin/sh', '-c', 'exec daemon -f']), undefined, 'a program by name is not followed');
     assert.equal(execTarget(['/usr/sbin/d', '-c', 'exec /usr/sbin/x']), undefined, 'only a shell\'s -c');
+  });
+
+  test('a link through /etc/alternatives is followed to the file for the command; a multi-call program\'s link is kept as written (valkey-server → valkey-check-rdb tells them apart by argv[0])', () => {
+    const { tree } = treeOf(
+      {
+        '/usr/bin/valkey-server': { link: 'valkey-check-rdb' },
+        '/usr/bin/valkey-check-rdb': 'x',
+        '/usr/bin/kv': { link: '/etc/alternatives/kv' },
+        '/etc/alternatives/kv': { link: '/usr/bin/kv-real' },
+        '/usr/bin/kv-real': 'x',
+      },
+      {},
+    );
+    assert.equal(throughAlternatives(tree, '/usr/bin/valkey-server'), false);
+    assert.equal(realProgram(tree, '/usr/bin/valkey-server'), '/usr/bin/valkey-check-rdb');
+    assert.equal(throughAlternatives(tree, '/usr/bin/kv'), true);
+    assert.equal(throughAlternatives(tree, '/usr/bin/kv-real'), false);
   });
 
   test('EnvironmentFile= from the package fills the command; a template runs as its DefaultInstance=', () => {
