@@ -12,6 +12,7 @@ export { splitCommandLine };
 export interface ServiceSection {
   /** The words of the first ExecStart= after the last reset, split as systemd splits them, prefixes and `@`'s argv[0] taken off; variables not yet expanded. */
   execStart?: string[];
+  /** User= when it applies to ExecStart= (not with a + or ! prefix, which runs it with full privileges). */
   user?: string;
   type?: string;
   pidFile?: string;
@@ -53,6 +54,9 @@ export function parseService(text: string): ServiceSection {
     const words = splitCommandLine(exec);
     // Prefixes on the executable: @ (argv[0] follows), - (failure ignored), : + ! !! (privileges, expansion).
     let first = words[0] ?? '';
+    // + and ! run the command with full privileges whatever User= says (chrony's ExecStart=!/usr/sbin/chronyd
+    // with User=_chrony: chronyd starts as root and drops to _chrony itself), so User= is not the command's.
+    if (/^[-@:]*[+!]/.test(first)) delete out.user;
     const argv0 = first.startsWith('@') || /^[-:+!]*@/.test(first);
     first = first.replace(/^[-@:+!]+/, '');
     const rest = argv0 ? words.slice(2) : words.slice(1);

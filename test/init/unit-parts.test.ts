@@ -64,6 +64,8 @@ describe('expanding a unit\'s command as systemd does', () => {
     assert.deepEqual(s.environmentFiles, [{ path: '/etc/default/x', optional: true }, { path: '/etc/x.env', optional: false }]);
     assert.equal(s.pidFile, '/run/x.pid');
     assert.equal(s.defaultInstance, 'main');
+    assert.equal(parseService('[Service]\nUser=_chrony\nExecStart=!/usr/sbin/chronyd $DAEMON_OPTS\n').user, undefined, "chrony's ! runs chronyd as root (it drops privileges itself)");
+    assert.equal(parseService('[Service]\nUser=web\nExecStart=-/usr/sbin/webd\n').user, 'web');
     assert.deepEqual(parseSocketPorts('[Socket]\nListenStream=/run/x.sock\nListenStream=0.0.0.0:8080\nListenStream=[::]:22\nListenStream=53\nListenDatagram=53\n'), [8080, 22, 53]);
   });
 });
