@@ -39,7 +39,7 @@ export function parseMemory(value: string): number {
 /** The options jeos run and jeos test --vm share. */
 export function vmOptions(command: Command, prefix = ''): Command {
   return command
-    .option('--memory <MiB>', `${prefix}guest memory (default: vm.memory in jeos.yaml, 256)`, parseMemory)
+    .option('--memory <MiB>', `${prefix}guest memory (default: vm.memory in jeos.yaml; unset, 256 or what the built initramfs needs)`, parseMemory)
     .option('--cpus <N>', `${prefix}virtual CPUs (default: vm.cpus in jeos.yaml, else 2 under KVM and 1 under TCG)`, parseCpus)
     .addOption(new Option('--accel <mode>', `${prefix}KVM when a probe boot shows it works, else TCG`).choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--append <args>', `${prefix}more kernel command-line arguments, after the image's own`)
