@@ -133,6 +133,18 @@ describe('jeos init for common Debian servers', () => {
     assert.match(r.healthcheck.detail, /^smtp 25 greets: "220 .*ESMTP Exim/);
   });
 
+  test('icecast2 (no unit: the known-program table runs it as Debian\'s init script does): its status page answers HTTP 200 in podman and in a VM', async () => {
+    const out = await init('icecast2');
+    assert.deepEqual(out.command, ['/usr/bin/icecast2', '-c', '/etc/icecast2/icecast.xml']);
+    assert.equal(out.user, 'icecast2');
+    assert.deepEqual(out.healthcheck, { http: 'http://localhost:8000/' });
+    const t = await buildAndTest('icecast2');
+    if (hasPodman) assert.match(t.detail!, /^HTTP 200 from http:\/\/localhost:8000\//);
+    if (!hasQemu) return;
+    const r = await buildAndTestVm('icecast2');
+    assert.match(r.healthcheck.detail, /^HTTP 200 from http:\/\/localhost:8000\//);
+  });
+
   test('tinyproxy in a VM: port 8888 accepts connections', vmOnly, async () => {
     const r = await buildAndTestVm('tinyproxy');
     assert.match(r.healthcheck.detail, /^tcp 8888 accepts connections/);
