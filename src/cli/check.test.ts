@@ -15,5 +15,5 @@ test("build --check's progress lines, one for each of the diagnosis's events", (
     checkLine({ type: 'untrimmed-passes', what: 'VM', dropped: 1500 }),
     'check: the untrimmed VM passes, so the trim dropped something the workload needs; bisecting 1500 dropped paths',
   );
-  assert.equal(checkLine({ type: 'needed', path: '/usr/lib/f3' }), 'check: the workload needs /usr/lib/f3');
+  assert.equal(checkLine({ type: 'needed', path: '/usr/lib/f3' }), 'check: the workload needs /usr/lib/f3 (a rebuild keeping it passed)');
 });
