@@ -76,7 +76,7 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
       const from = `${known}: ExecStart= of ${unit.name} runs ${unit.program} (a wrapper), and jeos's table of known programs knows how to run ${known} directly`;
       return { record, why, program: withFacts(tree, { path: known, args: [], from, userArgs: false }), notes };
     }
-    return { record, why, program: withPre(unitProgram(tree, unit), unit, unpacked.packages, tree), notes };
+    return { record, why, program: withPre(unitProgram(tree, unit), unit, unpacked.packages, tree, notes), notes };
   }
   // Else the package's own program: the one named like the package, or its only one.
   const own = unpacked.packages.find((p) => p.name === record.name)!;
@@ -157,14 +157,18 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
  * The steps before the command: the unit's ExecStartPre= lines, then the after-install generators
  * (generators.ts) that the packages' postinst or init scripts run and no ExecStartPre= line already does.
  */
-function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackage[], tree: ImageTree): Program {
+function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackage[], tree: ImageTree, notes: string[]): Program {
+  // A step that only checks the configuration (nginx -t, named-checkconf) changes nothing: the image's
+  // own start reports a bad configuration anyway, so it is left out rather than bring a shell for it.
+  const checks = unit.pre.filter((argv) => isConfigCheck(argv, program.path));
+  for (const argv of checks) notes.push(`ExecStartPre=${argv.join(' ')} of ${unit.name} only checks the configuration: left out of workload.pre`);
   // A unit's step that runs a generator of the table is written as the table writes it, with what it needs.
-  const pre: NonNullable<Program['pre']> = unit.pre.map((argv) => {
+  const pre: NonNullable<Program['pre']> = unit.pre.filter((argv) => !checks.includes(argv)).map((argv) => {
     const g = generatorsNamed([argv.join(' ')])[0];
     if (!g) return { argv, why: `ExecStartPre= of ${unit.name}`, packages: [] };
     return { argv: g.step, why: `ExecStartPre= of ${unit.name} (${argv.join(' ')}), as jeos's table of after-install generators runs it: ${g.why}`, packages: g.packages, ...(g.files ? { files: g.files } : {}) };
   });
-  const texts: string[] = unit.pre.map((a) => a.join(' '));
+  const texts: string[] = unit.pre.filter((argv) => !checks.includes(argv)).map((a) => a.join(' '));
   const scripts: string[] = [];
   for (const pkg of packages) {
     const postinst = pkg.controlFiles.get('postinst');
@@ -180,6 +184,19 @@ function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackag
     pre.push({ argv: g.step, why: `after-install generator: ${g.why} (jeos runs no maintainer script at build time)`, packages: g.packages, ...(g.files ? { files: g.files } : {}) });
   }
   return pre.length ? { ...program, pre } : program;
+}
+
+/**
+ * A step that only checks the configuration: a `*checkconf` program (named-checkconf,
+ * nsd-checkconf), an argument `configtest`, or the workload's own program run with `-t`, `-T`
+ * or `--test` (nginx, sshd). `-c` is not taken for a check: it usually names a file.
+ */
+export function isConfigCheck(argv: readonly string[], program: string): boolean {
+  const [first = '', ...args] = argv;
+  const path = first.replace(/^[-@+!:]+/, '');
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (/-?checkconf$/.test(name) || args.includes('configtest')) return true;
+  return path === program && args.some((a) => a === '-t' || a === '-T' || a === '--test');
 }
 
 /** What the packages' files say about a program: the port its configuration names, and the shell it needs. */

@@ -57,12 +57,12 @@ describe('jeos init', () => {
             depends: 'libc',
             files: {
               '/usr/sbin/dnsd': { content: 'x', mode: 0o755 },
-              '/usr/sbin/dnsd-checkconf': { content: 'x', mode: 0o755 },
+              '/usr/sbin/dnsd-keygen': { content: 'x', mode: 0o755 },
               '/usr/sbin/rndc-confgen': { content: 'x', mode: 0o755 },
               '/usr/sbin/nsd-control-setup': { content: '#!/bin/sh\nopenssl genrsa\n', mode: 0o755 },
               '/usr/lib/systemd/system/dnsd.service': unit(
                 '/usr/sbin/dnsd -d',
-                'Environment=CONF=/etc/dnsd/dnsd.conf\nExecStartPre=-/usr/sbin/dnsd-checkconf ${CONF} %n\nExecStartPre=+/usr/sbin/rndc-confgen -a\n',
+                'Environment=CONF=/etc/dnsd/dnsd.conf\nExecStartPre=-/usr/sbin/dnsd-keygen ${CONF} %n\nExecStartPre=+/usr/sbin/rndc-confgen -a\n',
               ),
             },
             scripts: { postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  nsd-control-setup >/dev/null 2>&1 || true\nfi\n' },
@@ -187,18 +187,18 @@ describe('jeos init', () => {
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.command, ['/usr/sbin/dnsd', '-d']);
     assert.deepEqual(out.pre, [
-      ['-/usr/sbin/dnsd-checkconf', '/etc/dnsd/dnsd.conf', 'dnsd.service'],
+      ['-/usr/sbin/dnsd-keygen', '/etc/dnsd/dnsd.conf', 'dnsd.service'],
       ['/bin/sh', '-c', '[ -s /etc/bind/rndc.key ] || exec /usr/sbin/rndc-confgen -a'],
       ['/usr/sbin/nsd-control-setup'],
     ]);
     assert.deepEqual(out.packages, ['dnsd', 'openssl', 'coreutils', 'dash']);
     const why = (value: string) => out.choices.find((c: { key: string; value: string }) => c.value === value)?.why ?? '';
-    assert.match(why('-/usr/sbin/dnsd-checkconf /etc/dnsd/dnsd.conf dnsd.service'), /ExecStartPre= of dnsd\.service/);
+    assert.match(why('-/usr/sbin/dnsd-keygen /etc/dnsd/dnsd.conf dnsd.service'), /ExecStartPre= of dnsd\.service/);
     assert.match(why('/usr/sbin/nsd-control-setup'), /after-install generator: nsd's postinst makes the remote-control keys/);
     assert.match(why('openssl'), /workload\.pre step \/usr\/sbin\/nsd-control-setup runs it/);
     assert.match(why('dash'), /workload\.pre runs before the command from \/etc\/jeos\/start/);
     const yaml = await yamlOf('dnsd');
-    assert.match(yaml, /pre:\n {4}- \[-\/usr\/sbin\/dnsd-checkconf, \/etc\/dnsd\/dnsd\.conf, dnsd\.service\]/);
+    assert.match(yaml, /pre:\n {4}- \[-\/usr\/sbin\/dnsd-keygen, \/etc\/dnsd\/dnsd\.conf, dnsd\.service\]/);
     assert.equal(out.locked.packages, 5, 'the lock holds the steps\' packages: dnsd, libc, openssl, coreutils, dash');
   });
 

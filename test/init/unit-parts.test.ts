@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { portFromConfig } from '../../src/init/config-ports.js';
+import { isConfigCheck } from '../../src/init/from-package.js';
 import { environmentOf, expandCommand, parseEnvironmentFile, specifiers } from '../../src/init/expand.js';
 import { foregroundArgs, foregroundRule } from '../../src/init/foreground.js';
 import { execTarget, interpreterNeed, shellCommand } from '../../src/init/shell.js';
@@ -252,4 +253,14 @@ describe('what init writes for a program', () => {
     const w = workloadOf({ path: '/bin/sh', args: ['-c', 'x'], from: 'u', userArgs: false, needs: [{ key: 'package', value: 'dash', why: 'sh -c' }] });
     assert.deepEqual(w.packages, ['dash']);
   });
+});
+
+test("a unit's ExecStartPre= that only checks the configuration is not a first-start step", () => {
+  assert.equal(isConfigCheck(['/usr/sbin/nginx', '-t', '-q', '-g', 'daemon on; master_process on;'], '/usr/sbin/nginx'), true);
+  assert.equal(isConfigCheck(['/usr/sbin/sshd', '-t'], '/usr/sbin/sshd'), true);
+  assert.equal(isConfigCheck(['/usr/bin/named-checkconf', '/etc/bind/named.conf'], '/usr/sbin/named'), true);
+  assert.equal(isConfigCheck(['-/usr/sbin/apache2ctl', 'configtest'], '/usr/sbin/apache2'), true);
+  assert.equal(isConfigCheck(['/usr/sbin/nsd-control-setup'], '/usr/sbin/nsd'), false);
+  assert.equal(isConfigCheck(['/usr/bin/other', '-t'], '/usr/sbin/nginx'), false, "another program's -t is not known to be a check");
+  assert.equal(isConfigCheck(['/usr/sbin/haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'], '/usr/sbin/haproxy'), false);
 });
