@@ -17,7 +17,7 @@ import { KERNEL, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
-const DEP5 = 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: x\n\n';
+const DEP5 = 'Format: https://packaging-manuals.example/copyright-format/1.0/\nUpstream-Name: x\n\n';
 
 /** Content of a given size, so the treemap has something to weigh. */
 const blob = (n: number, seed: string) => Buffer.alloc(n, seed);

@@ -17,7 +17,7 @@ import { KERNEL, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { cli, runProgram, startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
-const dep5 = (...paras: string[]) => ['Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: x\n', ...paras].join('\n');
+const dep5 = (...paras: string[]) => ['Format: https://packaging-manuals.example/copyright-format/1.0/\nUpstream-Name: x\n', ...paras].join('\n');
 
 const unit = '[Unit]\nDescription=x\n';
 const packages: DebRecipe[] = [

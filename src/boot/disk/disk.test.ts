@@ -42,7 +42,7 @@ test('the stages of a boot from the console: firmware, boot loader, kernel, user
     [3900, '\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
     [4000, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
     [5400, 'EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path'],
-    [5600, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64 (debian-kernel@lists.debian.org)'],
+    [5600, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64 (kernel-builder@example.org)'],
     [5600, '[    0.043018] Kernel command line: initrd=\\jeos\\2.0\\initrd console=ttyS0 panic=-1 jeos.version=2.0 noreplace-smp'],
     [7100, '[    1.604314] Run /init as init process'],
     [8200, '[    5.100000] jeos-health.service: jeos-health: healthy (http http://localhost:80/)'],

@@ -31,7 +31,7 @@ test('License fields become SPDX expressions: and/or, commas, exceptions, Licens
 });
 
 test('a copyright file: machine-readable or not, stand-alone licence texts found', () => {
-  const text = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+  const text = `Format: https://packaging-manuals.example/copyright-format/1.0/
 
 Files: *
 Copyright: 2020 A
