@@ -9,31 +9,16 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModule } from '../support/vm/synthetic-module.js';
-import { syntheticKernelTree, TEST_VERSION } from '../support/vm/test-kernel.js';
+import { DISK_MODULES, KERNEL, kernelRecipe } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
-const KERNEL = `linux-image-${TEST_VERSION}`;
 const LOADER = Buffer.from('MZ stand-in for systemd-bootx64.efi\n');
 const tools = ['sgdisk', 'fsck.vfat', 'mtype', 'e2fsck', 'qemu-img', 'lz4', 'dpkg-deb'];
 const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const skip = missing.length > 0 && `missing ${missing.join(', ')} (apt-get install gdisk dosfstools mtools e2fsprogs qemu-utils lz4 dpkg-dev)`;
 const mtools = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 
-function kernelRecipe(): DebRecipe {
-  const files: NonNullable<DebRecipe['files']> = {};
-  for (const [path, node] of syntheticKernelTree().entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
-  // Every jeos VM keeps the balloon driver.
-  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(buildModule({
-    info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
-  }));
-  // The modules a disk's VM mounts the ESP and /var with and arms its watchdog with (DISK_MODULES).
-  for (const name of ['vfat', 'nls_cp437', 'nls_ascii', 'ext4', 'efivarfs', 'i6300esb']) {
-    files[`/usr/lib/modules/${TEST_VERSION}/kernel/fs/${name}.ko`] = Buffer.from(buildModule({ info: [['name', name], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]] }));
-  }
-  return { name: KERNEL, version: '6.12.0-9', files };
-}
 
 const packages: DebRecipe[] = [
   { name: 'webd', version: '1.0-1', files: { '/usr/sbin/webd': { content: '#!/bin/sh\n', mode: 0o755 } } },
@@ -58,7 +43,7 @@ const packages: DebRecipe[] = [
     },
   },
   { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
-  kernelRecipe(),
+  kernelRecipe({ fsModules: DISK_MODULES }),
 ];
 
 const yaml = (extra: string) => `name: webd

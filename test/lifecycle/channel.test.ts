@@ -10,33 +10,17 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModule } from '../support/vm/synthetic-module.js';
-import { syntheticKernelTree, TEST_VERSION } from '../support/vm/test-kernel.js';
+import { DISK_MODULES, KERNEL, kernelRecipe } from '../support/vm/packages.js';
 import { gpgVerify } from '../support/channel/gpg.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { serveDirectory, type Served } from '../fixtures/serve.js';
 import { runProgram, startHarness, trixieRepo, cli, type Harness } from '../cli/harness.js';
 
-const KERNEL = `linux-image-${TEST_VERSION}`;
 const tools = ['gpg', 'qemu-img', 'lz4', 'dpkg-deb'];
 const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const skip = missing.length > 0 && `missing ${missing.join(', ')} (apt-get install gpg qemu-utils lz4 dpkg-dev)`;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function kernelRecipe(): DebRecipe {
-  const files: NonNullable<DebRecipe['files']> = {};
-  for (const [path, node] of syntheticKernelTree().entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
-  files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(buildModule({
-    info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
-  }));
-  // What a disk's boot assessment loads (the ESP's file system, /var's overlay, the watchdog).
-  for (const name of ['vfat', 'fat', 'nls_cp437', 'nls_ascii', 'ext4', 'efivarfs', 'i6300esb']) {
-    files[`/usr/lib/modules/${TEST_VERSION}/kernel/fs/${name}/${name}.ko`] = Buffer.from(buildModule({
-      info: [['name', name], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]],
-    }));
-  }
-  return { name: KERNEL, version: '6.12.0-9', files };
-}
 
 const packages: DebRecipe[] = [
   { name: 'webd', version: '1.0-1', files: { '/usr/sbin/webd': { content: '#!/bin/sh\n', mode: 0o755 } } },
@@ -57,7 +41,7 @@ const packages: DebRecipe[] = [
     '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=Mark the Current Boot Loader Entry as Good\n\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n',
   } },
   { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
-  kernelRecipe(),
+  kernelRecipe({ fsModules: ['fat', ...DISK_MODULES], nested: true }),
 ];
 
 const yaml = (version: string) => `name: webd

@@ -8,13 +8,23 @@ import { syntheticKernelTree, TEST_VERSION } from './test-kernel.js';
 /** The kernel package vm.kernel's default (linux-image-cloud-amd64) leads to. */
 export const KERNEL = `linux-image-${TEST_VERSION}`;
 
-/** The synthetic kernel package, plus the balloon driver every jeos VM keeps. */
-export function kernelRecipe(): DebRecipe {
+/** The modules a disk's VM mounts the ESP and /var with and arms its watchdog with (DISK_MODULES). */
+export const DISK_MODULES = ['vfat', 'nls_cp437', 'nls_ascii', 'ext4', 'efivarfs', 'i6300esb'];
+
+/**
+ * The synthetic kernel package, plus the balloon driver every jeos VM keeps, and `fsModules`
+ * under kernel/fs (as `NAME.ko`, or `NAME/NAME.ko` with `nested`).
+ */
+export function kernelRecipe(options: { fsModules?: readonly string[]; nested?: boolean } = {}): DebRecipe {
   const files: NonNullable<DebRecipe['files']> = {};
   for (const [path, node] of syntheticKernelTree().entries()) if (node.kind === 'file') files[`/${path}`] = Buffer.from(node.data);
   files[`/usr/lib/modules/${TEST_VERSION}/kernel/drivers/virtio/virtio_balloon.ko`] = Buffer.from(
     buildModule({ info: [['alias', 'virtio:d00000005v*'], ['name', 'virtio_balloon'], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]] }),
   );
+  for (const name of options.fsModules ?? []) {
+    const at = options.nested ? `${name}/${name}.ko` : `${name}.ko`;
+    files[`/usr/lib/modules/${TEST_VERSION}/kernel/fs/${at}`] = Buffer.from(buildModule({ info: [['name', name], ['vermagic', `${TEST_VERSION} SMP mod_unload modversions`]] }));
+  }
   return { name: KERNEL, version: '6.12.0-9', files };
 }
 
