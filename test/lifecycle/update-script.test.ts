@@ -22,6 +22,8 @@ const DAY = 86400_000;
 interface Run {
   code: number | null;
   out: string;
+  /** The machine's directory (state, ESP), to run again on the same machine. */
+  dir: string;
   /** What the stand-in systemd-sysupdate and systemctl were asked, one line a call. */
   calls: string[];
 }
@@ -77,8 +79,8 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
   };
 
   /** Run the script as jeos-update.service would, on a machine running `running` that is offered `offered`. */
-  const run = async (offered: string, options: { running?: string; entries?: string[] } = {}): Promise<Run> => {
-    const dir = await mkdtemp(join(work, 'machine-'));
+  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string } = {}): Promise<Run> => {
+    const dir = options.dir ?? (await mkdtemp(join(work, 'machine-')));
     const calls = join(dir, 'calls');
     await writeFile(calls, '');
     const standIn = async (name: string, body: string) => {
@@ -87,13 +89,16 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
       await chmod(path, 0o755);
       return path;
     };
+    await rm(join(dir, 'esp'), { recursive: true, force: true });
     await mkdir(join(dir, 'esp/loader/entries'), { recursive: true });
     for (const e of options.entries ?? []) await writeFile(join(dir, 'esp/loader/entries', e), 'title jeos\n');
     await writeFile(join(dir, 'cmdline'), `console=ttyS0 panic=-1 jeos.version=${options.running ?? '1.0'}\n`);
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       JEOS_BUSYBOX: BUSYBOX,
-      JEOS_SYSUPDATE: await standIn('sysupdate', `[ "$1" = check-new ] && [ -n "${offered}" ] && echo ${offered}\nexit 0`),
+      JEOS_SYSUPDATE: await standIn('sysupdate', options.checkNewFails
+        ? `[ "$1" = check-new ] && { echo "${options.checkNewFails}" >&2; exit 1; }\nexit 0`
+        : `[ "$1" = check-new ] && [ -n "${offered}" ] && echo ${offered}\nexit 0`),
       JEOS_SYSTEMCTL: await standIn('systemctl', 'exit 0'),
       JEOS_GPG: 'gpg',
       JEOS_KEYRING: keyring,
@@ -108,7 +113,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     const result = await new Promise<{ code: number | null; out: string }>((done) => {
       execFile(BUSYBOX, ['sh', script], { env }, (e, stdout, stderr) => done({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: stdout + stderr }));
     });
-    return { ...result, calls: (await readFile(calls, 'utf8')).split('\n').filter(Boolean).filter((c) => !c.startsWith('sysupdate check-new')) };
+    return { ...result, dir, calls: (await readFile(calls, 'utf8')).split('\n').filter(Boolean).filter((c) => !c.startsWith('sysupdate check-new')) };
   };
 
   test('the script is POSIX sh (sh -n, busybox sh -n), for both reboot modes', async () => {
@@ -160,12 +165,22 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     await put(release('2.0', new Date(Date.now() + DAY)), { as: '5.0' });
     await refused(await run('5.0'), /refused: jeos-5\.0\.release\.json is the release of version '2\.0'/);
 
-    // 2.0's entry ran out of tries on this machine: recorded on /var, never installed again.
+    // 2.0's entry ran out of tries on this machine: recorded on /var, never installed again, and no alarm (exit 0).
     const rolled = await run('2.0', { entries: ['jeos-1.0.conf', 'jeos-2.0+0-3.conf'] });
-    await refused(rolled, /refused: version 2\.0 was rolled back on this machine/);
+    assert.equal(rolled.code, 0, rolled.out);
+    assert.deepEqual(rolled.calls, [], 'systemd-sysupdate was not asked to install');
     assert.match(rolled.out, /2\.0 was rolled back: it will not be installed again/);
+    assert.match(rolled.out, /version 2\.0 was rolled back on this machine: staying on 1\.0/);
+    // The entry gone from the ESP, the record on /var still holds.
+    const again = await run('2.0', { entries: ['jeos-1.0.conf'], dir: rolled.dir });
+    assert.equal(again.code, 0, again.out);
+    assert.deepEqual(again.calls, []);
 
     await refused(await run('6.0'), /refused: cannot fetch jeos-6\.0\.release\.json/);
+
+    // SHA256SUMS.gpg bad or by another key: sysupdate's check-new fails, and its last line is the reason given.
+    const sums = await run('7.0', { checkNewFails: 'Signature verification failed.' });
+    await refused(sums, /refused: systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS \(Signature verification failed\.\)/);
   });
 
   test('the reboot window: installed, the reboot left to the window\'s timer', async () => {

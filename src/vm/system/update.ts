@@ -101,14 +101,25 @@ for f in "$esp"/loader/entries/jeos-*+0-*.conf; do
   $bb grep -qxF "$v" "$state/rolled-back" 2>/dev/null || { echo "$v" >>"$state/rolled-back"; log "$v was rolled back: it will not be installed again"; }
 done
 
-# 1. What the channel offers (sysupdate has verified SHA256SUMS.gpg with the channel key).
-offered=$($sysupdate check-new 2>/dev/null | $bb tail -n 1)
-[ -n "$offered" ] || { log "no new version (running $running)"; exit 0; }
-case $offered in *[!A-Za-z0-9.~]*|[!0-9]*) refuse "the channel offers a version jeos does not name: $offered";; esac
-
-# 2. Its release.json, signed by the channel key.
 tmp=$($bb mktemp -d "\${JEOS_TMP:-/run}/jeos-update.XXXXXX") || exit 1
 trap '$bb rm -rf "$tmp"' EXIT
+
+# 1. What the channel offers. sysupdate fetches SHA256SUMS and verifies SHA256SUMS.gpg with the
+# channel key; a bad or foreign signature makes it fail, and that is a refusal with its reason.
+if ! $sysupdate check-new >"$tmp/offered" 2>"$tmp/check.err"; then
+  $bb cat "$tmp/check.err" >&2
+  refuse "systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS ($($bb grep -v '^$' "$tmp/check.err" | $bb tail -n 1))"
+fi
+offered=$($bb tail -n 1 "$tmp/offered")
+[ -n "$offered" ] || { log "no new version (running $running)"; exit 0; }
+case $offered in *[!A-Za-z0-9.~]*|[!0-9]*) refuse "the channel offers a version jeos does not name: $offered";; esac
+# A version rolled back here is the channel's newest until a newer one comes: no alarm, nothing fetched.
+if $bb grep -qxF "$offered" "$state/rolled-back" 2>/dev/null; then
+  log "version $offered was rolled back on this machine: staying on $running until the channel offers a newer one"
+  exit 0
+fi
+
+# 2. Its release.json, signed by the channel key.
 release=$tmp/release.json
 $bb timeout 60 $bb wget -q -O "$release" "$channel/jeos-$offered.release.json" || refuse "cannot fetch jeos-$offered.release.json from $channel"
 $bb timeout 60 $bb wget -q -O "$release.gpg" "$channel/jeos-$offered.release.json.gpg" || refuse "cannot fetch jeos-$offered.release.json.gpg from $channel"
@@ -123,7 +134,6 @@ version=$(field version)
 until=$(field validUntil)
 [ "$version" = "$offered" ] || refuse "jeos-$offered.release.json is the release of version '$version'"
 [ "$(vercmp "$version" "$running")" = 1 ] || refuse "version $version is not newer than the running $running"
-! $bb grep -qxF "$version" "$state/rolled-back" 2>/dev/null || refuse "version $version was rolled back on this machine"
 case $until in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z) ;; *) refuse "release $version has no validUntil";; esac
 end=$($bb date -u -d "$($bb echo "$until" | $bb sed 's/T/ /; s/Z$//')" +%s) || refuse "release $version: unreadable validUntil $until"
 now=\${JEOS_NOW:-$($bb date -u +%s)}
