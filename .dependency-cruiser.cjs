@@ -39,7 +39,7 @@ const MAY_IMPORT = {
   build: [...LOWER, 'config', 'settings', 'archive', 'resolve', 'lock', 'fetch', 'unpack', 'configure', 'trim', 'vm', 'outputs', 'record', 'report', 'version.ts', 'lifecycle/channel'],
   check: [...LOWER, 'config', 'trim', 'build'], // build --check's diagnosis: rebuilds; how to test is passed in
   init: [...LOWER, 'config', 'archive', 'lock', 'fetch', 'unpack', 'configure'], // jeos init: a jeos.yaml from a package or a program
-  'lifecycle/audit': [...LOWER, 'record', 'boot'], // jeos audit: the record against a target (boot: running podman); no stage's code
+  'lifecycle/audit': [...LOWER, 'record', 'boot', 'lifecycle/disk'], // jeos audit: the record against a target (boot: running podman and jeos run's VMs; lifecycle/disk: a stopped disk's ESP); no stage's code
   'lifecycle/push': ['errors.ts', 'util'], // jeos push: reads the OCI layout's files and talks to a registry; no stage's code
   'lifecycle/disk': [...LOWER, 'archive', 'outputs', 'record'], // jeos disk add/status: the ESP's FAT editor and entry names (outputs), Debian version order (archive), build.json (record)
   'lifecycle/channel': [...LOWER, 'archive', 'lock', 'outputs', 'record', 'lifecycle/disk'], // publish/promote: build.json (record), disk.img read through lifecycle/disk, entry names (outputs), jeos.lock and its package changes (lock), version order (archive)

@@ -38,7 +38,7 @@ export function registerAudit(program: Command): void {
   program
     .command('audit')
     .argument('[dir]', 'directory holding jeos.yaml', '.')
-    .requiredOption('--against <target>', 'what to audit: a root directory, a tar, an OCI layout, out/vm/initrd.img or root.img (with --vm), or container:NAME')
+    .requiredOption('--against <target>', 'what to audit: a root directory, a tar, an OCI layout, out/vm/initrd.img, root.img or out/disk.img (with --vm), or container:NAME')
     .option('--vm', "compare with the VM's tree of the manifest instead of the container image's")
     .option('--out <dir>', 'the build output whose record is the baseline (default: DIR/out)')
     .option('--json', 'print machine-readable JSON on stdout')
@@ -59,6 +59,7 @@ Examples:
   jeos audit . --against /srv/nginx-root --json
   jeos audit . --against out/oci
   jeos audit . --vm --against out/vm/initrd.img
+  jeos audit . --vm --against out/disk.img
   jeos audit . --against container:web1`,
     )
     .action(async (dir: string, flags: AuditFlags) => {

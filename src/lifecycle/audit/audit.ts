@@ -52,6 +52,14 @@ async function readBaseline(outDir: string): Promise<{ record: BuildRecord; mani
  * reported as drift of this one.
  */
 async function checkSameBuild(record: BuildRecord, outDir: string, target: string, observed: ReadTarget): Promise<void> {
+  if (observed.lockDigest && observed.lockDigest !== record.lockDigest) {
+    throw new JeosError('E_AUDIT_OTHER_BUILD', `${target} was built from another jeos.lock (${observed.lockDigest.slice(0, 12)}) than the record in ${outDir} (${record.name}, lock ${record.lockDigest.slice(0, 12)})`, {
+      hint: observed.kind === 'disk'
+        ? 'the version the disk boots next is another build: audit it against that build (--out), or add this build to the disk (jeos disk add)'
+        : 'audit it against the build it runs (--out with that build\'s output directory)',
+    });
+  }
+  if (observed.lockDigest) return;
   const ours = new Set(record.outputs.flatMap((o) => [...o.files.map((f) => f.sha256), ...(o.image ? [o.image.manifestDigest] : [])]));
   if (observed.fileSha256 && ours.has(observed.fileSha256)) return;
   if (observed.imageDigest && ours.has(observed.imageDigest)) return;
@@ -80,7 +88,7 @@ async function checkSameBuild(record: BuildRecord, outDir: string, target: strin
 }
 
 function checkVariant(tree: VariantName, observed: ReadTarget, target: string): void {
-  if (tree === 'image' && (observed.kind === 'initramfs' || observed.kind === 'ext4')) {
+  if (tree === 'image' && (observed.kind === 'initramfs' || observed.kind === 'ext4' || observed.kind === 'disk' || observed.kind === 'vm')) {
     throw new JeosError('E_AUDIT_VARIANT', `${target} holds a VM's tree; the image's tree would differ everywhere`, { hint: 'add --vm to audit it against the VM tree of the manifest' });
   }
   if (tree === 'vm' && (observed.kind === 'oci' || observed.kind === 'container')) {
@@ -154,7 +162,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     });
   }
   await checkSameBuild(record, options.outDir, options.target, observed);
-  const ran = observed.kind === 'container' || observed.kind === 'ext4';
+  const ran = observed.kind === 'container' || observed.kind === 'ext4' || observed.kind === 'vm';
   const diff = compare(entries, observed.entries, options.policy, { ran, ext4: observed.kind === 'ext4' });
   const packages = await packageDrift(options.outDir, record, options.tree, entries, observed);
   const processes = observed.running ? extraProcesses(observed.running.processes, options.policy) : undefined;

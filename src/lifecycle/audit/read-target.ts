@@ -10,6 +10,7 @@ import { Collector } from './collect.js';
 import { NewcReader } from './newc-reader.js';
 import { CONTAINER_PREFIX, exportContainer, inspectContainer, runningState } from './read-container.js';
 import { readDirectory } from './read-directory.js';
+import { readDiskInitrd } from './read-disk.js';
 import { readExt4 } from './read-ext4.js';
 import { readOci } from './read-oci.js';
 import { compressionOf, plainStream, readHead } from './stream.js';
@@ -26,11 +27,13 @@ export interface ReadOptions {
 export interface ReadTarget extends Observed {
   /** The OCI manifest digest (OCI layouts) or the image digest podman ran (containers). */
   imageDigest?: string;
+  /** SHA-256 of the jeos.lock the target says it was built from (a disk's version, a VM jeos run started). */
+  lockDigest?: string;
 }
 
 function notImage(target: string, why: string, hint?: string): JeosError {
   return new JeosError('E_AUDIT_NOT_IMAGE', `${target} is not an image: ${why}`, {
-    hint: hint ?? 'pass an unpacked root directory, a rootfs tar, an OCI layout (out/oci), an initramfs (out/vm/initrd.img, with --vm), a root.img (with --vm) or container:NAME',
+    hint: hint ?? 'pass an unpacked root directory, a rootfs tar, an OCI layout (out/oci), an initramfs (out/vm/initrd.img, with --vm), a root.img or disk.img (with --vm), container:NAME or vm:NAME',
   });
 }
 
@@ -39,6 +42,8 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
 const isExt4 = (head: Buffer) => head.length >= 1082 && head.readUInt16LE(1080) === 0xef53;
 const isTar = (head: Buffer) => head.length >= 263 && head.toString('latin1', 257, 262) === 'ustar';
 const isNewc = (head: Buffer) => head.toString('latin1', 0, 6) === '070701';
+const isGpt = (head: Buffer) => head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART';
+const isQcow2 = (head: Buffer) => head.length >= 4 && head.readUInt32BE(0) === 0x514649fb;
 
 export async function readTarget(target: string, options: ReadOptions): Promise<ReadTarget> {
   if (target.startsWith(CONTAINER_PREFIX)) {
@@ -66,6 +71,15 @@ export async function readTarget(target: string, options: ReadOptions): Promise<
   }
   if (!st.isFile()) throw notImage(target, 'it is neither a directory nor a regular file');
   const head = await readHead(target, 2048);
+  if (isGpt(head)) {
+    const disk = await readDiskInitrd(target);
+    const compression = compressionOf(disk.data);
+    const read = await readArchive(`${target}:${disk.initrd}`, compression, disk.data);
+    if (read.kind !== 'initramfs') throw notImage(target, `${disk.initrd} on its ESP is not a newc cpio archive`);
+    const via = `${disk.initrd} of ${disk.entry}${compression ? `, ${compression}` : ''}`;
+    return { ...read, kind: 'disk', via, ...(disk.lockDigest ? { lockDigest: disk.lockDigest } : {}) };
+  }
+  if (isQcow2(head)) throw notImage(target, 'it is a qcow2 image', `convert it to a raw disk first: qemu-img convert -O raw ${target} disk.img`);
   if (isExt4(head)) {
     const tree = await readExt4(target, options.sizeOf);
     return { kind: 'ext4', via: 'debugfs', entries: tree.entries, dpkgStatus: tree.dpkgStatus };
@@ -76,8 +90,8 @@ export async function readTarget(target: string, options: ReadOptions): Promise<
 }
 
 /** A tar or newc archive, plain or compressed: the format is told from the first plain bytes. */
-async function readArchive(path: string, compression: ReturnType<typeof compressionOf>): Promise<ReadTarget> {
-  const stream = plainStream(path, compression);
+async function readArchive(path: string, compression: ReturnType<typeof compressionOf>, data?: Buffer): Promise<ReadTarget> {
+  const stream = plainStream(path, compression, data);
   const out = new Collector();
   let reader: TarReader | NewcReader | undefined;
   let head: Buffer[] = [];

@@ -46,11 +46,21 @@ function toolMissing(program: string): JeosError {
   });
 }
 
-/** The plain bytes of a (possibly compressed) file. */
-export function plainStream(path: string, compression: Compression | undefined): PlainStream {
+const CHUNK = 1 << 20;
+
+/** The plain bytes of a (possibly compressed) file, or of its bytes already read (`data`; `path` then labels errors). */
+export function plainStream(path: string, compression: Compression | undefined, data?: Buffer): PlainStream {
   const hash = createHash('sha256');
   async function* raw(): AsyncGenerator<Buffer> {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    if (data) {
+      for (let at = 0; at < data.length; at += CHUNK) {
+        const chunk = data.subarray(at, at + CHUNK);
+        hash.update(chunk);
+        yield chunk;
+      }
+      return;
+    }
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
       hash.update(chunk as Buffer);
       yield chunk as Buffer;
     }

@@ -23,12 +23,12 @@ export interface ObservedEntry {
   device?: string;
 }
 
-export type TargetKind = 'directory' | 'tar' | 'oci' | 'initramfs' | 'ext4' | 'container';
+export type TargetKind = 'directory' | 'tar' | 'oci' | 'initramfs' | 'ext4' | 'disk' | 'container' | 'vm';
 
 /** Everything read from a target: its paths (absolute, as in the image) and, for a running one, what runs. */
 export interface Observed {
   kind: TargetKind;
-  /** How the target was read: `gzip`, `zstd`, `lz4` for a compressed file; the tool for an ext4 image. */
+  /** How the target was read: `gzip`, `zstd`, `lz4` for a compressed file; the tool for an ext4 image; the initrd of a disk's entry. */
   via?: string;
   entries: Map<string, ObservedEntry>;
   /** /var/lib/dpkg/status of the target, when it has one. */
