@@ -4,7 +4,7 @@
  * configuration (or JEOS_MIRROR / JEOS_SECURITY_MIRROR), measured as an unpacked tree.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { trixieSources } from '../trixie-sources.js';
 import { treeSize, type TreeSize } from './size.js';
@@ -13,6 +13,8 @@ export interface Minbase {
   packages: string[];
   size: TreeSize;
   ms: number;
+  /** How many packages dpkg lists as installed in the tree. */
+  installed: number;
 }
 
 export async function minbaseWith(packages: string[], work: string, name: string): Promise<Minbase> {
@@ -26,7 +28,9 @@ export async function minbaseWith(packages: string[], work: string, name: string
   const ms = Math.round(performance.now() - t);
   if (r.status !== 0) throw new Error(`mmdebstrap failed (${r.status ?? r.signal}):\n${(r.stderr + r.stdout).slice(-3000)}`);
   try {
-    return { packages, size: treeSize(root), ms };
+    const status = readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8');
+    const installed = status.split('\n').filter((l) => l === 'Status: install ok installed').length;
+    return { packages, size: treeSize(root), ms, installed };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

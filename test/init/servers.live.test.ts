@@ -8,56 +8,14 @@
 // Then the same four in a VM, one at a time (init asks for tar, oci and vm outputs): the memory
 // jeos build chose, and a starved bind9 VM named as out of memory.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe } from 'node:test';
-import { checkedRun, test } from '../live.js';
+import { test } from '../live.js';
+import { hasPodman, hasQemu, serverHarness, vmOnly } from '../support/servers/harness.js';
 
-const work = await mkdtemp(join(tmpdir(), 'jeos-servers-'));
-const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
-const hasPodman = spawnSync('podman', ['--version']).status === 0;
-const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
-const jeos = (...args: string[]) => checkedRun(args, { cwd: work, env: { ...process.env, JEOS_CACHE_DIR: cacheDir, NO_COLOR: '1' } });
-
-/** jeos build, then jeos test --container; the seconds each took. */
-async function buildAndTest(dir: string): Promise<{ build: number; test: number; detail?: string }> {
-  const t0 = Date.now();
-  const built = await jeos('build', dir, '--frozen', '--format', 'oci', '-q');
-  assert.equal(built.code, 0, built.stderr + built.stdout);
-  const t1 = Date.now();
-  if (!hasPodman) return { build: (t1 - t0) / 1000, test: 0 };
-  const tested = await jeos('test', dir, '--container', '--json');
-  assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
-  const times = { build: (t1 - t0) / 1000, test: (Date.now() - t1) / 1000, detail: JSON.parse(tested.stdout).healthcheck.detail as string };
-  console.log(`# ${dir}: build ${times.build.toFixed(1)} s, jeos test --container ${times.test.toFixed(1)} s (${times.detail})`);
-  return times;
-}
-
-/** jeos build --format vm (the lock init wrote holds the VM's packages), then jeos test --vm: the same check in a VM. */
-async function buildAndTestVm(dir: string): Promise<Record<string, any>> {
-  const t0 = Date.now();
-  const built = await jeos('build', dir, '--frozen', '--format', 'vm');
-  assert.equal(built.code, 0, built.stderr + built.stdout);
-  const t1 = Date.now();
-  const tested = await jeos('test', dir, '--vm', '--json');
-  assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
-  const r = JSON.parse(tested.stdout);
-  console.log(`# ${dir} VM: build ${((t1 - t0) / 1000).toFixed(1)} s, jeos test --vm ${((Date.now() - t1) / 1000).toFixed(1)} s, ${r.memoryMiB} MiB, ready ${r.timings.ready} ms (${r.healthcheck.detail})`);
-  return { ...r, buildOutput: built.stdout };
-}
-
-async function init(pkg: string): Promise<Record<string, any>> {
-  const r = await jeos('init', pkg, '--from', pkg, '--outputs', 'tar,oci,vm', '--json');
-  assert.equal(r.code, 0, r.stderr + r.stdout);
-  return JSON.parse(r.stdout);
-}
+const { jeos, init, buildAndTest, buildAndTestVm, cleanup } = await serverHarness();
 
 describe('jeos init for common Debian servers', () => {
-  after(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
+  after(cleanup);
 
   test('bind9: named in the foreground with -u bind from /etc/default/named, ports 53 TCP and UDP, a DNS check; built and answering in podman (the root hints named.conf names are kept)', async () => {
     const out = await init('bind9');
@@ -109,7 +67,6 @@ describe('jeos init for common Debian servers', () => {
 
   // The same images in a VM, one at a time (point 5): the lock init wrote resolved the image and the
   // VM's packages together, jeos build chose the VM's memory from its initramfs (vm.memory is unset).
-  const vmOnly = { skip: hasQemu ? false : 'qemu-system-x86_64 is not installed' };
   test('bind9 in a VM: the DNS check passes with the memory jeos build chose, and 96 MiB runs out with E_VM_OUT_OF_MEMORY and a hint', vmOnly, async () => {
     const r = await buildAndTestVm('bind9');
     assert.match(r.healthcheck.detail, /^dns A localhost on port 53: /);
