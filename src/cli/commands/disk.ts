@@ -52,7 +52,7 @@ Examples:
 }
 
 function printAdd(r: AddResult): void {
-  if (r.leftoversRemoved.length || r.reclaimedBytes) console.log(`cleaned up an interrupted add: ${[...r.leftoversRemoved, ...(r.reclaimedBytes ? [`${formatBytes(r.reclaimedBytes)} of lost clusters`] : [])].join(', ')}`);
+  if (r.staleCopiesRemoved.length || r.leftoversRemoved.length || r.reclaimedBytes) console.log(`cleaned up an interrupted add: ${[...r.staleCopiesRemoved, ...r.leftoversRemoved, ...(r.reclaimedBytes ? [`${formatBytes(r.reclaimedBytes)} of lost clusters`] : [])].join(', ')}`);
   for (const v of r.removed) console.log(`removed ${v}`);
   console.log(`added   ${r.version} (${r.entry})`);
   console.log(`next    ${r.next}`);

@@ -6,11 +6,12 @@
  * before the others), never the newest good one, which is what the disk falls back to.
  *
  * Every refusal (not a jeos disk, a version not newer, another architecture, a damaged
- * entry, no room) comes before the first write. The writes are ordered so that a kill at
- * any moment leaves a disk that boots a good version: an old version's entry goes before
- * its files; the new version's files go first and its entry last, after an fsync, in one
- * directory write (fat32-volume.ts). What an interrupted add leaves (files without an
- * entry, lost clusters) is cleaned up by the next one.
+ * entry, no room) comes before anything is written, from the disk opened read-only. The edit
+ * is made on a copy beside the disk, which is renamed over it (staged-copy.ts): a kill at any
+ * moment leaves the disk exactly as it was or with the new version complete. Within the copy
+ * the writes keep their order (an old version's entry before its files, the new version's
+ * files before its entry), and what an add interrupted before this design left on a disk
+ * (files without an entry, lost clusters) is still cleaned up.
  */
 import { join } from 'node:path';
 import { compareVersions } from '../../archive/version.js';
@@ -19,6 +20,7 @@ import { aboutText, DISK_IMG, ENTRIES_DIR, entryState, newEntryName, peArchitect
 import { readRecord } from '../../record/index.js';
 import { crashPoint } from './crash.js';
 import { openJeosDisk } from './disk-file.js';
+import { stageCopy } from './staged-copy.js';
 import { readVersions, type ReadVersion } from './status.js';
 
 export const DEFAULT_KEEP = 3;
@@ -42,6 +44,8 @@ export interface AddResult {
   reclaimedBytes: number;
   /** jeos/<version> directories without an entry (an interrupted add's), removed. */
   leftoversRemoved: string[];
+  /** Copies of the disk a killed add left beside it (staged-copy.ts), removed. */
+  staleCopiesRemoved: string[];
   next: string;
 }
 
@@ -107,6 +111,72 @@ export function choosePruned(versions: readonly ReadVersion[], keep: number): Re
   return candidates.slice(0, excess);
 }
 
+interface Plan {
+  leftovers: string[];
+  pruned: ReadVersion[];
+}
+
+/** Every refusal, read from the disk without writing: what the add will remove. */
+async function plan(volume: FatVolume, source: Source, keep: number): Promise<Plan> {
+  const { versions, leftovers } = await readVersions(volume);
+  const arch = await diskArch(volume);
+  if (source.arch !== arch) {
+    throw new JeosError('E_DISK_ARCH', `version ${source.version}'s kernel is for ${source.arch}; the disk boots ${arch}`, {
+      hint: 'build the image for the disk\'s architecture (architecture: in jeos.yaml)',
+    });
+  }
+  const newest = [...versions].sort((a, b) => compareVersions(b.version, a.version))[0];
+  if (newest && compareVersions(source.version, newest.version) <= 0) {
+    throw new JeosError('E_DISK_VERSION_NOT_NEWER', `version ${source.version} is not newer than ${newest.version}, the newest on the disk`, {
+      hint: 'set a higher version: in jeos.yaml and build again (versions compare as Debian versions do)',
+    });
+  }
+  const pruned = choosePruned(versions, keep);
+  if (versions.length + 1 - pruned.length > keep) {
+    throw new JeosError('E_DISK_KEEP', `the disk holds ${versions.length} versions and none can go to keep ${keep}`, { hint: 'raise --keep' });
+  }
+  const files = [source.linux, source.initrd, source.about, Buffer.from(source.entryText)];
+  // Each file's clusters, its directory's, and a cluster for each of two directories that may grow.
+  const needed = files.reduce((n, f) => n + volume.clustersFor(f.length), 0) + 1 + 2;
+  let freed = 0;
+  for (const v of [...pruned.map((p) => versionPaths(p.version).dir), ...leftovers]) freed += await clustersUnder(volume, v);
+  if (volume.freeClusters() + freed < needed) {
+    throw new JeosError('E_DISK_ESP_FULL', `the EFI system partition has room for ${(volume.freeClusters() + freed) * volume.clusterSize} bytes; version ${source.version} needs ${needed * volume.clusterSize}`, {
+      hint: 'keep fewer versions (--keep), or build the disk with a larger disk.size (the ESP holds three versions)',
+    });
+  }
+  return { leftovers, pruned };
+}
+
+/** The edit itself, on the staged copy: old entries before their files, the new files before their entry. */
+async function apply(volume: FatVolume, source: Source, { leftovers, pruned }: Plan): Promise<{ reclaimed: number; entry: string; next: string }> {
+  crashPoint('start');
+  const reclaimed = await volume.reclaimLost();
+  for (const dir of leftovers) await volume.remove(dir);
+  for (const v of pruned) {
+    await volume.remove(`${ENTRIES_DIR}/${v.file}`);
+    crashPoint(`removed-entry:${v.version}`);
+    await volume.remove(versionPaths(v.version).dir);
+  }
+  crashPoint('pruned');
+  const paths = versionPaths(source.version);
+  if (!(await volume.lookup('jeos'))) await volume.mkdir('', 'jeos');
+  await volume.mkdir('jeos', source.version);
+  await volume.createFile(paths.dir, 'linux', source.linux, { beforeLink: () => crashPoint('linux-data') });
+  crashPoint('linux');
+  await volume.createFile(paths.dir, 'initrd', source.initrd, { beforeLink: () => crashPoint('initrd-data') });
+  crashPoint('initrd');
+  await volume.createFile(paths.dir, 'jeos.json', source.about);
+  await volume.sync();
+  crashPoint('before-entry');
+  const entry = newEntryName(source.version);
+  await volume.createFile(ENTRIES_DIR, entry, Buffer.from(source.entryText), { beforeLink: () => crashPoint('entry-data') });
+  crashPoint('entry');
+  await volume.finish();
+  const after = await readVersions(volume);
+  return { reclaimed, entry, next: after.versions[0]!.version };
+}
+
 export async function addVersion(options: AddOptions): Promise<AddResult> {
   const keep = options.keep ?? DEFAULT_KEEP;
   if (!Number.isInteger(keep) || keep < 2) {
@@ -114,76 +184,40 @@ export async function addVersion(options: AddOptions): Promise<AddResult> {
   }
   const source = await readSource(options.outDir);
   const record = await readRecord(options.outDir);
-  const disk = await openJeosDisk(options.disk, { write: true, time: record.sourceDateEpoch });
-  const volume = disk.volume;
+  // Everything is checked on the disk itself, opened read-only, before anything is copied or written.
+  const disk = await openJeosDisk(options.disk, { write: false });
   try {
-    // Everything is checked before the first write.
-    const { versions, leftovers } = await readVersions(volume);
-    const arch = await diskArch(volume);
-    if (source.arch !== arch) {
-      throw new JeosError('E_DISK_ARCH', `version ${source.version}'s kernel is for ${source.arch}; the disk boots ${arch}`, {
-        hint: 'build the image for the disk\'s architecture (architecture: in jeos.yaml)',
-      });
+    await plan(disk.volume, source, keep);
+  } finally {
+    await disk.close();
+  }
+  const staged = await stageCopy(options.disk);
+  try {
+    crashPoint('copied');
+    const copy = await openJeosDisk(staged.path, { write: true, time: record.sourceDateEpoch });
+    let done: Awaited<ReturnType<typeof apply>>;
+    let todo: Plan;
+    try {
+      todo = await plan(copy.volume, source, keep);
+      done = await apply(copy.volume, source, todo);
+    } finally {
+      await copy.close();
     }
-    const newest = [...versions].sort((a, b) => compareVersions(b.version, a.version))[0];
-    if (newest && compareVersions(source.version, newest.version) <= 0) {
-      throw new JeosError('E_DISK_VERSION_NOT_NEWER', `version ${source.version} is not newer than ${newest.version}, the newest on the disk`, {
-        hint: 'set a higher version: in jeos.yaml and build again (versions compare as Debian versions do)',
-      });
-    }
-    const pruned = choosePruned(versions, keep);
-    if (versions.length + 1 - pruned.length > keep) {
-      throw new JeosError('E_DISK_KEEP', `the disk holds ${versions.length} versions and none can go to keep ${keep}`, { hint: 'raise --keep' });
-    }
-    const paths = versionPaths(source.version);
-    const files = [source.linux, source.initrd, source.about, Buffer.from(source.entryText)];
-    // Each file's clusters, its directory's, and a cluster for each of two directories that may grow.
-    const needed = files.reduce((n, f) => n + volume.clustersFor(f.length), 0) + 1 + 2;
-    let freed = 0;
-    for (const v of [...pruned.map((p) => versionPaths(p.version).dir), ...leftovers]) freed += await clustersUnder(volume, v);
-    if (volume.freeClusters() + freed < needed) {
-      throw new JeosError('E_DISK_ESP_FULL', `the EFI system partition has room for ${(volume.freeClusters() + freed) * volume.clusterSize} bytes; version ${source.version} needs ${needed * volume.clusterSize}`, {
-        hint: 'keep fewer versions (--keep), or build the disk with a larger disk.size (the ESP holds three versions)',
-      });
-    }
-
-    crashPoint('start');
-    const reclaimed = await volume.reclaimLost();
-    for (const dir of leftovers) await volume.remove(dir);
-    for (const v of pruned) {
-      // The entry first: from then on systemd-boot no longer offers the version whose files go next.
-      await volume.remove(`${ENTRIES_DIR}/${v.file}`);
-      crashPoint(`removed-entry:${v.version}`);
-      await volume.remove(versionPaths(v.version).dir);
-    }
-    crashPoint('pruned');
-    if (!(await volume.lookup('jeos'))) await volume.mkdir('', 'jeos');
-    await volume.mkdir('jeos', source.version);
-    await volume.createFile(paths.dir, 'linux', source.linux, { beforeLink: () => crashPoint('linux-data') });
-    crashPoint('linux');
-    await volume.createFile(paths.dir, 'initrd', source.initrd, { beforeLink: () => crashPoint('initrd-data') });
-    crashPoint('initrd');
-    await volume.createFile(paths.dir, 'jeos.json', source.about);
-    // The kernel and initrd are on the disk before the entry that names them can be.
-    await volume.sync();
-    crashPoint('before-entry');
-    const entry = newEntryName(source.version);
-    await volume.createFile(ENTRIES_DIR, entry, Buffer.from(source.entryText), { beforeLink: () => crashPoint('entry-data') });
-    crashPoint('entry');
-    await volume.finish();
-    await volume.sync();
-    const after = await readVersions(volume);
+    await staged.commit(() => crashPoint('before-rename'));
+    crashPoint('renamed');
     return {
       disk: options.disk,
       version: source.version,
-      entry: `${ENTRIES_DIR}/${entry}`,
-      removed: pruned.map((p) => p.version),
-      reclaimedBytes: reclaimed * volume.clusterSize,
-      leftoversRemoved: leftovers,
-      next: after.versions[0]!.version,
+      entry: `${ENTRIES_DIR}/${done.entry}`,
+      removed: todo.pruned.map((p) => p.version),
+      reclaimedBytes: done.reclaimed * copy.volume.clusterSize,
+      leftoversRemoved: todo.leftovers,
+      staleCopiesRemoved: staged.staleRemoved,
+      next: done.next,
     };
-  } finally {
-    await disk.close();
+  } catch (e) {
+    await staged.discard();
+    throw e;
   }
 }
 
