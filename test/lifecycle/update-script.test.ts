@@ -79,7 +79,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
   };
 
   /** Run the script as jeos-update.service would, on a machine running `running` that is offered `offered`. */
-  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string } = {}): Promise<Run> => {
+  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; onTrial?: boolean } = {}): Promise<Run> => {
     const dir = options.dir ?? (await mkdtemp(join(work, 'machine-')));
     const calls = join(dir, 'calls');
     await writeFile(calls, '');
@@ -99,7 +99,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
       JEOS_SYSUPDATE: await standIn('sysupdate', options.checkNewFails
         ? `[ "$1" = check-new ] && { echo "${options.checkNewFails}" >&2; exit 1; }\nexit 0`
         : `[ "$1" = check-new ] && [ -n "${offered}" ] && echo ${offered}\nexit 0`),
-      JEOS_SYSTEMCTL: await standIn('systemctl', 'exit 0'),
+      JEOS_SYSTEMCTL: await standIn('systemctl', options.onTrial ? '[ "$1" = is-active ] && exit 3\nexit 0' : 'exit 0'),
       JEOS_GPG: 'gpg',
       JEOS_KEYRING: keyring,
       JEOS_CHANNEL: served.url,
@@ -113,7 +113,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     const result = await new Promise<{ code: number | null; out: string }>((done) => {
       execFile(BUSYBOX, ['sh', script], { env }, (e, stdout, stderr) => done({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: stdout + stderr }));
     });
-    return { ...result, dir, calls: (await readFile(calls, 'utf8')).split('\n').filter(Boolean).filter((c) => !c.startsWith('sysupdate check-new')) };
+    return { ...result, dir, calls: (await readFile(calls, 'utf8')).split('\n').filter(Boolean).filter((c) => !c.startsWith('sysupdate check-new') && c !== 'systemctl is-active --quiet boot-complete.target') };
   };
 
   test('the script is POSIX sh (sh -n, busybox sh -n), for both reboot modes', async () => {
@@ -133,6 +133,14 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(r.calls, ['sysupdate update 2.0', 'systemctl reboot']);
     assert.match(r.out, /installing 2\.0 \(running 1\.0/);
+  });
+
+  test('a version on trial (boot-complete.target not reached) does not update: exit 0, nothing asked', async () => {
+    await put(release('2.0', new Date(Date.now() + 30 * DAY)));
+    const r = await run('2.0', { onTrial: true });
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(r.calls, []);
+    assert.match(r.out, /has not completed its boot \(on trial\): no update now/);
   });
 
   test('no new version: nothing installed, exit 0', async () => {

@@ -25,7 +25,9 @@ test('transfer files: kernel and initrd before the entry, patterns matching the 
   for (const f of files.filter((x) => x.path.endsWith('.transfer'))) assert.match(f.text, /^ProtectVersion=%A$/m);
   assert.match(text('jeos-update.timer'), /^OnBootSec=1min$/m);
   assert.match(text('jeos-update.timer'), /^OnUnitActiveSec=1h$/m);
-  assert.match(text('jeos-update.service'), /^Requisite=boot-complete\.target$/m);
+  assert.match(text('jeos-update.service'), /^After=.*\bboot-complete\.target\b/m);
+  assert.doesNotMatch(text('jeos-update.service'), /^Requisite=/m, 'a Requisite= that fails kills the timer for the boot');
+  assert.match(text('jeos-update.timer'), /^AccuracySec=1s$/m);
 });
 
 test('the channel\'s entry: the disk\'s text with linux and initrd where sysupdate puts them', () => {

@@ -115,6 +115,8 @@ export function sysupdateFiles(s: FollowSettings): ImageFile[] {
         `OnBootSec=${s.onBootSec ?? '1min'}`,
         `OnUnitActiveSec=${s.onUnitActiveSec ?? '1h'}`,
         `RandomizedDelaySec=${s.randomizedDelaySec ?? '10min'}`,
+        // systemd's default (1min) would let a check come up to a minute late; the spread above is what keeps a fleet apart.
+        'AccuracySec=1s',
         'Persistent=yes',
         '',
         '[Install]',
@@ -129,9 +131,9 @@ export function sysupdateFiles(s: FollowSettings): ImageFile[] {
         '[Unit]',
         'Description=Update from the jeos channel',
         'Wants=network-online.target',
+        // Never update from a version on trial: ordered after boot-complete.target, and the script checks it was reached.
+        // Not Requisite=: a timer whose start job cannot be queued (the target not active, no job for it) fails and never fires again that boot.
         'After=network-online.target boot-complete.target',
-        // An update waits until the running version has been blessed: never update from a version on trial.
-        'Requisite=boot-complete.target',
         '',
         '[Service]',
         'Type=oneshot',

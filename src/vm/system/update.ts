@@ -89,6 +89,9 @@ log() { echo "jeos-update: $*"; }
 refuse() { log "refused: $*"; exit 1; }
 vercmp() { $bb awk -v A="$1" -v B="$2" '${VERCMP_AWK}' </dev/null; }
 
+# Only from a blessed version (jeos-update.service is ordered after boot-complete.target; this says whether it was reached).
+$systemctl is-active --quiet boot-complete.target || { log "the running version has not completed its boot (on trial): no update now"; exit 0; }
+
 running=$($bb sed -n 's/.*jeos\\.version=\\([^ ]*\\).*/\\1/p' "$cmdline")
 [ -n "$running" ] || refuse "no jeos.version= on the kernel command line: not booted from a jeos disk entry"
 
