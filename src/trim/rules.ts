@@ -53,7 +53,11 @@ export const TRIM_RULES: readonly TrimRule[] = [
     reason: 'iconv_open() loads character-set converters from the gconv directory with dlopen()',
     // libstdc++ imports iconv for std::codecvt facets of named locales, which most C++ programs never use:
     // a C++ program that converts character sets itself imports iconv_open and still fires the rule.
-    when: { imports: ['iconv_open', 'iconv'], notFrom: [`${LIB}/libstdc++.so.*`] },
+    // libxml2 reads and writes UTF-8, UTF-16, ISO-8859-1 and ASCII with its own converters and calls iconv
+    // only for a document declared in another encoding (bind9 and nsd kept 8 MB of converters for it);
+    // coreutils' printf calls it only to print a \u escape in a locale that is not UTF-8 (images run C.UTF-8).
+    // Glibc converts between UTF-8, UTF-16/32, UCS-2/4 and ASCII without a gconv module either way.
+    when: { imports: ['iconv_open', 'iconv'], notFrom: [`${LIB}/libstdc++.so.*`, `${LIB}/libxml2.so.*`, 'usr/bin/printf'] },
     keep: [`${LIB}/gconv/**`],
   },
   {
