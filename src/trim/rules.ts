@@ -195,8 +195,10 @@ export const TRIM_RULES: readonly TrimRule[] = [
   },
   {
     name: 'tzdata',
-    reason: 'time-zone conversions read /usr/share/zoneinfo',
-    when: { reaches: ['usr/share/zoneinfo/**', 'etc/localtime'] },
+    reason: "time-zone conversions read /usr/share/zoneinfo: C's through /etc/localtime, and a runtime's time-zone modules, which open its files by a path they build at run time (Python's zoneinfo, and pytz, which Debian points at the system database and which reads tzdata.zi when imported)",
+    // A runtime's data files are kept when the runtime's module that reads them is kept: the trim never sees
+    // the path, which the module joins from a search path (zoneinfo.TZPATH) and a key.
+    when: { reaches: ['usr/share/zoneinfo/**', 'etc/localtime', 'usr/lib/python3.*/zoneinfo/_tzpath.py', 'usr/lib/python3/dist-packages/pytz/__init__.py'] },
     keep: ['usr/share/zoneinfo/**'],
   },
   {
