@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { JeosError } from '../errors.js';
 import { argv } from '../util/argv.js';
-import { healthcheckKind, healthcheckPorts, probeNetwork, type HealthcheckKind, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
+import { healthcheckForwards, healthcheckKind, probeNetwork, type HealthcheckKind, type HealthcheckSpec, type PortMapper, type ProbeResult } from './health.js';
 import { requireTool, run, which } from './tools.js';
 
 export interface PublishedPort {
@@ -125,7 +125,7 @@ export async function testContainer(options: ContainerTestOptions): Promise<Cont
   const name = `jeos-test-${process.pid}-${randomBytes(3).toString('hex')}`;
   const wanted = new Map<string, PublishedPort>();
   for (const p of options.ports) wanted.set(portKey(p), p);
-  for (const port of healthcheckPorts(options.healthcheck)) wanted.set(`${port}/tcp`, { port, protocol: 'tcp' });
+  for (const f of healthcheckForwards(options.healthcheck)) wanted.set(`${f.port}/${f.protocol}`, f);
 
   let container: string | undefined;
   try {

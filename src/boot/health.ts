@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
+import { probeNtp } from './health-ntp.js';
 
-/** A health check as jeos.yaml declares it (one of http, tcp, dns, smtp, imap, ftp, command). */
+/** A health check as jeos.yaml declares it (one of http, tcp, dns, smtp, imap, ftp, redis, ntp, command). */
 export interface HealthcheckSpec {
   http?: string;
   status: number;
@@ -9,6 +10,8 @@ export interface HealthcheckSpec {
   smtp?: number;
   imap?: number;
   ftp?: number;
+  redis?: number;
+  ntp?: number;
   command?: string[] | string;
   timeout: number;
 }
@@ -21,7 +24,7 @@ export interface DnsCheck {
 }
 
 /** The kinds of health check, as test results name them. */
-export type HealthcheckKind = 'http' | 'tcp' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'command';
+export type HealthcheckKind = 'http' | 'tcp' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'redis' | 'ntp' | 'command';
 
 export interface ProbeResult {
   ok: boolean;
@@ -80,20 +83,28 @@ export function healthcheckKind(spec: HealthcheckSpec | undefined): HealthcheckK
   if (spec.tcp) return 'tcp';
   if (spec.dns) return 'dns';
   for (const kind of Object.keys(GREETINGS) as Array<keyof typeof GREETINGS>) if (spec[kind]) return kind;
+  if (spec.redis) return 'redis';
+  if (spec.ntp) return 'ntp';
   return spec.command !== undefined ? 'command' : undefined;
 }
 
-/** The TCP port a network health check probes (none for a command check). */
+/** The port a network health check probes (none for a command check): TCP, or UDP for ntp. */
 export function healthcheckPort(spec: HealthcheckSpec | undefined): number | undefined {
   if (spec?.http) return urlPort(new URL(spec.http));
   if (spec?.dns) return spec.dns.port;
-  return spec?.tcp ?? spec?.smtp ?? spec?.imap ?? spec?.ftp;
+  return spec?.tcp ?? spec?.smtp ?? spec?.imap ?? spec?.ftp ?? spec?.redis ?? spec?.ntp;
 }
 
 /** The ports a health check needs published, besides the workload's own. */
 export function healthcheckPorts(spec: HealthcheckSpec | undefined): number[] {
   const port = healthcheckPort(spec);
   return port ? [port] : [];
+}
+
+/** The ports a health check needs published, with their protocol: an ntp check's is UDP, every other TCP. */
+export function healthcheckForwards(spec: HealthcheckSpec | undefined): Array<{ port: number; protocol: 'tcp' | 'udp' }> {
+  const protocol = spec?.ntp ? 'udp' : 'tcp';
+  return healthcheckPorts(spec).map((port) => ({ port, protocol }));
 }
 
 /**
@@ -108,6 +119,8 @@ export function probeNetwork(spec: HealthcheckSpec, mapPort: PortMapper): Promis
     const port = spec[kind];
     if (port) return probeGreeting(kind, port, mapPort);
   }
+  if (spec.redis) return probeRedis(spec.redis, mapPort);
+  if (spec.ntp) return probeNtp(spec.ntp, mapPort(spec.ntp, 'udp'));
   return undefined;
 }
 
@@ -203,3 +216,24 @@ export function probeDns(check: DnsCheck, mapPort: PortMapper): Promise<ProbeRes
   });
 }
 
+
+/**
+ * Send a RESP PING (the protocol of Redis and Valkey) and read the first reply line:
+ * +PONG is healthy, and so is -NOAUTH (the server works and asks for a password). Any
+ * other error (-DENIED from a server in protected mode, -LOADING) fails with its text.
+ */
+export function probeRedis(port: number, mapPort: PortMapper): Promise<ProbeResult> {
+  return withSocket('redis', port, mapPort, (socket, done) => {
+    socket.write('*1\r\n$4\r\nPING\r\n');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const end = text.indexOf('\r\n');
+      if (end < 0 && text.length < 1024) return;
+      const line = text.slice(0, end < 0 ? 200 : end);
+      const shown = JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line);
+      if (line === '+PONG' || line.startsWith('-NOAUTH')) return done({ ok: true, detail: `redis ${port} answers PING: ${shown}` });
+      done({ ok: false, detail: `redis ${port} answers PING with ${shown}, not +PONG` });
+    });
+  });
+}

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Lock } from '../lock/types.js';
 import { argv } from '../util/argv.js';
 import type { ImageSpec } from '../outputs/types.js';
+import { containerArgsOf } from './container-args.js';
 import { START_SCRIPT } from './first-start.js';
 
 /** `80` → `80/tcp`; `53/udp` stays. */
@@ -35,7 +36,8 @@ function engineHealthcheck(config: Config): ImageSpec['healthcheck'] {
 export function imageSpecOf(config: Config, lock: Pick<Lock, 'architecture' | 'packages'>): ImageSpec {
   const w = config.workload;
   // With workload.pre the entrypoint is the start script, given the program as its first argument.
-  const command = w.command ? [...(w.pre.length ? [START_SCRIPT] : []), ...argv(w.command)] : [];
+  // What the daemon needs without the privileges a VM gives it (chronyd -x): workload.containerArgs or the table's.
+  const command = w.command ? [...(w.pre.length ? [START_SCRIPT] : []), ...argv(w.command), ...containerArgsOf(argv(w.command), w.containerArgs)] : [];
   const program = w.pre.length ? 2 : 1;
   const version = workloadVersion(config, lock);
   const healthcheck = engineHealthcheck(config);

@@ -100,11 +100,13 @@ export const HealthcheckSchema = z
     smtp: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with SMTP\'s 220.'),
     imap: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with IMAP\'s * OK (or * PREAUTH).'),
     ftp: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with FTP\'s 220.'),
+    redis: z.number().int().min(1).max(65535).optional().describe('Send a RESP PING (Redis, Valkey) to this port; +PONG (or -NOAUTH: a password is asked for) is healthy.'),
+    ntp: z.number().int().min(1).max(65535).optional().describe('Send an NTP client request over UDP to this port; any server reply to it is healthy (unsynchronised too: the server speaks NTP).'),
     command: commandLine.optional().describe('Run this command inside the image; exit status 0 is healthy.'),
     timeout: z.number().positive().default(60).describe('Seconds to wait for the workload to become healthy.'),
   })
-  .refine((h) => [h.http, h.tcp, h.dns, h.smtp, h.imap, h.ftp, h.command].filter((x) => x !== undefined).length === 1, {
-    message: 'give exactly one of http, tcp, dns, smtp, imap, ftp or command',
+  .refine((h) => [h.http, h.tcp, h.dns, h.smtp, h.imap, h.ftp, h.redis, h.ntp, h.command].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of http, tcp, dns, smtp, imap, ftp, redis, ntp or command',
   });
 
 export const WorkloadSchema = z
@@ -121,6 +123,12 @@ export const WorkloadSchema = z
     command: commandLine
       .optional()
       .describe('What the image runs (its entrypoint): an argv list, or a string split on spaces (no shell).'),
+    containerArgs: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Arguments added after the command\'s in the container image only (a VM runs the command as written), for a daemon that wants a privilege no container has. Unset: from jeos\'s table of such daemons (chronyd gets -x, leave the clock alone: a container has no CAP_SYS_TIME; docs/init.md); [] adds none.',
+      ),
     pre: z
       .array(commandLine)
       .default([])
@@ -143,7 +151,7 @@ export const WorkloadSchema = z
       .enum(['on-failure', 'always', 'no'])
       .default('on-failure')
       .describe('VM images: when systemd restarts the workload\'s service (its Restart=).'),
-    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {dns: {port, name, type}} | {smtp} | {imap} | {ftp} | {command}, with timeout.'),
+    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {dns: {port, name, type}} | {smtp} | {imap} | {ftp} | {redis} | {ntp} | {command}, with timeout.'),
   })
   .describe('What the image runs.');
 

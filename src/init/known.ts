@@ -25,8 +25,8 @@ export interface KnownProgram {
   udp?: number[];
   /** Health check: an HTTP path on the first port; else the protocol named by `check`; else TCP on the first port. */
   http?: string;
-  /** A protocol health check on the first port: a DNS query, or the greeting of an SMTP, IMAP or FTP server. */
-  check?: 'dns' | 'smtp' | 'imap' | 'ftp';
+  /** A protocol health check on the first port: a DNS query, the greeting of an SMTP, IMAP or FTP server, a RESP PING (redis); ntp: an NTP request to the first UDP port. */
+  check?: 'dns' | 'smtp' | 'imap' | 'ftp' | 'redis' | 'ntp';
   /** The HTTP status a working program answers with (default 200). */
   status?: number;
   /** The user it runs as (one the package creates, or jeos adds). */
@@ -51,6 +51,7 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
     args: ['--protected-mode', 'no'],
     ports: [6379],
     portArg: '--port',
+    check: 'redis',
     note: 'redis-server without a config file stays in the foreground on port 6379; protected mode would refuse clients from outside the container',
   },
   {
@@ -107,7 +108,7 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   { program: 'tinyproxy', ports: [8888], note: 'tinyproxy proxies on port 8888' },
   { program: 'privoxy', ports: [8118], note: 'privoxy proxies on port 8118' },
   { program: 'pgbouncer', ports: [6432], note: 'pgbouncer listens on port 6432' },
-  { program: 'valkey-server', ports: [6379], note: 'valkey listens on port 6379' },
+  { program: 'valkey-server', ports: [6379], check: 'redis', note: 'valkey listens on port 6379 and answers a RESP PING' },
   { program: 'turnserver', ports: [3478], udp: [3478], note: 'coturn listens on port 3478, TCP and UDP' },
   { program: 'prosody', ports: [5222], note: 'prosody serves XMPP clients on port 5222' },
   { program: 'nats-server', ports: [4222], note: 'nats-server listens on port 4222' },
@@ -116,7 +117,12 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   { program: 'postgres', ports: [5432], note: 'PostgreSQL listens on port 5432' },
   { program: 'mariadbd', ports: [3306], note: 'MariaDB listens on port 3306' },
   { program: 'kea-dhcp4', udp: [67], note: 'kea serves DHCPv4 on port 67/udp' },
-  { program: 'chronyd', udp: [123], note: 'chrony serves NTP on port 123/udp once its configuration allows clients' },
+  {
+    program: 'chronyd',
+    udp: [123],
+    check: 'ntp',
+    note: "chrony serves NTP on port 123/udp once its configuration allows clients (an allow directive; Debian's chrony.conf has none, so it serves no clients until one is added, e.g. in /etc/chrony/conf.d/)",
+  },
 ];
 
 /** DNS servers: port 53 over TCP and UDP, checked with a DNS query. */

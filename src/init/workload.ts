@@ -93,13 +93,17 @@ export function workloadOf(program: Program): WorkloadPart {
       value = `a DNS query (localhost A, over TCP) to port ${tcp} is answered`;
     } else if (known?.check) {
       healthcheck = { [known.check]: tcp };
-      value = `the server on port ${tcp} greets as ${known.check.toUpperCase()} servers do`;
+      value = known.check === 'redis' ? `the server on port ${tcp} answers a RESP PING with +PONG` : `the server on port ${tcp} greets as ${known.check.toUpperCase()} servers do`;
     } else {
       healthcheck = { tcp };
       value = `TCP port ${tcp} accepts connections`;
     }
     const kind = known?.http ? 'it serves HTTP' : known?.check ? `it speaks ${known.check.toUpperCase()}` : 'the workload listens on that port';
     choices.push({ key: 'healthcheck', value, why: known?.http || known?.check ? `known program: ${kind}` : kind });
+  } else if (udp.length && known?.check === 'ntp') {
+    // NTP is UDP only: the ntp check sends a client request to the first UDP port.
+    healthcheck = { ntp: udp[0]! };
+    choices.push({ key: 'healthcheck', value: `an NTP client request to port ${udp[0]}/udp is answered`, why: `known program: ${known.note}` });
   } else if (udp.length) {
     notes.push(`no health check: ${base} listens on UDP only (${udp.map((p) => `${p}/udp`).join(', ')}), and jeos has no UDP health check for it; add workload.healthcheck if it also serves TCP`);
   } else {

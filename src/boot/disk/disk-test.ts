@@ -10,7 +10,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { healthcheckKind, healthcheckPorts, probeNetwork, probeTcp, type HealthcheckSpec, type ProbeResult } from '../health.js';
+import { healthcheckForwards, healthcheckKind, probeNetwork, probeTcp, type HealthcheckSpec, type ProbeResult } from '../health.js';
 import { chooseForwards } from '../vm/ports.js';
 import { startVm } from '../vm/runner.js';
 import { checkVmHealthcheck, mapperOf, TEST_CMDLINE, type VmTestOptions, type VmTestResult } from '../vm/vm-test.js';
@@ -63,7 +63,7 @@ export async function testDisk(options: DiskTestOptions): Promise<DiskTestResult
   let resets = 0;
   const t0 = performance.now();
   const since = () => Math.round(performance.now() - t0);
-  const ports = [...options.ports, ...healthcheckPorts(spec).map((port) => ({ port, protocol: 'tcp' as const }))];
+  const ports = [...options.ports, ...healthcheckForwards(spec)];
   const forwards = await chooseForwards(ports, 'free');
   try {
     const vm = await startVm({

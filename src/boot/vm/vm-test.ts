@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { JeosError } from '../../errors.js';
-import { healthcheckKind, healthcheckPorts, probeNetwork, probeTcp, type HealthcheckKind, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
+import { healthcheckForwards, healthcheckKind, probeNetwork, probeTcp, type HealthcheckKind, type HealthcheckSpec, type PortMapper, type ProbeResult } from '../health.js';
 import { chooseForwards } from './ports.js';
 import { startVm, type StartVmOptions, type VmHandle } from './runner.js';
 import type { Accel, AccelChoice, BootTimings, Forward, GuestMemory, GuestPort, KernelEntry, Machine, VmEvent } from './types.js';
@@ -121,7 +121,7 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
   checkVmHealthcheck(options.healthcheck);
   const spec = options.healthcheck;
   const timeoutMs = options.timeoutMs ?? (spec?.timeout ?? 60) * 1000;
-  const ports: GuestPort[] = [...options.ports, ...healthcheckPorts(spec).map((port) => ({ port, protocol: 'tcp' as const }))];
+  const ports: GuestPort[] = [...options.ports, ...healthcheckForwards(spec)];
   const forwards = await chooseForwards(ports, 'free');
   const vm = await startVm({
     vmDir: options.vmDir,
