@@ -23,10 +23,11 @@ export function registerDisk(program: Command): void {
     .addHelpText(
       'after',
       `
-The version must be newer than every version on the disk. Its kernel and initrd
-are written first, its boot entry (jeos-<version>+3.conf) last: a disk add that is
-interrupted leaves the disk booting what it booted before. Beyond --keep versions
-the oldest go (bad ones first), never the newest one marked good.
+The version must be newer than every version on the disk; its boot entry is
+jeos-<version>+3.conf. The add is made on a copy beside the disk, renamed over it
+at the end: an add that is interrupted (even kill -9) leaves the disk byte for byte
+as it was, and the next add removes the copy. Beyond --keep versions the oldest go
+(bad ones first), never the newest one marked good.
 
 Examples:
   jeos disk add fleet/disk.img examples/nginx
