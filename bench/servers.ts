@@ -2,11 +2,14 @@
  * Figures for issue 24: for each common Debian server of its list, the image `jeos init --from PKG`
  * and `jeos build` make with no edits, against `mmdebstrap --variant=minbase --include=PKG` (trixie,
  * trixie-updates, trixie-security from this machine's apt mirrors), side by side in one run.
- *   npm run build && npx tsx bench/servers.ts [--only bind9,nsd,…] [--figures FILE] [--json]
+ *   npm run build && npx tsx bench/servers.ts [--only bind9,nsd,…] [--figures FILE] [--minbase-cache FILE] [--json]
  *
  * Sizes are measured as bench/trim.ts does (bench/trim/size.ts: regular-file bytes, hard links once,
  * plus symlink target lengths): jeos's out/rootfs.tar extracted, and the minbase tree. The ratio is
  * minbase / jeos; the summary gives its median over the servers that built.
+ *
+ * --minbase-cache FILE: keep each server's minbase figures in FILE (JSON) and reuse them on the next
+ * run, so that re-measuring jeos's side after a change does not run mmdebstrap 24 times again.
  *
  * --figures FILE: the JSON lines the live server suites append when JEOS_SERVER_FIGURES names a
  * file (test/support/servers/harness.ts): whether `jeos test --container` and `--vm` passed with the
@@ -14,7 +17,7 @@
  *   JEOS_SERVER_FIGURES=/tmp/f.jsonl node scripts/run-tests.mjs servers; npx tsx bench/servers.ts --figures /tmp/f.jsonl
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { minbaseWith, type Minbase } from './trim/minbase.js';
@@ -34,6 +37,8 @@ const opt = (name: string) => {
 };
 const only = opt('--only')?.split(',') ?? SERVERS;
 const figuresFile = opt('--figures');
+const minbaseCacheFile = opt('--minbase-cache');
+const minbaseCache: Record<string, Minbase> = minbaseCacheFile && existsSync(minbaseCacheFile) ? JSON.parse(readFileSync(minbaseCacheFile, 'utf8')) : {};
 const json = args.includes('--json');
 const cli = resolve('dist/jeos.mjs');
 const log = (line: string) => (json ? process.stderr : process.stdout).write(line + '\n');
@@ -101,9 +106,11 @@ try {
         };
       }
     }
-    progress(`${server}: mmdebstrap --variant=minbase --include=${server}`);
+    row.minbase = minbaseCache[server];
+    if (!row.minbase) progress(`${server}: mmdebstrap --variant=minbase --include=${server}`);
     try {
-      row.minbase = await minbaseWith([server], work, server);
+      row.minbase ??= minbaseCache[server] = await minbaseWith([server], work, server);
+      if (minbaseCacheFile) writeFileSync(minbaseCacheFile, JSON.stringify(minbaseCache, null, 1));
     } catch (e) {
       progress(`${server}: ${(e as Error).message.split('\n')[0]}`);
     }
