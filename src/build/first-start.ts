@@ -17,7 +17,8 @@
 import { JeosError } from '../errors.js';
 import { argv } from '../util/argv.js';
 import { shellQuote } from '../util/shell-quote.js';
-import type { Step } from './variant.js';
+import type { FirstStartStep } from '../configure/types.js';
+import type { BuildContext, Step } from './variant.js';
 
 /** Where the container's start script is, as an image path. */
 export const START_SCRIPT = '/etc/jeos/start';
@@ -55,6 +56,26 @@ export function startScript(steps: readonly PreStep[]): string {
     'exec "$@"',
     '',
   ].join('\n');
+}
+
+/**
+ * The per-instance secrets the packages' maintainer scripts make (the configure stage's
+ * firstStart) join workload.pre, after its own steps, so that the container's start script,
+ * the VM's ExecStartPre= and the image's entrypoint run them as they run the user's. The
+ * image and the VM add the same steps; each is added once.
+ */
+export function addFirstStartSteps(ctx: BuildContext, steps: readonly FirstStartStep[]): number {
+  const w = ctx.config.workload;
+  let added = 0;
+  for (const s of steps) {
+    // One the image cannot run is a not-reproduced line of the configure report (an error when the workload uses its file).
+    if (s.answered || s.lacks) continue;
+    const key = JSON.stringify(s.argv);
+    if (w.pre.some((p) => JSON.stringify(p) === key)) continue;
+    w.pre.push([...s.argv]);
+    added++;
+  }
+  return added;
 }
 
 /** The container image's step: /etc/jeos/start when workload.pre has steps. */

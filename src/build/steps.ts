@@ -8,7 +8,7 @@ import { argv } from '../util/argv.js';
 import type { Lock, LockedPackage } from '../lock/types.js';
 import type { BuildContext, Step } from './variant.js';
 import { addWorkloadFiles } from './workload-files.js';
-import { preSteps, START_SCRIPT } from './first-start.js';
+import { addFirstStartSteps, preSteps, START_SCRIPT } from './first-start.js';
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
@@ -47,7 +47,8 @@ export const configureStep: Step = {
       os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: ctx.config.name, imageVersion: ctx.lock.configDigest.slice(0, 12) },
     });
     state.configured = report;
-    return `${report.effects.length} effects, ${report.scripts.filter((s) => s.notReproduced.length).length} scripts not reproduced`;
+    const atStart = addFirstStartSteps(ctx, report.firstStart);
+    return `${report.effects.length} effects, ${report.scripts.filter((s) => s.notReproduced.length).length} scripts not reproduced${atStart ? `, ${atStart} per-instance steps at first start` : ''}`;
   },
 };
 
@@ -69,7 +70,10 @@ export function trimStep(init?: (ctx: BuildContext) => VmInit): Step {
     name: 'trim',
     when: (ctx) => ctx.trim.enabled,
     async run(ctx, state) {
-      const result = trimImage(state.tree, state.packages, trimOptions(ctx, init?.(ctx)), ctx.epoch);
+      const options = trimOptions(ctx, init?.(ctx));
+      // The programs of the per-instance steps the configure stage left to the first start.
+      for (const s of state.configured?.firstStart ?? []) if (!s.lacks) for (const p of s.programs) options.roots.push({ why: 'command', argv: [p] });
+      const result = trimImage(state.tree, state.packages, options, ctx.epoch);
       state.trim = result;
       const t = result.record;
       return `${t.kept.files} files kept (${mib(t.kept.bytes)}), ${t.dropped.files} dropped (${mib(t.dropped.bytes)})`;

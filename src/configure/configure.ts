@@ -21,6 +21,7 @@ import { configureSystemdUnits } from './effects/systemd-units.js';
 import { configureUsers } from './effects/users.js';
 import { scanScripts, scriptReports, sortPackages, unreproducedSteps } from './scripts.js';
 import { checkWorkloadSteps, workloadPaths } from './workload-paths.js';
+import { firstStartSteps, markUnrunnable } from './first-start.js';
 import type { ConfigureOptions, ConfigureReport, EffectReport } from './types.js';
 
 /** The effects, in the order they run; dpkg-database comes last so that it sees the packages as shipped. */
@@ -42,8 +43,10 @@ export function configureImage(tree: ImageTree, packages: UnpackedPackage[], opt
   const scan = named('maintainer scripts', () => scanScripts(tree, sorted, options.architecture));
   const ctx: EffectContext = { tree, packages: sorted, options, actions: scan.actions };
   const effects = EFFECTS.map(([name, fn]) => named(name, () => fn(ctx, shipped)));
+  const firstStart = firstStartSteps(scan, options.workload?.pre);
+  markUnrunnable(scan, firstStart, tree);
   if (options.workload) checkWorkloadSteps(unreproducedSteps(scan), workloadPaths(tree, sorted, options.workload), options.workload);
-  return { effects, scripts: scriptReports(scan) };
+  return { effects, scripts: scriptReports(scan), firstStart };
 }
 
 /** Run one named part; a JeosError from inside gets the name in front of its message. */

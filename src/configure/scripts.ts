@@ -19,6 +19,7 @@ import { interpret, type ExecutedCommand } from './shell/interpret.js';
 import { parseScript, ShellSyntaxError } from './shell/parse.js';
 import type { ScriptReport } from './types.js';
 import type { UnreproducedStep } from './workload-paths.js';
+import type { FirstStartCommand } from './maintscripts/classification.js';
 
 type Status = 'reproduced' | 'notApplicable' | 'notReproduced';
 
@@ -43,6 +44,8 @@ export interface ScriptScan {
   logs: ScriptLog[];
   /** Every action, in the order the scripts would have run. */
   actions: ActionRecord[];
+  /** Per-instance steps left to the first start, in script order (first-start.ts groups them). */
+  firstStart: Array<FirstStartCommand & { pkg: string; script: string; command: string }>;
 }
 
 /** dpkg's name for a package instance: `name:arch` for Multi-Arch: same. */
@@ -66,13 +69,48 @@ export function scanScripts(tree: ImageTree, packages: UnpackedPackage[], archit
     } else if (line.type === 'g') world.groups.add(line.name);
   }
   const ctx: ClassifyContext = { world, architecture, pkg: '', debconf: debconfDefaults(packages), activations: new Set() };
-  const scan: ScriptScan = { logs: [], actions: [] };
+  const scan: ScriptScan = { logs: [], actions: [], firstStart: [] };
   const sorted = sortPackages(packages);
 
   for (const pkg of sorted) runScript(scan, ctx, pkg, 'preinst', ['install']);
-  for (const pkg of sorted) runScript(scan, ctx, pkg, 'postinst', ['configure', '']);
+  for (const pkg of configureOrder(sorted)) runScript(scan, ctx, pkg, 'postinst', ['configure', '']);
   runTriggers(scan, ctx, sorted);
   return scan;
+}
+
+/**
+ * The order dpkg configures packages in: each after what it depends on (Depends, Pre-Depends;
+ * a virtual name through the packages that Provide it), so that a postinst sees its
+ * dependencies configured (dovecot-core's links the certificate ssl-cert's postinst made).
+ * Ties and dependency cycles fall back to the name order.
+ */
+export function configureOrder(sorted: UnpackedPackage[]): UnpackedPackage[] {
+  const field = (p: UnpackedPackage, name: string): string => p.control.find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+  const byName = new Map<string, UnpackedPackage[]>();
+  const add = (name: string, p: UnpackedPackage): void => void byName.set(name, [...(byName.get(name) ?? []), p]);
+  for (const p of sorted) {
+    add(p.name, p);
+    for (const v of field(p, 'provides').split(',')) if (v.trim()) add(v.trim().split(/[\s(]/)[0]!, p);
+  }
+  const deps = (p: UnpackedPackage): UnpackedPackage[] =>
+    [field(p, 'pre-depends'), field(p, 'depends')]
+      .join(',')
+      .split(/[,|]/)
+      .map((d) => d.trim().split(/[\s(:]/)[0]!)
+      .filter(Boolean)
+      .flatMap((n) => byName.get(n) ?? [])
+      .filter((d) => d !== p);
+  const out: UnpackedPackage[] = [];
+  const state = new Map<UnpackedPackage, 'visiting' | 'done'>();
+  const visit = (p: UnpackedPackage): void => {
+    if (state.has(p)) return;
+    state.set(p, 'visiting');
+    for (const d of deps(p)) visit(d);
+    state.set(p, 'done');
+    out.push(p);
+  };
+  for (const p of sorted) visit(p);
+  return out;
 }
 
 function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage, member: 'preinst' | 'postinst', positional: string[], label: string = member): void {
@@ -129,6 +167,7 @@ function runScript(scan: ScriptScan, ctx: ClassifyContext, pkg: UnpackedPackage,
           scan.actions.push(record);
         }
         log.entries.push(entry);
+        if (c.firstStart) scan.firstStart.push({ ...c.firstStart, pkg: log.pkg, script: label, command: entry.text });
         return c.exit;
       },
     },

@@ -61,7 +61,29 @@ export interface ScriptReport {
   notReproduced: string[];
 }
 
+/** A per-instance secret a maintainer script makes, left to the first start (first-start.ts). */
+export interface FirstStartStep {
+  /** The files it makes: the step runs while one is missing. */
+  paths: string[];
+  /** The shell commands: the generator, then the chmod/chown steps that follow on its files. */
+  commands: string[];
+  /** Where each command came from: `PKG SCRIPT: line N: command`. */
+  from: string[];
+  /** Debian packages whose programs the commands run (besides a /bin/sh). */
+  packages: string[];
+  /** The programs, as absolute image paths where the image has them (for the trim), else bare names. */
+  programs: string[];
+  /** The step as a workload.pre entry: /bin/sh -c '…'. */
+  argv: string[];
+  /** What the image lacks to run it (/bin/sh, a program): then it is not run, and its lines are not reproduced. */
+  lacks?: string[];
+  /** workload.pre already has a step that makes it (names one of its files or runs its program): not added. */
+  answered?: true;
+}
+
 export interface ConfigureReport {
   effects: EffectReport[];
   scripts: ScriptReport[];
+  /** Per-instance secrets the scripts make, to be made at first start. */
+  firstStart: FirstStartStep[];
 }

@@ -44,6 +44,7 @@ export const FOREGROUND: readonly ForegroundRule[] = [
   { program: 'redis-server', add: ['--daemonize', 'no'], note: 'redis-server --daemonize no' },
   { program: 'valkey-server', add: ['--daemonize', 'no'], note: 'valkey-server --daemonize no' },
   { program: 'php-fpm', add: ['--nodaemonize'], note: 'php-fpm --nodaemonize (-F)' },
+  { program: 'postfix', add: ['start-fg'], note: 'postfix start-fg: the master daemon in the foreground' },
 ];
 
 export function foregroundRule(path: string): ForegroundRule | undefined {

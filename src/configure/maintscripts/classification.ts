@@ -15,6 +15,25 @@ export interface Classification {
    * left): its absence leaves something extra in the image, never something missing.
    */
   removesOnly?: boolean;
+  /** A per-instance step left to the first start (secrets.ts): what it runs there and what it makes. */
+  firstStart?: FirstStartCommand;
+}
+
+export interface FirstStartCommand {
+  /** The command's words, its program as found on the image's PATH when it is there. */
+  words: string[];
+  /** Standard output redirected to this file (`head -c 32 /dev/urandom > FILE`). */
+  stdout?: string;
+  /** The secret files it makes or acts on. */
+  paths: string[];
+  /** Debian packages whose programs it runs. */
+  packages: string[];
+  /** Whether it makes the secret (a chmod or chown that follows it does not). */
+  makes: boolean;
+  /** The programs it runs, as found on the image's PATH (a bare name when the image has none). */
+  programs: string[];
+  /** Shell text run at start instead of the words (secrets.ts). */
+  text?: string;
 }
 
 export interface ClassifyContext {

@@ -13,6 +13,8 @@ import { done, na, notReproduced, reproduced, type Args, type Classification, ty
 import { SERVICE_HANDLERS } from './service-commands.js';
 import { APACHE_COMMANDS, apacheCommand } from './apache-commands.js';
 import { pamAuthUpdate } from './pam-auth-update.js';
+import { followsSecret, secretOutput } from './secrets.js';
+import { grepQuiet } from './grep.js';
 
 export type { Classification, ClassifyContext } from './classification.js';
 export { substitute } from './substitute.js';
@@ -54,6 +56,12 @@ for (const s of SERVICES) HANDLERS[s] = () => done('acts on running services or 
 for (const b of BUILTINS) HANDLERS[b] = () => done();
 for (const m of MESSAGE_FUNCTIONS) HANDLERS[m] = () => done('prints a message');
 
+// grep -q on a file of the image: decided by reading it (grep.ts).
+// A file an effect writes after the scripts (/etc/os-release) is left undecided.
+const grepOn = (args: Args, ctx: ClassifyContext) => na(undefined, args.some((a) => ownerEffect(a)) ? undefined : grepQuiet(args, ctx.world));
+HANDLERS['grep'] = (args, _cmd, ctx) => grepOn(args, ctx);
+HANDLERS['egrep'] = (args, _cmd, ctx) => grepOn(['-E', ...args], ctx);
+HANDLERS['fgrep'] = (args, _cmd, ctx) => grepOn(['-F', ...args], ctx);
 HANDLERS['true'] = (_args, cmd, ctx) => (cmd.stdout.to === 'file' ? { ...writeOut(cmd, '', ctx.world), exit: true } : na(undefined, true));
 HANDLERS[':'] = HANDLERS['true'];
 HANDLERS['false'] = () => na(undefined, false);
@@ -223,6 +231,8 @@ function classifyWords(words: Args, cmd: ExecutedCommand, ctx: ClassifyContext):
   const base = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
   if (base === 'db_get') return na('debconf: non-interactive, defaults apply', words[1] !== undefined && ctx.debconf.has(words[1]) ? true : undefined);
   if (base.startsWith('db_')) return na('debconf: non-interactive, defaults apply', base === 'db_fget' || base === 'db_metaget' ? undefined : true);
+  const atStart = firstStartStep(base, words, cmd, ctx);
+  if (atStart) return atStart;
   const handler = Object.hasOwn(HANDLERS, base) ? HANDLERS[base] : undefined;
   let result: Classification;
   try {
@@ -243,6 +253,47 @@ function classifyWords(words: Args, cmd: ExecutedCommand, ctx: ClassifyContext):
     return { ...result, status: 'notReproduced', note: `its output goes to ${cmd.stdout.path ?? 'a file not known when the image is built'}` };
   }
   return result;
+}
+
+const AT_START = 'a per-instance secret: made at first start, before the workload, not baked into the image';
+
+/**
+ * A step that generates a per-instance secret, or a chmod/chown/chgrp of one: left to the first
+ * start (secrets.ts). The secret counts as present for the conditions that follow, as it will be.
+ */
+function firstStartStep(base: string, words: Args, cmd: ExecutedCommand, ctx: ClassifyContext): Classification | undefined {
+  const w = ctx.world;
+  const stdout = cmd.stdout.to === 'file' ? cmd.stdout.path : undefined;
+  const program = (name: string): string => w.findCommand(name) || name;
+  const secret = secretOutput(base, words.slice(1), stdout);
+  if (secret) {
+    for (const p of secret.paths) {
+      w.set(p, 'file');
+      w.deferred.add(p);
+    }
+    const firstStart = {
+      words: [program(words[0]!), ...(words.slice(1) as string[])],
+      ...(stdout ? { stdout } : {}),
+      paths: secret.paths,
+      packages: secret.packages,
+      makes: true,
+      programs: secret.run ? secret.run.programs.map(program) : [program(words[0]!)],
+      ...(secret.run ? { text: secret.run.text } : {}),
+    };
+    return { status: 'reproduced', note: AT_START, actions: [], exit: true, firstStart };
+  }
+  const follow = followsSecret(base, words.slice(1), w.deferred);
+  if (!follow) return undefined;
+  const [name, ...rest] = follow.words;
+  const firstStart = { words: [program(name!), ...rest], paths: rest.slice(1), packages: ['coreutils'], makes: false, programs: [program(name!)] };
+  if (follow.whole) return { status: 'reproduced', note: `${AT_START} (it acts on the secret)`, actions: [], exit: true, firstStart };
+  const handler = HANDLERS[base]!;
+  try {
+    return { ...handler(words.slice(1), cmd, ctx), firstStart };
+  } catch (e) {
+    if (e instanceof UnsupportedCommand) return { ...notReproduced(e.message), firstStart };
+    throw e;
+  }
 }
 
 function writeOut(cmd: ExecutedCommand, content: string | undefined, world?: ScriptWorld): Classification {

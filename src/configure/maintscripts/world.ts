@@ -19,6 +19,8 @@ export class ScriptWorld {
   readonly groups = new Set<string>();
   readonly statOverrides = new Set<string>();
   readonly alternatives = new Set<string>();
+  /** Files a per-instance secret step makes at first start (secrets.ts): present for later conditions, absent from the tree. */
+  readonly deferred = new Set<string>();
 
   constructor(readonly tree: ImageTree) {}
 
