@@ -2,7 +2,7 @@
  * The ntp and redis health checks against servers on loopback: a UDP responder that answers
  * NTP client requests as a server does (or with the wrong mode, or not at all), a closed UDP
  * port, and TCP servers that answer a RESP PING as Valkey does, with +PONG, -NOAUTH or
- * protected mode's -DENIED. The checks are jeos's own probeNetwork.
+ * protected mode's -DENIED, and a NATS server's INFO greeting. The checks are jeos's own probeNetwork.
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -80,6 +80,19 @@ describe('ntp and redis health checks', () => {
     assert.deepEqual(await probeNetwork(spec({ redis: 6379 }), map), { ok: true, detail: 'redis 6379 answers PING: "+PONG"' });
     assert.equal((await probeNetwork(spec({ redis: 6380 }), map))?.ok, true);
     assert.deepEqual(await probeNetwork(spec({ redis: 6381 }), map), { ok: false, detail: 'redis 6381 answers PING with "-DENIED Valkey is running in protected mode", not +PONG' });
+  });
+
+  test("nats: the server's INFO line on connect is healthy; another greeting fails", async () => {
+    const greet = async (line: string) => {
+      const server = createServer((socket) => socket.write(line));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    const map = mapTo({ '4222/tcp': await greet('INFO {"server_id":"N","version":"2.10.27","port":4222}\r\n'), '4223/tcp': await greet('-ERR \'Authorization Violation\'\r\n') });
+    assert.deepEqual(await probeNetwork(spec({ nats: 4222 }), map), { ok: true, detail: 'nats 4222 greets: "INFO {\\"server_id\\":\\"N\\",\\"version\\":\\"2.10.27\\",\\"port\\":4222}"' });
+    assert.deepEqual(await probeNetwork(spec({ nats: 4223 }), map), { ok: false, detail: 'nats 4223 greets "-ERR \'Authorization Violation\'", not INFO {' });
+    assert.equal(healthcheckKind(spec({ nats: 4222 })), 'nats');
   });
 
   test('each names its port: ntp a UDP one, redis a TCP one, which jeos test publishes', () => {

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { probeNtp } from './health-ntp.js';
 
-/** A health check as jeos.yaml declares it (one of http, tcp, dns, smtp, imap, ftp, redis, ntp, command). */
+/** A health check as jeos.yaml declares it (one of http, tcp, dns, smtp, imap, ftp, nats, redis, ntp, command). */
 export interface HealthcheckSpec {
   http?: string;
   status: number;
@@ -10,6 +10,7 @@ export interface HealthcheckSpec {
   smtp?: number;
   imap?: number;
   ftp?: number;
+  nats?: number;
   redis?: number;
   ntp?: number;
   command?: string[] | string;
@@ -24,7 +25,7 @@ export interface DnsCheck {
 }
 
 /** The kinds of health check, as test results name them. */
-export type HealthcheckKind = 'http' | 'tcp' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'redis' | 'ntp' | 'command';
+export type HealthcheckKind = 'http' | 'tcp' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp' | 'command';
 
 export interface ProbeResult {
   ok: boolean;
@@ -92,7 +93,7 @@ export function healthcheckKind(spec: HealthcheckSpec | undefined): HealthcheckK
 export function healthcheckPort(spec: HealthcheckSpec | undefined): number | undefined {
   if (spec?.http) return urlPort(new URL(spec.http));
   if (spec?.dns) return spec.dns.port;
-  return spec?.tcp ?? spec?.smtp ?? spec?.imap ?? spec?.ftp ?? spec?.redis ?? spec?.ntp;
+  return spec?.tcp ?? spec?.smtp ?? spec?.imap ?? spec?.ftp ?? spec?.nats ?? spec?.redis ?? spec?.ntp;
 }
 
 /** The ports a health check needs published, besides the workload's own. */
@@ -126,13 +127,15 @@ export function probeNetwork(spec: HealthcheckSpec, mapPort: PortMapper): Promis
 
 /**
  * Servers that speak first: the greeting a working one sends on connect (RFC 5321's
- * 220 for SMTP, RFC 9051's untagged OK or PREAUTH for IMAP, RFC 959's 220 for FTP).
+ * 220 for SMTP, RFC 9051's untagged OK or PREAUTH for IMAP, RFC 959's 220 for FTP,
+ * and NATS's INFO {…} line, the server's JSON description, for a NATS client).
  * A 421 or a closed connection means the server is up but not serving.
  */
 export const GREETINGS = {
   smtp: { pattern: /^220[ -]/, expect: '220' },
   imap: { pattern: /^\* (OK|PREAUTH)\b/i, expect: '* OK' },
   ftp: { pattern: /^220[ -]/, expect: '220' },
+  nats: { pattern: /^INFO \{/, expect: 'INFO {' },
 } as const;
 
 const PROBE_TIMEOUT_MS = 5000;

@@ -26,7 +26,7 @@ export interface KnownProgram {
   /** Health check: an HTTP path on the first port; else the protocol named by `check`; else TCP on the first port. */
   http?: string;
   /** A protocol health check on the first port: a DNS query, the greeting of an SMTP, IMAP or FTP server, a RESP PING (redis); ntp: an NTP request to the first UDP port. */
-  check?: 'dns' | 'smtp' | 'imap' | 'ftp' | 'redis' | 'ntp';
+  check?: 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp';
   /** The HTTP status a working program answers with (default 200). */
   status?: number;
   /** The user it runs as (one the package creates, or jeos adds). */
@@ -111,7 +111,7 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   { program: 'valkey-server', ports: [6379], check: 'redis', note: 'valkey listens on port 6379 and answers a RESP PING' },
   { program: 'turnserver', ports: [3478], udp: [3478], note: 'coturn listens on port 3478, TCP and UDP' },
   { program: 'prosody', ports: [5222], note: 'prosody serves XMPP clients on port 5222' },
-  { program: 'nats-server', ports: [4222], note: 'nats-server listens on port 4222' },
+  { program: 'nats-server', ports: [4222], check: 'nats', note: "nats-server serves NATS clients on port 4222 and greets each with its INFO line" },
   { program: 'radicale', ports: [5232], note: 'radicale serves CalDAV and CardDAV on port 5232' },
   { program: 'mosquitto', ports: [1883], note: 'mosquitto serves MQTT on port 1883' },
   { program: 'postgres', ports: [5432], note: 'PostgreSQL listens on port 5432' },

@@ -38,7 +38,7 @@ export interface InitPlan {
   env: Record<string, string>;
   /** TCP ports as numbers, others as `53/udp`. */
   ports: Array<number | string>;
-  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'redis' | 'ntp'>>;
+  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp'>>;
   /** workload.pre: steps before the command (the unit's ExecStartPre=, after-install generators). */
   pre: string[][];
   /** Workload files with inline content (from the table of known programs). */
