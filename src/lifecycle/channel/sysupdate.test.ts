@@ -28,6 +28,7 @@ test('transfer files: kernel and initrd before the entry, patterns matching the 
   assert.match(text('jeos-update.service'), /^After=.*\bboot-complete\.target\b/m);
   assert.doesNotMatch(text('jeos-update.service'), /^Requisite=/m, 'a Requisite= that fails kills the timer for the boot');
   assert.match(text('jeos-update.timer'), /^AccuracySec=1s$/m);
+  assert.doesNotMatch(text('jeos-update.timer'), /^Persistent=/m, 'a stamp from an earlier boot stops OnBootSec= and so the timer');
 });
 
 test('the channel\'s entry: the disk\'s text with linux and initrd where sysupdate puts them', () => {

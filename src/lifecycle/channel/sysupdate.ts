@@ -117,7 +117,9 @@ export function sysupdateFiles(s: FollowSettings): ImageFile[] {
         `RandomizedDelaySec=${s.randomizedDelaySec ?? '10min'}`,
         // systemd's default (1min) would let a check come up to a minute late; the spread above is what keeps a fleet apart.
         'AccuracySec=1s',
-        'Persistent=yes',
+        // No Persistent=: it only means something for OnCalendar=, and the stamp it keeps on /var made systemd count
+        // OnBootSec= as already fired when it had passed as the timer started, and with no run yet to count
+        // OnUnitActiveSec= from, the timer never fired on any boot after the first.
         '',
         '[Install]',
         'WantedBy=timers.target',

@@ -144,7 +144,9 @@ now=\${JEOS_NOW:-$($bb date -u +%s)}
 
 # 4. Kernel, initrd, then the entry with +3 (systemd-sysupdate checks them against SHA256SUMS).
 log "installing $version (running $running, release valid until $until)"
-$sysupdate update "$version" || refuse "systemd-sysupdate could not install $version"
+# Through a pipe, so sysupdate logs to it (to the journal natively otherwise, which jeos test's console lacks).
+{ $sysupdate update "$version" 2>&1; echo $? >"$tmp/update.rc"; } | $bb tee "$tmp/update.log"
+[ "$($bb cat "$tmp/update.rc")" = 0 ] || refuse "systemd-sysupdate could not install $version ($($bb grep -v '^$' "$tmp/update.log" | $bb tail -n 1))"
 log "installed $version"
 
 # 5. Into the new version: the boot assessment keeps it or falls back after three tries.
