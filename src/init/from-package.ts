@@ -21,6 +21,7 @@ import { portFromConfig } from './config-ports.js';
 import { canonicalUsr } from './host-fs.js';
 import { KNOWN_PROGRAMS, knownProgram } from './known.js';
 import { generatorsNamed } from './generators.js';
+import type { FirstStartStep } from '../configure/index.js';
 import { interpreterNeed } from './shell.js';
 import { realProgram, serviceCandidates, throughAlternatives, type UnitCandidate } from './units.js';
 import type { Program } from './workload.js';
@@ -65,8 +66,9 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
   const unpacked = await unpackGroup(ctx, group);
   const tree = unpacked.tree;
   const notes: string[] = [];
-  const alternatives = configureForInit(ctx, tree, unpacked.packages);
-  if (alternatives) notes.push(alternatives);
+  const configured = configureForInit(ctx, tree, unpacked.packages);
+  if (configured.note) notes.push(configured.note);
+  const program = (p: Program): Program => withFirstStart(p, configured.firstStart);
 
   // The service unit that runs a program these packages ship (units.ts says which).
   const unit = serviceCandidates(tree, unpacked.packages, record.name)[0];
@@ -74,9 +76,9 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
     const known = knownShipped(tree, unpacked.packages);
     if (unit.real && !knownProgram(unit.real, unit.expanded.argv.slice(1)) && known && !unit.runsOwn) {
       const from = `${known}: ExecStart= of ${unit.name} runs ${unit.program} (a wrapper), and jeos's table of known programs knows how to run ${known} directly`;
-      return { record, why, program: withFacts(tree, { path: known, args: [], from, userArgs: false }), notes };
+      return { record, why, program: program(withFacts(tree, { path: known, args: [], from, userArgs: false })), notes };
     }
-    return { record, why, program: withPre(unitProgram(tree, unit), unit, unpacked.packages, tree, notes), notes };
+    return { record, why, program: program(withPre(unitProgram(tree, unit), unit, unpacked.packages, tree, notes)), notes };
   }
   // Else the package's own program: the one named like the package, or its only one.
   const own = unpacked.packages.find((p) => p.name === record.name)!;
@@ -85,7 +87,7 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
   const chosen = named ?? (programs.length === 1 ? programs[0] : undefined);
   if (chosen) {
     const from = named ? `the program named like the package, ${chosen}` : `the package's only program, ${chosen}`;
-    return { record, why, program: withFacts(tree, { path: chosen, args: [], from, userArgs: false }), notes };
+    return { record, why, program: program(withFacts(tree, { path: chosen, args: [], from, userArgs: false })), notes };
   }
   notes.push(
     programs.length
@@ -97,16 +99,30 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
 
 /**
  * The configure stage on the packages read, for the links their maintainer scripts would make:
- * update-alternatives' (/usr/bin/x → /etc/alternatives/x → the real program). What else it does
- * is not used. A failure leaves the tree as unpacked, with a note.
+ * update-alternatives' (/usr/bin/x → /etc/alternatives/x → the real program), and the per-instance
+ * secrets they make, which the build runs at first start. What else it does is not used. A failure
+ * leaves the tree as unpacked, with a note.
  */
-function configureForInit(ctx: InitContext, tree: ImageTree, packages: UnpackedPackage[]): string | undefined {
+function configureForInit(ctx: InitContext, tree: ImageTree, packages: UnpackedPackage[]): { note?: string; firstStart: FirstStartStep[] } {
   try {
-    configureImage(tree, packages, { architecture: ctx.index.architecture, sourceDateEpoch: 0, os: { imageId: 'init', imageVersion: '0' } });
-    return undefined;
+    const report = configureImage(tree, packages, { architecture: ctx.index.architecture, sourceDateEpoch: 0, os: { imageId: 'init', imageVersion: '0' } });
+    return { firstStart: report.firstStart };
   } catch (e) {
-    return `the packages' alternatives links could not be made (${(e as Error).message}); a command through /etc/alternatives is not followed`;
+    return { note: `the packages' alternatives links could not be made (${(e as Error).message}); a command through /etc/alternatives is not followed`, firstStart: [] };
   }
+}
+
+/** The packages the first-start steps of the packages' scripts run, and dash for the shell that runs them (docs/init.md). */
+function withFirstStart(program: Program, steps: readonly FirstStartStep[]): Program {
+  if (!steps.length) return program;
+  const needs = [...(program.needs ?? [])];
+  const need = (value: string, why: string): void => void (needs.some((n) => n.value === value) || needs.push({ key: 'package', value, why }));
+  for (const s of steps) {
+    const why = `${s.from[0]} makes a per-instance secret (${s.paths.join(', ')}); jeos build runs it at first start, before the workload`;
+    need('dash', `${why}, with /bin/sh, and dash is Essential in Debian (no package depends on it)`);
+    for (const p of s.packages) need(p, `${why}, and it runs a program of ${p}`);
+  }
+  return { ...program, needs };
 }
 
 /** A program of the table of known programs that these packages ship in /usr/sbin or /usr/bin, and that the table knows how to run on its own. */

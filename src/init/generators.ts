@@ -11,6 +11,8 @@
  * or its unit's ExecStartPre=. docs/init.md lists this table; add a row here
  * rather than a special case in code.
  */
+import { SNAKEOIL_STEP } from '../configure/index.js';
+
 export interface Generator {
   /** The word that names it in a maintainer or init script. */
   name: string;
@@ -22,6 +24,8 @@ export interface Generator {
   files?: Array<{ path: string; content: string }>;
   /** What it makes, and why the server needs it. */
   why: string;
+  /** Other words that name what it makes, which a companion's script uses instead of its name (a file it writes). */
+  makes?: string[];
 }
 
 /** The debconf answers exim4-config's postinst would write on a first installation, listening on every address (a container's port is published from outside). */
@@ -63,9 +67,12 @@ export const GENERATORS: readonly Generator[] = [
   },
   {
     name: 'make-ssl-cert',
-    step: ['/usr/sbin/make-ssl-cert', 'generate-default-snakeoil'],
-    packages: ['ssl-cert', 'openssl', 'coreutils'],
-    why: "ssl-cert's postinst makes the self-signed certificate /etc/ssl/certs/ssl-cert-snakeoil.pem (and its key) that servers' default configurations name; it keeps one that exists",
+    // As make-ssl-cert makes it, by openssl alone (make-ssl-cert is a bash script that reads debconf, whose frontend is Perl).
+    step: ['/bin/sh', '-c', SNAKEOIL_STEP],
+    packages: ['openssl', 'coreutils'],
+    // dovecot-core's postinst links its certificate to the snakeoil one when that exists (made by ssl-cert's postinst).
+    makes: ['/etc/ssl/certs/ssl-cert-snakeoil.pem'],
+    why: "ssl-cert's postinst makes the self-signed certificate /etc/ssl/certs/ssl-cert-snakeoil.pem (and its key) that servers' default configurations name, with make-ssl-cert; made once, for this host's name, by openssl as make-ssl-cert would",
   },
   {
     name: 'update-exim4.conf',
@@ -79,5 +86,5 @@ export const GENERATORS: readonly Generator[] = [
 /** The generators the scripts name, each once, in the table's order. `texts`: the packages' postinst and init scripts, and the unit's ExecStartPre= lines. */
 export function generatorsNamed(texts: readonly string[]): Generator[] {
   const words = (g: Generator) => new RegExp(`(^|[\\s/;&|(\`])${g.name.replace(/[.]/g, '\\.')}($|[\\s;&|)\`])`, 'm');
-  return GENERATORS.filter((g) => texts.some((t) => words(g).test(t)));
+  return GENERATORS.filter((g) => texts.some((t) => words(g).test(t) || (g.makes ?? []).some((m) => t.includes(m))));
 }

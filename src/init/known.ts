@@ -84,8 +84,17 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   },
   // Well-known servers: the port Debian's default configuration listens on and the protocol that
   // tells a working server. A port the program's own configuration names wins (config-ports.ts).
-  ...dns(['named', 'nsd', 'knotd', 'pdns_server', 'unbound', 'dnsmasq']),
+  ...dns(['named', 'nsd', 'knotd', 'unbound', 'dnsmasq']),
+  {
+    program: 'pdns_server',
+    ports: [53],
+    udp: [53],
+    check: 'dns',
+    packages: ['pdns-backend-bind'],
+    note: "pdns_server answers DNS on port 53; Debian's pdns.conf launches no backend (launch= is empty) and includes /etc/powerdns/pdns.d, where pdns-backend-bind, which pdns-server Recommends (Debian installs it with it), adds launch+=bind; without a backend pdns_server stops with 'no backends configured'",
+  },
   { program: 'master', ports: [25], check: 'smtp', note: 'postfix\'s master daemon serves SMTP on port 25' },
+  { program: 'postfix', ports: [25], check: 'smtp', note: 'postfix start-fg runs its master daemon, which serves SMTP on port 25' },
   { program: 'exim4', ports: [25], check: 'smtp', note: 'exim serves SMTP on port 25' },
   { program: 'dovecot', ports: [143], check: 'imap', note: 'dovecot serves IMAP on port 143' },
   { program: 'vsftpd', ports: [21], check: 'ftp', note: 'vsftpd serves FTP on port 21' },
@@ -112,6 +121,7 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   { program: 'turnserver', ports: [3478], udp: [3478], note: 'coturn listens on port 3478, TCP and UDP' },
   { program: 'prosody', ports: [5222], note: 'prosody serves XMPP clients on port 5222' },
   { program: 'nats-server', ports: [4222], check: 'nats', note: "nats-server serves NATS clients on port 4222 and greets each with its INFO line" },
+  { program: 'rabbitmq-server', ports: [5672], note: 'RabbitMQ serves AMQP on port 5672' },
   { program: 'radicale', ports: [5232], note: 'radicale serves CalDAV and CardDAV on port 5232' },
   { program: 'mosquitto', ports: [1883], note: 'mosquitto serves MQTT on port 1883' },
   { program: 'postgres', ports: [5432], note: 'PostgreSQL listens on port 5432' },
