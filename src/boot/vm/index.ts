@@ -9,6 +9,7 @@ export { chooseForwards, choosePort, freePort, portIsFree } from './ports.js';
 export { QmpClient, type QmpEvent } from './qmp.js';
 export { cpuModel, defaultMachine, GUEST_DEVICES, hostfwd, joinCmdline, qemuArgs, qemuVersion, requireQemu, QEMU, type QemuArgsSpec } from './qemu.js';
 export { parseReportBody, ReportReader, REPORT_BEGIN, REPORT_END, type GuestReport } from './report.js';
+export { AUDIT_PORT_NAME, checkVmName, claimVmName, findRunningVm, vmRegistryDir, type RunningVm } from './registry.js';
 export { startVm, type StartVmOptions, type VmExit, type VmHandle } from './runner.js';
 export { checkVmHealthcheck, testVm, type VmTestOptions, type VmTestResult } from './vm-test.js';
 export type * from './types.js';

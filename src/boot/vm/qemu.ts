@@ -1,4 +1,5 @@
 import { requireTool, run } from '../tools.js';
+import { AUDIT_PORT_NAME } from './registry.js';
 import type { Accel, Forward, Machine } from './types.js';
 
 export const QEMU = 'qemu-system-x86_64';
@@ -94,6 +95,8 @@ export interface QemuArgsSpec {
   forwards: Forward[];
   /** Unix sockets this process listens on; QEMU connects to each as a client at start-up. */
   sockets: { console: string; report: string; qmp: string };
+  /** A socket QEMU listens on for the guest's audit port (jeos run: jeos audit --against vm:NAME). */
+  auditSocket?: string;
   name?: string;
 }
 
@@ -137,6 +140,19 @@ export function qemuArgs(spec: QemuArgsSpec): string[] {
     '-netdev', netdev,
     '-device', 'virtio-net-pci,netdev=net0',
     ...GUEST_DEVICES,
+    ...(spec.auditSocket ? auditPortArgs(spec.auditSocket) : []),
+  ];
+}
+
+/**
+ * The guest's audit port: a virtio-serial port named AUDIT_PORT_NAME whose host side is a
+ * socket QEMU listens on (jeos audit connects to it; nothing waits for it at start).
+ */
+export function auditPortArgs(socket: string): string[] {
+  return [
+    '-device', 'virtio-serial-pci,id=vser0',
+    '-chardev', `socket,id=audit,path=${socket.replaceAll(',', ',,')},server=on,wait=off`,
+    '-device', `virtserialport,bus=vser0.0,chardev=audit,name=${AUDIT_PORT_NAME}`,
   ];
 }
 

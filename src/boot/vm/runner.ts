@@ -39,6 +39,8 @@ export interface StartVmOptions {
   /** false: boot the bzImage as it is, not its uncompressed ELF through the PVH entry (see pvh.ts). */
   pvh?: boolean;
   name?: string;
+  /** A socket for QEMU to listen on for the guest's audit port (see qemu.ts auditPortArgs). */
+  auditSocket?: string;
   /** Raw console bytes as they arrive (jeos run writes them to the terminal). */
   onConsole?: (chunk: Buffer) => void;
   onEvent?: (e: VmEvent) => void;
@@ -152,6 +154,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     machine,
     forwards: options.forwards,
     sockets,
+    ...(options.auditSocket ? { auditSocket: options.auditSocket } : {}),
     name: options.name,
   });
 

@@ -31,6 +31,7 @@ export function auditPolicy(config: Config): AuditPolicy {
     stateDirs: [...new Set([...names.map((n) => `/var/lib/${n}`), ...DEFAULT_STATE_DIRS])],
     ports: guestPorts(config),
     processes: [command[0], check[0]].filter((c): c is string => !!c).map(base),
+    ...(command.length ? { unit: `${config.name}.service` } : {}),
   };
 }
 
@@ -38,11 +39,11 @@ export function registerAudit(program: Command): void {
   program
     .command('audit')
     .argument('[dir]', 'directory holding jeos.yaml', '.')
-    .requiredOption('--against <target>', 'what to audit: a root directory, a tar, an OCI layout, out/vm/initrd.img, root.img or out/disk.img (with --vm), or container:NAME')
+    .requiredOption('--against <target>', 'what to audit: a root directory, a tar, an OCI layout, out/vm/initrd.img, root.img or out/disk.img (with --vm), container:NAME, or vm:NAME (a VM jeos run runs)')
     .option('--vm', "compare with the VM's tree of the manifest instead of the container image's")
     .option('--out <dir>', 'the build output whose record is the baseline (default: DIR/out)')
     .option('--json', 'print machine-readable JSON on stdout')
-    .description('compare a deployed or unpacked image with the record of the build that made it: files, packages, units, setuid, and on a running container its processes and sockets')
+    .description('compare a deployed or unpacked image with the record of the build that made it: files, packages, units, setuid, and on a running container or VM its processes and sockets')
     .addHelpText(
       'after',
       `
@@ -60,7 +61,8 @@ Examples:
   jeos audit . --against out/oci
   jeos audit . --vm --against out/vm/initrd.img
   jeos audit . --vm --against out/disk.img
-  jeos audit . --against container:web1`,
+  jeos audit . --against container:web1
+  jeos audit . --against vm:nginx        (jeos run . in another terminal)`,
     )
     .action(async (dir: string, flags: AuditFlags) => {
       try {
@@ -68,7 +70,9 @@ Examples:
         const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
         await checkOutDir(outDir);
         await recoverOutputDir(outDir);
-        const report = await audit({ outDir, target: flags.against, tree: flags.vm ? 'vm' : 'image', policy: auditPolicy(loaded.config) });
+        // A VM jeos run runs holds the VM's tree: vm:NAME needs no --vm.
+        const tree = flags.vm || flags.against.startsWith('vm:') ? 'vm' : 'image';
+        const report = await audit({ outDir, target: flags.against, tree, policy: auditPolicy(loaded.config) });
         if (flags.json) printJson({ ok: true, ...report });
         else process.stdout.write(formatReport(report));
         process.exitCode = report.clean ? AUDIT_EXIT.clean : AUDIT_EXIT.drift;

@@ -1,9 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { vmMemoryOf } from '../vm-memory.js';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveSettings } from '../../settings/index.js';
 import { urlPort, type HealthcheckSpec } from '../../boot/health.js';
-import { chooseForwards, startVm, type Forward, type GuestPort, type VmEvent, type VmExit, type VmHandle } from '../../boot/vm/index.js';
+import { chooseForwards, claimVmName, startVm, vmRegistryDir, type Forward, type GuestPort, type VmEvent, type VmExit, type VmHandle } from '../../boot/vm/index.js';
 import { portSpec } from '../../build/image-spec.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
@@ -22,6 +23,7 @@ interface RunFlags {
   disk?: boolean;
   image?: string;
   writable?: boolean;
+  name?: string;
 }
 
 export function parseCpus(value: string): number {
@@ -95,7 +97,8 @@ export function registerRun(program: Command): void {
       .option('-q, --quiet', 'only the console: no accelerator or URL lines')
       .option('--disk', 'boot the disk image (out/disk.img) under UEFI (QEMU with OVMF, the image\'s own systemd-boot) instead of out/vm')
       .option('--image <path>', 'with --disk: the disk image to boot (raw or qcow2; default: out/disk.img)')
-      .option('--writable', 'with --disk: the guest writes to the disk image itself (boot counting, /var); otherwise to a temporary overlay'),
+      .option('--writable', 'with --disk: the guest writes to the disk image itself (boot counting, /var); otherwise to a temporary overlay')
+      .option('--name <name>', "the VM's name, for jeos audit --against vm:NAME (default: jeos.yaml's name)"),
   )
     .addHelpText(
       'after',
@@ -124,7 +127,11 @@ Examples:
 With --disk the disk image boots under UEFI: OVMF from the host (apt-get install
 ovmf) with a private copy of its variables per disk (in the cache), the image's
 own systemd-boot and boot entries. --append reaches the kernel through
-systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
+systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).
+
+While it runs, jeos audit DIR --against vm:NAME compares the guest's files,
+processes and listening sockets with the build's record (the guest answers on a
+virtio-serial port only jeos run adds; docs/audit.md).`,
     )
     .action(async (dir: string, flags: RunFlags) => {
       const loaded = await loadConfig(dir);
@@ -138,6 +145,8 @@ systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
       const uefi = flags.disk ? await uefiBoot(flags.image ? resolve(flags.image) : join(outDir, DISK_IMG), dir, flags.writable ?? false, settings.cacheDir) : undefined;
       if (uefi) log(`disk ${uefi.disk} (${uefi.format}${uefi.snapshot ? ', snapshot: the guest\'s writes are dropped when it stops' : ', writable'}) under UEFI, variables in ${uefi.vars}`);
       const forwards = await chooseForwards(guestPorts(loaded.config), 'same');
+      const vmName = flags.name ?? loaded.config.name;
+      const claim = await claimVmName(vmName, vmRegistryDir());
       // Signals are ours from the start: a Ctrl-C while QEMU is still starting stops it as soon as it is up.
       let userStop = false;
       let vm: VmHandle | undefined;
@@ -163,7 +172,8 @@ systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
             extraCmdline: flags.append,
             cacheDir: settings.cacheDir,
             pvh: flags.pvh,
-            name: `jeos-${loaded.config.name}`,
+            name: `jeos-${vmName}`,
+            auditSocket: claim.auditSocket,
             onConsole: (chunk) => process.stdout.write(chunk),
             onEvent: (e) => (e.type === 'accel' || (e.type === 'kernel' && !uefi)) && vmProgress(log)(e),
           });
@@ -173,11 +183,14 @@ systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
           return;
         }
         if (userStop) void vm.stop();
+        await claim.record({ qemuPid: vm.pid, outDir, lockDigest: await lockDigestOf(outDir) });
         for (const f of forwards) log(`${forwardUrl(f, loaded.config.workload.healthcheck)} → guest port ${f.guestPort}${f.protocol === 'udp' ? '/udp' : ''}`);
+        log(`jeos audit ${dir} --against vm:${vmName} compares it with the build's record`);
         log('Ctrl-C stops the VM');
         if (process.stdin.isTTY) process.stdin.on('data', forwardInput);
         exit = await vm.exited;
       } finally {
+        await claim.release();
         process.off('SIGINT', stopOnSignal);
         process.off('SIGTERM', stopOnSignal);
         process.stdin.off('data', forwardInput);
@@ -186,6 +199,15 @@ systemd-boot (SMBIOS io.systemd.boot.kernel-cmdline-extra).`,
       process.exitCode = exitStatus(exit, userStop);
       if (process.exitCode === 0) log(userStop ? 'stopped' : `the guest powered off (${exit.reason ?? 'QEMU exited'})`);
     });
+}
+
+/** The lock digest of the build in outDir, for jeos audit to check the VM against the right record. */
+async function lockDigestOf(outDir: string): Promise<string | null> {
+  try {
+    return (JSON.parse(await readFile(join(outDir, 'build.json'), 'utf8')) as { lockDigest?: string }).lockDigest ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**

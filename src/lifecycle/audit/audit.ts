@@ -12,6 +12,7 @@ import { DPKG_STATUS, sha256 } from './collect.js';
 import { compare } from './compare.js';
 import { diffStatus, diffStatusWithPackages } from './dpkg.js';
 import { readTarget, type ReadTarget } from './read-target.js';
+import { vmExtraProcesses } from './vm-processes.js';
 import type { AuditPolicy, AuditReport, PackageDrift, Process, Socket } from './types.js';
 
 export interface AuditOptions {
@@ -165,7 +166,9 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const ran = observed.kind === 'container' || observed.kind === 'ext4' || observed.kind === 'vm';
   const diff = compare(entries, observed.entries, options.policy, { ran, ext4: observed.kind === 'ext4' });
   const packages = await packageDrift(options.outDir, record, options.tree, entries, observed);
-  const processes = observed.running ? extraProcesses(observed.running.processes, options.policy) : undefined;
+  const processes = !observed.running ? undefined
+    : observed.kind === 'vm' ? vmExtraProcesses(observed.running.processes, entries, observed.agentPid ?? 0, options.policy.unit ? { unit: options.policy.unit, names: options.policy.processes } : undefined)
+      : extraProcesses(observed.running.processes, options.policy);
   const sockets = observed.running ? extraSockets(observed.running.sockets, options.policy) : undefined;
   const done = clock();
   const counts = {

@@ -13,6 +13,7 @@ import { readDirectory } from './read-directory.js';
 import { readDiskInitrd } from './read-disk.js';
 import { readExt4 } from './read-ext4.js';
 import { readOci } from './read-oci.js';
+import { readVm, VM_PREFIX } from './read-vm.js';
 import { compressionOf, plainStream, readHead } from './stream.js';
 import { TarReader } from './tar-reader.js';
 import type { Observed } from './types.js';
@@ -27,6 +28,8 @@ export interface ReadOptions {
 export interface ReadTarget extends Observed {
   /** The OCI manifest digest (OCI layouts) or the image digest podman ran (containers). */
   imageDigest?: string;
+  /** A running VM: the guest agent's pid (it and its children answer the audit). */
+  agentPid?: number;
   /** SHA-256 of the jeos.lock the target says it was built from (a disk's version, a VM jeos run started). */
   lockDigest?: string;
 }
@@ -52,6 +55,13 @@ export async function readTarget(target: string, options: ReadOptions): Promise<
     const running = await runningState(name, info.pid);
     const tree = await exportContainer(name);
     return { kind: 'container', entries: tree.entries, dpkgStatus: tree.dpkgStatus, running, imageDigest: info.imageDigest };
+  }
+  if (target.startsWith(VM_PREFIX)) {
+    const vm = await readVm(target.slice(VM_PREFIX.length));
+    return {
+      kind: 'vm', entries: vm.collector.entries, dpkgStatus: vm.collector.dpkgStatus, running: vm.running, agentPid: vm.agentPid,
+      ...(vm.lockDigest ? { lockDigest: vm.lockDigest } : {}),
+    };
   }
   const st = await stat(target).catch((e: NodeJS.ErrnoException) => {
     throw new JeosError('E_AUDIT_NO_TARGET', `${target} does not exist (${e.code})`, {

@@ -43,7 +43,8 @@ export class TarReader {
   private longLink: string | undefined;
   private pax: Map<string, string> | undefined;
   private globalPax = new Map<string, string>();
-  private ended = false;
+  /** The end-of-archive marker was read: what follows is not the archive's. */
+  ended = false;
 
   constructor(
     private readonly label: string,

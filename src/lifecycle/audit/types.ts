@@ -49,6 +49,8 @@ export interface Process {
   /** The command line. */
   args: string;
   uid: number;
+  /** A VM's process: its cgroup (`/system.slice/nginx.service`), which tells the unit that runs it. */
+  cgroup?: string;
 }
 
 export interface Socket {
@@ -79,6 +81,8 @@ export interface AuditPolicy {
    * check's. Only PID 1's descendants count as the workload's; a process started from outside is drift.
    */
   processes: string[];
+  /** The workload's unit in a VM (`<name>.service`), when jeos.yaml gives a command: its processes must have those names too. */
+  unit?: string;
 }
 
 export type ChangeKind = 'content' | 'mode' | 'owner' | 'type' | 'target' | 'device';

@@ -115,7 +115,7 @@ exit 0
  * background (again a second after it stops), and then runs systemd as PID 1 with the
  * kernel's arguments. A named module that does not load is written to NETWORK_FAILED.
  */
-export function initScript(named: readonly string[], runLines: readonly string[] = []): string {
+export function initScript(named: readonly string[], runLines: readonly string[] = [], background: readonly string[] = []): string {
   return `#!/usr/bin/busybox sh
 # Made by jeos (vm.network: busybox): the kernel runs this as /init. It loads the drivers (there is no
 # udev) and starts BusyBox's udhcpc, which takes a DHCP lease on eth0 and renews it, then runs systemd.
@@ -138,7 +138,7 @@ if [ -n "$failed" ]; then
 fi
 # udhcpc takes the lease and renews it; if it stops, it is started again a second later.
 ( while :; do $bb udhcpc -f -S -i eth0 -s /${DHCP_SCRIPT} -t 10 -T 1; $bb sleep 1; done ) </dev/null >/dev/null 2>&1 &
-exec /${SYSTEMD_BINARY} "$@"
+${background.map((l) => `${l}\n`).join('')}exec /${SYSTEMD_BINARY} "$@"
 `;
 }
 

@@ -14,6 +14,7 @@ import type { VmNetwork, VmRoot } from '../../config/schema.js';
 import type { ImageTree, NodeMeta } from '../../tree/index.js';
 import { ensureTmp } from '../../configure/tmp-dir.js';
 import { unitEntries } from '../../util/unit-file.js';
+import { AUDIT_AGENT, AUDIT_PORT_NAME, auditAgentLine, auditAgentScript } from '../busybox/audit-agent.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from '../busybox/busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
@@ -237,7 +238,11 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
   }
   maskFiles(VM_TMPFILES_MASKS, 'usr/lib/tmpfiles.d', 'etc/tmpfiles.d');
   const runLines = setupTmpfiles(tree, spec, report, mask);
-  if (busyboxNetwork) write(INIT_SCRIPT, initScript(report.network.modulesByName, runLines), 0o755);
+  if (busyboxNetwork) {
+    // The answer to jeos audit --against vm:NAME, started by /init like udhcpc (no unit, no systemd-executor).
+    write(AUDIT_AGENT, auditAgentScript(), 0o755);
+    write(INIT_SCRIPT, initScript(report.network.modulesByName, runLines, [`# jeos audit --against vm:NAME: answers on the ${AUDIT_PORT_NAME} port jeos run adds; ends at once without it.`, auditAgentLine()]), 0o755);
+  }
   for (const unit of systemdUnitsImportingCredentials(tree, new Set(report.masked.map((m) => m.unit)))) {
     write(`${UNIT_DIR}/${unit}.d/${CREDENTIALS_DROPIN}`, noImportedCredentials());
   }
