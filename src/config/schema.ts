@@ -141,7 +141,35 @@ export const WorkloadSchema = z
       .regex(/^[a-z_0-9][a-z0-9_.-]*(:[a-z_0-9][a-z0-9_.-]*)?$/, 'user or user:group')
       .default('root')
       .describe('User (and group) the command runs as; a user the packages do not create is added as a system user.'),
-    workdir: absolutePath.default('/').describe('Working directory of the command.'),
+    workdir: absolutePath.default('/').describe('Working directory of the command (made, owned by user, when no package ships it).'),
+    environmentFiles: z
+      .array(z.string().regex(/^-?\//, 'an absolute path, with - in front when it may be missing'))
+      .default([])
+      .describe(
+        'Files of NAME=value lines (a unit\'s EnvironmentFile=, such as /etc/default/NAME) whose variables are the command\'s environment, over env. A container\'s are read from the image when it is built; a VM\'s systemd reads them at every start. -/path: the file may be missing.',
+      ),
+    directories: z
+      .array(
+        z.strictObject({
+          path: absolutePath.describe('The directory.'),
+          mode: z.string().regex(/^0?[0-7]{3,4}$/, 'an octal mode such as "0750"').optional().describe('Permission bits, octal (quote it); default 0755 for a new directory, an existing one keeps its own.'),
+          owner: z
+            .string()
+            .regex(/^[a-z_0-9][a-z0-9_.-]*(:[a-z_0-9][a-z0-9_.-]*)?$/, 'user or user:group')
+            .optional()
+            .describe('user or user:group (default: workload.user).'),
+        }),
+      )
+      .default([])
+      .describe(
+        'Directories the command expects to exist, owned by the workload\'s user (a unit\'s RuntimeDirectory=, StateDirectory=, LogsDirectory=, CacheDirectory=, ConfigurationDirectory=): made in the image; in a VM, the ones under /run are the unit\'s RuntimeDirectory= (its /run is made at every boot).',
+      ),
+    capabilities: z
+      .array(z.string().regex(/^CAP_[A-Z_]+$/, 'a capability name such as CAP_NET_BIND_SERVICE'))
+      .default([])
+      .describe(
+        'Capabilities the command keeps when user is not root (a unit\'s AmbientCapabilities=, e.g. CAP_NET_BIND_SERVICE for a port below 1024). VM: AmbientCapabilities= of its unit. Container: file capabilities on the command\'s program, limited to the ones container runtimes grant by default.',
+      ),
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string())
       .default({})

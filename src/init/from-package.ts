@@ -23,6 +23,7 @@ import { KNOWN_PROGRAMS, knownProgram } from './known.js';
 import { generatorsNamed } from './generators.js';
 import type { FirstStartStep } from '../configure/index.js';
 import { interpreterNeed } from './shell.js';
+import { unitSettings } from './unit-settings.js';
 import { realProgram, serviceCandidates, throughAlternatives, type UnitCandidate } from './units.js';
 import type { Program } from './workload.js';
 
@@ -160,6 +161,7 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
     pidFile: s.pidFile,
     notes,
     ...(unit.socket ? { socket: unit.socket } : {}),
+    settings: unitSettings(unit, s.user, (p) => tree.has(p.slice(1))),
   };
   if (unit.execs) {
     program.daemon = unit.execs;
@@ -204,14 +206,17 @@ function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackag
 
 /**
  * A step that only checks the configuration: a `*checkconf` program (named-checkconf,
- * nsd-checkconf), an argument `configtest`, or the workload's own program run with `-t`, `-T`
+ * nsd-checkconf), an argument that names a check (`configtest`, `conf-check` as in
+ * `knotc conf-check`, `checkconfig`, `--check-config`), or the workload's own program run with `-t`, `-T`
  * or `--test` (nginx, sshd). `-c` is not taken for a check: it usually names a file.
  */
+const CHECK_VERBS = /^(configtest|conf-?check|check-?conf(ig)?|--?(config-?test|check-?config|test-?config))$/;
+
 export function isConfigCheck(argv: readonly string[], program: string): boolean {
   const [first = '', ...args] = argv;
   const path = first.replace(/^[-@+!:]+/, '');
   const name = path.slice(path.lastIndexOf('/') + 1);
-  if (/-?checkconf$/.test(name) || args.includes('configtest')) return true;
+  if (/-?checkconf$/.test(name) || args.some((a) => CHECK_VERBS.test(a))) return true;
   return path === program && args.some((a) => a === '-t' || a === '-T' || a === '--test');
 }
 

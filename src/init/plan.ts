@@ -152,7 +152,7 @@ async function fromHostProgram(
   const extraDirs = libDirs.filter((d) => !defaults.test(d));
   if (extraDirs.length) env.LD_LIBRARY_PATH = extraDirs.join(':');
   const plan = assemble(source, options.name ?? posix.basename(path), packages, reasons, workloadOf(program), hostFiles, notes);
-  plan.env = env;
+  plan.env = { ...plan.env, ...env };
   if (extraDirs.length) plan.choices.push({ key: 'env', value: `LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}`, why: 'copied libraries are in directories the image\'s linker cache does not list' });
   return plan;
 }
@@ -166,7 +166,7 @@ async function unitProgramFor(ctx: InitContext, pkg: string, path: string): Prom
   return { ...program, path };
 }
 
-const CHOICE_ORDER = ['package', 'files', 'command', 'pre', 'user', 'env', 'ports', 'healthcheck'];
+const CHOICE_ORDER = ['package', 'files', 'command', 'pre', 'user', 'env', 'workdir', 'directories', 'capabilities', 'ports', 'healthcheck'];
 
 function assemble(
   source: InitSource,
@@ -190,7 +190,11 @@ function assemble(
     command: part?.command,
     pre: part?.pre ?? [],
     user: part?.user,
-    env: {},
+    env: { ...(part?.env ?? {}) },
+    environmentFiles: part?.environmentFiles ?? [],
+    directories: part?.directories ?? [],
+    capabilities: part?.capabilities ?? [],
+    ...(part?.workdir ? { workdir: part.workdir } : {}),
     ports: part?.ports ?? [],
     healthcheck: part?.healthcheck,
     inline: part?.inline ?? [],

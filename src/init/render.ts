@@ -22,7 +22,11 @@ export function renderConfig(plan: InitPlan, options: RenderOptions): string {
   if (plan.command) workload.command = plan.command;
   if (plan.pre.length) workload.pre = plan.pre;
   if (plan.user) workload.user = plan.user;
+  if (plan.workdir) workload.workdir = plan.workdir;
   if (Object.keys(plan.env).length) workload.env = plan.env;
+  if (plan.environmentFiles?.length) workload.environmentFiles = plan.environmentFiles;
+  if (plan.directories?.length) workload.directories = plan.directories;
+  if (plan.capabilities?.length) workload.capabilities = plan.capabilities;
   const files = [
     ...plan.inline.map((f) => ({ path: f.path, content: f.content })),
     ...plan.hostFiles.map((f) => ({ path: f.path, source: hostFileSource(f.path), mode: f.mode })),

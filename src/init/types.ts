@@ -27,6 +27,14 @@ export interface HostFile {
   mode: string;
 }
 
+export interface WorkloadDirectory {
+  path: string;
+  /** Octal, as jeos.yaml writes it; systemd's default is 0755. */
+  mode?: string;
+  /** user or user:group; left out when it is the workload's user. */
+  owner?: string;
+}
+
 /** What jeos init writes into jeos.yaml, before it becomes YAML. */
 export interface InitPlan {
   source: InitSource;
@@ -39,6 +47,14 @@ export interface InitPlan {
   /** TCP ports as numbers, others as `53/udp`. */
   ports: Array<number | string>;
   healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp'>>;
+  /** workload.environmentFiles: the unit's EnvironmentFile= paths. */
+  environmentFiles?: string[];
+  /** workload.directories: what the unit's RuntimeDirectory= and kin make. */
+  directories?: WorkloadDirectory[];
+  /** workload.capabilities: the unit's AmbientCapabilities=. */
+  capabilities?: string[];
+  /** workload.workdir: the unit's WorkingDirectory=. */
+  workdir?: string;
   /** workload.pre: steps before the command (the unit's ExecStartPre=, after-install generators). */
   pre: string[][];
   /** Workload files with inline content (from the table of known programs). */

@@ -24,10 +24,29 @@ export interface ServiceSection {
   execStartPre: string[][];
   /** [Install] DefaultInstance= of a template unit. */
   defaultInstance?: string;
+  group?: string;
+  /** WorkingDirectory= (a `-` prefix, missing allowed, taken off; `~` is the user's home). */
+  workingDirectory?: string;
+  /** RuntimeDirectory=, StateDirectory=, CacheDirectory=, LogsDirectory=, ConfigurationDirectory=: the names (relative) and the mode of each kind. */
+  directories: Array<{ kind: DirectoryKind; name: string; mode?: string }>;
+  /** AmbientCapabilities= (CAP_… names) after the last reset. */
+  capabilities: string[];
 }
 
+export type DirectoryKind = 'Runtime' | 'State' | 'Cache' | 'Logs' | 'Configuration';
+
+/** Where systemd makes each kind of directory (systemd.exec(5), "Paths"), for a system service. */
+export const DIRECTORY_BASES: Record<DirectoryKind, string> = {
+  Runtime: '/run',
+  State: '/var/lib',
+  Cache: '/var/cache',
+  Logs: '/var/log',
+  Configuration: '/etc',
+};
+
 export function parseService(text: string): ServiceSection {
-  const out: ServiceSection = { environment: [], environmentFiles: [], execStartPre: [] };
+  const out: ServiceSection = { environment: [], environmentFiles: [], execStartPre: [], directories: [], capabilities: [] };
+  const modes = new Map<DirectoryKind, string>();
   let exec: string | undefined;
   for (const [key, value] of unitEntries(text, 'Service')) {
     // An empty ExecStart= resets the list; of several (Type=oneshot), the first is the one that runs first.
@@ -47,7 +66,25 @@ export function parseService(text: string): ServiceSection {
     } else if (key === 'EnvironmentFile') {
       if (value === '') out.environmentFiles = [];
       else out.environmentFiles.push({ path: value.replace(/^-/, ''), optional: value.startsWith('-') });
+    } else if (key === 'Group') out.group = value || undefined;
+    else if (key === 'WorkingDirectory') out.workingDirectory = value.replace(/^-/, '') || undefined;
+    else if (key === 'AmbientCapabilities') {
+      // An empty assignment resets; a ~ list removes (rare in units: not followed).
+      if (value === '') out.capabilities = [];
+      else if (!value.startsWith('~')) for (const c of value.split(/\s+/)) if (/^CAP_[A-Z_]+$/.test(c) && !out.capabilities.includes(c)) out.capabilities.push(c);
+    } else {
+      const dir = /^(Runtime|State|Cache|Logs|Configuration)Directory(Mode)?$/.exec(key);
+      if (!dir) continue;
+      const kind = dir[1] as DirectoryKind;
+      if (dir[2]) modes.set(kind, value);
+      else if (value === '') out.directories = out.directories.filter((d) => d.kind !== kind);
+      // NAME:LINK (a symlink to it) keeps NAME; names are relative to the kind's base.
+      else for (const w of value.split(/\s+/)) out.directories.push({ kind, name: w.split(':')[0]!.replace(/^\/+|\/+$/g, '') });
     }
+  }
+  for (const d of out.directories) {
+    const mode = modes.get(d.kind);
+    if (mode) d.mode = mode.padStart(4, '0');
   }
   for (const [key, value] of unitEntries(text, 'Install')) if (key === 'DefaultInstance') out.defaultInstance = value || undefined;
   if (exec !== undefined) {

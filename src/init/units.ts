@@ -35,6 +35,10 @@ export interface UnitCandidate {
   pre: string[][];
   /** EnvironmentFile= paths the packages do not ship, without the `-` that makes them optional. */
   missingEnvironmentFiles: string[];
+  /** EnvironmentFile= paths the packages ship, specifiers filled in. */
+  environmentFiles: string[];
+  /** Environment= assignments, specifiers filled in (`%H` and other run-time ones stay). */
+  environment: string[];
   /** TCP ports of the unit's .socket, if it has one. */
   socket?: { name: string; ports: number[] };
 }
@@ -59,6 +63,7 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
       const unit = { name: unitName, instance };
       const files: string[][] = [];
       const missing: string[] = [];
+      const shippedFiles: string[] = [];
       for (const f of service.environmentFiles) {
         const path = specifiers(f.path, unit);
         const text = tree.readFile(path.slice(1))?.toString('utf8');
@@ -67,6 +72,7 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
           continue;
         }
         files.push(parseEnvironmentFile(text));
+        shippedFiles.push(path);
       }
       const env = environmentOf(service.environment.map((a) => specifiers(a, unit)), files);
       const expanded = expandCommand(service.execStart.map((w) => specifiers(w, unit)), env);
@@ -89,6 +95,8 @@ export function serviceCandidates(tree: ImageTree, packages: UnpackedPackage[], 
         shell: real && !execs ? undefined : shellCommand(expanded.argv),
         ...(execs ? { execs } : {}),
         missingEnvironmentFiles: missing,
+        environmentFiles: shippedFiles,
+        environment: service.environment.map((a) => specifiers(a, unit)),
         pre,
         ...(socketText ? { socket: { name: socketName, ports: parseSocketPorts(socketText) } } : {}),
       });

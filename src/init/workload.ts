@@ -7,7 +7,9 @@
 import type { ConfigPort } from './config-ports.js';
 import { foregroundArgs, foregroundRule } from './foreground.js';
 import { knownProgram, portFromArgs } from './known.js';
+import { essentialNeeds } from './essential.js';
 import { formatCommandLine } from './unit.js';
+import type { UnitSettings } from './unit-settings.js';
 import type { Choice, InitPlan } from './types.js';
 
 export interface Program {
@@ -35,9 +37,12 @@ export interface Program {
   pre?: Array<{ argv: string[]; why: string; packages: string[]; files?: Array<{ path: string; content: string }> }>;
   /** Notes found on the way (variables left unset, …). */
   notes?: string[];
+  /** What the unit sets up around the command (environment, directories, capabilities, working directory). */
+  settings?: UnitSettings;
 }
 
-export type WorkloadPart = Pick<InitPlan, 'command' | 'user' | 'ports' | 'healthcheck' | 'inline' | 'choices' | 'notes' | 'pre'> & { packages: string[] };
+export type WorkloadPart = Pick<InitPlan, 'command' | 'user' | 'ports' | 'healthcheck' | 'inline' | 'choices' | 'notes' | 'pre' | 'env' | 'workdir'> &
+  Required<Pick<InitPlan, 'environmentFiles' | 'directories' | 'capabilities'>> & { packages: string[] };
 
 export function workloadOf(program: Program): WorkloadPart {
   const known = program.daemon ? knownProgram(program.daemon.path, program.daemon.args) : knownProgram(program.path, program.args);
@@ -134,5 +139,26 @@ export function workloadOf(program: Program): WorkloadPart {
     packages.push('dash');
     choices.push({ key: 'package', value: 'dash', why: 'workload.pre runs before the command from /etc/jeos/start, a /bin/sh script in a container, and dash is Essential in Debian (no package depends on it)' });
   }
-  return { command, user, ports, healthcheck, inline, choices, notes, packages, pre };
+  // Commands of Essential packages the steps and a shell command line run (mkdir, chown): no package depends on those either.
+  const steps: Array<[string[], string]> = [...pre.map((p): [string[], string] => [p, `the workload.pre step ${formatCommandLine(p)}`]), [command, 'the command']];
+  for (const [argv, where] of steps) {
+    for (const need of essentialNeeds(argv, where)) {
+      if (packages.includes(need.package)) continue;
+      packages.push(need.package);
+      choices.push({ key: 'package', value: need.package, why: `${need.why}, from ${need.package}, which is Essential in Debian (no package depends on it)` });
+    }
+  }
+  const s = program.settings;
+  if (s) {
+    choices.push(...s.choices);
+    notes.push(...s.notes);
+  }
+  return {
+    command, user, ports, healthcheck, inline, choices, notes, packages, pre,
+    env: { ...(s?.env ?? {}) },
+    environmentFiles: s?.environmentFiles ?? [],
+    directories: s?.directories ?? [],
+    capabilities: s?.capabilities ?? [],
+    ...(s?.workdir ? { workdir: s.workdir } : {}),
+  };
 }
