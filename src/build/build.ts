@@ -11,6 +11,7 @@ import { checkDiskTools, diskSpec } from './disk.js';
 import { ensureLock } from './ensure-lock.js';
 import { sourceDateEpoch } from './epoch.js';
 import { imageSpecOf } from './image-spec.js';
+import { withFileEnvironment } from './unit-setup.js';
 import { recordFiles, recordIn } from './record.js';
 import type { BuildEvent, BuildOptions, BuildStep } from './types.js';
 import { runVariant, type BuildContext } from './variant.js';
@@ -121,7 +122,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     let outputsStarted = 0;
     let record: BuildRecord | undefined;
     const spec = {
-      ...imageSpecOf(config, lock),
+      ...withFileEnvironment(imageSpecOf(config, lock), image.environment),
       ...(vm ? { vm: { cmdline: vm.vm!.cmdline, root: config.vm.root } } : {}),
       ...(wantsDisk ? { disk: diskSpec(config, epoch, sha256(lockBytes)) } : {}),
     };

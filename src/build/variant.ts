@@ -44,6 +44,8 @@ export interface VariantState {
   /** Untrimmed VM: documentation left out of the tree. */
   excluded?: VmRecord['excluded'];
   timings: Record<string, number>;
+  /** Image variant: the variables of workload.environmentFiles, read from the image (unit-setup.ts). */
+  environment?: Record<string, string>;
 }
 
 export interface VmParts {

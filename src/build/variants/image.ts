@@ -2,6 +2,7 @@
 import { applyImageTmpfiles, ensureTmp } from '../../configure/index.js';
 import { startScriptStep } from '../first-start.js';
 import { configureStep, trimStep, unpackStep, workloadStep } from '../steps.js';
+import { unitSetupStep } from '../unit-setup.js';
 import type { Step, Variant } from '../variant.js';
 
 /** The VM makes its own /tmp in its boot setup; an image whose packages ship none gets one here. */
@@ -35,5 +36,5 @@ const tmpfilesStep: Step = {
 
 export const imageVariant: Variant = {
   name: 'image',
-  steps: [unpackStep((lock) => lock.packages), configureStep, tmpStep, tmpfilesStep, workloadStep, startScriptStep, trimStep()],
+  steps: [unpackStep((lock) => lock.packages), configureStep, tmpStep, tmpfilesStep, workloadStep, startScriptStep, trimStep(), unitSetupStep('image')],
 };

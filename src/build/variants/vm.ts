@@ -20,6 +20,7 @@ import { placeBootLoader } from '../../tree/index.js';
 import { argv } from '../../util/argv.js';
 import { configureStep, trimStep, unpackStep, workloadStep } from '../steps.js';
 import { preSteps } from '../first-start.js';
+import { unitSetupStep } from '../unit-setup.js';
 import { imageUpdateSpec } from './image-update.js';
 import { JeosError } from '../../errors.js';
 import type { Step, Variant, VariantState } from '../variant.js';
@@ -103,6 +104,9 @@ const systemStep: Step = {
           env: w.env,
           restart: w.restart,
           pre: preSteps(w.pre),
+          environmentFiles: w.environmentFiles,
+          runtimeDirectories: w.directories.filter((d) => d.path.startsWith('/run/')).map((d) => ({ path: d.path, mode: (d.mode ?? '0755').padStart(4, '0') })),
+          capabilities: w.capabilities,
         }
       : undefined;
     if (w.pre.length && config.vm.init === 'busybox') {
@@ -147,5 +151,6 @@ export const vmVariant: Variant = {
     bootLoaderStep,
     systemStep,
     trimStep((ctx) => ctx.config.vm.init),
+    unitSetupStep('vm'),
   ],
 };

@@ -20,6 +20,12 @@ export interface WorkloadUnitSpec {
   restart: 'on-failure' | 'always' | 'no';
   /** workload.pre: ExecStartPre= lines, each `[-]program args…`, run before the command at every start. */
   pre?: Array<{ argv: string[]; mayFail: boolean }>;
+  /** workload.environmentFiles: EnvironmentFile= lines, read by systemd at every start. */
+  environmentFiles?: string[];
+  /** workload.directories under /run: RuntimeDirectory= (a VM's /run is made at every boot), with the first one's mode. */
+  runtimeDirectories?: Array<{ path: string; mode: string }>;
+  /** workload.capabilities: AmbientCapabilities=, for a user that is not root. */
+  capabilities?: string[];
 }
 
 /**
@@ -46,6 +52,11 @@ export function workloadUnit(spec: WorkloadUnitSpec): string {
     ...(group ? [`Group=${group}`] : []),
     `WorkingDirectory=${spec.workdir}`,
     ...Object.entries(spec.env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}`),
+    ...(spec.environmentFiles ?? []).map((f) => `EnvironmentFile=${f}`),
+    ...(spec.runtimeDirectories?.length
+      ? [`RuntimeDirectory=${spec.runtimeDirectories.map((d) => d.path.replace(/^\/run\//, '')).join(' ')}`, `RuntimeDirectoryMode=${spec.runtimeDirectories[0]!.mode}`, 'RuntimeDirectoryPreserve=yes']
+      : []),
+    ...(spec.capabilities?.length && user && user !== 'root' ? [`AmbientCapabilities=${spec.capabilities.join(' ')}`] : []),
     `Restart=${spec.restart}`,
     'RestartSec=1',
     'StandardOutput=journal+console',

@@ -116,8 +116,6 @@ fi
 offered=$($bb tail -n 1 "$tmp/offered")
 [ -n "$offered" ] || { log "no new version (running $running)"; exit 0; }
 case $offered in *[!A-Za-z0-9.~]*|[!0-9]*) refuse "the channel offers a version jeos does not name: $offered";; esac
-# The disk's own version (its files lie where the transfers do not look, so sysupdate offers it) is no news.
-[ "$offered" != "$running" ] || { log "no new version (running $running, the channel's newest)"; exit 0; }
 # A version rolled back here is the channel's newest until a newer one comes: no alarm, nothing fetched.
 if $bb grep -qxF "$offered" "$state/rolled-back" 2>/dev/null; then
   log "version $offered was rolled back on this machine: staying on $running until the channel offers a newer one"
