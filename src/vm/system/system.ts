@@ -18,6 +18,7 @@ import { AUDIT_AGENT, AUDIT_PORT_NAME, auditAgentLine, auditAgentScript } from '
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from '../busybox/busybox-network.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
+import { disableStrayUnits } from './stray-units.js';
 import {
   blessBootDropin,
   BOOT_COMPLETE_UNIT,
@@ -252,6 +253,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     write(`${UNIT_DIR}/${unit}`, workloadUnit(unitSpec));
     report.workloadUnit = unit;
     disableDuplicates(tree, unit, spec.workload.command, spec.workload.env.PATH ?? DEFAULT_PATH, report);
+    disableStrayUnits(tree, unit, report);
     enable(unit);
   }
   write(`${UNIT_DIR}/${REPORT_UNIT}`, reportUnit());
