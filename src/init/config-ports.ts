@@ -2,7 +2,8 @@
  * Where a server's own configuration names the port it listens on, as data: the
  * file Debian ships and the directive's form. init reads these files from the
  * package (its conffiles) and prefers what they say to the default of the table of
- * known programs. A directive that binds only the loopback address is reported:
+ * known programs, and a file that sets no directive means the program's built-in default
+ * (`unset`). A directive or default that binds only the loopback address is reported:
  * a health check from outside the container or VM cannot reach it. docs/init.md
  * lists the table.
  */
@@ -17,6 +18,8 @@ export interface ConfigPortRule {
   directive: RegExp;
   /** A separate directive that binds the loopback address only (`bind 127.0.0.1`). */
   loopback?: RegExp;
+  /** What the program listens on when its configuration file (present) sets no directive: its built-in default, `ADDR:PORT`. */
+  unset?: { directive: string; addr: string; port: number };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/i;
@@ -42,7 +45,8 @@ export const CONFIG_PORTS: readonly ConfigPortRule[] = [
   { programs: ['icecast2'], files: ['/etc/icecast2/icecast.xml'], directive: /<port>(?<port>\d+)<\/port>/ },
   { programs: ['turnserver'], files: ['/etc/turnserver.conf'], directive: /^\s*listening-port=(?<port>\d+)/m },
   { programs: ['mosquitto'], files: ['/etc/mosquitto/mosquitto.conf'], directive: /^\s*listener\s+(?<port>\d+)/m },
-  { programs: ['radicale'], files: ['/etc/radicale/config'], directive: /^\s*hosts\s*=\s*(?<addr>[^,\s]+):(?<port>\d+)/m },
+  // Debian's config leaves hosts = commented out: radicale listens on its default, localhost:5232.
+  { programs: ['radicale'], files: ['/etc/radicale/config'], directive: /^\s*hosts\s*=\s*(?<addr>[^,\s]+):(?<port>\d+)/m, unset: { directive: 'hosts', addr: 'localhost', port: 5232 } },
 ];
 
 export interface ConfigPort {
@@ -67,6 +71,11 @@ export function portFromConfig(tree: ImageTree, program: string): ConfigPort | u
     const addr = m.groups?.addr?.replace(/^\[|\]$/g, '');
     const loopbackOnly = (addr !== undefined && LOOPBACK.test(addr)) || (rule.loopback?.test(text) ?? false);
     return { port, from: `${file}: ${m[0].trim()}`, loopbackOnly };
+  }
+  const file = rule.files.find((f) => tree.readFile(f.slice(1)) !== undefined);
+  if (rule.unset && file) {
+    const { directive, addr, port } = rule.unset;
+    return { port, from: `${file} sets no ${directive}, so ${base}'s default ${addr}:${port}`, loopbackOnly: LOOPBACK.test(addr) };
   }
   return undefined;
 }
