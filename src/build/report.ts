@@ -2,6 +2,7 @@
 import type { BuildRecord, ManifestEntry } from '../record/index.js';
 import { REPORT_FILE, reportHtml } from '../report/html/index.js';
 import { SPDX_FILE } from '../report/sbom/index.js';
+import { exposureOf } from './exposure.js';
 import type { BuildContext, VariantState } from './variant.js';
 
 export function buildReportFile(
@@ -12,6 +13,7 @@ export function buildReportFile(
   described: ReadonlyArray<{ path: string; data: string }>,
 ): { path: string; data: string } {
   const lock = ctx.lock;
+  const workloadUnit = record.vm?.system.workloadUnit;
   return {
     path: REPORT_FILE,
     data: reportHtml({
@@ -24,6 +26,7 @@ export function buildReportFile(
       spdx: described.find((f) => f.path === SPDX_FILE)?.data ?? '',
       lock: [...lock.packages, ...(lock.vmPackages ?? []), ...(lock.kernel ? [lock.kernel] : [])],
       ports: ctx.config.workload?.ports ?? [],
+      ...(workloadUnit && variants.vm ? { exposure: exposureOf(variants.vm.tree, workloadUnit) } : {}),
     }),
   };
 }

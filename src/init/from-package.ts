@@ -88,7 +88,8 @@ export async function programOfPackage(ctx: InitContext, record: PackageRecord, 
   const chosen = named ?? (programs.length === 1 ? programs[0] : undefined);
   if (chosen) {
     const from = named ? `the program named like the package, ${chosen}` : `the package's only program, ${chosen}`;
-    return { record, why, program: program(withFacts(tree, { path: chosen, args: [], from, userArgs: false })), notes };
+    // No unit: the generators its scripts run are still steps before the command (postfix's main.cf).
+    return { record, why, program: program(withPre(withFacts(tree, { path: chosen, args: [], from, userArgs: false }), { pre: [], name: '' }, unpacked.packages, tree, notes)), notes };
   }
   notes.push(
     programs.length
@@ -175,7 +176,7 @@ function unitProgram(tree: ImageTree, unit: UnitCandidate): Program {
  * The steps before the command: the unit's ExecStartPre= lines, then the after-install generators
  * (generators.ts) that the packages' postinst or init scripts run and no ExecStartPre= line already does.
  */
-function withPre(program: Program, unit: UnitCandidate, packages: UnpackedPackage[], tree: ImageTree, notes: string[]): Program {
+function withPre(program: Program, unit: Pick<UnitCandidate, 'pre' | 'name'>, packages: UnpackedPackage[], tree: ImageTree, notes: string[]): Program {
   // A step that only checks the configuration (nginx -t, named-checkconf) changes nothing: the image's
   // own start reports a bad configuration anyway, so it is left out rather than bring a shell for it.
   const checks = unit.pre.filter((argv) => isConfigCheck(argv, program.path));

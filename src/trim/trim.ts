@@ -114,6 +114,7 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
   const gone = { files: 0, bytes: 0 };
   const perPackage = new Map<string, { keptFiles: number; droppedFiles: number; droppedBytes: number }>();
   const nonEmpty = new Set<string>();
+  const droppedSizes = new Map<string, number>();
   for (const [path, node] of [...entries].reverse()) {
     if (path === '') continue;
     if (node.kind === 'dir') {
@@ -132,6 +133,7 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
       gone.files++;
       gone.bytes += sizeOf(node);
       if (stats) (stats.droppedFiles++, (stats.droppedBytes += sizeOf(node)));
+      if (node.kind === 'file') droppedSizes.set(`/${path}`, sizeOf(node));
       tree.remove(path);
     }
   }
@@ -164,6 +166,7 @@ export function trimImage(tree: ImageTree, packages: UnpackedPackage[], options:
         }),
     ),
     dropped: Object.fromEntries([...droppedLists].sort(([a], [b]) => (a < b ? -1 : 1))),
+    droppedSizes: Object.fromEntries([...droppedSizes].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   return { record, explanation };
 }

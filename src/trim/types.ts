@@ -75,4 +75,6 @@ export interface TrimRecord {
 export interface TrimExplanation {
   kept: Record<string, KeepReason>;
   dropped: Record<string, string[]>;
+  /** The bytes of each regular file the trim dropped, by absolute path (the report's treemap and list). */
+  droppedSizes?: Record<string, number>;
 }

@@ -5,7 +5,7 @@
 // the file is scanned for anything that names a place outside it, and loaded with the network
 // cut off; a second build in another directory gives the same bytes. A screenshot is kept.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -215,7 +215,7 @@ describe('the HTML report of a build', () => {
     assert.equal(sha(await readFile(join(again, 'out/report.html'))), sha(html));
   });
 
-  test('Chromium renders a treemap with one rectangle per file of each tree', { skip: NO_CHROMIUM }, () => {
+  test('Chromium renders a treemap with one rectangle per file of each tree, and per dropped file', { skip: NO_CHROMIUM }, async () => {
     const svgs = [...dom.matchAll(/<svg class="treemap"[\s\S]*?<\/svg>/g)].map((m) => m[0]);
     // The image's kept files, its dropped packages, the VM's kept files, its dropped packages.
     assert.equal(svgs.length, 4, 'two treemaps per tree');
@@ -231,10 +231,21 @@ describe('the HTML report of a build', () => {
     }
     const webd = /<rect ([^>]*)class="f"[^>]*><title>\/usr\/sbin\/webd \(webd\)/.exec(svgs[0]!)!;
     assert.ok(Number(attr(webd[1]!, 'width')) * Number(attr(webd[1]!, 'height')) > 10_000, 'the biggest file is drawn big');
-    // What the trim dropped: one box per package that lost bytes, named in its title.
+    // What the trim dropped: one box per dropped file, sized by its bytes, under its package, with trim.json's sizes.
+    const trim = JSON.parse(await readFile(join(project, 'out/trim.json'), 'utf8'));
+    const sizes: Record<string, number> = trim.image.droppedSizes;
+    const expected = Object.entries(trim.image.dropped as Record<string, string[]>)
+      .flatMap(([pkg, paths]) => paths.filter((p) => (sizes[p] ?? 0) > 0).map((p) => `${p} (${pkg})`))
+      .sort();
+    assert.ok(expected.length > 0, 'the fixture drops files');
+    const boxes = [...svgs[1]!.matchAll(/<rect [^>]*class="x"[^>]*><title>dropped ([^<]*?): [^<]*<\/title>/g)].map((m) => unescape(m[1]!));
+    assert.deepEqual(boxes.sort(), expected);
     const dropped = record.image.trim.packages.filter((p: { droppedBytes: number }) => p.droppedBytes > 0);
-    const boxes = [...svgs[1]!.matchAll(/<rect [^>]*class="x"[^>]*><title>([^<]*?): dropped /g)].map((m) => m[1]);
-    assert.deepEqual(boxes.sort(), dropped.map((p: { name: string }) => p.name).sort());
+    for (const p of dropped) assert.match(svgs[1]!, new RegExp(`<title>${p.name} lost `), `${p.name}'s box is named`);
+    // The same sizes in the trim section's list of the largest dropped files.
+    const biggest = Object.entries(sizes).sort(([, a], [, b]) => b - a)[0]!;
+    const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(dom, new RegExp(`<table class="dropped-image">[\\s\\S]*?<code>${literal(biggest[0])}</code></td><td>[^<]*</td><td>${biggest[1].toLocaleString('en-US')}`));
   });
 
   test('every package is listed with its version, licence and why it is there', { skip: NO_CHROMIUM }, () => {
@@ -273,7 +284,14 @@ describe('the HTML report of a build', () => {
     const enabled = [.../<span id="units-enabled">([\s\S]*?)<\/span>/.exec(dom)![1]!.matchAll(/<code>([^<]*)<\/code>/g)].map((m) => m[1]);
     assert.deepEqual(enabled, record.vm.system.enabled);
     for (const m of record.vm.system.masked) assert.ok(dom.includes(`<code>${m.unit}</code>`), m.unit);
-    assert.doesNotMatch(dom, /exposure/i, 'no exposure score: the hardening work does not record one yet');
+    // systemd's exposure score of the VM's workload unit; not applicable to the container image.
+    assert.match(dom, /<p id="exposure-image">The container image: not applicable\./);
+    const score = /<p id="exposure-vm">The VM's <code>webd\.service<\/code>: <b class="score">(\d+\.\d) (\S+)<\/b>/.exec(dom);
+    if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0) {
+      assert.ok(score, 'the VM\'s workload unit has a score');
+      assert.ok(Number(score[1]) > 0 && Number(score[1]) <= 10, score[0]);
+      assert.match(dom, /<table class="exposure">[\s\S]*?<code>[A-Za-z]+=/, 'the settings that weigh most are listed');
+    } else assert.match(dom, /<p id="exposure-vm">[^<]*<code>webd\.service<\/code>: not measured: systemd-analyze is not installed/);
   });
 
   test('the SBOM summary counts what the SPDX document holds', { skip: NO_CHROMIUM }, () => {

@@ -17,7 +17,7 @@ const POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; 
 function sizeSection(inputs: ReportInputs): string {
   const out: string[] = [
     '<p class="legend">One rectangle per regular file, sized by its bytes, grouped by package (one colour each) and directory; hover for its path.' +
-      '<span style="background:#8c8c8c"></span>dropped by the trim (one box per package: the record keeps what each package lost, not each file\'s size).</p>',
+      '<span style="background:#8c8c8c"></span>dropped by the trim, one rectangle per file sized by its bytes, grouped the same way (trim.json\'s <code>droppedSizes</code>).</p>',
   ];
   for (const [name, v] of variantsOf(inputs.record)) {
     const entries = inputs.manifest[name] ?? [];
@@ -27,8 +27,25 @@ function sizeSection(inputs: ReportInputs): string {
     out.push(keptTreemap(entries, `What the ${TREE_TITLE[name]} holds: ${count(files.length)} regular files, ${total}.`));
     const lost = v.trim?.packages.filter((p) => p.droppedBytes > 0) ?? [];
     if (v.trim && lost.length) {
-      out.push(droppedTreemap(lost, `What the trim dropped from the ${TREE_TITLE[name]}: ${count(v.trim.dropped.files)} files, ${bytes(v.trim.dropped.bytes)}, from ${count(lost.length)} packages.`));
+      out.push(droppedTreemap(lost, `What the trim dropped from the ${TREE_TITLE[name]}: ${count(v.trim.dropped.files)} files, ${bytes(v.trim.dropped.bytes)}, from ${count(lost.length)} packages.`, inputs.trim[name]));
     }
+  }
+  return out.join('\n');
+}
+
+/** The largest files the trim dropped, per tree, with their sizes (trim.json's droppedSizes). */
+function droppedFilesSection(inputs: ReportInputs, top = 25): string {
+  const out: string[] = [];
+  for (const [name] of variantsOf(inputs.record)) {
+    const e = inputs.trim[name];
+    if (!e?.droppedSizes) continue;
+    const packageOf = new Map(Object.entries(e.dropped).flatMap(([pkg, paths]) => paths.map((p) => [p, pkg] as const)));
+    const files = Object.entries(e.droppedSizes).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+    if (!files.length) continue;
+    const rows = files.slice(0, top).map(([path, size]) => [`<code>${esc(path)}</code>`, esc(packageOf.get(path) ?? '—'), `${count(size)} (${bytes(size)})`]);
+    out.push(`<h3>The largest files dropped from the ${TREE_TITLE[name]}</h3>`);
+    out.push(table(['path', 'package', 'bytes'], rows, `dropped-${name}`));
+    if (files.length > top) out.push(`<p class="n">${count(files.length - top)} more in <code>trim.json</code> (<code>droppedSizes</code>).</p>`);
   }
   return out.join('\n');
 }
@@ -94,12 +111,13 @@ ${sizeSection(inputs)}
 </section>
 <section id="trim"><h2>The trim</h2>
 ${totalsSection(record)}
+${droppedFilesSection(inputs)}
 </section>
 <section id="packages"><h2>Packages</h2>
 ${packagesSection(inputs.lock, sbom)}
 </section>
 <section id="posture"><h2>Security posture</h2>
-${postureSection(record, inputs.ports)}
+${postureSection(record, inputs.ports, inputs.exposure)}
 </section>
 <section id="sbom"><h2>SBOM</h2>
 ${sbomSection(sbom, variantsOf(record).map(([n]) => n))}

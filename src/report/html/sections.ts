@@ -2,7 +2,7 @@
 import type { BuildRecord, VariantName, VariantRecord } from '../../record/index.js';
 import { anchor, bytes, count, esc, table } from './markup.js';
 import type { SbomSummary } from './sbom-summary.js';
-import type { ReportLockedPackage } from './types.js';
+import type { Exposure, ReportLockedPackage } from './types.js';
 
 /** Characters of a licence expression shown before it folds. */
 const LONG_LICENCE = 160;
@@ -71,7 +71,29 @@ export function totalsSection(record: BuildRecord): string {
   ].join('\n');
 }
 
-export function postureSection(record: BuildRecord, ports: ReadonlyArray<number | string>): string {
+/** systemd's exposure score of the VM's workload unit; not applicable to a container, which has no systemd. */
+function exposureSection(record: BuildRecord, exposure: Exposure | undefined): string {
+  const out = ['<h3>Exposure score (systemd-analyze security)</h3>'];
+  const container = '<p id="exposure-image">The container image: not applicable. A container runs no systemd; what confines the workload there is the runtime\'s (its user, capabilities, seccomp profile and namespaces).</p>';
+  out.push(container);
+  if (!record.vm) return out.join('\n');
+  if (!exposure) {
+    out.push('<p id="exposure-vm">The VM: not measured, it has no workload unit of jeos\'s (no <code>workload.command</code>; the packages\' own units run).</p>');
+  } else if ('notMeasured' in exposure) {
+    out.push(`<p id="exposure-vm">The VM's <code>${esc(exposure.unit)}</code>: not measured: ${esc(exposure.notMeasured)}.</p>`);
+  } else {
+    out.push(
+      `<p id="exposure-vm">The VM's <code>${esc(exposure.unit)}</code>: <b class="score">${esc(exposure.score.toFixed(1))} ${esc(exposure.rating)}</b> ` +
+        `<span class="n">(0 is confined, 10 is not at all; ${esc(exposure.tool)} on the build host, <code>--offline=true</code> over the unit and its drop-ins as the VM has them)</span></p>`,
+    );
+    if (exposure.worst.length) {
+      out.push(table(['setting', 'what it leaves open', 'exposure'], exposure.worst.map((w) => [`<code>${esc(w.setting)}</code>`, esc(w.description), esc(w.exposure.toFixed(1))]), 'exposure'));
+    }
+  }
+  return out.join('\n');
+}
+
+export function postureSection(record: BuildRecord, ports: ReadonlyArray<number | string>, exposure?: Exposure): string {
   const setuid = variantsOf(record).flatMap(([name, v]) =>
     v.setuid.map((s) => [esc(TREE_TITLE[name]), `<code>${esc(s.path)}</code>`, `<code>${esc(s.mode)}</code>`, s.package ? esc(s.package) : 'workload file']),
   );
@@ -101,6 +123,7 @@ export function postureSection(record: BuildRecord, ports: ReadonlyArray<number 
     );
     out.push(reasons('Masked (never started, with the reason)', system.masked), reasons('Disabled (not started at boot)', system.disabled));
   }
+  out.push(exposureSection(record, exposure));
   return out.join('\n');
 }
 

@@ -39,6 +39,7 @@ figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 svg.treemap { width: 100%; height: auto; display: block; background: #fff; border: 1px solid var(--line); }
 svg.treemap rect { stroke: #fff; stroke-width: 0.5; }
 svg.treemap rect.x { fill: #8c8c8c; }
+svg.treemap rect.xd { fill: #b4b4b4; }
 svg.treemap rect:hover { stroke: #000; stroke-width: 1.5; }
 svg.treemap text { font: 600 11px system-ui, "DejaVu Sans", sans-serif; fill: #fff; pointer-events: none; }
 svg.treemap text.fl { font: 400 9px system-ui, "DejaVu Sans", sans-serif; fill: #1d2430; }

@@ -5,7 +5,7 @@
  */
 import { hierarchy, treemap, treemapSquarify, type HierarchyRectangularNode } from 'd3-hierarchy';
 import type { ManifestEntry } from '../../record/index.js';
-import type { TrimRecord } from '../../trim/index.js';
+import type { TrimExplanation, TrimRecord } from '../../trim/index.js';
 import { bytes, coord, count, esc, hueOf } from './markup.js';
 
 /** The drawing's size in SVG units; the page scales it to its width. */
@@ -129,25 +129,37 @@ export function keptTreemap(entries: readonly ManifestEntry[], caption: string, 
 }
 
 /**
- * What the trim dropped, package by package. The record keeps each package's dropped bytes,
- * not each dropped file's size: the boxes are packages; trim.json lists the paths.
+ * What the trim dropped: package → directory → file, each file's box sized by its bytes, when
+ * trim.json has the sizes (`droppedSizes`); from an older trim.json, one box per package.
  */
-export function droppedTreemap(packages: TrimRecord['packages'], caption: string, height = 300): string {
+export function droppedTreemap(packages: TrimRecord['packages'], caption: string, explanation?: TrimExplanation, height = 300): string {
+  const sizes = explanation?.droppedSizes;
+  const pathsOf = (name: string) => explanation?.dropped[name] ?? explanation?.dropped[name.split(':')[0]!] ?? [];
   const root: Node = {
     name: '',
     kind: 'root',
     children: packages
       .filter((p) => p.droppedBytes > 0)
-      .map((p): Node => ({ name: p.name, kind: 'package', children: [{ name: p.name, kind: 'dropped', size: p.droppedBytes, files: p.droppedFiles }] }))
+      .map((p): Node => {
+        const files = sizes ? pathsOf(p.name).filter((f) => (sizes[f] ?? 0) > 0) : [];
+        if (!files.length) return { name: p.name, kind: 'package', files: p.droppedFiles, size: p.droppedBytes, children: [{ name: p.name, kind: 'dropped', size: p.droppedBytes, files: p.droppedFiles }] };
+        const tree = directoryTree(p.name, files.map((f) => ({ path: f, size: sizes![f] }) as ManifestEntry));
+        return { ...tree, files: p.droppedFiles, size: p.droppedBytes };
+      })
       .sort(byName),
   };
   return svg(layout(root, height), height, caption, (n, out) => {
+    const pkg = n.ancestors().reverse()[1]?.data.name ?? '';
     if (n.data.kind === 'package') {
-      const leaf = n.children![0]!.data;
-      const lost = `${count(leaf.files ?? 0)} file${leaf.files === 1 ? '' : 's'}, ${bytes(leaf.size ?? 0)}`;
+      const lost = `${count(n.data.files ?? 0)} file${n.data.files === 1 ? '' : 's'}, ${bytes(n.data.size ?? 0)}`;
       packageHeader(n, out, `${n.data.name} lost ${lost}`, colour(n.data.name, 45, 45), n.data.name.split(':')[0]!);
     } else if (n.data.kind === 'dropped') {
       out.push(rect(n, 'class="x"', `${n.data.name}: dropped ${count(n.data.files ?? 0)} file${n.data.files === 1 ? '' : 's'}, ${bytes(n.data.size ?? 0)}`));
+    } else if (n.data.kind === 'dir') {
+      const dir = n.ancestors().reverse().slice(2).map((a) => a.data.name).join('/');
+      out.push(rect(n, 'class="xd"', `dropped /${dir}/ (${pkg}): ${bytes(n.value ?? 0)}`));
+    } else if (n.data.kind === 'file') {
+      out.push(rect(n, 'class="x"', `dropped ${n.data.path} (${pkg}): ${bytes(n.data.size ?? 0)}`));
     }
   });
 }

@@ -28,4 +28,11 @@ export interface ReportInputs {
   lock: readonly ReportLockedPackage[];
   /** jeos.yaml's workload.ports, as written (80, "53/udp"). */
   ports: ReadonlyArray<number | string>;
+  /** The systemd exposure score of the VM's workload unit, when a VM was built with one. */
+  exposure?: Exposure;
 }
+
+/** `systemd-analyze security` of a unit: its score and the settings that weigh most, or why there is none. */
+export type Exposure =
+  | { unit: string; score: number; rating: string; tool: string; worst: Array<{ setting: string; description: string; exposure: number }> }
+  | { unit: string; notMeasured: string };
