@@ -93,6 +93,20 @@ test('a run program\'s strings: a file of any package, a directory of its own pa
   assert.equal(tree.get('usr/share/otherdir/x'), undefined, "another package's directory is kept only when the program names a file in it");
 });
 
+test('a library the run program loads: the programs it names are kept (a helper it spawns), not its other paths', () => {
+  const withStrings = (content: Buffer, strings: string[]) => Buffer.concat([content, Buffer.from(`\0${strings.join('\0')}\0`, 'latin1')]);
+  const { tree, packages } = image([
+    { name: 'srv', files: { '/usr/sbin/srvd': { content: buildElf({ type: 2, interpreter: LD, needed: ['libsrv.so.1', 'libc.so.6'] }), mode: 0o755 } } },
+    { name: 'libsrv1', files: { [`/${T}/libsrv.so.1`]: { content: withStrings(buildElf({ soname: 'libsrv.so.1' }), ['/usr/sbin/srv-lfc', '/usr/share/srv-common/data', '/usr/sbin/srv-notes']), mode: 0o644 } } },
+    { name: 'srv-common', files: { '/usr/sbin/srv-lfc': exe(), '/usr/sbin/srv-unused': exe(), '/usr/share/srv-common/data': 'd\n', '/usr/sbin/srv-notes': 'not a program\n' } },
+  ]);
+  const { explanation } = trimImage(tree, packages, options(['/usr/sbin/srvd']));
+  assert.deepEqual(explanation.kept['/usr/sbin/srv-lfc'], { why: 'named', from: `/${T}/libsrv.so.1`, detail: '/usr/sbin/srv-lfc', pkg: 'srv-common' });
+  assert.equal(tree.get('usr/sbin/srv-unused'), undefined);
+  assert.equal(tree.get('usr/share/srv-common/data'), undefined, 'a library\'s data paths are not followed');
+  assert.equal(tree.get('usr/sbin/srv-notes'), undefined, 'a file that is not executable is no program');
+});
+
 test('trim.keep globs match through directory links; a configuration link to a directory keeps what is in it', () => {
   const { tree, packages } = image([
     {

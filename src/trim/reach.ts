@@ -64,6 +64,8 @@ export class Reach {
   private readonly laterRules: Array<{ rule: TrimRule; by: string }> = [];
   /** Directories kept whole already (keepTree). */
   private readonly wholeDirs = new Set<string>();
+  /** Libraries whose named programs were kept (keepProgramsNamedBy). */
+  private readonly namingLibraries = new Set<string>();
   /**
    * The analyses queued for each path, by whether it is run and what its loader passed on: a library
    * two programs load inherits each one's DT_RPATH, and may find its own libraries in either.
@@ -180,6 +182,30 @@ export class Reach {
    * links on the way), or a directory with everything in it when it is not a shared one (isSharedDir) and
    * `whole` allows. Returns whether anything was kept.
    */
+  /**
+   * A library that a program run as the workload loads directly: the programs it names by absolute path
+   * (a helper it spawns: libkea-dhcpsrv runs /usr/sbin/kea-lfc), not its other paths, which the
+   * program may never reach.
+   */
+  private keepProgramsNamedBy(lib: string): void {
+    if (this.namingLibraries.has(lib)) return;
+    this.namingLibraries.add(lib);
+    const data = this.tree.readFile(lib);
+    if (!data || !isElf(data)) return;
+    for (const named of pathsInProgram(data)) if (named !== lib && this.isProgramFile(named)) this.keepNamed(named, lib, false);
+  }
+
+  /** Whether a path leads to an executable file in a program directory (/usr/bin, /usr/sbin, /usr/libexec). */
+  private isProgramFile(path: string): boolean {
+    try {
+      const real = this.tree.resolve(path, { followLast: true });
+      const node = this.tree.get(real);
+      return (node?.kind === 'file' || node?.kind === 'hardlink') && (node.mode & 0o111) !== 0 && /^(usr\/)?(s?bin|libexec)\//.test(real);
+    } catch {
+      return false;
+    }
+  }
+
   keepNamed(path: string, from: string, whole: boolean): boolean {
     if (this.options.dropped(path)) return false;
     let real: string;
@@ -318,6 +344,7 @@ export class Reach {
         this.keepNamed(named, path, dir !== undefined && own !== undefined && this.tree.get(dir)?.pkg === own);
       }
     }
+
     const search = librarySearch(info, posix.dirname(`/${path}`), inherited, this.options.triplet);
     const dirs = search.dirs.map((d) => d.replace(/^\/+/, ''));
     for (const soname of info.needed) {
@@ -325,7 +352,10 @@ export class Reach {
       // Not found by its own search path, it may still be loaded already by the program (through the
       // program's RUNPATH): decided once everything reachable is known.
       if (found.length === 0) this.unresolved.push({ what: soname, neededBy: path, why: 'needed' });
-      for (const lib of found) this.keep(lib, { why: 'needed', from: path, detail: soname }, true, search.inherited);
+      for (const lib of found) {
+        const kept = this.keep(lib, { why: 'needed', from: path, detail: soname }, true, search.inherited);
+        if (naming && kept !== undefined) this.keepProgramsNamedBy(kept);
+      }
     }
     const imports = readImports(data, `/${path}`);
     for (const rule of this.options.rules) {
