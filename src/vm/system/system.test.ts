@@ -222,13 +222,34 @@ test('units whose conditions never hold in a VM are masked: TPM measurement, pst
   assert.ok(!units.some((u) => bare.has(u)), 'only what the image has is masked');
 });
 
-test('the journal stays in memory, in files small enough that the boot does not fill one', () => {
+test('the journal stays in memory, in files small enough that the boot does not fill one; a disk image flushes it to its /var partition', () => {
   const { tree } = image();
-  setupVmSystem(tree, spec(['/usr/sbin/webd']));
+  const vm = setupVmSystem(tree, spec(['/usr/sbin/webd']));
   const conf = tree.readFile('etc/systemd/journald.conf.d/jeos.conf')?.toString('utf8') ?? '';
-  assert.match(conf, /^Storage=volatile$/m);
+  // auto: in /run until journald is asked to flush, which nothing in a plain VM does.
+  assert.match(conf, /^Storage=auto$/m);
   assert.match(conf, /^RuntimeMaxUse=8M$/m);
   assert.match(conf, /^RuntimeMaxFileSize=2M$/m);
+  assert.match(conf, /^SystemMaxUse=8M$/m);
+  assert.ok(!vm.enabled.includes('jeos-disk-journal.service'));
+  assert.equal(tree.readFile('etc/systemd/system/jeos-disk-journal.service'), undefined);
+
+  const bless = { name: 'systemd-boot', files: { '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=bless\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n' } };
+  const disk = image([bless]);
+  const report = setupVmSystem(disk.tree, { ...spec(['/usr/sbin/webd']), disk: { healthcheck: { http: 'http://localhost:80/', timeout: 10 } } });
+  assert.ok(report.enabled.includes('jeos-disk-journal.service'));
+  const unit = disk.tree.readFile('etc/systemd/system/jeos-disk-journal.service')!.toString('utf8');
+  assert.match(unit, /^ConditionKernelCommandLine=jeos\.version$/m, 'only when booted from a disk entry');
+  assert.match(unit, /^Requires=jeos-disk-mounts\.service$/m);
+  assert.match(unit, /^After=jeos-disk-mounts\.service systemd-journald\.service$/m, 'once the partition is on /var');
+  assert.match(unit, /^Before=shutdown\.target jeos-health\.service$/m, 'flushed before the boot can complete (and sync)');
+  const node = disk.tree.get('etc/systemd/system/sysinit.target.wants/jeos-disk-journal.service');
+  assert.equal(node?.kind === 'symlink' ? node.target : undefined, '/etc/systemd/system/jeos-disk-journal.service');
+  const script = disk.tree.readFile('etc/jeos/disk-journal')!.toString('utf8');
+  assert.match(script, /tail -n \+10 \| \$bb xargs -r \$bb rm -rf/, 'the newest 9 boots are kept besides this one');
+  assert.match(script, /-S \/run\/systemd\/journal\/io\.systemd\.journal/, 'journald is running its loop before it is signalled');
+  assert.match(script, /systemctl kill --signal=SIGUSR1 --kill-whom=main systemd-journald\.service/);
+  assert.match(script, /until \[ -e \/run\/systemd\/journal\/flushed \]/, 'until journald says it flushed');
 });
 
 test('journald does not hold the boot back: started once its program runs, and second to the services beside it until the boot is done', () => {

@@ -16,6 +16,7 @@ import { ensureTmp } from '../../configure/tmp-dir.js';
 import { unitEntries } from '../../util/unit-file.js';
 import { AUDIT_AGENT, AUDIT_PORT_NAME, auditAgentLine, auditAgentScript } from '../busybox/audit-agent.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from '../busybox/busybox-network.js';
+import { DISK_JOURNAL_SCRIPT, DISK_JOURNAL_UNIT, diskJournalScript, diskJournalUnit } from './disk-journal.js';
 import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
 import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import { disableStrayUnits } from './stray-units.js';
@@ -271,6 +272,9 @@ function setupDiskBoot(
   t.write(DISK_MOUNTS_SCRIPT, diskMountsScript(), 0o755);
   t.write(`${UNIT_DIR}/${DISK_MOUNTS_UNIT}`, diskMountsUnit());
   t.enable(DISK_MOUNTS_UNIT);
+  t.write(DISK_JOURNAL_SCRIPT, diskJournalScript(), 0o755);
+  t.write(`${UNIT_DIR}/${DISK_JOURNAL_UNIT}`, diskJournalUnit());
+  t.enable(DISK_JOURNAL_UNIT);
   t.write(HEALTH_SCRIPT, healthScript(disk.healthcheck), 0o755);
   t.write(`${UNIT_DIR}/${HEALTH_UNIT}`, healthUnit(disk.healthcheck?.timeout ?? 60, t.workloadUnit));
   t.enable(HEALTH_UNIT);

@@ -168,16 +168,25 @@ export function noImportedCredentials(): string {
   return ['# Made by jeos: no credentials are passed to this VM; clearing the list spares a helper process and a mount at boot.', '[Service]', 'ImportCredential=', ''].join('\n');
 }
 
-/** The journal lives in RAM (the whole OS does); keep it small. */
+/**
+ * The journal lives in RAM (the whole OS does); keep it small. `Storage=auto` keeps it in /run
+ * until something asks journald to flush it to /var, which only a disk image's boot does
+ * (disk-journal.ts: its /var is a partition); systemd-journal-flush.service is masked.
+ */
 export const JOURNALD_DROPIN = 'etc/systemd/journald.conf.d/jeos.conf';
 export function journaldLimits(): string {
   return [
     '# Made by jeos: the journal is kept in memory, in files of 2 MiB: with journald\'s default (an',
     '# eighth of RuntimeMaxUse) the first file filled its hash table during the boot and was rotated.',
+    '# On a disk image it is flushed to the /var partition (jeos-disk-journal.service), 8 MiB a boot,',
+    '# and written out every 15 s, so a version that hangs leaves its last lines there too.',
     '[Journal]',
-    'Storage=volatile',
+    'Storage=auto',
     'RuntimeMaxUse=8M',
     'RuntimeMaxFileSize=2M',
+    'SystemMaxUse=8M',
+    'SystemMaxFileSize=2M',
+    'SyncIntervalSec=15s',
     '',
   ].join('\n');
 }
