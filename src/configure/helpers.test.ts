@@ -235,7 +235,8 @@ test('static and script-less accounts the workload runs as: named -u bind, squid
 test('an unreproduced step on a path the workload uses stops the build (E_CONFIGURE_NOT_REPRODUCED, the step named); elsewhere it stays a line', () => {
   const app: FakePackage = {
     name: 'app',
-    scripts: { postinst: '#!/bin/sh\nset -e\nsed -i s/a/b/ /etc/app/app.conf\napp-initdb --dir /var/lib/app/db\nsed -i s/a/b/ /etc/other.conf\n' },
+    // sed -f (a script file) is an option the build's sed -i does not reproduce.
+    scripts: { postinst: '#!/bin/sh\nset -e\nsed -i -f /etc/app/edit.sed /etc/app/app.conf\napp-initdb --dir /var/lib/app/db\nsed -i -f /etc/app/edit.sed /etc/other.conf\n' },
     files: {
       '/etc/app/app.conf': 'a\n',
       '/etc/other.conf': 'a\n',
@@ -253,7 +254,7 @@ test('an unreproduced step on a path the workload uses stops the build (E_CONFIG
       assert.match(err.message, /^2 maintainer-script steps .* app postinst: line 3: sed -i/);
       assert.deepEqual(
         err.details.map((d) => d.replace(/ \(.*\) —/, ' —')),
-        ['app postinst: line 3: sed -i s/a/b/ /etc/app/app.conf — /etc/app/app.conf is a configuration file of app', 'app postinst: line 4: app-initdb --dir /var/lib/app/db — /var/lib/app/db is related to /var/lib/app, StateDirectory= of app.service'],
+        ['app postinst: line 3: sed -i -f /etc/app/edit.sed /etc/app/app.conf — /etc/app/app.conf is a configuration file of app', 'app postinst: line 4: app-initdb --dir /var/lib/app/db — /var/lib/app/db is related to /var/lib/app, StateDirectory= of app.service'],
       );
       assert.match(err.hint, /workload\.files.*workload\.pre/);
       return true;

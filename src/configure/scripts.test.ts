@@ -213,7 +213,7 @@ if perl -e '' 2>/dev/null; then echo has-perl; fi
     'line 3: update-mime-database /usr/share/mime (update-mime-database is not a command jeos reproduces)',
     'line 5: echo "$(hostname)" > /etc/misc.name (writes to /etc/misc.name text not known when the image is built)',
     'line 6: cp template copy (path template is relative to a working directory the build does not have)',
-    "line 7: sed -i s/a/b/ /etc/misc.conf (sed -i edits a file in place)",
+    "line 7: sed -i s/a/b/ /etc/misc.conf (/etc/misc.conf was changed by an earlier step, whose content the build does not have yet)",
     'line 8: py3compile -p misc (Python byte-code is not compiled into the image)',
   ]);
   assert.ok(misc.notApplicable.includes("line 11: perl -e '' (perl is not in the image, so the command fails (status 127) as it would under dpkg)"));

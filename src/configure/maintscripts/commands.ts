@@ -15,6 +15,7 @@ import { APACHE_COMMANDS, apacheCommand } from './apache-commands.js';
 import { pamAuthUpdate } from './pam-auth-update.js';
 import { followsSecret, secretOutput } from './secrets.js';
 import { grepQuiet } from './grep.js';
+import { sedInPlace } from './sed.js';
 
 export type { Classification, ClassifyContext } from './classification.js';
 export { substitute } from './substitute.js';
@@ -69,7 +70,9 @@ HANDLERS['['] = (args, _cmd, ctx) => na(undefined, ctx.world.test(args[args.leng
 HANDLERS['test'] = (args, _cmd, ctx) => na(undefined, ctx.world.test(args));
 HANDLERS['which'] = (args, _cmd, ctx) => na(undefined, args.length === 1 && args[0] !== undefined ? ctx.world.commandExists(args[0]) : undefined);
 HANDLERS['type'] = HANDLERS['which'];
-HANDLERS['sed'] = (args) => (args.some((a) => a !== undefined && (/^(-i|--in-place)/.test(a) || /^-[a-zA-Z]*i/.test(a))) ? notReproduced('sed -i edits a file in place') : na());
+// sed -i on an image file: run by the host's sed on the tree's copy (sed.ts).
+HANDLERS['sed'] = (args, _cmd, ctx) =>
+  args.some((a) => a !== undefined && (/^(-i|--in-place)/.test(a) || /^-[a-zA-Z]*i/.test(a))) ? fileActions(sedInPlace(args, ctx.world), ctx, 'by the host\'s sed on the image\'s copy') : na();
 HANDLERS['find'] = (args) => {
   if (args.some((a) => a === undefined || ['-exec', '-execdir', '-ok', '-okdir', '-fprint', '-fprintf', '-fls'].includes(a))) return notReproduced('find changes files');
   return args.includes('-delete') ? notReproduced('find -delete removes files', { removesOnly: true }) : na();
