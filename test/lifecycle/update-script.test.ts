@@ -98,7 +98,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
       JEOS_BUSYBOX: BUSYBOX,
       JEOS_SYSUPDATE: await standIn('sysupdate', options.checkNewFails
         ? `[ "$1" = check-new ] && { echo "${options.checkNewFails}" >&2; exit 1; }\nexit 0`
-        : `[ "$1" = check-new ] && [ -n "${offered}" ] && echo ${offered}\nexit 0`),
+        : `[ "$1" = check-new ] && { [ -n "${offered}" ] && echo ${offered} && exit 0; echo 'Determining available update sets...' >&2; exit 1; }\nexit 0`),
       JEOS_SYSTEMCTL: await standIn('systemctl', options.onTrial ? '[ "$1" = is-active ] && exit 3\nexit 0' : 'exit 0'),
       JEOS_GPG: 'gpg',
       JEOS_KEYRING: keyring,
@@ -143,14 +143,14 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     assert.match(r.out, /has not completed its boot \(on trial\): no update now/);
   });
 
-  test('no new version: nothing installed, exit 0', async () => {
+  test('no new version (systemd-sysupdate check-new exits 1 and says nothing failed): nothing installed, exit 0', async () => {
     const r = await run('');
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(r.calls, []);
     assert.match(r.out, /no new version \(running 1\.0\)/);
   });
 
-  test('refused, nothing installed: expired, older, same, signed by another key, another version\'s release, rolled back', async () => {
+  test('refused, nothing installed: expired, older, signed by another key, another version\'s release, rolled back', async () => {
     const refused = async (r: Run, why: RegExp) => {
       assert.equal(r.code, 1, r.out);
       assert.deepEqual(r.calls, [], 'systemd-sysupdate was not asked to install');
@@ -164,7 +164,11 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     // 1.0~rc1 sorts before 1.0 (Debian order), so it is a downgrade too.
     await put(release('1.0~rc1', new Date(Date.now() + DAY)));
     await refused(await run('1.0~rc1'), /not newer than the running 1\.0/);
-    await refused(await run('2.0', { running: '2.0' }), /version 2\.0 is not newer than the running 2\.0/);
+    // The running version offered (a disk built from the channel's newest): no news, no alarm.
+    const same = await run('2.0', { running: '2.0' });
+    assert.equal(same.code, 0, same.out);
+    assert.deepEqual(same.calls, []);
+    assert.match(same.out, /no new version \(running 2\.0, the channel's newest\)/);
 
     await put(release('4.0', new Date(Date.now() + DAY)), { by: signForeign });
     await refused(await run('4.0'), /refused: jeos-4\.0\.release\.json is not signed by the channel key/);
@@ -187,8 +191,8 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     await refused(await run('6.0'), /refused: cannot fetch jeos-6\.0\.release\.json/);
 
     // SHA256SUMS.gpg bad or by another key: sysupdate's check-new fails, and its last line is the reason given.
-    const sums = await run('7.0', { checkNewFails: 'Signature verification failed.' });
-    await refused(sums, /refused: systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS \(Signature verification failed\.\)/);
+    const sums = await run('7.0', { checkNewFails: 'DOWNLOAD INVALID: Signature verification failed.\nExiting.\n(sd-pull) failed with exit status 1.' });
+    await refused(sums, /refused: systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS \(DOWNLOAD INVALID: Signature verification failed\.\)/);
   });
 
   test('the reboot window: installed, the reboot left to the window\'s timer', async () => {

@@ -86,6 +86,8 @@ esp=\${JEOS_ESP:-${ESP_MOUNT}}
 cmdline=\${JEOS_CMDLINE:-/proc/cmdline}
 pending=\${JEOS_PENDING:-${REBOOT_PENDING}}
 log() { echo "jeos-update: $*"; }
+# The reason in what systemd-sysupdate (and systemd-pull, gpg) said: its DOWNLOAD INVALID line, else its last line.
+why() { $bb grep -m 1 'DOWNLOAD INVALID' "$1" || $bb grep -v '^$' "$1" | $bb tail -n 1; }
 refuse() { log "refused: $*"; exit 1; }
 vercmp() { $bb awk -v A="$1" -v B="$2" '${VERCMP_AWK}' </dev/null; }
 
@@ -109,13 +111,16 @@ trap '$bb rm -rf "$tmp"' EXIT
 
 # 1. What the channel offers. sysupdate fetches SHA256SUMS and verifies SHA256SUMS.gpg with the
 # channel key; a bad or foreign signature makes it fail, and that is a refusal with its reason.
-if ! $sysupdate check-new >"$tmp/offered" 2>"$tmp/check.err"; then
+# check-new also exits 1 when there is nothing new (it is made for if): only a line saying what failed is a refusal.
+if ! $sysupdate check-new >"$tmp/offered" 2>"$tmp/check.err" && $bb grep -qiE 'DOWNLOAD INVALID|fail|error|cannot|could not' "$tmp/check.err"; then
   $bb cat "$tmp/check.err" >&2
-  refuse "systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS ($($bb grep -v '^$' "$tmp/check.err" | $bb tail -n 1))"
+  refuse "systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS ($(why "$tmp/check.err"))"
 fi
 offered=$($bb tail -n 1 "$tmp/offered")
 [ -n "$offered" ] || { log "no new version (running $running)"; exit 0; }
 case $offered in *[!A-Za-z0-9.~]*|[!0-9]*) refuse "the channel offers a version jeos does not name: $offered";; esac
+# The disk's own version (its files lie where the transfers do not look, so sysupdate offers it) is no news.
+[ "$offered" != "$running" ] || { log "no new version (running $running, the channel's newest)"; exit 0; }
 # A version rolled back here is the channel's newest until a newer one comes: no alarm, nothing fetched.
 if $bb grep -qxF "$offered" "$state/rolled-back" 2>/dev/null; then
   log "version $offered was rolled back on this machine: staying on $running until the channel offers a newer one"
@@ -146,7 +151,7 @@ now=\${JEOS_NOW:-$($bb date -u +%s)}
 log "installing $version (running $running, release valid until $until)"
 # Through a pipe, so sysupdate logs to it (to the journal natively otherwise, which jeos test's console lacks).
 { $sysupdate update "$version" 2>&1; echo $? >"$tmp/update.rc"; } | $bb tee "$tmp/update.log"
-[ "$($bb cat "$tmp/update.rc")" = 0 ] || refuse "systemd-sysupdate could not install $version ($($bb grep -v '^$' "$tmp/update.log" | $bb tail -n 1))"
+[ "$($bb cat "$tmp/update.rc")" = 0 ] || refuse "systemd-sysupdate could not install $version ($(why "$tmp/update.log"))"
 log "installed $version"
 
 # 5. Into the new version: the boot assessment keeps it or falls back after three tries.
