@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { probeNtp } from './health-ntp.js';
 
-/** A health check as jeos.yaml declares it (one of http, tcp, dns, smtp, imap, ftp, nats, redis, ntp, command). */
+/** A health check as jeos.yaml declares it (one of http, tcp, dns, smtp, imap, ftp, nats, redis, ldap, ntp, command). */
 export interface HealthcheckSpec {
   http?: string;
   status: number;
@@ -12,6 +12,7 @@ export interface HealthcheckSpec {
   ftp?: number;
   nats?: number;
   redis?: number;
+  ldap?: number;
   ntp?: number;
   command?: string[] | string;
   timeout: number;
@@ -25,7 +26,7 @@ export interface DnsCheck {
 }
 
 /** The kinds of health check, as test results name them. */
-export type HealthcheckKind = 'http' | 'tcp' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp' | 'command';
+export type HealthcheckKind = 'http' | 'tcp' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ldap' | 'ntp' | 'command';
 
 export interface ProbeResult {
   ok: boolean;
@@ -85,6 +86,7 @@ export function healthcheckKind(spec: HealthcheckSpec | undefined): HealthcheckK
   if (spec.dns) return 'dns';
   for (const kind of Object.keys(GREETINGS) as Array<keyof typeof GREETINGS>) if (spec[kind]) return kind;
   if (spec.redis) return 'redis';
+  if (spec.ldap) return 'ldap';
   if (spec.ntp) return 'ntp';
   return spec.command !== undefined ? 'command' : undefined;
 }
@@ -93,7 +95,7 @@ export function healthcheckKind(spec: HealthcheckSpec | undefined): HealthcheckK
 export function healthcheckPort(spec: HealthcheckSpec | undefined): number | undefined {
   if (spec?.http) return urlPort(new URL(spec.http));
   if (spec?.dns) return spec.dns.port;
-  return spec?.tcp ?? spec?.smtp ?? spec?.imap ?? spec?.ftp ?? spec?.nats ?? spec?.redis ?? spec?.ntp;
+  return spec?.tcp ?? spec?.smtp ?? spec?.imap ?? spec?.ftp ?? spec?.nats ?? spec?.redis ?? spec?.ldap ?? spec?.ntp;
 }
 
 /** The ports a health check needs published, besides the workload's own. */
@@ -121,6 +123,7 @@ export function probeNetwork(spec: HealthcheckSpec, mapPort: PortMapper): Promis
     if (port) return probeGreeting(kind, port, mapPort);
   }
   if (spec.redis) return probeRedis(spec.redis, mapPort);
+  if (spec.ldap) return probeLdap(spec.ldap, mapPort);
   if (spec.ntp) return probeNtp(spec.ntp, mapPort(spec.ntp, 'udp'));
   return undefined;
 }
@@ -237,6 +240,54 @@ export function probeRedis(port: number, mapPort: PortMapper): Promise<ProbeResu
       const shown = JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line);
       if (line === '+PONG' || line.startsWith('-NOAUTH')) return done({ ok: true, detail: `redis ${port} answers PING: ${shown}` });
       done({ ok: false, detail: `redis ${port} answers PING with ${shown}, not +PONG` });
+    });
+  });
+}
+
+/** An anonymous simple bind (RFC 4511 4.2), message ID 1: the smallest request every LDAP server answers. */
+export const LDAP_ANONYMOUS_BIND = Buffer.from([0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00]);
+
+/** The result code of an LDAP BindResponse (BER: SEQUENCE { INTEGER id, [APPLICATION 1] { ENUMERATED code, … } }), or undefined when the bytes are not one. */
+export function ldapBindResult(reply: Buffer): number | undefined {
+  let at = 0;
+  const header = (tag: number): number | undefined => {
+    if (reply[at] !== tag) return undefined;
+    let len = reply[at + 1]!;
+    at += 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n < 1 || n > 3 || at + n > reply.length) return undefined;
+      len = 0;
+      for (let i = 0; i < n; i++) len = (len << 8) | reply[at + i]!;
+      at += n;
+    }
+    return len;
+  };
+  if (header(0x30) === undefined) return undefined;
+  const idLen = header(0x02);
+  if (idLen === undefined) return undefined;
+  at += idLen;
+  if (header(0x61) === undefined || header(0x0a) !== 1) return undefined;
+  return reply[at];
+}
+
+const LDAP_RESULTS: Record<number, string> = { 0: 'success', 48: 'inappropriateAuthentication', 49: 'invalidCredentials', 50: 'insufficientAccessRights', 51: 'busy', 52: 'unavailable', 53: 'unwillingToPerform' };
+
+/**
+ * Send an anonymous LDAP bind and read the BindResponse: any result code means the server
+ * speaks LDAP on that port (one that refuses anonymous binds answers unwillingToPerform and
+ * is working); no response, or bytes that are not one, fail.
+ */
+export function probeLdap(port: number, mapPort: PortMapper): Promise<ProbeResult> {
+  return withSocket('ldap', port, mapPort, (socket, done) => {
+    socket.write(LDAP_ANONYMOUS_BIND);
+    let got = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length < 14 && got.length < 2 + (got[1] ?? 0)) return;
+      const code = ldapBindResult(got);
+      if (code === undefined) return done({ ok: false, detail: `ldap ${port}: the answer to an anonymous bind is not an LDAP BindResponse` });
+      done({ ok: true, detail: `ldap ${port} answers an anonymous bind: ${LDAP_RESULTS[code] ?? `result ${code}`}` });
     });
   });
 }

@@ -32,6 +32,9 @@ test('a minimal config gets every default', () => {
     user: 'root',
     workdir: '/',
     env: {},
+    environmentFiles: [],
+    directories: [],
+    capabilities: [],
     files: [],
     ports: [],
     pre: [],
@@ -127,7 +130,7 @@ test('workload files and health checks refuse ambiguous or unsafe entries', () =
   const climbing = failure(`${base}  files:\n    - { path: /etc/../../x, content: x }\n`);
   assert.match(climbing.message, /workload\.files\.0\.path: .*absolute path inside the image/);
   const two = failure(`${base}  healthcheck: { tcp: 80, http: "http://localhost/" }\n`);
-  assert.match(two.message, /workload\.healthcheck: give exactly one of http, tcp, dns, smtp, imap, ftp, nats, redis, ntp or command/);
+  assert.match(two.message, /workload\.healthcheck: give exactly one of http, tcp, dns, smtp, imap, ftp, nats, redis, ldap, ntp or command/);
 });
 
 test('the lock digest ignores the command, files and ports but follows the package selection', () => {

@@ -102,12 +102,13 @@ export const HealthcheckSchema = z
     ftp: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with FTP\'s 220.'),
     nats: z.number().int().min(1).max(65535).optional().describe('Succeed when the server on this port greets with NATS\'s INFO {…} line.'),
     redis: z.number().int().min(1).max(65535).optional().describe('Send a RESP PING (Redis, Valkey) to this port; +PONG (or -NOAUTH: a password is asked for) is healthy.'),
+    ldap: z.number().int().min(1).max(65535).optional().describe('Send an anonymous LDAP bind to this port; any BindResponse is healthy (a refusal too: the server speaks LDAP).'),
     ntp: z.number().int().min(1).max(65535).optional().describe('Send an NTP client request over UDP to this port; any server reply to it is healthy (unsynchronised too: the server speaks NTP).'),
     command: commandLine.optional().describe('Run this command inside the image; exit status 0 is healthy.'),
     timeout: z.number().positive().default(60).describe('Seconds to wait for the workload to become healthy.'),
   })
-  .refine((h) => [h.http, h.tcp, h.dns, h.smtp, h.imap, h.ftp, h.nats, h.redis, h.ntp, h.command].filter((x) => x !== undefined).length === 1, {
-    message: 'give exactly one of http, tcp, dns, smtp, imap, ftp, nats, redis, ntp or command',
+  .refine((h) => [h.http, h.tcp, h.dns, h.smtp, h.imap, h.ftp, h.nats, h.redis, h.ldap, h.ntp, h.command].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of http, tcp, dns, smtp, imap, ftp, nats, redis, ldap, ntp or command',
   });
 
 export const WorkloadSchema = z
@@ -180,7 +181,7 @@ export const WorkloadSchema = z
       .enum(['on-failure', 'always', 'no'])
       .default('on-failure')
       .describe('VM images: when systemd restarts the workload\'s service (its Restart=).'),
-    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {dns: {port, name, type}} | {smtp} | {imap} | {ftp} | {nats} | {redis} | {ntp} | {command}, with timeout.'),
+    healthcheck: HealthcheckSchema.optional().describe('How to tell the workload works: {http, status} | {tcp} | {dns: {port, name, type}} | {smtp} | {imap} | {ftp} | {nats} | {redis} | {ldap} | {ntp} | {command}, with timeout.'),
   })
   .describe('What the image runs.');
 

@@ -26,7 +26,7 @@ export interface KnownProgram {
   /** Health check: an HTTP path on the first port; else the protocol named by `check`; else TCP on the first port. */
   http?: string;
   /** A protocol health check on the first port: a DNS query, the greeting of an SMTP, IMAP or FTP server, a RESP PING (redis); ntp: an NTP request to the first UDP port. */
-  check?: 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp';
+  check?: 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ldap' | 'ntp';
   /** The HTTP status a working program answers with (default 200). */
   status?: number;
   /** The user it runs as (one the package creates, or jeos adds). */
@@ -107,7 +107,7 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   { program: 'vsftpd', ports: [21], check: 'ftp', note: 'vsftpd serves FTP on port 21' },
   { program: 'proftpd', ports: [21], check: 'ftp', note: 'proftpd serves FTP on port 21' },
   { program: 'sshd', ports: [22], note: 'sshd listens on port 22' },
-  { program: 'slapd', ports: [389], note: 'slapd serves LDAP on port 389' },
+  { program: 'slapd', ports: [389], check: 'ldap', note: 'slapd serves LDAP on port 389 and answers an anonymous bind' },
   { program: 'apache2', ports: [80], http: '/', note: 'Debian\'s default site serves /var/www/html on port 80' },
   { program: 'lighttpd', ports: [80], http: '/', note: 'Debian\'s lighttpd serves /var/www/html on port 80' },
   { program: 'caddy', ports: [80], http: '/', note: 'Debian\'s Caddyfile serves a welcome page on port 80' },

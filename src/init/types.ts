@@ -46,7 +46,7 @@ export interface InitPlan {
   env: Record<string, string>;
   /** TCP ports as numbers, others as `53/udp`. */
   ports: Array<number | string>;
-  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ntp'>>;
+  healthcheck?: Partial<Pick<NonNullable<Config['workload']['healthcheck']>, 'http' | 'tcp' | 'status' | 'dns' | 'smtp' | 'imap' | 'ftp' | 'nats' | 'redis' | 'ldap' | 'ntp'>>;
   /** workload.environmentFiles: the unit's EnvironmentFile= paths. */
   environmentFiles?: string[];
   /** workload.directories: what the unit's RuntimeDirectory= and kin make. */

@@ -38,6 +38,7 @@ export interface DiskHealthcheck {
   ftp?: number;
   nats?: number;
   redis?: number;
+  ldap?: number;
   ntp?: number;
   command?: string[];
   timeout: number;
@@ -78,7 +79,7 @@ export function healthScript(h: DiskHealthcheck | undefined): string {
   // BusyBox has no NTP client: inside the guest an ntp check only asks that no unit failed; jeos test probes it from the host.
   else if (h.ntp) (check = 'true'), (what = `ntp ${h.ntp}/udp, probed from the host only`);
   else {
-    const port = h.tcp ?? h.dns?.port ?? h.smtp ?? h.imap ?? h.ftp ?? h.nats ?? h.redis;
+    const port = h.tcp ?? h.dns?.port ?? h.smtp ?? h.imap ?? h.ftp ?? h.nats ?? h.redis ?? h.ldap;
     // Any answer within 3 s of connecting: BusyBox's nc exits non-zero when the connection is refused.
     (check = `echo | $bb timeout 3 $bb nc 127.0.0.1 ${port} >/dev/null`), (what = `tcp ${port}`);
   }
