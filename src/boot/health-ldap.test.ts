@@ -5,7 +5,7 @@ import { healthcheckKind, healthcheckPort, LDAP_ANONYMOUS_BIND, ldapBindResult, 
 
 /** A loopback server that answers the first request with these bytes; the request it got is kept. */
 async function answering(reply: Buffer): Promise<{ port: number; got: () => Buffer; close: () => void }> {
-  let got = Buffer.alloc(0);
+  let got: Buffer = Buffer.alloc(0);
   const server = createServer((socket) => socket.once('data', (d: Buffer) => ((got = d), socket.end(reply))));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as AddressInfo).port, got: () => got, close: () => server.close() };
