@@ -24,11 +24,15 @@ test('a VM\'s processes: the image\'s units, PID 1, kernel threads, /init\'s and
     p(140, 1, 'sleep', '/system.slice/run-u7.service', 'sleep 1000'),
     p(150, 1, 'bash', '/user.slice/user-0.slice/session-1.scope', '-bash'),
     p(160, 1, 'sh', '/init.scope', '/bin/sh'),
+    p(170, 1, 'httpd', '/system.slice/web.service', 'httpd -p 9999'),
   ];
   const extra = vmExtraProcesses(processes, baseline, 102, { unit: 'web.service', names: ['web'] });
-  assert.deepEqual(extra.map((x) => x.pid), [121, 140, 150, 160]);
+  assert.deepEqual(extra.map((x) => x.pid), [121, 140, 150, 160, 170]);
   // Without the workload's unit, any process in an image's unit is the image's.
   assert.deepEqual(vmExtraProcesses(processes, baseline, 102).map((x) => x.pid), [140, 150, 160]);
+  // A wrapper script that exec'd its daemon: the daemon's name (the unit's main process) and its workers' are the workload's.
+  const wrapped = [p(1, 0, 'systemd', '/init.scope'), p(200, 1, 'nginx', '/system.slice/web.service'), p(201, 200, 'nginx', '/system.slice/web.service'), p(202, 1, 'nc', '/system.slice/web.service', 'nc -l -p 9')];
+  assert.deepEqual(vmExtraProcesses(wrapped, baseline, 0, { unit: 'web.service', names: ['start-web'] }).map((x) => x.pid), [202]);
   assert.equal(unitOfCgroup('/system.slice/system-getty.slice/getty@tty1.service'), 'getty@tty1.service');
   assert.equal(unitOfCgroup('/'), undefined);
 });

@@ -30,10 +30,16 @@ function unitFiles(unit: string): string[] {
 
 /**
  * `workload`: the workload's unit, whose processes must also have a name the workload's
- * command or health check has (as in a container: a shell it was made to start is drift).
+ * command or health check has, or its main process has (the daemon a wrapper script exec'd):
+ * as in a container, a shell or server it was made to start is drift.
  */
 export function vmExtraProcesses(processes: Process[], baseline: ManifestEntry[], agentPid: number, workload?: { unit: string; names: string[] }): Process[] {
   const names = new Set(workload?.names.map((n) => n.slice(0, 15)));
+  // The unit's main process: the first whose parent is outside the unit (a wrapper script may have exec'd a daemon: its name counts).
+  const inWorkload = workload ? processes.filter((p) => unitOfCgroup(p.cgroup ?? '') === workload.unit) : [];
+  const pids = new Set(inWorkload.map((p) => p.pid));
+  const main = inWorkload.find((p) => !pids.has(p.ppid));
+  if (main) names.add(main.name);
   const units = new Set<string>();
   for (const e of baseline) {
     const dir = UNIT_DIRS.find((d) => e.path.startsWith(d));
