@@ -135,6 +135,9 @@ describe('jeos init for more Debian servers (their configuration edited to serve
   test('php8.4-fpm behind nginx (examples/php-fpm-nginx): GET /index.php answers 200 through php-fpm\'s socket, in podman and in a VM', async () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
     await cp(join(root, 'examples', 'php-fpm-nginx'), join(work, 'php-fpm-nginx'), { recursive: true });
+    // Examples carry no lock (.gitignore): resolve one, as a user would before jeos build --frozen.
+    const locked = await jeos('lock', 'php-fpm-nginx');
+    assert.equal(locked.code, 0, locked.stderr + locked.stdout);
     const t = await buildAndTest('php-fpm-nginx');
     if (hasPodman) assert.equal(t.detail, 'HTTP 200 from http://localhost/index.php');
     if (!hasQemu) return;
