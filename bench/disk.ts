@@ -2,7 +2,8 @@
  * Figures for issue 25: the nginx example as a jeos disk image against a conventional Debian disk
  * (bench/vm.ts's peer, made into a GPT disk with an ESP and systemd-boot: bench/disk/conventional-disk.ts),
  * both booted with the same OVMF (the host's ovmf package), side by side in one run, alternating.
- *   npm run build && npx tsx bench/disk.ts [--runs N] [--memory MiB] [--dir examples/nginx] [--keep]
+ *   npm run build && npx tsx bench/disk.ts [--runs N] [--memory MiB] [--dir examples/nginx] [--keep] [--firmware-options]
+ * (--firmware-options: the jeos disk alone, under variants of the QEMU/OVMF settings: bench/disk/firmware-options.ts)
  *
  * Per run, each disk twice under UEFI: with a fresh copy of OVMF_VARS_4M.fd (what jeos test --disk did
  * until now: every firmware start a first one) and with a warm copy (the variables one earlier boot of
@@ -18,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OVMF_CODE, OVMF_DIR, OVMF_VARS } from '../src/boot/disk/index.js';
 import { bootLoaderFrom, conventionalDisk } from './disk/conventional-disk.js';
+import { compareFirmwareOptions } from './disk/firmware-options.js';
 import { bootUefi, type UefiBoot } from './disk/uefi.js';
 import { makeConventional } from './vm/conventional.js';
 import { qemuVersion } from './vm/qemu.js';
@@ -59,6 +61,20 @@ try {
   const jeosDisk = join(project, 'out/disk.img');
   const record = JSON.parse(readFileSync(join(project, 'out/build.json'), 'utf8'));
   const espFirst = record.outputs.find((o: { format: string }) => o.format === 'disk').disk.esp.first as number;
+
+  if (args.includes('--firmware-options')) {
+    const directKernel = () => JSON.parse(jeos('test', project, '--vm', '--accel', 'tcg', '--json', '--memory', String(memoryMiB))).timings.ready as number | null;
+    const lines = await compareFirmwareOptions({ disk: jeosDisk, code, template, work, memoryMiB, runs, directKernel, log });
+    const head = [
+      'The nginx disk under OVMF: what jeos could change on its side of the firmware (bench/disk/firmware-options.ts)',
+      `${new Date().toISOString().slice(0, 10)}, this build host: ${cpus().length} vCPUs (${cpus()[0]?.model ?? '?'}), QEMU ${qemuVersion()}`,
+      `TCG, 1 vCPU, -m ${memoryMiB}, q35, -nodefaults, fresh variables; ${runs} runs, alternating; ms since QEMU started`,
+      '',
+    ];
+    process.stdout.write(`${[...head, ...lines].join('\n')}\n`);
+    if (!args.includes('--keep')) rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   log('building the conventional Debian disk (mmdebstrap, systemd-boot on an ESP) …');
   const conventional = await makeConventional(work);
