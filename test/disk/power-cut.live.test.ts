@@ -8,15 +8,14 @@
 // carries aside), and jeos test --disk boots a good version on the same disk: 1.0, blessed.
 // One boot at a time; about two minutes for the file here.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
-import { DiskBootLog } from '../../src/boot/disk/boot-markers.js';
-import { requireOvmf, varsFor } from '../../src/boot/disk/firmware.js';
 import { runJeosLive, skippedEarlier, test } from '../live.js';
 import { root } from '../cli/harness.js';
+import { bootWatched, espSectors, fsckEsp as fsckDiskEsp, type Boot } from '../support/disk/uefi-watch.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-power-cut-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
@@ -28,7 +27,6 @@ const jeos = (...args: string[]) => runJeosLive(cacheDir, ...args);
 const project = join(work, 'nginx');
 const disk = join(work, 'cut.img');
 
-type Boot = DiskBootLog['current'];
 interface CutPoint {
   name: string;
   /** Kill once this is true of the boot so far; `delayMs` later. */
@@ -45,62 +43,17 @@ const points: CutPoint[] = [
 
 /** Boot the disk writable with cache=none and SIGKILL QEMU at the point; resolves with what the console said. */
 async function bootAndCut(point: CutPoint): Promise<{ boot: Boot; console: string }> {
-  const firmware = await requireOvmf();
-  const vars = await varsFor(firmware, disk, { persistent: false });
-  const log = new DiskBootLog();
-  let text = '';
-  const t0 = Date.now();
-  const qemu = spawn('qemu-system-x86_64', [
-    '-M', 'q35', '-accel', 'tcg', '-cpu', 'max,-erms', '-m', '256', '-nodefaults', '-display', 'none', '-serial', 'stdio',
-    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${firmware.code}`,
-    '-drive', `if=pflash,format=raw,unit=1,file=${vars.path}`,
-    '-drive', `file=${disk},if=none,id=disk,format=raw,cache=none`, '-device', 'virtio-blk-pci,drive=disk,bootindex=0',
-    '-nic', 'user,model=virtio-net-pci', '-device', 'i6300esb',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => qemu.on('exit', () => resolve()));
+  const vm = await bootWatched({ disk });
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "${point.name}" within 120 s:\n${text.slice(-3000)}`)), 120_000);
-      let armed = false;
-      qemu.stdout.on('data', (chunk: Buffer) => {
-        text += chunk.toString('utf8');
-        log.feed(chunk, Date.now() - t0);
-        if (!armed && point.when(log.current)) {
-          armed = true;
-          setTimeout(() => {
-            clearTimeout(timer);
-            qemu.kill('SIGKILL');
-            resolve();
-          }, point.delayMs);
-        }
-      });
-      qemu.on('exit', () => !armed && reject(new Error(`QEMU stopped before "${point.name}":\n${text.slice(-3000)}`)));
-    });
-    await exited;
+    await vm.waitFor(`"${point.name}"`, (w) => point.when(w.log.current), 120_000);
+    if (point.delayMs) await new Promise((ok) => setTimeout(ok, point.delayMs));
   } finally {
-    if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGKILL');
-    if (vars.temporary) await rm(vars.temporary, { recursive: true, force: true });
+    await vm.kill();
   }
-  return { boot: log.current, console: text };
+  return { boot: vm.log.current, console: vm.lines.join('\n') };
 }
 
-/** fsck.fat -n on the ESP, read out of the disk file; a set dirty bit alone (a mounted FAT cut off) is not damage. */
-async function fsckEsp(): Promise<{ ok: boolean; out: string }> {
-  const record = JSON.parse(await readFile(join(project, 'out/build.json'), 'utf8'));
-  const esp = record.outputs.find((o: { format: string }) => o.format === 'disk').disk.esp as { first: number; last: number };
-  const part = join(work, 'esp.img');
-  const dd = spawnSync('dd', [`if=${disk}`, `of=${part}`, 'bs=512', `skip=${esp.first}`, `count=${esp.last - esp.first + 1}`, 'status=none']);
-  assert.equal(dd.status, 0, String(dd.stderr));
-  const r = spawnSync('fsck.fat', ['-n', part], { encoding: 'utf8' });
-  await rm(part, { force: true });
-  const out = `${r.stdout}${r.stderr}`;
-  const complaints = out
-    .split('\n')
-    // The dirty bit sits in the boot sector (offset 65), so its backup differs there and only there.
-    .filter((l) => !/dirty bit|not properly unmounted|Automatically removing|Leaving filesystem unchanged|differences between boot sector and its backup|mostly harmless\. Differences|Not automatically fixing this|^\s*65:01\/00$/i.test(l))
-    .filter((l) => !/^fsck\.fat \d|^\S+: \d+ files, \d+\/\d+ clusters$|^\s*$/.test(l));
-  return { ok: (r.status === 0 || r.status === 1) && complaints.length === 0, out };
-}
+const fsckEsp = async () => fsckDiskEsp(disk, await espSectors(project), work);
 
 const status = async () => JSON.parse((await jeos('disk', 'status', disk, '--json')).stdout);
 
