@@ -46,6 +46,14 @@ export function configureImage(tree: ImageTree, packages: UnpackedPackage[], opt
   const firstStart = firstStartSteps(scan, options.workload?.pre);
   markUnrunnable(scan, firstStart, tree);
   if (options.workload) checkWorkloadSteps(unreproducedSteps(scan), workloadPaths(tree, sorted, options.workload), options.workload);
+  const atStart = firstStart.filter((s) => !s.lacks && !s.answered);
+  if (atStart.length) {
+    effects.push({
+      effect: 'first-start',
+      changed: atStart.flatMap((s) => s.paths).sort(),
+      summary: `${atStart.length} per-instance secret${atStart.length === 1 ? '' : 's'} made at first start, before the workload, not in the image: ${atStart.map((s) => s.from.join('; ')).join(' | ')}`,
+    });
+  }
   return { effects, scripts: scriptReports(scan), firstStart };
 }
 

@@ -55,6 +55,10 @@ test('a secret a postinst generates becomes a first-start step with the chmod an
   // The cookie is not in the image; the directory's own chown -R still is.
   assert.equal(tree.stat('var/lib/rabbitmq/.erlang.cookie'), undefined);
   assert.equal(tree.stat('var/lib/rabbitmq/mnesia')?.uid, 1);
+  // build.json's configure effects say what is made at start, and from which script lines.
+  const effect = report.effects.find((e) => e.effect === 'first-start')!;
+  assert.deepEqual(effect.changed, ['/var/lib/rabbitmq/.erlang.cookie']);
+  assert.match(effect.summary, /^1 per-instance secret made at first start, .*broker postinst: line 7: openssl rand -base64 -out \/var\/lib\/rabbitmq\/\.erlang\.cookie 42; broker postinst: line 10: chmod 0400/);
   const postinst = report.scripts.find((s) => s.pkg === 'broker')!;
   assert.ok(postinst.reproduced.some((l) => /openssl rand .*made at first start/.test(l)), postinst.reproduced.join('\n'));
   assert.deepEqual(postinst.notReproduced, []);

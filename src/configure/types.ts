@@ -42,7 +42,7 @@ export interface WorkloadUse {
 }
 
 export interface EffectReport {
-  /** The effect's name: users, filesystem, alternatives, ld-so, ca-certificates, os-release, machine-id, systemd-units, dpkg-database. */
+  /** The effect's name: users, filesystem, alternatives, ld-so, ca-certificates, os-release, machine-id, systemd-units, dpkg-database; first-start (secrets made at start, not in the tree). */
   effect: string;
   /** Image paths the effect wrote, made or changed (absolute, sorted). */
   changed: string[];
