@@ -16,6 +16,7 @@ test('chronyd: ntp: 123 on its UDP port, the port published as 123/udp, and why 
   const why = part.choices.find((c) => c.key === 'healthcheck');
   assert.equal(why?.value, 'an NTP client request to port 123/udp is answered');
   assert.match(why!.why, /chrony\.conf has none/);
+  assert.match(part.notes.join('\n'), /the ntp check needs chronyd to serve clients: .*allow directive/, 'said in jeos.yaml too');
 });
 
 test('valkey-server: redis: 6379; nats-server: nats: 4222; radicale: GET /.web/ on 5232', () => {

@@ -109,6 +109,7 @@ export function workloadOf(program: Program): WorkloadPart {
     // NTP is UDP only: the ntp check sends a client request to the first UDP port.
     healthcheck = { ntp: udp[0]! };
     choices.push({ key: 'healthcheck', value: `an NTP client request to port ${udp[0]}/udp is answered`, why: `known program: ${known.note}` });
+    notes.push(`the ntp check needs ${base} to serve clients: ${known.note}`);
   } else if (udp.length) {
     notes.push(`no health check: ${base} listens on UDP only (${udp.map((p) => `${p}/udp`).join(', ')}), and jeos has no UDP health check for it; add workload.healthcheck if it also serves TCP`);
   } else {
