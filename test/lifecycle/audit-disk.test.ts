@@ -157,4 +157,20 @@ describe('jeos audit against a stopped disk image', { skip, timeout: 300_000 }, 
       assert.match(text.stdout, line);
     }
   });
+
+  test('a disk whose next version was built from another lock: E_AUDIT_OTHER_BUILD, exit 3', async () => {
+    const disk = join(h.work, 'other.img');
+    await copyFile(join(out, 'disk.img'), disk);
+    const about = join(h.work, 'jeos.json');
+    execFileSync('mcopy', ['-n', '-i', `${disk}${espAt}`, '::/jeos/1.0/jeos.json', about], { env: mtools });
+    const text = JSON.parse(await readFile(about, 'utf8'));
+    text.lockDigest = 'f'.repeat(64);
+    await writeFile(about, JSON.stringify(text));
+    execFileSync('mcopy', ['-o', '-i', `${disk}${espAt}`, about, '::/jeos/1.0/jeos.json'], { env: mtools });
+    const { code, report } = await auditJson(disk, '--vm');
+    assert.equal(code, 3);
+    assert.equal(report.error.code, 'E_AUDIT_OTHER_BUILD');
+    assert.match(report.error.message, /another jeos\.lock \(ffffffffffff\)/);
+    assert.match(report.error.hint, /jeos disk add/);
+  });
 });
