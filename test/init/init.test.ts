@@ -68,6 +68,20 @@ describe('jeos init', () => {
             scripts: { postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  nsd-control-setup >/dev/null 2>&1 || true\nfi\n' },
           },
           { name: 'openssl', version: '3.5-1', depends: 'libc', files: { '/usr/bin/openssl': { content: 'x', mode: 0o755 } } },
+          // A server whose unit sets up its surroundings: directories, capabilities, environment.
+          {
+            name: 'leased',
+            version: '1.0-1',
+            depends: 'libc',
+            files: {
+              '/usr/sbin/leased': { content: 'x', mode: 0o755 },
+              '/etc/default/leased': 'LEASED_MODE=fast\n',
+              '/usr/lib/systemd/system/leased.service': unit(
+                '/usr/sbin/leased',
+                'User=_lease\nEnvironment=LEASE_DIR=/var/lib/leased\nEnvironmentFile=-/etc/default/leased\nRuntimeDirectory=leased\nRuntimeDirectoryMode=0750\nStateDirectory=leased\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n',
+              ),
+            },
+          },
         ],
         [],
       ),
@@ -104,6 +118,29 @@ describe('jeos init', () => {
     const build = await h.jeos('build', 'webd', '--frozen', '--format', 'tar', '-q');
     assert.equal(build.code, 0, build.stderr);
     assert.ok((await stat(join(h.work, 'webd', 'out', 'rootfs.tar'))).size > 0);
+  });
+
+  test('a unit that sets up its surroundings: its settings in jeos.yaml; the build makes the directories and the file capability, and reads the environment file', async () => {
+    const r = await init('leased', 'leased');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.packages, ['leased']);
+    assert.deepEqual(out.env, { LEASE_DIR: '/var/lib/leased' });
+    assert.deepEqual(out.environmentFiles, ['/etc/default/leased']);
+    assert.deepEqual(out.directories, [{ path: '/run/leased', mode: '0750' }, { path: '/var/lib/leased' }]);
+    assert.deepEqual(out.capabilities, ['CAP_NET_BIND_SERVICE']);
+    assert.match(await yamlOf('leased'), /directories:\n    - path: \/run\/leased\n      mode: "0750"\n/);
+    const build = await h.jeos('build', 'leased', '--frozen', '--format', 'oci', '-q');
+    assert.equal(build.code, 0, build.stderr + build.stdout);
+    const record = JSON.parse(await readFile(join(h.work, 'leased', 'out', 'build.json'), 'utf8'));
+    const setup = record.image.configure.find((e: { effect: string }) => e.effect === 'unit-setup').summary;
+    assert.match(setup, /made .*\/run\/leased, \/var\/lib\/leased/);
+    assert.match(setup, /\/usr\/sbin\/leased: file capabilities CAP_NET_BIND_SERVICE/);
+    const index = JSON.parse(await readFile(join(h.work, 'leased', 'out', 'oci', 'index.json'), 'utf8'));
+    const blob = async (digest: string) => JSON.parse(await readFile(join(h.work, 'leased', 'out', 'oci', 'blobs', ...digest.split(':')), 'utf8'));
+    const { config } = await blob((await blob(index.manifests[0].digest)).config.digest);
+    assert.ok(config.Env.includes('LEASE_DIR=/var/lib/leased') && config.Env.includes('LEASED_MODE=fast'), config.Env.join(' '));
+    assert.equal(config.User, '_lease');
   });
 
   test('a known program: the unit from the same source package, foreground arguments, port, HTTP health check and its page', async () => {
