@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { JeosError } from '../../errors.js';
-import { qemuArgs } from './qemu.js';
+import { qemuArgs, type QemuArgsSpec } from './qemu.js';
 import { claimVmName, findRunningVm, vmRegistryDir } from './registry.js';
 
 const code = (e: unknown) => (e instanceof JeosError ? e.code : String(e));
@@ -45,7 +45,7 @@ test('jeos run\'s registry: a name is claimed, recorded, found, released; a live
 });
 
 test('the audit port: a virtio-serial port named org.jeos.audit on a socket QEMU listens on, only when asked', () => {
-  const spec = { kernel: 'k', cmdline: 'c', memoryMiB: 256, cpus: 1, accel: 'tcg', machine: 'q35', forwards: [], sockets: { console: 'a', report: 'b', qmp: 'c' } } as const;
+  const spec: QemuArgsSpec = { kernel: 'k', cmdline: 'c', memoryMiB: 256, cpus: 1, accel: 'tcg', machine: 'q35', forwards: [], sockets: { console: 'a', report: 'b', qmp: 'c' } };
   assert.ok(!qemuArgs(spec).some((a) => a.includes('virtserialport')));
   const args = qemuArgs({ ...spec, auditSocket: '/run/x,y.sock' }).join(' ');
   assert.match(args, /-device virtio-serial-pci,id=vser0 -chardev socket,id=audit,path=\/run\/x,,y\.sock,server=on,wait=off -device virtserialport,bus=vser0\.0,chardev=audit,name=org\.jeos\.audit/);
