@@ -84,7 +84,14 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   },
   // Well-known servers: the port Debian's default configuration listens on and the protocol that
   // tells a working server. A port the program's own configuration names wins (config-ports.ts).
-  ...dns(['named', 'nsd', 'knotd', 'unbound', 'dnsmasq']),
+  ...dns(['named', 'nsd', 'unbound', 'dnsmasq']),
+  {
+    program: 'knotd',
+    ports: [53],
+    udp: [53],
+    check: 'dns',
+    note: "knotd answers DNS on port 53 once its configuration names a listen address (server: listen: [0.0.0.0@53, ::@53]); Debian's knot.conf has it commented out, so knotd listens on none until one is added",
+  },
   {
     program: 'pdns_server',
     ports: [53],
@@ -111,7 +118,12 @@ export const KNOWN_PROGRAMS: readonly KnownProgram[] = [
   { program: 'apache2', ports: [80], http: '/', note: 'Debian\'s default site serves /var/www/html on port 80' },
   { program: 'lighttpd', ports: [80], http: '/', note: 'Debian\'s lighttpd serves /var/www/html on port 80' },
   { program: 'caddy', ports: [80], http: '/', note: 'Debian\'s Caddyfile serves a welcome page on port 80' },
-  { program: 'etcd', ports: [2379], http: '/health', note: 'etcd answers GET /health on its client port 2379' },
+  {
+    program: 'etcd',
+    ports: [2379],
+    http: '/health',
+    note: "etcd answers GET /health on its client port 2379, on localhost only until ETCD_LISTEN_CLIENT_URLS (and ETCD_ADVERTISE_CLIENT_URLS) in /etc/default/etcd, its unit's EnvironmentFile=, name every address (http://0.0.0.0:2379)",
+  },
   {
     program: 'icecast2',
     args: ['-c', '/etc/icecast2/icecast.xml'],

@@ -111,6 +111,7 @@ describe('jeos init for Debian servers whose units set up their surroundings', (
     assert.deepEqual(out.directories, [{ path: '/run/knot' }, { path: '/var/lib/knot' }]);
     assert.deepEqual(out.capabilities, ['CAP_NET_BIND_SERVICE', 'CAP_SETPCAP']);
     assert.deepEqual(out.environmentFiles, ['/etc/default/knot']);
+    assert.ok(out.choices.some((c: { key: string; why: string }) => c.key === 'ports' && /knot\.conf has it commented out/.test(c.why)));
     await withConfig('knot');
     const t = await buildAndTest('knot');
     if (hasPodman) assert.match(t.detail!, /^dns A localhost on port 53: /);
@@ -131,6 +132,7 @@ describe('jeos init for Debian servers whose units set up their surroundings', (
     assert.equal(out.env.ETCD_DATA_DIR, '/var/lib/etcd/default');
     assert.deepEqual(out.environmentFiles, ['/etc/default/etcd']);
     assert.match(notes(out), /ETCD_NAME=%H of etcd\.service is left out/);
+    assert.ok(out.choices.some((c: { key: string; why: string }) => c.key === 'ports' && /localhost only until ETCD_LISTEN_CLIENT_URLS/.test(c.why)));
     await withConfig('etcd-server');
     const t = await buildAndTest('etcd-server');
     if (hasPodman) assert.match(t.detail!, /^HTTP 200 from http:\/\/localhost:2379\/health/);

@@ -105,3 +105,11 @@ describe('jeos init: Essential commands a step or a shell line runs', () => {
     assert.ok(!isConfigCheck(['/bin/mkdir', '-p', '/run/x'], '/usr/sbin/x'));
   });
 });
+
+describe('jeos init: servers Debian sets up to serve nobody from outside', () => {
+  test('knotd and etcd: the port\'s reason says what to add (knot.conf\'s listen, etcd\'s ETCD_LISTEN_CLIENT_URLS)', () => {
+    const why = (path: string) => workloadOf({ path, args: [], from: 'u', userArgs: false }).choices.find((c) => c.key === 'ports')!.why;
+    assert.match(why('/usr/sbin/knotd'), /Debian's knot\.conf has it commented out/);
+    assert.match(why('/usr/bin/etcd'), /localhost only until ETCD_LISTEN_CLIENT_URLS/);
+  });
+});
