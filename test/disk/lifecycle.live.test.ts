@@ -3,7 +3,8 @@
 // 10 s timeout), booted under OVMF (TCG) with the disk writable so systemd-boot's counting and
 // systemd-bless-boot's renames stay on it. 1.0 is blessed; jeos disk add 2.0 boots and is
 // blessed; 3.0 fails three tries and 2.0 comes back by itself; jeos disk status shows 3.0 bad;
-// what nginx wrote under /var (its access log, on the jeos-var partition) is still there.
+// what nginx wrote under /var (its access log, on the jeos-var partition) is still there, and so
+// is the journal of 3.0's three failed tries (read on the host with debugfs and journalctl -D).
 // Then 4.0, which hangs: its workload's first step (with dash for /bin/sh) crashes the kernel (sysrq c) and its
 // vm.cmdline says panic=0, so the kernel stops there instead of rebooting, and only the
 // hardware watchdog systemd armed (QEMU's i6300esb) can reset it; three tries, 2.0 again.
@@ -11,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
@@ -31,6 +33,22 @@ async function varFile(path: string): Promise<string> {
   const record = JSON.parse(await readFile(join(project('1'), 'out/build.json'), 'utf8'));
   const disk = record.outputs.find((o: { format: string }) => o.format === 'disk').disk;
   return spawnSync('debugfs', ['-R', `cat /upper/${path}`, `${fleet}?offset=${disk.var.first * 512}`], { encoding: 'utf8' }).stdout;
+}
+
+/** Each boot in the journal on the fleet's /var partition (debugfs, journalctl -D): its version and its lines; undefined without journalctl. */
+function journalBoots(): Array<{ version: string | undefined; text: string }> | undefined {
+  if (spawnSync('sh', ['-c', 'command -v journalctl']).status !== 0) return undefined;
+  const record = JSON.parse(readFileSync(join(project('1'), 'out/build.json'), 'utf8'));
+  const varFirst = record.outputs.find((o: { format: string }) => o.format === 'disk').disk.var.first as number;
+  const out = join(work, `journal-${Date.now()}`);
+  mkdirSync(out);
+  spawnSync('debugfs', ['-R', `rdump /upper/log/journal ${out}`, `${fleet}?offset=${varFirst * 512}`]);
+  const dir = join(out, 'journal');
+  const ids = spawnSync('journalctl', ['-D', dir, '--list-boots', '--no-pager', '-o', 'json'], { encoding: 'utf8' }).stdout;
+  return (JSON.parse(ids || '[]') as Array<{ boot_id: string }>).map(({ boot_id }) => {
+    const text = spawnSync('journalctl', ['-D', dir, '-b', boot_id, '--no-pager', '-o', 'cat'], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
+    return { version: /jeos\.version=(\S+)/.exec(text)?.[1], text };
+  });
 }
 
 async function bootUntil(version: string | undefined) {
@@ -106,6 +124,16 @@ describe('versions on a disk: blessed, added, rolled back by themselves', { skip
     const logAfter = await varFile('log/nginx/access.log');
     assert.ok(logAfter.startsWith(logBefore), 'the access log 2.0 wrote is still there, and grew');
     t.diagnostic(`3.0's three tries and 2.0 healthy again: ${Math.round(r.perBoot[3].timings.complete / 1000)} s from power-on`);
+    // Post-mortem: each of 3.0's tries left its journal on /var, read on the host from the stopped disk.
+    const boots = journalBoots();
+    if (!boots) return t.diagnostic('no journalctl here: the journal on /var is not read');
+    const tries = boots.filter((b) => b.version === '3.0');
+    assert.equal(tries.length, 3, `3.0's three tries in the journal on /var (boots: ${boots.map((b) => b.version).join(', ')})`);
+    for (const b of tries) {
+      assert.match(b.text, /jeos-health\.service: Failed with result 'timeout'/, 'each try says why it failed');
+      assert.doesNotMatch(b.text, /jeos-health: healthy/);
+    }
+    assert.match(tries.map((b) => b.text).join('\n'), /404 Not Found/, "the health check's own error");
   });
   test('4.0 hangs: the watchdog resets it, three tries, then 2.0 runs again by itself; status shows 4.0 bad', async (t) => {
     if (skippedEarlier(t)) return;
