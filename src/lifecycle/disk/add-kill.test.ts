@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { fsckEsp, makeBuild, makeDisk, peKernel, versionFiles, type StandInVersion } from '../../../test/support/disk/esp-disk.js';
 import { addVersion, diskStatus, openJeosDisk } from './index.js';
+import { stageCopy } from './staged-copy.js';
 
 const missing = ['fsck.vfat', 'dd', 'cp'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const skip = missing.length > 0 && `missing ${missing.join(', ')} (apt-get install dosfstools coreutils)`;
@@ -80,6 +81,10 @@ async function nextAddFinishes(disk: string, esp: { espOffset: number; espBytes:
   assert.deepEqual((await readdir(dirname(disk))).filter((n) => n.includes('.jeos-add-')), [], 'no copy left beside the disk');
   assert.equal(fsckEsp(disk, esp, scratch).status, 0);
 }
+
+test('the copy is refused for what is not a file: a device node is never replaced', async () => {
+  await assert.rejects(stageCopy('/dev/null'), (e: Error & { code?: string; hint?: string }) => e.code === 'E_DISK_NOT_FILE' && /dd/.test(e.hint ?? ''));
+});
 
 describe('jeos disk add killed (SIGKILL): the disk is as it was or has the new version whole', { skip }, () => {
   let work: string;

@@ -7,7 +7,7 @@
  * removes it (or refuses while the add that made it still runs).
  */
 import { execFile } from 'node:child_process';
-import { access, constants, open, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { access, constants, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { JeosError } from '../../errors.js';
 
@@ -55,6 +55,12 @@ export async function staleCopies(disk: string): Promise<string[]> {
 
 export async function stageCopy(diskPath: string): Promise<StagedCopy> {
   const disk = await realpath(diskPath);
+  // A device's node must not be replaced by a file: jeos disk add edits image files only.
+  if (!(await stat(disk)).isFile()) {
+    throw new JeosError('E_DISK_NOT_FILE', `${diskPath} is not a disk image file (a device or another special file)`, {
+      hint: 'add the version to the image file, then write that to the device (dd, or the hypervisor\'s import)',
+    });
+  }
   await access(disk, constants.W_OK).catch((e: NodeJS.ErrnoException) => {
     throw new JeosError('E_DISK_OPEN', `cannot write ${diskPath}: ${e.code ?? e.message}`, { hint: 'check the file\'s permissions (and that no VM is running it)' });
   });
