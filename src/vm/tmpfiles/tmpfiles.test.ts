@@ -119,7 +119,7 @@ test('the journal lines: nothing to do while only root can read the journal; a m
   assert.deepEqual(alone.record.nothingToDo.map((n) => n.reason), [
     'it lets members of adm and systemd-journal read the journal, and the image has none besides root',
     'it lets members of adm and systemd-journal read the journal, and the image has none besides root',
-    'journald keeps the journal in /run/log/journal (Storage=volatile)',
+    'journald keeps the journal in /run/log/journal (Storage=auto, no /var/log/journal in the image); a disk image\'s jeos-disk-journal.service makes /var/log/journal on the /var partition',
   ]);
   const withReader = image(conf, (t) => t.writeFile('etc/group', GROUP.replace('adm:x:4:', 'adm:x:4:www-data')));
   assert.deepEqual(journalReaders(readAccounts(withReader)), ['www-data']);

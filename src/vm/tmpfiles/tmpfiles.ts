@@ -27,7 +27,7 @@ import { readTmpfiles, type TmpfilesLine } from '../../configure/tmpfiles/parse.
 
 export interface TmpfilesContext {
   hostname: string;
-  /** systemd's journald, which keeps the journal in /run/log/journal (Storage=volatile), or no journal at all (BusyBox init). */
+  /** systemd's journald, which keeps the journal in /run/log/journal (on a disk image, flushed to /var/log/journal at boot), or no journal at all (BusyBox init). */
   journal: 'journald' | 'none';
   sourceDateEpoch: number;
 }
@@ -77,7 +77,7 @@ function classify(line: TmpfilesLine, tree: ImageTree, ctx: TmpfilesContext, rea
   const raw = line.path;
   if (/^\/(run|var)\/log\/journal(\/|$)/.test(raw)) {
     if (ctx.journal === 'none') return { none: 'the VM runs no journald' };
-    if (raw.startsWith('/var/')) return { none: 'journald keeps the journal in /run/log/journal (Storage=volatile)' };
+    if (raw.startsWith('/var/')) return { none: 'journald keeps the journal in /run/log/journal (Storage=auto, no /var/log/journal in the image); a disk image\'s jeos-disk-journal.service makes /var/log/journal on the /var partition' };
     if (readers.length) return { blocker: `the journal's group and ACLs let ${readers.join(', ')} read it, and BusyBox cannot set ACLs` };
     return { none: `it lets members of ${JOURNAL_GROUPS.join(' and ')} read the journal, and the image has none besides root` };
   }
