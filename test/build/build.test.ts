@@ -102,7 +102,7 @@ describe('jeos build', () => {
     assert.equal(record.outputs[0].files[0].sha256, await sha(join(project, 'out/rootfs.tar')));
     assert.equal(record.recordVersion, 2);
     for (const stage of ['config', 'lock', 'fetch', 'image', 'outputs', 'total']) assert.equal(typeof record.timings[stage], 'number');
-    assert.deepEqual(Object.keys(record.image.timings), ['unpack', 'configure', 'tmp', 'tmpfiles', 'workload', 'trim'], 'the image variant\'s steps, in order (no start-script without workload.pre)');
+    assert.deepEqual(Object.keys(record.image.timings), ['unpack', 'configure', 'tmp', 'tmpfiles', 'workload', 'trim', 'unit-setup'], 'the image variant\'s steps, in order (no start-script without workload.pre; unit-setup after the trim)');
     assert.deepEqual(record.outputs.map((o: { variant: string }) => o.variant), ['image', 'image']);
     assert.deepEqual(record.image.addedPackages, []);
     assert.equal(record.vm, undefined);

@@ -106,7 +106,7 @@ describe('jeos build --format vm', () => {
     assert.equal(r.code, 0, r.stderr);
     // The VM variant's steps, in order, each named with it.
     const vmSteps = [...r.stderr.matchAll(/^vm (\S+) +\d+ ms /gm)].map((m) => m[1]);
-    assert.deepEqual(vmSteps, ['unpack', 'configure', 'workload', 'kernel', 'system', 'trim']);
+    assert.deepEqual(vmSteps, ['unpack', 'configure', 'workload', 'kernel', 'system', 'trim', 'unit-setup']);
     assert.match(r.stderr, /^vm unpack +\d+ ms +5 packages/m);
     assert.match(r.stderr, /^vm kernel +\d+ ms +kernel 6\.12\.0-9-cloud-amd64, \d+ modules kept/m);
     assert.match(r.stdout, /vm +kernel 6\.12\.0-9-cloud-amd64, initrd\.img .* \(lz4;/);
