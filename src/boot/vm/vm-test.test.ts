@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { JeosError } from '../../errors.js';
-import { checkVmHealthcheck, mapperOf, testVm } from './vm-test.js';
+import { checkVmHealthcheck, mapperOf, TCG_TIMEOUT_FACTOR, testVm, waitFor } from './vm-test.js';
 
 describe('testVm before booting', () => {
   test('a command health check is refused before anything starts, pointing at http/tcp', async () => {
@@ -25,4 +25,11 @@ describe('testVm before booting', () => {
     assert.equal(map(80, 'udp'), undefined);
     assert.equal(map(443, 'tcp'), undefined);
   });
+});
+
+test('without --timeout, jeos test waits the health check\'s timeout under KVM and three times it under TCG', () => {
+  assert.equal(waitFor({ tcp: 80, status: 200, timeout: 60 }, 'kvm'), 60_000);
+  assert.equal(waitFor({ tcp: 80, status: 200, timeout: 60 }, 'tcg'), 60_000 * TCG_TIMEOUT_FACTOR);
+  assert.equal(waitFor(undefined, 'tcg'), 180_000);
+  assert.equal(waitFor({ tcp: 80, status: 200, timeout: 20 }, 'kvm'), 20_000);
 });

@@ -18,7 +18,7 @@ export interface VmTestOptions {
   cpus?: number;
   ports: GuestPort[];
   healthcheck?: HealthcheckSpec;
-  /** Overall limit; default: the health check's timeout (seconds in jeos.yaml), else 60 s. */
+  /** Overall limit; default: the health check's timeout (seconds in jeos.yaml, else 60 s), times TCG_TIMEOUT_FACTOR under TCG. */
   timeoutMs?: number;
   accel?: AccelChoice;
   machine?: Machine;
@@ -55,6 +55,8 @@ export interface VmTestResult {
   /** Whether the guest's report channel answered (multi-user.target reached). */
   reported: boolean;
   healthcheck: { kind: Exclude<HealthcheckKind, 'command'> | 'report'; ok: boolean; detail: string; attempts: number };
+  /** How long jeos test waited for the workload to be healthy: --timeout, else the check's timeout (times TCG_TIMEOUT_FACTOR under TCG). */
+  timeoutSeconds?: number;
   /** What went wrong, in one line, when not ok. */
   failure?: string;
   /** A coded cause, when the console names one: E_VM_OUT_OF_MEMORY (the console's line is in failure). */
@@ -117,10 +119,22 @@ function probe(spec: HealthcheckSpec, mapPort: PortMapper): Promise<ProbeResult>
  */
 export const TEST_CMDLINE = ['systemd.status_unit_format=name'];
 
+/**
+ * Under TCG (no KVM) the guest runs several times slower than on the hardware a health check's
+ * timeout is written for: a first start that makes keys or starts the Erlang VM took 60–100 s
+ * there (rabbitmq-server, postfix, dovecot-imapd). Without --timeout, jeos test waits this many
+ * times the check's timeout; the report says how long it waited (timeoutSeconds).
+ */
+export const TCG_TIMEOUT_FACTOR = 3;
+
+/** How long to wait for the workload to be healthy when --timeout is not given, in ms. */
+export function waitFor(spec: HealthcheckSpec | undefined, accel: Accel): number {
+  return (spec?.timeout ?? 60) * 1000 * (accel === 'tcg' ? TCG_TIMEOUT_FACTOR : 1);
+}
+
 export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
   checkVmHealthcheck(options.healthcheck);
   const spec = options.healthcheck;
-  const timeoutMs = options.timeoutMs ?? (spec?.timeout ?? 60) * 1000;
   const ports: GuestPort[] = [...options.ports, ...healthcheckForwards(spec)];
   const forwards = await chooseForwards(ports, 'free');
   const vm = await startVm({
@@ -138,8 +152,9 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
     ...(options.onConsole ? { onConsole: options.onConsole } : {}),
     onEvent: options.onEvent,
   });
+  const timeoutMs = options.timeoutMs ?? waitFor(spec, vm.accel.accel);
   try {
-    return await watch(vm, options, spec, timeoutMs);
+    return { ...(await watch(vm, options, spec, timeoutMs)), timeoutSeconds: Math.round(timeoutMs / 1000) };
   } finally {
     if (!vm.hasExited()) await vm.stop();
   }

@@ -54,7 +54,7 @@ export function registerTest(program: Command): void {
       .option('--until-version <version>', 'with --disk: wait, across reboots, until this version completes its boot (another one completing fails unless it reboots, e.g. into an update, before --timeout)')
       .option('--writable', 'with --disk: the guest writes to the disk file (boot counting and blessing stay on it); default: a snapshot')
       .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
-      .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout); with --disk: the whole wait, across reboots', seconds)
+      .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout, three times that without KVM); with --disk: the whole wait, across reboots', seconds)
       .option('--json', 'print machine-readable JSON on stdout')
       .option('-q, --quiet', 'no progress output'),
     'with --vm: ',
