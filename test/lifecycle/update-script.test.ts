@@ -5,7 +5,7 @@
 // to do, so this proves the script's decisions: what it installs, and what it refuses and why.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -79,7 +79,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
   };
 
   /** Run the script as jeos-update.service would, on a machine running `running` that is offered `offered`. */
-  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; onTrial?: boolean } = {}): Promise<Run> => {
+  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; onTrial?: boolean; leftovers?: string[] } = {}): Promise<Run> => {
     const dir = options.dir ?? (await mkdtemp(join(work, 'machine-')));
     const calls = join(dir, 'calls');
     await writeFile(calls, '');
@@ -92,6 +92,8 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     await rm(join(dir, 'esp'), { recursive: true, force: true });
     await mkdir(join(dir, 'esp/loader/entries'), { recursive: true });
     for (const e of options.entries ?? []) await writeFile(join(dir, 'esp/loader/entries', e), 'title jeos\n');
+    await mkdir(join(dir, 'esp/jeos'), { recursive: true });
+    for (const l of options.leftovers ?? []) await writeFile(join(dir, 'esp', l), 'partial');
     await writeFile(join(dir, 'cmdline'), `console=ttyS0 panic=-1 jeos.version=${options.running ?? '1.0'}\n`);
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -141,6 +143,14 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(r.calls, []);
     assert.match(r.out, /has not completed its boot \(on trial\): no update now/);
+  });
+
+  test('the temporaries of an update cut short are removed from the ESP, nothing else', async () => {
+    const r = await run('', { entries: ['jeos-1.0.conf'], leftovers: ['jeos/.#sysupdatejeos-2.0.initrd0123abcd', 'loader/entries/.#sysupdatejeos-2.0.conf4567'] });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /removed \/jeos\/\.#sysupdatejeos-2\.0\.initrd0123abcd, left by an update that was cut short/);
+    assert.deepEqual(await readdir(join(r.dir, 'esp/jeos')), []);
+    assert.deepEqual(await readdir(join(r.dir, 'esp/loader/entries')), ['jeos-1.0.conf']);
   });
 
   test('no new version (systemd-sysupdate check-new exits 1 and says nothing failed): nothing installed, exit 0', async () => {

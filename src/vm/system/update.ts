@@ -12,6 +12,9 @@
 import { BUSYBOX } from '../busybox/busybox-network.js';
 import { ESP_MOUNT } from './disk-boot.js';
 
+/** Where the channel's transfers put a version's kernel and initrd on the ESP (src/lifecycle/channel's SYSUPDATE_ESP_DIR). */
+const SYSUPDATE_DIR = 'jeos';
+
 export const UPDATE_SCRIPT = 'usr/lib/jeos/jeos-update';
 export const UPDATE_UNIT = 'jeos-update.service';
 export const UPDATE_TIMER = 'jeos-update.timer';
@@ -93,6 +96,13 @@ vercmp() { $bb awk -v A="$1" -v B="$2" '${VERCMP_AWK}' </dev/null; }
 
 # Only from a blessed version (jeos-update.service is ordered after boot-complete.target; this says whether it was reached).
 $systemctl is-active --quiet boot-complete.target || { log "the running version has not completed its boot (on trial): no update now"; exit 0; }
+
+# What a run cut short left (systemd-sysupdate's temporaries, which no entry names and sysupdate never removes):
+# only room taken on the ESP, which a few cut downloads of a whole version would fill.
+for f in "$esp"/${SYSUPDATE_DIR}/.#sysupdate* "$esp"/loader/entries/.#sysupdate*; do
+  [ -e "$f" ] || continue
+  $bb rm -f "$f" && log "removed \${f#"$esp"}, left by an update that was cut short"
+done
 
 running=$($bb sed -n 's/.*jeos\\.version=\\([^ ]*\\).*/\\1/p' "$cmdline")
 [ -n "$running" ] || refuse "no jeos.version= on the kernel command line: not booted from a jeos disk entry"
