@@ -5,7 +5,7 @@
 // configuration names (point 3); nsd the keys nsd-control-setup makes at start (workload.pre from
 // init's table of after-install generators, point 1). exim4-daemon-light gets its generated
 // configuration the same way, and needs the static account uucp that its configuration names.
-// Then the same four in a VM, one at a time (init asks for tar, oci and vm outputs): the memory
+// coturn (turnserver, TCP and UDP 3478) in podman and a VM. Then the same four in a VM, one at a time (init asks for tar, oci and vm outputs): the memory
 // jeos build chose, and a starved bind9 VM named as out of memory.
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
@@ -100,6 +100,19 @@ describe('jeos init for common Debian servers', () => {
     if (!hasQemu) return;
     const r = await buildAndTestVm('icecast2');
     assert.match(r.healthcheck.detail, /^HTTP 200 from http:\/\/localhost:8000\//);
+  });
+
+  test('coturn: turnserver with its configuration and no pid file, as the turnserver user, ports 3478 TCP and UDP; built and accepting on 3478 in podman and in a VM', async () => {
+    const out = await init('coturn');
+    assert.deepEqual(out.command, ['/usr/bin/turnserver', '-c', '/etc/turnserver.conf', '--pidfile=']);
+    assert.equal(out.user, 'turnserver');
+    assert.deepEqual(out.ports, [3478, '3478/udp']);
+    assert.deepEqual(out.healthcheck, { tcp: 3478 });
+    const t = await buildAndTest('coturn');
+    if (hasPodman) assert.match(t.detail!, /^tcp 3478 accepts connections/);
+    if (!hasQemu) return;
+    const r = await buildAndTestVm('coturn');
+    assert.match(r.healthcheck.detail, /^tcp 3478 accepts connections/);
   });
 
   test('tinyproxy in a VM: port 8888 accepts connections', vmOnly, async () => {
