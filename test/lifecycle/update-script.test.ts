@@ -79,7 +79,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
   };
 
   /** Run the script as jeos-update.service would, on a machine running `running` that is offered `offered`. */
-  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; onTrial?: boolean; leftovers?: string[] } = {}): Promise<Run> => {
+  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; onTrial?: boolean; leftovers?: string[]; keepEsp?: boolean } = {}): Promise<Run> => {
     const dir = options.dir ?? (await mkdtemp(join(work, 'machine-')));
     const calls = join(dir, 'calls');
     await writeFile(calls, '');
@@ -89,7 +89,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
       await chmod(path, 0o755);
       return path;
     };
-    await rm(join(dir, 'esp'), { recursive: true, force: true });
+    if (!options.keepEsp) await rm(join(dir, 'esp'), { recursive: true, force: true });
     await mkdir(join(dir, 'esp/loader/entries'), { recursive: true });
     for (const e of options.entries ?? []) await writeFile(join(dir, 'esp/loader/entries', e), 'title jeos\n');
     await mkdir(join(dir, 'esp/jeos'), { recursive: true });
@@ -151,6 +151,33 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     assert.match(r.out, /removed \/jeos\/\.#sysupdatejeos-2\.0\.initrd0123abcd, left by an update that was cut short/);
     assert.deepEqual(await readdir(join(r.dir, 'esp/jeos')), []);
     assert.deepEqual(await readdir(join(r.dir, 'esp/loader/entries')), ['jeos-1.0.conf']);
+  });
+
+  test('a version whose install a power cut left incomplete (empty entry, missing or empty file) is removed, so it is installed again', async () => {
+    const whole = 'title t\nlinux /jeos/jeos-2.0.linux\ninitrd /jeos/jeos-2.0.initrd\n';
+    const dir = await mkdtemp(join(work, 'machine-'));
+    const esp = join(dir, 'esp');
+    const put = async (path: string, text: string) => {
+      await mkdir(join(esp, path, '..'), { recursive: true });
+      await writeFile(join(esp, path), text);
+    };
+    // 2.0: the entry renamed into place empty. 2.1: whole. 2.2: its initrd empty. 1.0: the disk's own, not sysupdate's.
+    await put('loader/entries/jeos-2.0+3-0.conf', '');
+    await put('jeos/jeos-2.0.linux', 'k');
+    await put('jeos/jeos-2.0.initrd', 'i');
+    await put('loader/entries/jeos-2.1+3-0.conf', whole.replaceAll('2.0', '2.1'));
+    await put('jeos/jeos-2.1.linux', 'k');
+    await put('jeos/jeos-2.1.initrd', 'i');
+    await put('loader/entries/jeos-2.2.conf', whole.replaceAll('2.0', '2.2'));
+    await put('jeos/jeos-2.2.linux', 'k');
+    await put('jeos/jeos-2.2.initrd', '');
+    const r = await run('', { dir, entries: ['jeos-1.0.conf'], keepEsp: true });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /removed version 2\.0: its entry or files were left incomplete/);
+    assert.match(r.out, /removed version 2\.2: /);
+    assert.doesNotMatch(r.out, /removed version 2\.1|removed version 1\.0/);
+    assert.deepEqual((await readdir(join(esp, 'loader/entries'))).sort(), ['jeos-1.0.conf', 'jeos-2.1+3-0.conf']);
+    assert.deepEqual((await readdir(join(esp, 'jeos'))).sort(), ['jeos-2.1.initrd', 'jeos-2.1.linux']);
   });
 
   test('no new version (systemd-sysupdate check-new exits 1 and says nothing failed): nothing installed, exit 0', async () => {

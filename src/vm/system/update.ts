@@ -104,6 +104,21 @@ for f in "$esp"/${SYSUPDATE_DIR}/.#sysupdate* "$esp"/loader/entries/.#sysupdate*
   $bb rm -f "$f" && log "removed \${f#"$esp"}, left by an update that was cut short"
 done
 
+# A version sysupdate installed whose entry a power cut left empty, or naming a file that is not there or is
+# empty (the rename reached the disk before the data): not bootable, yet sysupdate counts it installed and
+# would never fetch it again. Its entry and files go, so the next check installs it anew.
+for f in "$esp"/loader/entries/jeos-*.conf; do
+  [ -e "$f" ] || continue
+  $bb grep -q "^linux /${SYSUPDATE_DIR}/" "$f" 2>/dev/null || [ ! -s "$f" ] || continue
+  v=\${f##*/jeos-}; v=\${v%.conf}; v=\${v%%+*}
+  ok=1
+  [ -s "$f" ] || ok=0
+  for p in $($bb sed -n -e 's/^linux[[:space:]]\\{1,\\}//p' -e 's/^initrd[[:space:]]\\{1,\\}//p' "$f"); do [ -s "$esp$p" ] || ok=0; done
+  [ "$ok" = 1 ] && continue
+  $bb rm -f "$f" "$esp/${SYSUPDATE_DIR}/jeos-$v.linux" "$esp/${SYSUPDATE_DIR}/jeos-$v.initrd"
+  log "removed version $v: its entry or files were left incomplete (a power cut during its install); it will be installed again"
+done
+
 running=$($bb sed -n 's/.*jeos\\.version=\\([^ ]*\\).*/\\1/p' "$cmdline")
 [ -n "$running" ] || refuse "no jeos.version= on the kernel command line: not booted from a jeos disk entry"
 
