@@ -8,7 +8,7 @@
 // (trixie's) or jeos-update refuses each, with the reason on the console; power cut; the ESP
 // holds 2.0 alone, nothing half-written. Boot 2: 2.0 boots and is blessed again; the channel now
 // offers the failing 3.0: installed, rebooted into, three failed tries, 2.0 again, and two more
-// timer runs later 3.0 has not been fetched again. Two boots of the disk; about 6 minutes here.
+// timer runs later 3.0 has not been fetched again. Two boots of the disk (docs/channels.md has the time).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
