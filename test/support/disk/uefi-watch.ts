@@ -159,7 +159,7 @@ export function bootableEntries(disk: string, esp: { first: number }, sums: Map<
     const name = entry.split('/').pop()!;
     // sysupdate's copy of jeos-<v>.conf, renamed with the boot counter: the published bytes.
     const published = sums.get(name.replace(/\+\d+(-\d+)?\.conf$/, '.conf'));
-    if (published && sha256(Buffer.from(text)) !== published) problems.push(`${entry} is not the published entry`);
+    if (published && sha256(Buffer.from(text)) !== published) problems.push(`${entry} is not the published entry (${text.length} bytes${text.length ? `, ${/^linux /m.test(text) ? 'with' : 'without'} a linux line, begins ${JSON.stringify(text.slice(0, 16))}` : ''})`);
     for (const m of text.matchAll(/^(linux|initrd)\s+(\S+)/gm)) {
       const data = espRead(disk, esp, m[2]!);
       if (!data) problems.push(`${entry} names ${m[2]}, which is not on the ESP`);
