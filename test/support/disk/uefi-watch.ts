@@ -151,15 +151,20 @@ export function espRead(disk: string, esp: { first: number }, path: string): Buf
  * `initrd` lines name. An entry that names a missing file, or a file of the channel's (`sums`:
  * name → SHA-256) whose bytes are not the published ones, is a half-written version made bootable.
  */
-export function bootableEntries(disk: string, esp: { first: number }, sums: Map<string, string>): { entries: string[]; problems: string[] } {
+export function bootableEntries(disk: string, esp: { first: number }, sums: Map<string, string>): { entries: string[]; problems: string[]; leftovers: string[] } {
   const problems: string[] = [];
+  const leftovers: string[] = [];
   const entries = espFiles(disk, esp).filter((f) => /^\/loader\/entries\/[^/]+\.conf$/.test(f));
   for (const entry of entries) {
     const text = espRead(disk, esp, entry)?.toString('utf8') ?? '';
     const name = entry.split('/').pop()!;
     // sysupdate's copy of jeos-<v>.conf, renamed with the boot counter: the published bytes.
     const published = sums.get(name.replace(/\+\d+(-\d+)?\.conf$/, '.conf'));
-    if (published && sha256(Buffer.from(text)) !== published) problems.push(`${entry} is not the published entry (${text.length} bytes${text.length ? `, ${/^linux /m.test(text) ? 'with' : 'without'} a linux line, begins ${JSON.stringify(text.slice(0, 16))}` : ''})`);
+    // An entry without a linux line (0 bytes: its rename reached the disk before its contents) is not
+    // bootable: systemd-boot skips it, and jeos-update removes it at its next check so the version is
+    // installed again. Only one with a linux line could boot half-written bytes.
+    if (published && sha256(Buffer.from(text)) !== published && !/^linux /m.test(text)) leftovers.push(`${entry} (${text.length} bytes, no linux line: not bootable)`);
+    else if (published && sha256(Buffer.from(text)) !== published) problems.push(`${entry} is not the published entry (${text.length} bytes${text.length ? `, ${/^linux /m.test(text) ? 'with' : 'without'} a linux line, begins ${JSON.stringify(text.slice(0, 16))}` : ''})`);
     for (const m of text.matchAll(/^(linux|initrd)\s+(\S+)/gm)) {
       const data = espRead(disk, esp, m[2]!);
       if (!data) problems.push(`${entry} names ${m[2]}, which is not on the ESP`);
@@ -169,7 +174,7 @@ export function bootableEntries(disk: string, esp: { first: number }, sums: Map<
       }
     }
   }
-  return { entries, problems };
+  return { entries, problems, leftovers };
 }
 
 function sha256(b: Buffer): string {
