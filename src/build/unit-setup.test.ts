@@ -4,7 +4,7 @@ import { WorkloadSchema } from '../config/schema.js';
 import { JeosError } from '../errors.js';
 import { ImageTree } from '../tree/index.js';
 import { workloadUnit } from '../vm/system/units.js';
-import { fileCapability } from './capabilities.js';
+import { fileCapability } from '../util/capabilities.js';
 import { readEnvironmentFiles, unitSetupStep, withFileEnvironment } from './unit-setup.js';
 import type { BuildContext, VariantState } from './variant.js';
 

@@ -23,7 +23,8 @@ import { JeosError } from '../errors.js';
 import { readAccounts, resolveOwner, type ImageTree } from '../tree/index.js';
 import { argv } from '../util/argv.js';
 import { environmentRecord, parseEnvironmentFile } from '../util/env-file.js';
-import { capabilityNumber, DEFAULT_CONTAINER_CAPABILITIES, fileCapability } from './capabilities.js';
+import { capabilityNumber, fileCapability } from '../util/capabilities.js';
+import { DEFAULT_CONTAINER_CAPABILITIES } from './capabilities.js';
 import type { BuildContext, Step } from './variant.js';
 
 /** The skeleton of a booted system, for a container: path, mode, or a link's target. */

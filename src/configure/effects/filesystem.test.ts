@@ -9,7 +9,7 @@ import { ImageTree } from '../../tree/index.js';
 import type { Action } from '../actions.js';
 import { context } from '../../../test/support/configure/context.js';
 import { mergedUsrTree } from '../../../test/support/configure/packages.js';
-import { capabilityXattr } from '../maintscripts/capabilities.js';
+import { capabilityXattr } from '../../util/capabilities.js';
 import { configureFilesystem } from './filesystem.js';
 import type { Accounts } from './context.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Action } from '../actions.js';
 import { octalMode, parseArgs, UnsupportedCommand } from './args.js';
-import { capabilityXattr } from './capabilities.js';
+import { capabilityXattr } from '../../util/capabilities.js';
 
 type Args = Array<string | undefined>;
 

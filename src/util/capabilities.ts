@@ -17,6 +17,21 @@ const CAPS = [
 const VFS_CAP_REVISION_2 = 0x02000000;
 const VFS_CAP_FLAGS_EFFECTIVE = 0x000001;
 
+/** A capability's number, from its name (`CAP_NET_BIND_SERVICE`, `net_bind_service`); undefined when unknown. */
+export function capabilityNumber(name: string): number | undefined {
+  const i = CAPS.indexOf(name.toLowerCase().replace(/^cap_/, ''));
+  return i < 0 ? undefined : i;
+}
+
+/**
+ * The security.capability value granting these capabilities (by name) permitted and effective, so a
+ * program that does not raise its own capabilities (a Go server) has them at exec: setcap's `…=ep`.
+ */
+export function fileCapability(names: readonly string[]): Buffer {
+  for (const n of names) if (capabilityNumber(n) === undefined) throw new Error(`unknown capability ${n}`);
+  return capabilityXattr(`${names.map((n) => n.toLowerCase()).join(',')}=ep`)!;
+}
+
 /** The xattr value for a capability text, or undefined when the text is not understood. */
 export function capabilityXattr(text: string): Buffer | undefined {
   const sets = { e: 0n, p: 0n, i: 0n };
