@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JeosError } from '../../errors.js';
+import { processAlive } from '../../util/process.js';
 
 export interface RunningVm {
   name: string;
@@ -33,14 +34,6 @@ export function vmRegistryDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_RUNTIME_DIR || tmpdir(), 'jeos-vms');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readEntry(dir: string, name: string): Promise<RunningVm | undefined> {
   try {
@@ -66,7 +59,7 @@ export async function claimVmName(name: string, dir: string): Promise<{ auditSoc
   checkVmName(name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const held = await readEntry(dir, name);
-  if (held && alive(held.pid) && held.pid !== process.pid) {
+  if (held && processAlive(held.pid) && held.pid !== process.pid) {
     throw new JeosError('E_VM_NAME_IN_USE', `a VM named ${name} is running already (jeos run, pid ${held.pid}, from ${held.outDir})`, {
       hint: 'give this one another name: jeos run --name NAME',
     });
@@ -95,7 +88,7 @@ export async function claimVmName(name: string, dir: string): Promise<{ auditSoc
 export async function findRunningVm(name: string, dir: string): Promise<RunningVm> {
   checkVmName(name);
   const entry = await readEntry(dir, name);
-  if (!entry || !alive(entry.pid) || !alive(entry.qemuPid)) {
+  if (!entry || !processAlive(entry.pid) || !processAlive(entry.qemuPid)) {
     throw new JeosError('E_AUDIT_NO_VM', `no VM named ${name} is running (looked in ${dir})`, {
       hint: 'start it with jeos run DIR (its name is jeos.yaml\'s name unless --name gives one), and audit it from another terminal',
     });

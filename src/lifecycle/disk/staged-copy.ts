@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { access, constants, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { JeosError } from '../../errors.js';
+import { processAlive } from '../../util/process.js';
 
 export interface StagedCopy {
   /** The copy to edit. */
@@ -26,14 +27,6 @@ export interface StagedCopy {
 
 const prefixFor = (disk: string) => `.${basename(disk)}.jeos-add-`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The copies of `disk` a killed jeos disk add left (none while another add is running: E_DISK_BUSY). */
 export async function staleCopies(disk: string): Promise<string[]> {
@@ -43,7 +36,7 @@ export async function staleCopies(disk: string): Promise<string[]> {
   for (const name of await readdir(dir)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new JeosError('E_DISK_BUSY', `another jeos disk add (process ${pid}) is writing ${disk}: its copy ${join(dir, name)} is there`, {
         hint: `wait for it to finish; if no jeos disk add runs, remove ${join(dir, name)}`,
       });
