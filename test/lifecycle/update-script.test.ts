@@ -180,6 +180,26 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     assert.deepEqual((await readdir(join(esp, 'jeos'))).sort(), ['jeos-2.1.initrd', 'jeos-2.1.linux']);
   });
 
+  test('an incomplete version that cannot be removed (the ESP read-only after a FAT error) is a refusal naming the ESP, not a removal claimed', { skip: spawnSync('sh', ['-c', 'command -v chattr']).status === 0 ? false : 'chattr (e2fsprogs) is not installed' }, async (t) => {
+    const dir = await mkdtemp(join(work, 'machine-'));
+    const esp = join(dir, 'esp');
+    await mkdir(join(esp, 'loader/entries'), { recursive: true });
+    await mkdir(join(esp, 'jeos'), { recursive: true });
+    const entry = join(esp, 'loader/entries/jeos-2.0+3-0.conf');
+    await writeFile(entry, '');
+    // An immutable file stands for a read-only ESP: even root cannot remove it (rm fails as on EROFS).
+    const immutable = spawnSync('chattr', ['+i', entry]);
+    if (immutable.status !== 0) return t.skip(`chattr +i is not supported here: ${immutable.stderr}`);
+    try {
+      const r = await run('', { dir, entries: ['jeos-1.0.conf'], keepEsp: true });
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, /refused: version 2\.0 was left incomplete by a power cut during its install and cannot be removed from the ESP .*fsck\.fat -a/);
+      assert.doesNotMatch(r.out, /removed version 2\.0/);
+    } finally {
+      spawnSync('chattr', ['-i', entry]);
+    }
+  });
+
   test('no new version (systemd-sysupdate check-new exits 1 and says nothing failed): nothing installed, exit 0', async () => {
     const r = await run('');
     assert.equal(r.code, 0, r.out);

@@ -115,7 +115,10 @@ for f in "$esp"/loader/entries/jeos-*.conf; do
   [ -s "$f" ] || ok=0
   for p in $($bb sed -n -e 's/^linux[[:space:]]\\{1,\\}//p' -e 's/^initrd[[:space:]]\\{1,\\}//p' "$f"); do [ -s "$esp$p" ] || ok=0; done
   [ "$ok" = 1 ] && continue
-  $bb rm -f "$f" "$esp/${SYSUPDATE_DIR}/jeos-$v.linux" "$esp/${SYSUPDATE_DIR}/jeos-$v.initrd"
+  # A FAT that a power cut left damaged is remounted read-only by the kernel at its first error: say so, do
+  # not claim a removal that did not happen (the machine could not install anything until the ESP is repaired).
+  $bb rm -f "$f" "$esp/${SYSUPDATE_DIR}/jeos-$v.linux" "$esp/${SYSUPDATE_DIR}/jeos-$v.initrd" ||
+    refuse "version $v was left incomplete by a power cut during its install and cannot be removed from the ESP ($esp): it is read-only or damaged (the kernel remounts a FAT read-only at its first error); repair it with fsck.fat -a on the stopped disk's ESP"
   log "removed version $v: its entry or files were left incomplete (a power cut during its install); it will be installed again"
 done
 
