@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DISK_MODULES, KERNEL, kernelRecipe } from '../support/vm/packages.js';
+import { DISK_MODULES, diskStandIns, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
@@ -22,27 +22,8 @@ const mtools = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 
 const packages: DebRecipe[] = [
   { name: 'webd', version: '1.0-1', files: { '/usr/sbin/webd': { content: '#!/bin/sh\n', mode: 0o755 } } },
-  {
-    name: 'systemd',
-    version: '257-1',
-    files: {
-      '/usr/lib/systemd/systemd': { content: '\x7fELF stand-in\n', mode: 0o755 },
-      '/usr/lib/systemd/system/multi-user.target': '[Unit]\nDescription=Multi-User System\n',
-    },
-  },
-  { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
-  { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
-  { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': LOADER } },
-  // systemd-bless-boot, which boot assessment on a disk runs.
-  {
-    name: 'systemd-boot',
-    version: '257-1',
-    files: {
-      '/usr/lib/systemd/systemd-bless-boot': { content: '\x7fELF stand-in\n', mode: 0o755 },
-      '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=Mark the Current Boot Loader Entry as Good\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n',
-    },
-  },
-  { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+  ...diskStandIns(LOADER),
+  ...vmStandIns(),
   kernelRecipe({ fsModules: DISK_MODULES }),
 ];
 

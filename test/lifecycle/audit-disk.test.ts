@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DISK_MODULES, KERNEL, kernelRecipe } from '../support/vm/packages.js';
+import { DISK_MODULES, diskStandIns, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { startHarness, trixieRepo, type Harness } from '../cli/harness.js';
 
@@ -29,26 +29,8 @@ const packages: DebRecipe[] = [
       '/usr/lib/systemd/system/webd-extra.service': unit('WantedBy=multi-user.target'),
     },
   },
-  {
-    name: 'systemd',
-    version: '257-1',
-    files: {
-      '/usr/lib/systemd/systemd': { content: '\x7fELF stand-in\n', mode: 0o755 },
-      '/usr/lib/systemd/system/multi-user.target': '[Unit]\nDescription=Multi-User System\n',
-    },
-  },
-  { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
-  { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
-  { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': Buffer.from('MZ stand-in\n') } },
-  {
-    name: 'systemd-boot',
-    version: '257-1',
-    files: {
-      '/usr/lib/systemd/systemd-bless-boot': { content: '\x7fELF stand-in\n', mode: 0o755 },
-      '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=Mark the Current Boot Loader Entry as Good\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n',
-    },
-  },
-  { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+  ...diskStandIns(),
+  ...vmStandIns(),
   kernelRecipe({ fsModules: DISK_MODULES }),
 ];
 

@@ -36,3 +36,29 @@ export function vmStandIns(): DebRecipe[] {
     { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
   ];
 }
+
+/**
+ * What a disk image's VM adds: systemd (the init a disk boots), systemd-boot's EFI loader (`loader`: its
+ * bytes, for a test that checks the ESP carries them) and systemd-bless-boot, which boot assessment runs.
+ */
+export function diskStandIns(loader: string | Buffer = 'MZ stand-in\n'): DebRecipe[] {
+  return [
+    {
+      name: 'systemd',
+      version: '257-1',
+      files: {
+        '/usr/lib/systemd/systemd': { content: '\x7fELF stand-in\n', mode: 0o755 },
+        '/usr/lib/systemd/system/multi-user.target': '[Unit]\nDescription=Multi-User System\n',
+      },
+    },
+    { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': Buffer.from(loader) } },
+    {
+      name: 'systemd-boot',
+      version: '257-1',
+      files: {
+        '/usr/lib/systemd/systemd-bless-boot': { content: '\x7fELF stand-in\n', mode: 0o755 },
+        '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=Mark the Current Boot Loader Entry as Good\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n',
+      },
+    },
+  ];
+}
