@@ -23,8 +23,11 @@ export function wantsVmTree(config: Pick<Config, 'outputs'>): boolean {
   return config.outputs.includes('vm') || config.outputs.includes('disk');
 }
 
-/** What boot assessment on a disk runs: systemd-bless-boot (systemd-boot), and BusyBox for the mounts and the health check. */
-export const DISK_ASSESSMENT_PACKAGES = ['systemd-boot'] as const;
+/**
+ * What boot assessment on a disk runs: systemd-bless-boot (systemd-boot), fsck.fat (dosfstools), which
+ * repairs the ESP before it is mounted, and BusyBox for the mounts and the health check.
+ */
+export const DISK_ASSESSMENT_PACKAGES = ['systemd-boot', 'dosfstools'] as const;
 
 /** What a disk that follows a channel (update:) runs: systemd-sysupdate and systemd-pull (systemd-container), and the gpg program sysupdate verifies SHA256SUMS.gpg with. */
 export const UPDATE_PACKAGES = ['systemd-container', 'gpg'] as const;

@@ -84,6 +84,11 @@ describe('jeos build --format disk', { skip }, () => {
     assert.match(entry, /^linux \/jeos\/1\.0~rc1\/linux$/m);
     assert.match(entry, /^options console=ttyS0 panic=-1 .* jeos\.version=1\.0~rc1$/m);
     assert.equal(mtype('jeos/1.0~rc1/linux').toString(), 'not really a kernel');
+    // fsck.fat, which repairs the ESP before it is mounted, is locked and kept by the trim (the mounts script names it).
+    assert.ok(lock.vmPackages.some((p: { name: string }) => p.name === 'dosfstools'), 'the lock holds dosfstools');
+    const initrd = execFileSync('sh', ['-c', 'lz4 -dc | cpio -t --quiet'], { input: mtype('jeos/1.0~rc1/initrd') }).toString().split('\n');
+    assert.ok(initrd.includes('usr/sbin/fsck.fat'), 'the initrd holds usr/sbin/fsck.fat');
+    assert.ok(initrd.includes('etc/jeos/disk-mounts'));
     const esp = join(h.work, 'esp.img');
     execFileSync('dd', [`if=${img}`, `of=${esp}`, 'bs=512', `skip=${disk.disk.esp.first}`, `count=${disk.disk.esp.last - disk.disk.esp.first + 1}`, 'conv=sparse', 'status=none']);
     const fsck = spawnSync('fsck.vfat', ['-n', esp]);

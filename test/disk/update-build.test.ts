@@ -34,6 +34,7 @@ const packages: DebRecipe[] = [
   { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
   { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': ELF } },
   { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': 'MZ stand-in\n' } },
+  { name: 'dosfstools', version: '4.2-1.2', files: { '/usr/sbin/fsck.fat': ELF } },
   {
     name: 'systemd-boot',
     version: '257-1',

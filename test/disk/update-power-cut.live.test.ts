@@ -5,11 +5,13 @@
 // a power cut) when a payload is 5 % … 100 % sent, while systemd-sysupdate finishes and checks a
 // file, when the entry is asked for, as sysupdate renames each file into place, and as the machine
 // reboots into 3.0. After each cut: every boot entry that systemd-boot could boot names files that
-// are there with the published bytes (nothing half-written is bootable), and fsck.fat -n is run on the
-// ESP (clean after each cut is a todo test: cuts mid-write leak clusters). The boot after
-// a cut must complete (a good version, blessed) before its own update runs again and is cut at the
-// next point; once 3.0 is blessed the next point starts from a fresh copy of the built disk. At the
-// end the machine, after all of that, installs 3.0 and 3.0 is blessed. One boot at a time.
+// are there with the published bytes (nothing half-written is bootable), and fsck.fat -n on the ESP
+// says what the cut left (lost clusters, a FAT entry past the end: a FAT cut mid-write). The boot after
+// a cut repairs the ESP with fsck.fat -a before it mounts it and checks it with fsck.fat -n (the guest's
+// dosfstools, from the lock; its lines are on the console), and must complete (a good version, blessed)
+// before its own update runs again and is cut at the next point; once 3.0 is blessed the next point
+// starts from a fresh copy of the built disk. At the end the machine, after all of that, installs 3.0,
+// 3.0 is blessed, and fsck.fat -n on the host finds the ESP clean. One boot at a time.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import { runJeosLive, skippedEarlier, test } from '../live.js';
 import { root } from '../cli/harness.js';
 import { servePaced, type PacedServer } from '../support/channel/paced-serve.js';
 import { bootableEntries, bootWatched, espSectors, fsckEsp, type Watched } from '../support/disk/uefi-watch.js';
+import { ESP_CLEAN_MARK } from '../../src/vm/system/disk-boot.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-update-cut-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
@@ -139,27 +142,45 @@ describe('power cuts while a machine updates itself: every cut leaves a clean ES
     return { outcome: cut ? 'cut' : 'updated', vm, ranBefore };
   }
 
-  // fsck.fat -n after each cut: not clean yet (leaked clusters, FATs that differ, after cuts mid-write; see
-  // bench/results/update.txt). Collected by the test below and asserted by the todo test after it, which
-  // reports them without failing the run until the ESP is repaired before it is mounted (issue 26).
-  const fsckFailures: string[] = [];
+  /**
+   * What the boot after a cut (the first of `vm`) said of the ESP before mounting it: nothing when
+   * fsck.fat -a found it clean, else what it repaired and whether fsck.fat -n then found it clean.
+   * A problem when it is still damaged, or when the cut left damage (`damaged`) and no check said clean.
+   */
+  function repairOf(vm: Watched, damaged: boolean): { said: string; problem?: string } {
+    // Later boots of the same run (a reboot into 3.0) follow a clean shutdown: they have nothing to say.
+    const lines = vm.grep(/jeos-disk: /).map((l) => l.replace(/^.*?jeos-disk: /, ''));
+    const said = lines.length ? lines.join(' | ').replace(/\s+/g, ' ') : 'clean, nothing to repair';
+    const clean = lines.some((l) => l === ESP_CLEAN_MARK);
+    if (lines.some((l) => l.startsWith('the ESP is still damaged'))) return { said, problem: `the boot after the cut could not repair the ESP: ${said}` };
+    if (damaged && !clean) return { said, problem: `the cut left the ESP damaged and the boot after it did not say it was clean: ${said}` };
+    return { said };
+  }
 
-  // A todo until the ESP is repaired before it is mounted (issue 26): a cut mid-write can leave the FAT damaged
-  // enough that the kernel remounts the ESP read-only at its first error ("fat_free_clusters: deleting FAT entry
-  // beyond EOF"). 2.0 still boots and is blessed, but from then on the machine cannot remove what the cut left nor
-  // install anything (jeos-update refuses, naming the ESP): seen in a CI run at "the entry asked for + 300 ms". The
-  // test still runs every cut and reports what failed; it does not fail the run.
-  test(`${points.length} power cuts over download, write, entry and reboot; each followed by a good version, nothing half-written bootable`, { todo: 'a cut mid-write can leave the ESP damaged so that the kernel mounts it read-only and the machine stops updating: fsck.fat -a before the ESP is mounted is not done yet (issue 26)' }, async (t) => {
+  // After each cut, what fsck.fat -n on the host found (the damage the cut left), and whether the next boot
+  // repaired it: collected by the test below, asserted by the test after it.
+  const repairFailures: string[] = [];
+
+  test(`${points.length} power cuts over download, write, entry and reboot; each followed by a good version, nothing half-written bootable`, async (t) => {
     if (skippedEarlier(t)) return;
     const esp = await espSectors(project('2'));
     const tally: string[] = [];
     const failures: string[] = [];
     let fsckClean = 0;
+    let repaired = 0;
     let nothingHalfBootable = 0;
     let cameUp = 0;
+    // Whether the disk the next boot starts from was left damaged by the cut before (fsck.fat -n on the host).
+    let damaged = false;
     for (const [i, point] of points.entries()) {
       try {
         let r = await attempt(point);
+        if (i > 0) {
+          const repair = repairOf(r.vm, damaged);
+          if (repair.problem) repairFailures.push(`after the cut at "${points[i - 1]!.name}": ${repair.problem}`);
+          else if (damaged) repaired++;
+          tally.push(`         the boot after it, before mounting the ESP: ${repair.said}`);
+        }
         if (r.outcome === 'updated') {
           // The cut before left 3.0 installed, and it came up and was blessed: a good version. A fresh machine for this point.
           tally.push('  (3.0 came up and was blessed after that cut; the next point starts from a fresh copy of the built disk)');
@@ -176,16 +197,17 @@ describe('power cuts while a machine updates itself: every cut leaves a clean ES
         const damage = fsck.ok ? 'clean' : fsck.out.split('\n').filter((l) => /cluster chain|Reclaimed|FATs differ|orphan|Free cluster summary/i.test(l)).map((l) => l.trim()).join('; ');
         tally.push(`${point.phase.padEnd(8)} ${point.name.padEnd(34)} (${r.ranBefore} had come up) fsck: ${damage}; entries: ${entries}${bootable.problems.length ? `; ${bootable.problems.join('; ')}` : ''}${bootable.leftovers.length ? `; unbootable leftover ${bootable.leftovers.join('; ')}` : ''}`);
         if (fsck.ok) fsckClean++;
-        else fsckFailures.push(`fsck.fat -n after the cut at "${point.name}":\n${fsck.out}`);
+        damaged = !fsck.ok;
         if (!bootable.problems.length) nothingHalfBootable++;
         else failures.push(`after the cut at "${point.name}": ${bootable.problems.join('; ')}`);
       } catch (e) {
         failures.push(`${point.name}: ${(e as Error).message}`);
         tally.push(`${point.phase.padEnd(8)} ${point.name.padEnd(34)} FAILED: ${(e as Error).message.split('\n')[0]}`);
         await copyFile(join(project('2'), 'out/disk.img'), disk);
+        damaged = false;
       }
     }
-    t.diagnostic(`power cuts: ${points.length} tried; a good version came up after ${cameUp + 1} (the last checked below); fsck.fat -n clean after ${fsckClean}; nothing half-written bootable after ${nothingHalfBootable}\n${tally.join('\n')}`);
+    t.diagnostic(`power cuts: ${points.length} tried; a good version came up after ${cameUp + 1} (the last checked below); fsck.fat -n clean right after ${fsckClean}, the rest repaired by the next boot: ${repaired}; nothing half-written bootable after ${nothingHalfBootable}\n${tally.join('\n')}`);
     // The boot after the last cut, and the update after all of them: 3.0 installed (again if need be) and blessed.
     const vm = await bootWatched({ disk });
     try {
@@ -194,12 +216,17 @@ describe('power cuts while a machine updates itself: every cut leaves a clean ES
     } finally {
       await vm.kill();
     }
-    t.diagnostic(`after the last cut: ${vm.log.boots.map((b) => b.version).join(' → ')} blessed`);
+    const repair = repairOf(vm, damaged);
+    if (repair.problem) repairFailures.push(`after the cut at "${points.at(-1)!.name}": ${repair.problem}`);
+    t.diagnostic(`after the last cut: ${vm.log.boots.map((b) => b.version).join(' → ')} blessed; before mounting the ESP: ${repair.said}`);
+    // The machine wrote the ESP (3.0's files, its entry blessed, the leftovers removed) and synced before saying the boot was complete.
+    const fsck = await fsckEsp(disk, await espSectors(project('2')), work);
+    assert.ok(fsck.ok, `fsck.fat -n once 3.0 came up after all the cuts:\n${fsck.out}`);
     assert.deepEqual(failures, []);
   });
 
-  test('after each of those cuts fsck.fat -n finds the ESP clean', { todo: 'cuts mid-write leak clusters on the ESP: fsck.fat -a before it is mounted is not done yet (issue 26)' }, (t) => {
+  test('after each of those cuts the next boot repairs the ESP before mounting it (fsck.fat -a), and fsck.fat -n then finds it clean', (t) => {
     if (skippedEarlier(t)) return;
-    assert.deepEqual(fsckFailures, []);
+    assert.deepEqual(repairFailures, []);
   });
 });

@@ -2,7 +2,8 @@
  * What a VM on a jeos disk adds for boot assessment (docs/disk.md, "Boot flow"):
  * - /var: the partition labelled jeos-var as an overlay over the image's own /var
  *   (its upper/ and work/), and the ESP on /efi, mounted early by a BusyBox script
- *   (there is no udev to name the partitions, so `findfs LABEL=` finds them);
+ *   (there is no udev to name the partitions, so `findfs LABEL=` finds them), the ESP
+ *   after fsck.fat -a has repaired what a power cut left;
  * - the workload's health check (jeos.yaml) as jeos-health.service, required by
  *   boot-complete.target, and then no failed units (what systemd-boot-check-no-failures
  *   checks, over D-Bus, which a jeos VM has not); a failure or the check's timeout
@@ -24,6 +25,10 @@ export const HEALTH_UNIT = 'jeos-health.service';
 export const BOOT_COMPLETE_UNIT = 'jeos-boot-complete.service';
 /** What the guest prints on the console once boot-complete.target is reached (jeos test --disk reads it). */
 export const BOOT_COMPLETE_MARK = 'JEOS_BOOT_COMPLETE';
+/** dosfstools' checker (DISK_ASSESSMENT_PACKAGES), run on the ESP before it is mounted. */
+export const ESP_FSCK = '/usr/sbin/fsck.fat';
+/** What the console says when fsck.fat -n finds the ESP clean after fsck.fat -a repaired it. */
+export const ESP_CLEAN_MARK = 'the ESP is clean after the repair (fsck.fat -n)';
 export const VAR_PARTITION_MOUNT = '/run/jeos/var';
 export const ESP_MOUNT = '/efi';
 /** systemd-boot sets this EFI variable when it boots an entry with a try counter. */
@@ -52,6 +57,38 @@ const bb = `/${BUSYBOX}`;
 const ON_DISK = 'ConditionKernelCommandLine=jeos.version';
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * Shell text: fsck.fat -a on the block device in $esp before it is mounted, then fsck.fat -n when it
+ * changed anything; both say what they found on the console. It never stops the boot: the running
+ * version keeps booting, and jeos-update refuses, naming the ESP, when it cannot write to it.
+ */
+export function espRepairScript(): string {
+  return `# A power cut while the ESP was written (an update, a blessing) can leave clusters no file owns or a damaged
+# FAT, and the kernel remounts a FAT read-only at its first error: the machine could then never update again.
+# fsck.fat repairs it before it is mounted, as systemd-fsck would; the boot goes on whatever it says.
+fsck=${ESP_FSCK}
+out=$($fsck -a "$esp" 2>&1); rc=$?
+if [ $rc != 0 ]; then
+  echo "jeos-disk: fsck.fat -a on the ESP ($esp) exited $rc: $(echo "$out" | $bb grep -v -e '^fsck\\.fat [0-9]' -e '^$' | $bb tr '\\n' ' ')"
+  if out=$($fsck -n "$esp" 2>&1); then echo "jeos-disk: ${ESP_CLEAN_MARK}"
+  else echo "jeos-disk: the ESP is still damaged after fsck.fat -a: $(echo "$out" | $bb grep -v -e '^fsck\\.fat [0-9]' -e '^$' | $bb tr '\\n' ' ')"; fi
+fi
+`;
+}
+
+/**
+ * Shell text: fsck.fat -a saves the chains of clusters no file owned as FSCKnnnn.REC in the ESP's root
+ * (-a salvages; it cannot be told to free them). On a jeos ESP they are pieces of a download a power
+ * cut stopped, which nothing names: removed once the ESP is mounted at `mount`, so cuts cannot fill it.
+ */
+export function espSalvageCleanup(mount: string): string {
+  return `for f in ${mount}/FSCK[0-9][0-9][0-9][0-9].REC ${mount}/fsck[0-9][0-9][0-9][0-9].rec; do
+  [ -f "$f" ] || continue
+  $bb rm -f "$f" && echo "jeos-disk: removed \${f#${mount}/}, clusters of a write a power cut stopped that fsck.fat saved"
+done
+`;
+}
+
 export function diskMountsScript(): string {
   return `#!${bb} sh
 # Made by jeos: /var on the jeos-var partition (an overlay over the image's /var) and the ESP on ${ESP_MOUNT}.
@@ -65,8 +102,8 @@ done
 $bb mkdir -p ${VAR_PARTITION_MOUNT} ${ESP_MOUNT}
 $bb mount -t ext4 -o noatime "$var" ${VAR_PARTITION_MOUNT} || exit 1
 $bb mount -t overlay overlay -o lowerdir=/var,upperdir=${VAR_PARTITION_MOUNT}/upper,workdir=${VAR_PARTITION_MOUNT}/work /var || exit 1
-$bb mount -t vfat -o umask=0077,codepage=437,iocharset=ascii "$esp" ${ESP_MOUNT} || exit 1
-`;
+${espRepairScript()}$bb mount -t vfat -o umask=0077,codepage=437,iocharset=ascii "$esp" ${ESP_MOUNT} || exit 1
+${espSalvageCleanup(ESP_MOUNT)}`;
 }
 
 /** The health check as a shell loop: tried every second until it passes; the unit's timeout ends it. */

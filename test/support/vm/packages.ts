@@ -39,7 +39,8 @@ export function vmStandIns(): DebRecipe[] {
 
 /**
  * What a disk image's VM adds: systemd (the init a disk boots), systemd-boot's EFI loader (`loader`: its
- * bytes, for a test that checks the ESP carries them) and systemd-bless-boot, which boot assessment runs.
+ * bytes, for a test that checks the ESP carries them), systemd-bless-boot, which boot assessment runs, and
+ * fsck.fat, which repairs the ESP before it is mounted.
  */
 export function diskStandIns(loader: string | Buffer = 'MZ stand-in\n'): DebRecipe[] {
   return [
@@ -52,6 +53,8 @@ export function diskStandIns(loader: string | Buffer = 'MZ stand-in\n'): DebReci
       },
     },
     { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': Buffer.from(loader) } },
+    // fsck.fat repairs the ESP before it is mounted.
+    { name: 'dosfstools', version: '4.2-1.2', files: { '/usr/sbin/fsck.fat': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
     {
       name: 'systemd-boot',
       version: '257-1',
