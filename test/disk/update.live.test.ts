@@ -71,6 +71,9 @@ describe('a disk that follows a channel: jeos publish of 2.0, and 1.0 updates it
     assert.equal(result.rolledBack, false, 'an update, not a rollback');
     assert.deepEqual(result.perBoot.map((b: { version: string }) => b.version), ['1.0', '2.0']);
     for (const b of result.perBoot) assert.notEqual(b.timings.complete, null, `${b.version} completed its boot`);
+    // What jeos-update said in 1.0's boot, as jeos test reports it (whatever the console's tail kept).
+    assert.ok(result.perBoot[0].said.some((l: string) => /^jeos-update: installing 2\.0 \(running 1\.0, release valid until /.test(l)), result.perBoot[0].said.join('\n'));
+    assert.ok(result.perBoot[0].said.includes('jeos-update: installed 2.0'), result.perBoot[0].said.join('\n'));
     // What the guest asked for: the signed sums, 2.0's release and its signature, then the payloads.
     for (const path of ['/SHA256SUMS', '/SHA256SUMS.gpg', '/jeos-2.0.release.json', '/jeos-2.0.release.json.gpg', '/jeos-2.0.linux', '/jeos-2.0.initrd', '/jeos-2.0.conf']) {
       assert.ok(served.requests.includes(path), `the guest fetched ${path}`);

@@ -2,7 +2,8 @@
  * What the serial console says about each stage of a UEFI boot, with the host's arrival
  * time: the firmware starting the boot loader (OVMF's `BdsDxe: starting`), the kernel's EFI
  * stub taking over from systemd-boot, the kernel's first line, /init, and which version
- * booted (jeos.version= on the kernel's command line, which each boot entry carries).
+ * booted (jeos.version= on the kernel's command line, which each boot entry carries), and
+ * what the ESP's check before it is mounted and jeos-update said (repairs, updates, refusals).
  * A reboot starts a new boot: the firmware's next `BdsDxe` line after the kernel ran.
  */
 import { cleanLine } from '../vm/console.js';
@@ -32,9 +33,13 @@ export interface DiskBoot {
   /** When this boot began: 0 for the first, else when the firmware printed again. */
   began: number;
   timings: DiskBootTimings;
+  /** What the guest's lifecycle scripts said in this boot, in order: `jeos-disk: …` (the ESP's repair) and `jeos-update: …`. */
+  said: string[];
 }
 
-const empty = (began: number): DiskBoot => ({ version: null, began, timings: { firmware: null, bootLoader: null, kernel: null, userspace: null, healthy: null, complete: null } });
+const empty = (began: number): DiskBoot => ({ version: null, began, timings: { firmware: null, bootLoader: null, kernel: null, userspace: null, healthy: null, complete: null }, said: [] });
+/** A line of jeos-disk-mounts or jeos-update, after the journal's `[time] name[pid]: ` prefix. */
+const LIFECYCLE_LINE = /\b(jeos-(?:disk|update): .*)$/;
 
 export class DiskBootLog {
   readonly boots: DiskBoot[] = [empty(0)];
@@ -69,5 +74,7 @@ export class DiskBootLog {
     else if (t.complete === null && text.includes(BOOT_COMPLETE_MARK)) t.complete = ms;
     const v = /\bKernel command line: .*\bjeos\.version=(\S+)/.exec(text);
     if (v && boot.version === null) boot.version = v[1]!;
+    const said = LIFECYCLE_LINE.exec(text);
+    if (said) boot.said.push(said[1]!);
   }
 }

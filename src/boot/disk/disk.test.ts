@@ -36,7 +36,7 @@ test('a UEFI boot: OVMF as two pflash drives (code read-only), the disk on virti
   assert.ok(!writable.includes('-smbios'));
 });
 
-test('the stages of a boot from the console: firmware, boot loader, kernel, userspace, healthy, complete, and the version that booted; a reboot starts the next boot', () => {
+test('the stages of a boot from the console: firmware, boot loader, kernel, userspace, healthy, complete, the version that booted and what the ESP\'s check and jeos-update said; a reboot starts the next boot', () => {
   const log = new DiskBootLog();
   const lines: Array<[number, string]> = [
     [3900, '\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
@@ -45,15 +45,29 @@ test('the stages of a boot from the console: firmware, boot loader, kernel, user
     [5600, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64 (kernel-builder@example.org)'],
     [5600, '[    0.043018] Kernel command line: initrd=\\jeos\\2.0\\initrd console=ttyS0 panic=-1 jeos.version=2.0 noreplace-smp'],
     [7100, '[    1.604314] Run /init as init process'],
+    [7300, '[    1.900000] busybox[91]: jeos-disk: fsck.fat -a on the ESP (/dev/vda1) exited 1: Dirty bit is set.  Automatically removing dirty bit.'],
+    [7310, '[    1.950000] busybox[91]: jeos-disk: the ESP is clean after the repair (fsck.fat -n)'],
     [8200, '[    5.100000] jeos-health.service: jeos-health: healthy (http http://localhost:80/)'],
     [8600, 'JEOS_BOOT_COMPLETE'],
+    [8700, '[    7.000000] jeos-update[201]: jeos-update: refused: release 3.0 expired at 2026-12-01T00:00:00Z'],
+    [8800, 'a jeos-update.service line that is not the script\'s'],
     [9000, 'BdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
     [9100, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
   ];
   for (const [ms, text] of lines) log.feed(Buffer.from(`${text}\r\n`), ms);
   assert.equal(log.boots.length, 2);
-  assert.deepEqual(log.boots[0], { version: '2.0', began: 0, timings: { firmware: 4000, bootLoader: 5400, kernel: 5600, userspace: 7100, healthy: 8200, complete: 8600 } });
+  assert.deepEqual(log.boots[0], {
+    version: '2.0',
+    began: 0,
+    timings: { firmware: 4000, bootLoader: 5400, kernel: 5600, userspace: 7100, healthy: 8200, complete: 8600 },
+    said: [
+      'jeos-disk: fsck.fat -a on the ESP (/dev/vda1) exited 1: Dirty bit is set.  Automatically removing dirty bit.',
+      'jeos-disk: the ESP is clean after the repair (fsck.fat -n)',
+      'jeos-update: refused: release 3.0 expired at 2026-12-01T00:00:00Z',
+    ],
+  });
   assert.equal(log.boots[1]!.began, 9000);
+  assert.deepEqual(log.boots[1]!.said, [], 'each boot says its own');
   assert.equal(log.boots[1]!.timings.firmware, 9100);
   assert.equal(log.current.version, null);
 });

@@ -55,10 +55,10 @@ export function printDiskResult(r: DiskTestResult): void {
   const stages = `firmware ${ms(t.firmware)}, boot loader ${ms(t.bootLoader)}, kernel ${ms(t.kernel)}, userspace ${ms(t.userspace)}, healthy ${ms(t.healthy)}, complete ${ms(t.complete)}`;
   const memory = r.memory ? `guest memory used ${r.memory.usedMiB} MiB of ${r.memory.totalMiB}` : 'guest memory not reported';
   const where = `${r.accel}, ${r.machine}, ${r.cpus} vCPU${r.cpus === 1 ? '' : 's'}, UEFI, ${r.disk.format}`;
-  if (r.ok) {
-    console.log(`ok: version ${r.version ?? '?'}${r.rolledBack ? ' (rolled back)' : ''} — ${r.healthcheck.detail}; ${stages}; ${memory} (${where}; ${r.boots} boot${r.boots === 1 ? '' : 's'})`);
-    return;
-  }
-  console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (version ${r.version ?? '?'}; ${stages}; ${where})`);
-  if (r.console) console.log(`--- the console's last lines ---\n${r.console}`);
+  if (r.ok) console.log(`ok: version ${r.version ?? '?'}${r.rolledBack ? ' (rolled back)' : ''} — ${r.healthcheck.detail}; ${stages}; ${memory} (${where}; ${r.boots} boot${r.boots === 1 ? '' : 's'})`);
+  else console.log(`FAILED: ${r.failure ?? r.healthcheck.detail} (version ${r.version ?? '?'}; ${stages}; ${where})`);
+  // Updates, refusals and the ESP's repairs, whatever the console's tail kept.
+  const said = r.perBoot.flatMap((b, i) => b.said.map((line) => `  boot ${i + 1} (${b.version ?? '?'}): ${line}`));
+  if (said.length) console.log(`--- what jeos-update and the ESP's check said ---\n${said.join('\n')}`);
+  if (!r.ok && r.console) console.log(`--- the console's last lines ---\n${r.console}`);
 }
