@@ -148,8 +148,7 @@ describe('power cuts while a machine updates itself: every cut leaves a clean ES
    * A problem when it is still damaged, or when the cut left damage (`damaged`) and no check said clean.
    */
   function repairOf(vm: Watched, damaged: boolean): { said: string; problem?: string } {
-    // Later boots of the same run (a reboot into 3.0) follow a clean shutdown: they have nothing to say.
-    const lines = vm.grep(/jeos-disk: /).map((l) => l.replace(/^.*?jeos-disk: /, ''));
+    const lines = vm.log.boots[0]!.said.filter((l) => l.startsWith('jeos-disk: ')).map((l) => l.slice('jeos-disk: '.length));
     const said = lines.length ? lines.join(' | ').replace(/\s+/g, ' ') : 'clean, nothing to repair';
     const clean = lines.some((l) => l === ESP_CLEAN_MARK);
     if (lines.some((l) => l.startsWith('the ESP is still damaged'))) return { said, problem: `the boot after the cut could not repair the ESP: ${said}` };
