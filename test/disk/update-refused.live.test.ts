@@ -3,10 +3,11 @@
 // check asks for a page nginx does not have, and 1.5. The machine's channel URL is a path on a
 // loopback web server (test/fixtures/serve.ts) that is a symlink the test points at one channel
 // directory after another while the machine runs; its update timer checks every 15 s.
-// Boot 1: 2.0 is blessed, then meets in turn a tampered payload, a tampered SHA256SUMS, a channel
-// signed by another key, an expired release.json and an older version: systemd-sysupdate
-// (trixie's) or jeos-update refuses each, with the reason on the console; power cut; the ESP
-// holds 2.0 alone, nothing half-written. Boot 2: 2.0 boots and is blessed again; the channel now
+// Boot 1: 2.0 is blessed, then meets in turn a tampered payload, a channel that goes away in the
+// middle of the initrd's download, a version too big for the ESP's free space (a full ESP), a
+// tampered SHA256SUMS, a channel signed by another key, an expired release.json and an older
+// version: systemd-sysupdate (trixie's) or jeos-update refuses each, with the reason on the
+// console; power cut; the ESP holds 2.0 alone, nothing half-written. Boot 2: 2.0 boots and is blessed again; the channel now
 // offers the failing 3.0: installed, rebooted into, three failed tries, 2.0 again, and two more
 // timer runs later 3.0 has not been fetched again. Two boots of the disk (docs/channels.md has the time).
 import assert from 'node:assert/strict';
@@ -15,7 +16,10 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
-import { publishBuild } from '../../src/lifecycle/channel/index.js';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { publishBuild, readSigningKey, signDetached } from '../../src/lifecycle/channel/index.js';
 import { runJeosLive, skippedEarlier, test } from '../live.js';
 import { root } from '../cli/harness.js';
 import { serveDirectory, type Served } from '../fixtures/serve.js';
@@ -34,8 +38,12 @@ const channels = join(work, 'channels');
 const project = (v: string) => join(work, `v${v}`);
 const MINUTE = 60_000;
 
+/** While the machine's channel is the vanishing one, the server drops the initrd's connection half way. */
+let vanishing = false;
+
 /** Point the machine's channel URL (/ch/ on the server) at another channel directory, in one rename. */
 async function pointAt(name: string): Promise<void> {
+  vanishing = name === 'vanishing';
   await symlink(join(channels, name), join(served, 'ch.new'));
   await rename(join(served, 'ch.new'), join(served, 'ch'));
 }
@@ -49,7 +57,7 @@ describe('a machine on 2.0 refuses bad channels, and does not install a rolled-b
   before(async () => {
     await mkdir(served);
     await mkdir(channels);
-    server = await serveDirectory(served);
+    server = await serveDirectory(served, { dropAfter: (path) => (vanishing && path === '/ch/jeos-3.0.initrd' ? 4_000_000 : undefined) });
     const port = new URL(server.url).port;
     const made = await jeos('key', 'new', '--out', join(work, 'keys'));
     assert.equal(made.code, 0, made.stderr);
@@ -94,6 +102,20 @@ describe('a machine on 2.0 refuses bad channels, and does not install a rolled-b
     await cp(join(channels, 'good'), join(channels, 'sums'), { recursive: true, verbatimSymlinks: true });
     const sums = await readFile(join(channels, 'sums/SHA256SUMS'), 'utf8');
     await writeFile(join(channels, 'sums/SHA256SUMS'), sums.replace(/^[0-9a-f]/, (c) => (c === '0' ? '1' : '0')));
+    // The same channel, served by a server that goes away mid-download (pointAt).
+    await cp(join(channels, 'good'), join(channels, 'vanishing'), { recursive: true, verbatimSymlinks: true });
+    // A full ESP: a 3.0 whose initrd is bigger than the ESP's free space, correctly listed and signed.
+    await cp(join(channels, 'good'), join(channels, 'full'), { recursive: true, verbatimSymlinks: true });
+    const free = JSON.parse(await readFile(join(project('2'), 'out/build.json'), 'utf8')).outputs.find((o: { format: string }) => o.format === 'disk').disk.esp.freeBytes as number;
+    const big = join(channels, 'full/jeos-3.0.initrd');
+    await rm(big);
+    const fh = await open(big, 'w');
+    await fh.truncate(free + 8 * 1024 * 1024).finally(() => fh.close());
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(big)) hash.update(chunk as Buffer);
+    const fullSums = (await readFile(join(channels, 'full/SHA256SUMS'), 'utf8')).replace(/^[0-9a-f]{64}(?=  jeos-3\.0\.initrd$)/m, hash.digest('hex'));
+    await writeFile(join(channels, 'full/SHA256SUMS'), fullSums);
+    await writeFile(join(channels, 'full/SHA256SUMS.gpg'), await signDetached(Buffer.from(fullSums), await readSigningKey(join(work, 'keys'))));
     await publish('3', 'foreign', 'foreign');
     // Signed by the channel's key, valid for one second: long past when the machine reads it.
     await publishBuild({ projectDir: project('3'), channel: join(channels, 'expired'), keyDir: join(work, 'keys'), validDays: 1 / 86400 });
@@ -101,7 +123,7 @@ describe('a machine on 2.0 refuses bad channels, and does not install a rolled-b
     await pointAt('payload');
   });
 
-  test('boot 1: 2.0 refuses a tampered payload, a tampered SHA256SUMS, a foreign key, an expired and an older release', async (t) => {
+  test('boot 1: 2.0 refuses a tampered payload, a channel gone mid-download, a full ESP, a tampered SHA256SUMS, a foreign key, an expired and an older release', async (t) => {
     if (skippedEarlier(t)) return;
     const vm = await bootWatched({ disk: fleet });
     try {
@@ -109,6 +131,8 @@ describe('a machine on 2.0 refuses bad channels, and does not install a rolled-b
       assert.equal(vm.log.current.version, '2.0');
       const cases: Array<[string, RegExp]> = [
         ['payload', /jeos-update: refused: systemd-sysupdate could not install 3\.0/],
+        ['vanishing', /jeos-update: refused: systemd-sysupdate could not install 3\.0 \(.*Input\/output error: a download from \S+ did not complete\)/],
+        ['full', /jeos-update: refused: systemd-sysupdate could not install 3\.0 \(.*No space left on device: [\d.]+ MB free on the ESP/],
         ['sums', /jeos-update: refused: systemd-sysupdate check-new failed/],
         ['foreign', /jeos-update: refused: systemd-sysupdate check-new failed/],
         ['expired', /jeos-update: refused: release 3\.0 expired at /],

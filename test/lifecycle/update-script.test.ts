@@ -79,7 +79,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
   };
 
   /** Run the script as jeos-update.service would, on a machine running `running` that is offered `offered`. */
-  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; onTrial?: boolean; leftovers?: string[]; keepEsp?: boolean } = {}): Promise<Run> => {
+  const run = async (offered: string, options: { running?: string; entries?: string[]; dir?: string; checkNewFails?: string; updateFails?: string; onTrial?: boolean; leftovers?: string[]; keepEsp?: boolean } = {}): Promise<Run> => {
     const dir = options.dir ?? (await mkdtemp(join(work, 'machine-')));
     const calls = join(dir, 'calls');
     await writeFile(calls, '');
@@ -100,7 +100,7 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
       JEOS_BUSYBOX: BUSYBOX,
       JEOS_SYSUPDATE: await standIn('sysupdate', options.checkNewFails
         ? `[ "$1" = check-new ] && { echo "${options.checkNewFails}" >&2; exit 1; }\nexit 0`
-        : `[ "$1" = check-new ] && { [ -n "${offered}" ] && echo ${offered} && exit 0; echo 'Determining available update sets...' >&2; exit 1; }\nexit 0`),
+        : `[ "$1" = check-new ] && { [ -n "${offered}" ] && echo ${offered} && exit 0; echo 'Determining available update sets...' >&2; exit 1; }\n${options.updateFails ? `printf '%s\\n' '${options.updateFails}' >&2; exit 1` : 'exit 0'}`),
       JEOS_SYSTEMCTL: await standIn('systemctl', options.onTrial ? '[ "$1" = is-active ] && exit 3\nexit 0' : 'exit 0'),
       JEOS_GPG: 'gpg',
       JEOS_KEYRING: keyring,
@@ -250,6 +250,18 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     // SHA256SUMS.gpg bad or by another key: sysupdate's check-new fails, and its last line is the reason given.
     const sums = await run('7.0', { checkNewFails: 'DOWNLOAD INVALID: Signature verification failed.\nExiting.\n(sd-pull) failed with exit status 1.' });
     await refused(sums, /refused: systemd-sysupdate check-new failed, nothing fetched past SHA256SUMS \(DOWNLOAD INVALID: Signature verification failed\.\)/);
+  });
+
+  test('an install that fails is a refusal with systemd-sysupdate\'s reason, and for a full ESP or a download cut off, what that means', async () => {
+    await put(release('2.0', new Date(Date.now() + 30 * DAY)));
+    const full = await run('2.0', { updateFails: "Failed to retrieve image file.\n(sd-pull-raw) failed with exit status 1: No space left on device" });
+    assert.equal(full.code, 1, full.out);
+    assert.match(full.out, /jeos-update: refused: systemd-sysupdate could not install 2\.0 \(\(sd-pull-raw\) failed with exit status 1: No space left on device: \d+\.\d MB free on the ESP \(.*\/esp\), too little for version 2\.0's files\)/);
+    const cut = await run('2.0', { updateFails: "Failed to retrieve image file.\n(sd-pull-raw) failed with exit status 1: Input/output error" });
+    assert.match(cut.out, /could not install 2\.0 \(\(sd-pull-raw\) failed with exit status 1: Input\/output error: a download from http:\/\/127\.0\.0\.1:\d+\/? did not complete\)/);
+    const other = await run('2.0', { updateFails: 'Failed to install: Permission denied' });
+    assert.match(other.out, /could not install 2\.0 \(Failed to install: Permission denied\)$/m);
+    for (const r of [full, cut, other]) assert.deepEqual(r.calls, ['sysupdate update 2.0'], 'no reboot after a failed install');
   });
 
   test('the reboot window: installed, the reboot left to the window\'s timer', async () => {

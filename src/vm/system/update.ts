@@ -179,7 +179,16 @@ now=\${JEOS_NOW:-$($bb date -u +%s)}
 log "installing $version (running $running, release valid until $until)"
 # Through a pipe, so sysupdate logs to it (to the journal natively otherwise, which jeos test's console lacks).
 { $sysupdate update "$version" 2>&1; echo $? >"$tmp/update.rc"; } | $bb tee "$tmp/update.log"
-[ "$($bb cat "$tmp/update.rc")" = 0 ] || refuse "systemd-sysupdate could not install $version ($(why "$tmp/update.log"))"
+if [ "$($bb cat "$tmp/update.rc")" != 0 ]; then
+  reason=$(why "$tmp/update.log")
+  # Two failures that say little by themselves: a full ESP, and a download the channel's server cut off.
+  if $bb grep -q 'No space left on device' "$tmp/update.log"; then
+    reason="$reason: $($bb df -P -k "$esp" | $bb awk 'NR == 2 { printf "%.1f", $4 / 1024 }') MB free on the ESP ($esp), too little for version $version's files"
+  elif $bb grep -q 'Failed to retrieve' "$tmp/update.log"; then
+    reason="$reason: a download from $channel did not complete"
+  fi
+  refuse "systemd-sysupdate could not install $version ($reason)"
+fi
 log "installed $version"
 
 # 5. Into the new version: the boot assessment keeps it or falls back after three tries.
