@@ -8,7 +8,9 @@
  * signature, kernel, initrd, entry: what systemd-sysupdate and jeos-update fetch, counted by the
  * server) against what changed between the two versions (the files of the image whose bytes
  * differ, from the two builds' manifests, and the changed package's .deb), against a full-image
- * update as Flatcar ships it (cited from issue 26, not measured here). Time: from `jeos publish`
+ * update of the same nginx as a conventional Debian VM, measured in the same run (bench/vm's
+ * mmdebstrap peer: its ext4 root image, kernel and initrd inside, zstd -12: what an A/B
+ * whole-image update of it would ship), and Flatcar's as issue 26 cites it. Time: from `jeos publish`
  * of 2.1 to 2.1 blessed on the machine (its health check answered inside the guest), split into
  * publish, waiting for the machine's timer (every 15 s here; 1 h and up to 10 min spread by
  * default), download and install, and the reboot into 2.1. The machine is 2.0's disk under OVMF
@@ -22,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { serveDirectory } from '../test/fixtures/serve.js';
 import { bootWatched } from '../test/support/disk/uefi-watch.js';
 import { qemuVersion } from './vm/qemu.js';
+import { makeConventional } from './vm/conventional.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -89,6 +92,14 @@ try {
   const lock21 = JSON.parse(readFileSync(join(project('2.1'), 'jeos.lock'), 'utf8'));
   const debBytes = [...lock21.packages, ...(lock21.vmPackages ?? [])].filter((p: { name: string }) => changedPkgs.includes(p.name)).reduce((n: number, p: { size: number }) => n + p.size, 0);
 
+  // The peer: the same workload as a conventional Debian VM, updated as a whole image (compressed for the wire).
+  log('making the conventional nginx VM (mmdebstrap) …');
+  const conventional = await makeConventional(work);
+  const zst = `${conventional.disk}.zst`;
+  const z = spawnSync('zstd', ['-q', '-12', '-T0', '-f', conventional.disk, '-o', zst], { encoding: 'utf8' });
+  if (z.status !== 0) throw new Error(`zstd failed: ${z.stderr}`);
+  const conventionalWire = statSync(zst).size;
+
   const rows: Array<{ publishMs: number; waitMs: number; installMs: number; rebootMs: number; totalMs: number; downloaded: number }> = [];
   // What a machine on 2.0 fetches for 2.1: the signed sums, 2.1's signed release, kernel, initrd, entry.
   const sizesChannel = join(work, 'sizes');
@@ -117,8 +128,11 @@ try {
       const found = vm.since();
       await vm.waitFor('2.1 installed', (w) => w.grep(/jeos-update: installed 2\.1/).length > 0, 3 * 60_000);
       const installedAt = vm.since();
-      await vm.waitFor('2.1 blessed', (w) => w.log.current.version === '2.1' && w.log.current.timings.complete !== null, 5 * 60_000);
-      const blessed = vm.log.current.timings.complete!;
+      const blessedBoot = () => vm.log.boots.find((b) => b.version === '2.1' && b.timings.complete !== null);
+      await vm.waitFor('2.1 blessed', () => blessedBoot() !== undefined, 5 * 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}\nboots seen: ${JSON.stringify(vm.log.boots.map((b) => ({ version: b.version, began: b.began, ...b.timings })))}`);
+      });
+      const blessed = blessedBoot()!.timings.complete!;
       const fetched = [...new Set(server.requests.slice(asked).map((p) => decodeURIComponent(p).slice(1)))];
       const downloaded = fetched.filter((f) => f !== '' && existsSync(join(channel, f))).reduce((n, f) => n + statSync(join(channel, f)).size, 0);
       rows.push({ publishMs: published - t0, waitMs: found - published, installMs: installedAt - found, rebootMs: blessed - installedAt, totalMs: blessed - t0, downloaded });
@@ -144,7 +158,11 @@ try {
   lines.push(`  the kernel is ${sameKernel ? 'byte for byte the same as 2.0\'s, downloaded again (the file is named by version)' : 'not the same as 2.0\'s'}`);
   if (rows.length) lines.push(`  the server saw the machine fetch ${(median(rows.map((r) => r.downloaded)) / MB).toFixed(2)} MB after the publish (median)`);
   lines.push(`  against what changed: ${(whole / Math.max(1, changedBytes)).toFixed(0)}x the changed files, ${(whole / Math.max(1, debBytes)).toFixed(0)}x the .deb`);
-  lines.push(`Full-image update as the anchors ship it: Flatcar ${FLATCAR_PAYLOAD_MB.low}-${FLATCAR_PAYLOAD_MB.high} MB (${FLATCAR_PAYLOAD_MB.source}; not measured here)`);
+  lines.push('Full-image update of the same nginx as a conventional Debian VM, measured in this run (mmdebstrap minbase +');
+  lines.push('systemd-sysv, nginx, the cloud kernel, initramfs-tools; its ext4 root image with kernel and initrd, zstd -12):');
+  lines.push(`  ${'tree'.padEnd(32)} ${(conventional.treeBytes / MB).toFixed(2).padStart(8)} MB`);
+  lines.push(`  ${'whole-image payload (compressed)'.padEnd(32)} ${(conventionalWire / MB).toFixed(2).padStart(8)} MB  (jeos's whole version is ${(conventionalWire / whole).toFixed(1)}x smaller)`);
+  lines.push(`Full-image update as Flatcar ships it: ${FLATCAR_PAYLOAD_MB.low}-${FLATCAR_PAYLOAD_MB.high} MB (${FLATCAR_PAYLOAD_MB.source}; not measured here)`);
   lines.push(`  jeos's whole version is ${((FLATCAR_PAYLOAD_MB.low * MB) / whole).toFixed(0)}-${((FLATCAR_PAYLOAD_MB.high * MB) / whole).toFixed(0)}x smaller`);
   lines.push('');
   if (rows.length) lines.push('Time from `jeos publish` of 2.1 to 2.1 blessed on the machine (s)   ' + rows.map((_, i) => `run ${i + 1}`.padStart(7)).join('') + '  median');
