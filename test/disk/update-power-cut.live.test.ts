@@ -105,8 +105,17 @@ describe('power cuts while a machine updates itself: every cut leaves a clean ES
    * the running boot completed, even when the console's completion mark had not been read yet.
    */
   function cameUpBefore(vm: Watched): string | null {
-    return vm.log.boots.find((b) => b.timings.complete !== null)?.version ?? vm.log.boots.at(-1)?.version ?? null;
+    const recorded = vm.log.boots.find((b) => b.timings.complete !== null)?.version ?? vm.log.boots.at(-1)?.version;
+    if (recorded) return recorded;
+    // Seen twice in 2026-12-06's runs: a boot the console's record (DiskBootLog) holds without its version although the
+    // guest's lines name it (cause not found yet). jeos-update, which runs only once boot-complete.target is active, names
+    // the version that runs, from its kernel command line: the guest's own word. The lines that should have set it are kept.
+    const running = vm.grep(/jeos-update: .*\(running [^,) ]+/).map((l) => /\(running ([^,) ]+)/.exec(l)![1]!).at(-1) ?? null;
+    if (running) recordGaps.push(`boots recorded ${JSON.stringify(vm.log.boots)}; the lines: ${vm.grep(/Kernel command line|BdsDxe|Linux version|JEOS_BOOT_COMPLETE|EFI stub/).join(' | ')}`);
+    return running;
   }
+  /** Where the boot record missed a version the guest named (for finding why: diagnostics, not failures). */
+  const recordGaps: string[] = [];
 
   /** Boot the disk and cut at the point; 'updated' when 3.0 completed its boot first (nothing left to cut). */
   async function attempt(point: Point): Promise<{ outcome: 'cut' | 'updated'; vm: Watched; ranBefore: string | null }> {
@@ -218,6 +227,7 @@ describe('power cuts while a machine updates itself: every cut leaves a clean ES
     const repair = repairOf(vm, damaged);
     if (repair.problem) repairFailures.push(`after the cut at "${points.at(-1)!.name}": ${repair.problem}`);
     t.diagnostic(`after the last cut: ${vm.log.boots.map((b) => b.version).join(' → ')} blessed; before mounting the ESP: ${repair.said}`);
+    if (recordGaps.length) t.diagnostic(`the boot record missed the version ${recordGaps.length} time(s), the guest's jeos-update named it:\n${recordGaps.join('\n')}`);
     // The machine wrote the ESP (3.0's files, its entry blessed, the leftovers removed) and synced before saying the boot was complete.
     const fsck = await fsckEsp(disk, await espSectors(project('2')), work);
     assert.ok(fsck.ok, `fsck.fat -n once 3.0 came up after all the cuts:\n${fsck.out}`);

@@ -61,17 +61,19 @@ export class DiskBootLog {
 
   line(text: string, ms: number): void {
     let boot = this.current;
-    if (/\bBdsDxe: (loading|starting) Boot/.test(text) && boot.timings.kernel !== null) {
+    // The firmware again after anything of a kernel (its EFI stub on): a reboot, even when a line of it was missed.
+    if (/\bBdsDxe: (loading|starting) Boot/.test(text) && (boot.timings.bootLoader !== null || boot.timings.kernel !== null || boot.version !== null)) {
       this.boots.push(empty(ms));
       boot = this.current;
     }
+    // Each marker on its own: one console line can carry two when an output lacked its newline.
     const t = boot.timings;
     if (t.firmware === null && /\bBdsDxe: starting Boot/.test(text)) t.firmware = ms;
-    else if (t.bootLoader === null && /\bEFI stub: /.test(text)) t.bootLoader = ms;
-    else if (t.kernel === null && /\bLinux version \d/.test(text)) t.kernel = ms;
-    else if (t.userspace === null && /\bRun \S+ as init process\b/.test(text)) t.userspace = ms;
-    else if (t.healthy === null && /\bjeos-health: healthy\b/.test(text)) t.healthy = ms;
-    else if (t.complete === null && text.includes(BOOT_COMPLETE_MARK)) t.complete = ms;
+    if (t.bootLoader === null && /\bEFI stub: /.test(text)) t.bootLoader = ms;
+    if (t.kernel === null && /\bLinux version \d/.test(text)) t.kernel = ms;
+    if (t.userspace === null && /\bRun \S+ as init process\b/.test(text)) t.userspace = ms;
+    if (t.healthy === null && /\bjeos-health: healthy\b/.test(text)) t.healthy = ms;
+    if (t.complete === null && text.includes(BOOT_COMPLETE_MARK)) t.complete = ms;
     const v = /\bKernel command line: .*\bjeos\.version=(\S+)/.exec(text);
     if (v && boot.version === null) boot.version = v[1]!;
     const said = LIFECYCLE_LINE.exec(text);

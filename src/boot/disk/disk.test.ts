@@ -72,6 +72,25 @@ test('the stages of a boot from the console: firmware, boot loader, kernel, user
   assert.equal(log.current.version, null);
 });
 
+test('a console line that carries two markers sets both; a reboot after a boot whose kernel line was missed is still a new boot', () => {
+  const log = new DiskBootLog();
+  const lines: Array<[number, string]> = [
+    [1000, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+    [2000, 'EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path[    0.000000] Linux version 6.12.118+deb13-cloud-amd64'],
+    [2100, '[    0.040000] Kernel command line: console=ttyS0 jeos.version=2.0'],
+    [3000, 'JEOS_BOOT_COMPLETE'],
+    [4000, 'BdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+    [4100, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+    [5000, 'EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path'],
+    // This boot's "Linux version" line never came: the next firmware line still starts a boot.
+    [5100, '[    0.040000] Kernel command line: console=ttyS0 jeos.version=2.1'],
+    [6000, 'BdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+  ];
+  for (const [ms, text] of lines) log.feed(Buffer.from(`${text}\r\n`), ms);
+  assert.deepEqual(log.boots[0]!.timings, { firmware: 1000, bootLoader: 2000, kernel: 2000, userspace: null, healthy: null, complete: 3000 });
+  assert.deepEqual(log.boots.map((b) => [b.version, b.began]), [['2.0', 0], ['2.1', 4000], [null, 6000]]);
+});
+
 test('refused before QEMU starts: a missing disk, a file that is not a GPT disk, missing OVMF', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'jeos-uefi-test-'));
   try {
