@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DISK_MODULES, KERNEL, kernelRecipe } from '../support/vm/packages.js';
+import { DISK_MODULES, diskStandIns, kernelRecipe, vmStandIns } from '../support/vm/packages.js';
 import { gpgVerify } from '../support/channel/gpg.js';
 import type { DebRecipe } from '../fixtures/debs.js';
 import { serveDirectory, type Served } from '../fixtures/serve.js';
@@ -24,24 +24,9 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const packages: DebRecipe[] = [
   { name: 'webd', version: '1.0-1', files: { '/usr/sbin/webd': { content: '#!/bin/sh\n', mode: 0o755 } } },
-  {
-    name: 'systemd',
-    version: '257-1',
-    files: {
-      '/usr/lib/systemd/systemd': { content: '\x7fELF stand-in\n', mode: 0o755 },
-      '/usr/lib/systemd/system/multi-user.target': '[Unit]\nDescription=Multi-User System\n',
-    },
-  },
-  { name: 'libkmod2', version: '34-1', files: { '/usr/lib/x86_64-linux-gnu/libkmod.so.2': 'kmod\n' } },
-  { name: 'busybox-static', version: '1:1.37.0-6', files: { '/usr/bin/busybox': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
-  { name: 'systemd-boot-efi', version: '257-1', files: { '/usr/lib/systemd/boot/efi/systemd-bootx64.efi': 'MZ stand-in\n' } },
-  { name: 'dosfstools', version: '4.2-1.2', files: { '/usr/sbin/fsck.fat': { content: '\x7fELF stand-in\n', mode: 0o755 } } },
-  // The disk's boot assessment: systemd-bless-boot (a stand-in, never run here).
-  { name: 'systemd-boot', version: '257-1', files: {
-    '/usr/lib/systemd/systemd-bless-boot': { content: '\x7fELF stand-in\n', mode: 0o755 },
-    '/usr/lib/systemd/system/systemd-bless-boot.service': '[Unit]\nDescription=Mark the Current Boot Loader Entry as Good\n\n[Service]\nType=oneshot\nExecStart=/usr/lib/systemd/systemd-bless-boot good\n',
-  } },
-  { name: 'linux-image-cloud-amd64', version: '6.12.0-9', depends: `${KERNEL} (= 6.12.0-9)` },
+  // The VM's and the disk's stand-ins (systemd, systemd-boot-efi, fsck.fat, systemd-bless-boot: never run here).
+  ...vmStandIns(),
+  ...diskStandIns(),
   kernelRecipe({ fsModules: ['fat', ...DISK_MODULES], nested: true }),
 ];
 
