@@ -7,6 +7,7 @@ import { unpackPackages } from '../unpack/index.js';
 import { argv } from '../util/argv.js';
 import type { Lock, LockedPackage } from '../lock/types.js';
 import type { BuildContext, Step } from './variant.js';
+import { imageVersion } from './disk.js';
 import { addWorkloadFiles } from './workload-files.js';
 import { addFirstStartSteps, preSteps, START_SCRIPT } from './first-start.js';
 
@@ -44,7 +45,7 @@ export const configureStep: Step = {
       referencedUsers: w.files.map((f) => f.owner.split(':')[0]!),
       referencedGroups: w.files.flatMap((f) => f.owner.split(':').slice(1)),
       workload: { command: w.command ? argv(w.command) : [], pre: w.pre.map(argv), packages: w.packages.map((p) => p.split(/[=/]/)[0]!), files: w.files.map((f) => f.path) },
-      os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: ctx.config.name, imageVersion: ctx.lock.configDigest.slice(0, 12) },
+      os: { codename, versionId: VERSION_IDS[codename ?? ''], imageId: ctx.config.name, imageVersion: imageVersion(ctx.config, ctx.epoch) },
     });
     state.configured = report;
     const atStart = addFirstStartSteps(ctx, report.firstStart);

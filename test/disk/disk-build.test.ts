@@ -89,6 +89,9 @@ describe('jeos build --format disk', { skip }, () => {
     const initrd = execFileSync('sh', ['-c', 'lz4 -dc | cpio -t --quiet'], { input: mtype('jeos/1.0~rc1/initrd') }).toString().split('\n');
     assert.ok(initrd.includes('usr/sbin/fsck.fat'), 'the initrd holds usr/sbin/fsck.fat');
     assert.ok(initrd.includes('etc/jeos/disk-mounts'));
+    // The image says its version in os-release too (what the guest prints when its boot completes, systemd's %A).
+    const osRelease = execFileSync('sh', ['-c', 'lz4 -dc | cpio -i --quiet --to-stdout etc/os-release'], { input: mtype('jeos/1.0~rc1/initrd') }).toString();
+    assert.match(osRelease, /^IMAGE_VERSION="?1\.0~rc1"?$/m);
     const esp = join(h.work, 'esp.img');
     execFileSync('dd', [`if=${img}`, `of=${esp}`, 'bs=512', `skip=${disk.disk.esp.first}`, `count=${disk.disk.esp.last - disk.disk.esp.first + 1}`, 'conv=sparse', 'status=none']);
     const fsck = spawnSync('fsck.vfat', ['-n', esp]);
