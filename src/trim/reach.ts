@@ -4,35 +4,30 @@
  * libraries found the way the dynamic linker finds them, the libraries its
  * `.note.dlopen` notes name, scripts' interpreters and the commands they run,
  * and the files of the rules (rules.ts) that a kept file sets off.
+ *
+ * Keeping one path (the links on the way, a command on PATH, a library where
+ * ld.so finds it, a named path or directory) is PathKeeper's, in keep.ts; Reach
+ * adds what a kept file leads to.
  */
 import { posix } from 'node:path';
 import { isElf, librarySearch, readDlopenNotes, readElf, readImports, type ElfInfo, type InheritedRpath } from '../elf/index.js';
 import type { ImageTree } from '../tree/index.js';
 import { globMatcher } from '../util/path-glob.js';
+import { PathKeeper, type ReachOptions } from './keep.js';
 import { localeSpellings, systemLocales } from './locales.js';
-import { isSharedDir, NAMED_DIR_LIMIT, pathsInProgram } from './named.js';
+import { pathsInProgram } from './named.js';
 import type { TrimRule } from './rules.js';
 import { scriptCommands, shebangOf } from './scripts.js';
 import type { KeepReason, MissingFile } from './types.js';
 
-const MAX_HOPS = 40;
+export type { ReachOptions } from './keep.js';
+
 /** Kept as data: configuration, state, licences; nothing in them is run on their account. */
 const PASSIVE = new Set<KeepReason['why']>(['area', 'copyright', 'locale', 'layout', 'link']);
 /** Kept because something runs them. */
 const RUN = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'interpreter', 'script']);
 /** Programs whose strings are read for the paths they name: the ones run as the workload, its checks and units, and what they run. */
 const NAMING = new Set<KeepReason['why']>(['command', 'healthcheck', 'unit', 'script', 'named']);
-
-export interface ReachOptions {
-  triplet: string;
-  /** ld.so.cache's soname → paths (every hwcaps variant). */
-  cache: Map<string, string[]>;
-  /** PATH directories, tree form. */
-  path: string[];
-  rules: readonly TrimRule[];
-  /** Paths only trim.keep may bring back. */
-  dropped: (path: string) => boolean;
-}
 
 interface FiredRule {
   rule: TrimRule;
@@ -53,17 +48,11 @@ export function nssServices(tree: ImageTree): string[] {
   return [...services].sort();
 }
 
-export class Reach {
-  readonly kept = new Map<string, KeepReason>();
-  readonly missing: MissingFile[] = [];
+export class Reach extends PathKeeper {
   readonly fired = new Map<string, FiredRule>();
   private readonly queue: Array<{ path: string; run: boolean; elfOnly?: boolean; inherited: InheritedRpath; naming?: boolean }> = [];
-  /** The tree's paths in byte order, for the files under a directory (made when first needed: the tree does not change while reaching). */
-  private sorted?: string[];
   /** Rules about a run program (`when.runs`), fired once what is queued has been analysed. */
   private readonly laterRules: Array<{ rule: TrimRule; by: string }> = [];
-  /** Directories kept whole already (keepTree). */
-  private readonly wholeDirs = new Set<string>();
   /** Libraries whose named programs were kept (keepProgramsNamedBy). */
   private readonly namingLibraries = new Set<string>();
   /**
@@ -74,77 +63,11 @@ export class Reach {
   private readonly unresolved: MissingFile[] = [];
   private readonly reaches: Array<{ rule: TrimRule; match: (p: string) => boolean }>;
   private readonly runs: Array<{ rule: TrimRule; match: (p: string) => boolean }>;
-  private readonly defaultDirs: string[];
 
-  constructor(
-    private readonly tree: ImageTree,
-    private readonly options: ReachOptions,
-  ) {
+  constructor(tree: ImageTree, options: ReachOptions) {
+    super(tree, options);
     this.reaches = options.rules.filter((r) => r.when.reaches).map((rule) => ({ rule, match: globMatcher(rule.when.reaches!) }));
     this.runs = options.rules.filter((r) => r.when.runs).map((rule) => ({ rule, match: globMatcher(rule.when.runs!) }));
-    const t = options.triplet;
-    this.defaultDirs = [`lib/${t}`, `usr/lib/${t}`, 'lib', 'usr/lib'];
-  }
-
-  /**
-   * Keep a path: every symlink on the way, and the node it leads to (the last
-   * component followed too unless `follow` is false). Returns the path kept at the
-   * end, or undefined when it leads nowhere in the image. `inherited`: the DT_RPATH
-   * directories the object that loads this one passes on (its libraries may be there).
-   */
-  keep(path: string, reason: KeepReason, follow = true, inherited: InheritedRpath = []): string | undefined {
-    const pending = path.split('/').filter((p) => p !== '' && p !== '.');
-    const done: string[] = [];
-    let hops = 0;
-    // The reason the next path to be named in full gets: the caller's, then "the target of" each link in turn.
-    let last = reason;
-    while (pending.length > 0) {
-      const part = pending.shift()!;
-      if (part === '..') {
-        if (done.length === 0) return undefined;
-        done.pop();
-        continue;
-      }
-      const here = done.length ? `${done.join('/')}/${part}` : part;
-      const node = this.tree.get(here);
-      if (node?.kind === 'symlink' && (pending.length > 0 || follow)) {
-        if (++hops > MAX_HOPS) return undefined;
-        if (pending.length === 0) {
-          this.mark(here, last, reason.why);
-          last = { why: 'target', from: here };
-        } else this.mark(here, { why: 'link', from: path }, 'link');
-        const target = node.target.split('/').filter((p) => p !== '');
-        if (node.target.startsWith('/')) done.length = 0;
-        pending.unshift(...target);
-        continue;
-      }
-      if (!node && pending.length > 0) return undefined;
-      done.push(part);
-    }
-    const real = done.join('/');
-    const node = this.tree.get(real);
-    if (!node) return undefined;
-    this.mark(real, last, reason.why, inherited);
-    if (node.kind === 'hardlink') this.mark(node.target, { why: 'hardlink', from: real }, reason.why, inherited);
-    return real;
-  }
-
-  /** Find a command the way execvp() does: a path as it is, a bare name on PATH. */
-  findCommand(word: string): string | undefined {
-    if (word.includes('/')) return this.isFile(word) ? word.replace(/^\/+/, '') : undefined;
-    for (const dir of this.options.path) {
-      const candidate = dir ? `${dir}/${word}` : word;
-      if (this.isFile(candidate)) return candidate;
-    }
-    return undefined;
-  }
-
-  /** Keep a command and report it missing when it is not in the image. */
-  keepCommand(word: string, reason: KeepReason): string | undefined {
-    const found = this.findCommand(word);
-    if (found) return this.keep(found, reason);
-    this.missing.push({ what: word, neededBy: reason.from ?? `(${reason.why})`, why: 'command' });
-    return undefined;
   }
 
   /** Analyse every kept file until nothing new is reached. */
@@ -178,11 +101,6 @@ export class Reach {
   }
 
   /**
-   * Keep a path a configuration file or a program names (`from`), when it is in the image: a file (and the
-   * links on the way), or a directory with everything in it when it is not a shared one (isSharedDir) and
-   * `whole` allows. Returns whether anything was kept.
-   */
-  /**
    * A library that a program run as the workload loads directly: the programs it names by absolute path
    * (a helper it spawns: libkea-dhcpsrv runs /usr/sbin/kea-lfc), not its other paths, which the
    * program may never reach.
@@ -206,65 +124,6 @@ export class Reach {
     }
   }
 
-  keepNamed(path: string, from: string, whole: boolean): boolean {
-    if (this.options.dropped(path)) return false;
-    let real: string;
-    try {
-      real = this.tree.resolve(path, { followLast: true });
-    } catch {
-      return false;
-    }
-    const node = this.tree.get(real);
-    if (!node) return false;
-    const reason: KeepReason = { why: 'named', from, detail: `/${path}` };
-    if (node.kind !== 'dir') return this.keep(path, reason) !== undefined;
-    if (!whole || isSharedDir(real)) return false;
-    this.keep(path, reason);
-    return this.keepTree(real, reason) > 0;
-  }
-
-  /**
-   * Keep everything under a directory, following the directory links in it (a language pack reached
-   * through a link to another directory), at most NAMED_DIR_LIMIT files. Returns the number of paths kept.
-   */
-  keepTree(dir: string, reason: KeepReason, depth = 0): number {
-    if (this.wholeDirs.has(dir) || depth > 8) return 0;
-    this.wholeDirs.add(dir);
-    const paths = this.under(dir);
-    if (paths.length > NAMED_DIR_LIMIT) return 0;
-    let kept = 0;
-    for (const path of paths) {
-      const node = this.tree.get(path)!;
-      if (node.kind === 'dir' || this.options.dropped(path)) continue;
-      if (this.keep(path, reason, node.kind === 'symlink') !== undefined) kept++;
-      if (node.kind === 'symlink') {
-        try {
-          const target = this.tree.resolve(path, { followLast: true });
-          if (this.tree.get(target)?.kind === 'dir' && !isSharedDir(target)) kept += this.keepTree(target, { ...reason, from: path }, depth + 1);
-        } catch {
-          // a loop or a link out of the tree: nothing to keep
-        }
-      }
-    }
-    return kept;
-  }
-
-  /** Every path below a directory (not the directory itself). */
-  private under(dir: string): string[] {
-    this.sorted ??= this.tree.entries().map(([p]) => p);
-    const prefix = `${dir}/`;
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: string[] = [];
-    for (let i = lo; i < this.sorted.length && this.sorted[i]!.startsWith(prefix); i++) out.push(this.sorted[i]!);
-    return out;
-  }
-
   /** A rule's glob for each NSS service ($SERVICE) or configured locale ($LOCALE) it stands for. */
   private expandGlob(glob: string): string[] {
     if (glob.includes('$SERVICE')) return nssServices(this.tree).map((s) => glob.replace('$SERVICE', s));
@@ -274,22 +133,13 @@ export class Reach {
     return [glob];
   }
 
-  private isFile(path: string): boolean {
-    try {
-      const node = this.tree.stat(path);
-      return node !== undefined && node.kind !== 'dir';
-    } catch {
-      return false;
-    }
-  }
-
   /**
    * `origin`: the reason the chain that led here started with; it decides whether the file is analysed as run.
    * A path kept already is analysed again when reached in a way it was not analysed for: run, with other
    * inherited DT_RPATH directories, or at all (a file first kept as data, /etc/ssl/openssl.cnf, that a rule
    * then reaches sets off the rules it matches whichever came first).
    */
-  private mark(path: string, reason: KeepReason, origin: KeepReason['why'] = reason.why, inherited: InheritedRpath = []): void {
+  protected override mark(path: string, reason: KeepReason, origin: KeepReason['why'] = reason.why, inherited: InheritedRpath = []): void {
     const again = this.kept.has(path);
     if (!again) this.kept.set(path, reason);
     const node = this.tree.get(path);
@@ -394,15 +244,5 @@ export class Reach {
     } catch {
       return undefined;
     }
-  }
-
-  /** Where ld.so finds a library: in `dirs` (librarySearch: RPATHs, RUNPATH), ld.so.cache, then the default directories. */
-  findLibrary(soname: string, dirs: readonly string[]): string[] {
-    if (soname.includes('/')) return this.isFile(soname) ? [soname.replace(/^\/+/, '')] : [];
-    for (const dir of dirs) if (this.isFile(`${dir}/${soname}`)) return [`${dir}/${soname}`];
-    const cached = (this.options.cache.get(soname) ?? []).filter((p) => this.isFile(p));
-    if (cached.length) return cached;
-    for (const dir of this.defaultDirs) if (this.isFile(`${dir}/${soname}`)) return [`${dir}/${soname}`];
-    return [];
   }
 }
