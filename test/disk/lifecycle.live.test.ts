@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { runJeosLive, skippedEarlier, test } from '../live.js';
 import { root } from '../cli/harness.js';
+import { consoleStages } from '../support/disk/console-file.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-lifecycle-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
@@ -52,8 +53,9 @@ function journalBoots(): Array<{ version: string | undefined; text: string }> | 
 }
 
 async function bootUntil(version: string | undefined) {
-  const r = await jeos('test', project('2'), '--disk', '--image', fleet, '--writable', '--json', '--timeout', '400', ...(version ? ['--until-version', version] : []));
-  assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+  const consoleFile = join(work, 'console.log');
+  const r = await jeos('test', project('2'), '--disk', '--image', fleet, '--writable', '--json', '--timeout', '400', ...(version ? ['--until-version', version] : []), '--console', consoleFile);
+  assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}\n${await consoleStages(consoleFile)}`);
   return JSON.parse(r.stdout);
 }
 

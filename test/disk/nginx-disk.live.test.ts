@@ -51,8 +51,13 @@ describe('the nginx example as a disk image, from the live archive', { skip }, (
     if (skippedEarlier(t)) return;
     const img = join(project, 'out/disk.img');
     const before = await sha(img);
-    const tested = await jeos('test', project, '--disk', '--json', '--timeout', '180');
+    const consoleFile = join(project, 'console.log');
+    const tested = await jeos('test', project, '--disk', '--json', '--timeout', '180', '--console', consoleFile);
     assert.equal(tested.code, 0, `${tested.stderr}\n${tested.stdout}`);
+    // --console kept all of it: the firmware's first line to the guest saying its boot completed, with its version.
+    const kept = await readFile(consoleFile, 'latin1');
+    assert.ok(kept.indexOf('BdsDxe: starting') >= 0 && kept.indexOf('BdsDxe: starting') < kept.indexOf('Linux version'), 'the firmware first');
+    assert.match(kept, /^JEOS_BOOT_COMPLETE 1\.0\r?$/m);
     const r = JSON.parse(tested.stdout);
     assert.equal(r.mode, 'disk');
     assert.equal(r.ok, true);

@@ -14,6 +14,7 @@ import { after, before, describe } from 'node:test';
 import { runJeosLive, skippedEarlier, test } from '../live.js';
 import { root } from '../cli/harness.js';
 import { serveDirectory, type Served } from '../fixtures/serve.js';
+import { consoleStages } from '../support/disk/console-file.js';
 
 const work = await mkdtemp(join(tmpdir(), 'jeos-update-live-'));
 const cacheDir = process.env.JEOS_CACHE_DIR ?? join(work, 'cache');
@@ -64,8 +65,9 @@ describe('a disk that follows a channel: jeos publish of 2.0, and 1.0 updates it
 
   test('1.0 boots, is blessed, installs 2.0 from the channel, reboots; 2.0 answers and is marked good', async (t) => {
     if (skippedEarlier(t)) return;
-    const r = await jeos('test', project('1'), '--disk', '--image', fleet, '--writable', '--json', '--timeout', '500', '--until-version', '2.0');
-    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+    const consoleFile = join(work, 'console.log');
+    const r = await jeos('test', project('1'), '--disk', '--image', fleet, '--writable', '--json', '--timeout', '500', '--until-version', '2.0', '--console', consoleFile);
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}\n${await consoleStages(consoleFile)}`);
     const result = JSON.parse(r.stdout);
     assert.equal(result.version, '2.0');
     assert.equal(result.rolledBack, false, 'an update, not a rollback');

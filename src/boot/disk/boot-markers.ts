@@ -2,7 +2,8 @@
  * What the serial console says about each stage of a UEFI boot, with the host's arrival
  * time: the firmware starting the boot loader (OVMF's `BdsDxe: starting`), the kernel's EFI
  * stub taking over from systemd-boot, the kernel's first line, /init, and which version
- * booted (jeos.version= on the kernel's command line, which each boot entry carries), and
+ * booted (jeos.version= on the kernel's command line, which each boot entry carries; else the version
+ * the guest names when its boot completes), and
  * what the ESP's check before it is mounted and jeos-update said (repairs, updates, refusals).
  * A reboot starts a new boot: the firmware's next `BdsDxe` line after the kernel ran.
  */
@@ -38,6 +39,8 @@ export interface DiskBoot {
 }
 
 const empty = (began: number): DiskBoot => ({ version: null, began, timings: { firmware: null, bootLoader: null, kernel: null, userspace: null, healthy: null, complete: null }, said: [] });
+/** `JEOS_BOOT_COMPLETE 2.0`: the guest adds its os-release IMAGE_VERSION. */
+const COMPLETE_VERSION = new RegExp(`\\b${BOOT_COMPLETE_MARK} (\\S+)`);
 /** A line of jeos-disk-mounts or jeos-update, after the journal's `[time] name[pid]: ` prefix. */
 const LIFECYCLE_LINE = /\b(jeos-(?:disk|update): .*)$/;
 
@@ -74,7 +77,9 @@ export class DiskBootLog {
     if (t.userspace === null && /\bRun \S+ as init process\b/.test(text)) t.userspace = ms;
     if (t.healthy === null && /\bjeos-health: healthy\b/.test(text)) t.healthy = ms;
     if (t.complete === null && text.includes(BOOT_COMPLETE_MARK)) t.complete = ms;
-    const v = /\bKernel command line: .*\bjeos\.version=(\S+)/.exec(text);
+    // The version from the kernel's command line, else from the line that says the boot completed (the
+    // kernel's console output loses characters when the host reads it late; userspace's does not).
+    const v = /\bKernel command line: .*\bjeos\.version=(\S+)/.exec(text) ?? COMPLETE_VERSION.exec(text);
     if (v && boot.version === null) boot.version = v[1]!;
     const said = LIFECYCLE_LINE.exec(text);
     if (said) boot.said.push(said[1]!);

@@ -78,6 +78,7 @@ export async function testDisk(options: DiskTestOptions): Promise<DiskTestResult
       cacheDir: options.cacheDir,
       extraCmdline: [...TEST_CMDLINE, options.extraCmdline].filter(Boolean).join(' '),
       onConsole: (chunk) => log.feed(chunk, since()),
+      ...(options.consoleFile ? { consoleFile: options.consoleFile } : {}),
       onQmpEvent: (event) => event === 'RESET' && resets++,
       onEvent: options.onEvent,
     });

@@ -91,6 +91,26 @@ test('a console line that carries two markers sets both; a reboot after a boot w
   assert.deepEqual(log.boots.map((b) => [b.version, b.began]), [['2.0', 0], ['2.1', 4000], [null, 6000]]);
 });
 
+test('a boot whose kernel command line came garbled takes its version from the line that says it completed; the kernel\'s wins when both came', () => {
+  const log = new DiskBootLog();
+  const lines: Array<[number, string]> = [
+    [1000, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+    [2000, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64'],
+    // Characters lost while the host read the console late: "jeos.version=" no longer reads so.
+    [2100, '[    0.040000] Kernel command line: initrd=\\jeos\\2.0\\initrd console=ttyS0 jeoson=2.0 noreplace-smp'],
+    [2500, 'JEOS_BOOT_COMPLETE 2.0'],
+    [4000, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+    [5000, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64'],
+    [5100, '[    0.040000] Kernel command line: console=ttyS0 jeos.version=2.1'],
+    [6000, 'JEOS_BOOT_COMPLETE 2.1~other'],
+    [7000, 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)'],
+    [8000, '[    0.000000] Linux version 6.12.118+deb13-cloud-amd64'],
+    [9000, 'JEOS_BOOT_COMPLETE'],
+  ];
+  for (const [ms, text] of lines) log.feed(Buffer.from(`${text}\r\n`), ms);
+  assert.deepEqual(log.boots.map((b) => [b.version, b.timings.complete]), [['2.0', 2500], ['2.1', 6000], [null, 9000]]);
+});
+
 test('refused before QEMU starts: a missing disk, a file that is not a GPT disk, missing OVMF', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'jeos-uefi-test-'));
   try {

@@ -4,7 +4,7 @@
  * lives in a temporary directory removed when QEMU is gone.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,6 +43,8 @@ export interface StartVmOptions {
   auditSocket?: string;
   /** Raw console bytes as they arrive (jeos run writes them to the terminal). */
   onConsole?: (chunk: Buffer) => void;
+  /** Keep the whole serial console, as the guest sent it, in this file (jeos test --console). */
+  consoleFile?: string;
   onEvent?: (e: VmEvent) => void;
   /** QMP events as they come (RESET on every guest reboot), with the time since QEMU started. */
   onQmpEvent?: (event: string, ms: number) => void;
@@ -121,6 +123,15 @@ async function chooseUefiAccel(choice: AccelChoice): Promise<AccelDecision> {
   }
   return { accel: 'tcg', reason: deviceError ?? 'KVM is not probed for UEFI boots (--accel kvm uses it)' };
 }
+/** The file jeos test --console keeps the whole console in: refused before QEMU starts when it cannot be written. */
+async function openConsoleFile(path: string) {
+  const file = await open(path, 'w').catch((e: NodeJS.ErrnoException) => {
+    throw new JeosError('E_VM_CONSOLE_FILE', `cannot write the console to ${path}: ${e.code ?? e.message}`, { hint: 'name a file in a directory that exists and that you can write' });
+  });
+  const stream = file.createWriteStream();
+  stream.on('error', () => {});
+  return stream;
+}
 /** A timer for Promise.race that does not keep the process alive once QEMU and its sockets are gone. */
 const deadline = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
@@ -159,6 +170,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   });
 
   const consoleLog = new ConsoleLog(60);
+  const consoleFile = options.consoleFile ? await openConsoleFile(options.consoleFile) : undefined;
   const reportReader = new ReportReader();
   let stderr = '';
   let shutdownReason: string | null = null;
@@ -173,6 +185,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
     child.on('close', (code, signal) => {
       exitedFlag = true;
       consoleLog.end(now());
+      consoleFile?.end();
       for (const s of servers) s.close();
       rm(dir, { recursive: true, force: true }).finally(() => resolve({ code, signal, reason: shutdownReason, stderr: stderr.trim() }));
     });
@@ -201,6 +214,7 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   let userspaceSeen = false;
   consoleSocket.on('data', (d: Buffer) => {
     consoleLog.feed(d, now());
+    consoleFile?.write(d);
     options.onConsole?.(d);
     const m = consoleLog.markers;
     if (!kernelSeen && m.kernel !== null) (kernelSeen = true), options.onEvent?.({ type: 'marker', name: 'kernel', ms: m.kernel });

@@ -30,6 +30,8 @@ export interface VmTestOptions {
   uefi?: StartVmOptions['uefi'];
   /** Raw console bytes as they arrive. */
   onConsole?: (chunk: Buffer) => void;
+  /** Keep the whole serial console in this file (StartVmOptions.consoleFile). */
+  consoleFile?: string;
   onEvent?: (e: VmEvent) => void;
 }
 
@@ -150,6 +152,7 @@ export async function testVm(options: VmTestOptions): Promise<VmTestResult> {
     extraCmdline: [...TEST_CMDLINE, options.extraCmdline].filter(Boolean).join(' '),
     ...(options.uefi ? { uefi: options.uefi } : {}),
     ...(options.onConsole ? { onConsole: options.onConsole } : {}),
+    ...(options.consoleFile ? { consoleFile: options.consoleFile } : {}),
     onEvent: options.onEvent,
   });
   const timeoutMs = options.timeoutMs ?? waitFor(spec, vm.accel.accel);

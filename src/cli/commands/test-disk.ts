@@ -16,6 +16,7 @@ export interface DiskTestFlags {
   accel?: 'auto' | 'kvm' | 'tcg';
   append?: string;
   timeout?: number;
+  console?: string;
   json?: boolean;
   quiet?: boolean;
   print?: boolean;
@@ -32,6 +33,7 @@ export async function testDiskCommand(dir: string, loaded: LoadedConfig, outDir:
     ports: guestPorts(loaded.config),
     healthcheck: w.healthcheck,
     timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined,
+    ...(flags.console ? { consoleFile: resolve(flags.console) } : {}),
     ...(flags.untilVersion ? { untilVersion: flags.untilVersion } : {}),
     ...(flags.writable ? { writable: true } : {}),
     accel: flags.accel,

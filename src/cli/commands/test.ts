@@ -28,6 +28,8 @@ export interface TestFlags {
   append?: string;
   pvh?: boolean;
   timeout?: number;
+  /** Keep the whole serial console in this file (--vm, --disk). */
+  console?: string;
   out?: string;
   json?: boolean;
   quiet?: boolean;
@@ -55,6 +57,7 @@ export function registerTest(program: Command): void {
       .option('--writable', 'with --disk: the guest writes to the disk file (boot counting and blessing stay on it); default: a snapshot')
       .option('--out <dir>', 'where jeos build wrote the image (default: DIR/out)')
       .option('--timeout <seconds>', 'with --vm: how long the boot may take to be healthy (default: healthcheck.timeout, three times that without KVM); with --disk: the whole wait, across reboots', seconds)
+      .option('--console <file>', 'with --vm or --disk: keep the whole serial console (firmware, kernel, the guest\'s services) in this file')
       .option('--json', 'print machine-readable JSON on stdout')
       .option('-q, --quiet', 'no progress output'),
     'with --vm: ',
@@ -91,6 +94,7 @@ the time to each stage: firmware, boot loader, kernel, userspace, healthy.`,
       const loaded = await loadConfig(dir);
       const outDir = resolve(flags.out ?? join(loaded.dir, 'out'));
       await recoverOutputDir(outDir);
+      if (flags.console && !flags.vm && !flags.disk) throw new JeosError('E_TEST_CONSOLE_WITHOUT_VM', '--console keeps a VM\'s serial console: it goes with --vm or --disk', { hint: `jeos test ${dir} --vm --console ${flags.console}` });
       if (flags.image && !flags.disk) throw new JeosError('E_TEST_IMAGE_WITHOUT_DISK', '--image names a disk image: it goes with --disk', { hint: `jeos test ${dir} --disk --image ${flags.image}` });
       const { ok } = flags.disk
         ? await testDiskCommand(dir, loaded, outDir, flags)
@@ -211,6 +215,7 @@ export async function testVmCommand(dir: string, loaded: LoadedConfig, outDir: s
     ports: guestPorts(loaded.config),
     healthcheck: w.healthcheck,
     timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined,
+    ...(flags.console ? { consoleFile: resolve(flags.console) } : {}),
     accel: flags.accel,
     extraCmdline: flags.append,
     cacheDir: (await resolveSettings()).cacheDir,
