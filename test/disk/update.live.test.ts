@@ -69,6 +69,7 @@ describe('a disk that follows a channel: jeos publish of 2.0, and 1.0 updates it
     const r = await jeos('test', project('1'), '--disk', '--image', fleet, '--writable', '--json', '--timeout', '500', '--until-version', '2.0', '--console', consoleFile);
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}\n${await consoleStages(consoleFile)}`);
     const result = JSON.parse(r.stdout);
+    for (const b of result.perBoot) t.diagnostic(`boot of ${b.version}: ${JSON.stringify(b.timings)}`);
     assert.equal(result.version, '2.0');
     assert.equal(result.rolledBack, false, 'an update, not a rollback');
     assert.deepEqual(result.perBoot.map((b: { version: string }) => b.version), ['1.0', '2.0']);
