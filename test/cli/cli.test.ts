@@ -122,6 +122,12 @@ describe('jeos CLI (compiled)', () => {
     const shown = JSON.parse((await jeos('show', 'web', '-C', dir, '--json')).stdout);
     assert.equal(shown.version, '1.0-1', 'only the suites of jeos.yaml were read');
     assert.equal(JSON.parse((await jeos('schema')).stdout).type, 'object');
+    // jeos test's flags that name a VM's things are refused without --vm or --disk, before anything runs.
+    const console = await jeos('test', dir, '--console', join(work, 'console.log'));
+    assert.equal(console.code, 1);
+    assert.match(console.stderr, /^error\[E_TEST_CONSOLE_WITHOUT_VM\]: --console keeps a VM's serial console: it goes with --vm or --disk$/m);
+    const image = await jeos('test', dir, '--image', 'x.img');
+    assert.match(image.stderr, /^error\[E_TEST_IMAGE_WITHOUT_DISK\]/m);
   });
 
   test('the library entry point exports the same functions', async () => {
