@@ -4,7 +4,7 @@
  * are already built, and there is no fstab, udev or modprobe. Each of these units
  * costs boot time (a second or more in all under QEMU's TCG) and some fail outright
  * without their programs (ldconfig.service). A unit is masked only when the image
- * has it; `when` can make a mask depend on the image (see system.ts).
+ * has it; `when` can make a mask depend on the image (see mask-units.ts).
  */
 export interface MaskRule {
   unit: string;

@@ -10,15 +10,11 @@
 import { JeosError } from '../../errors.js';
 import { findUnit, parseInstall, SYSTEM_UNITS } from '../../configure/index.js';
 import { DEFAULT_PATH, findCommand, findLocale, LOCALE_CONF, programsRunBy, SYSTEMD_DEFAULT_LOCALE, systemLocales } from '../../trim/index.js';
-import type { VmNetwork, VmRoot } from '../../config/schema.js';
 import type { ImageTree, NodeMeta } from '../../tree/index.js';
 import { ensureTmp } from '../../configure/tmp-dir.js';
-import { unitEntries } from '../../util/unit-file.js';
 import { AUDIT_AGENT, AUDIT_PORT_NAME, auditAgentLine, auditAgentScript } from '../busybox/audit-agent.js';
 import { BUSYBOX, DHCP_SCRIPT, dhcpScript, INIT_MOUNT_POINTS, INIT_SCRIPT, initScript, modulesByName, NETWORK_UNIT, networkUnit, SYSTEMD_BINARY } from '../busybox/busybox-network.js';
 import { DISK_JOURNAL_SCRIPT, DISK_JOURNAL_UNIT, diskJournalScript, diskJournalUnit } from './disk-journal.js';
-import { VM_GENERATOR_MASKS, VM_MASKS, VM_SYSCTL_MASKS, VM_TMPFILES_MASKS, type MaskRule } from './masks.js';
-import { planSysctl, sysctlRecord, type SysctlRecord } from './sysctl.js';
 import { disableStrayUnits } from './stray-units.js';
 import {
   blessBootDropin,
@@ -33,10 +29,9 @@ import {
   healthScript,
   healthUnit,
   watchdogConf,
-  type DiskHealthcheck,
 } from './disk-boot.js';
-import { setupImageUpdate, type ImageUpdateSpec } from './update.js';
-import { planTmpfiles, tmpfilesNotDone, type TmpfilesRecord } from '../tmpfiles/tmpfiles.js';
+import { setupImageUpdate } from './update.js';
+import { tmpfilesNotDone } from '../tmpfiles/tmpfiles.js';
 import { parentOf } from '../../util/path.js';
 import {
   CREDENTIALS_DROPIN,
@@ -52,65 +47,17 @@ import {
   REPORT_UNIT,
   reportUnit,
   workloadUnit,
-  type WorkloadUnitSpec,
   UDEV_RECORD_TMPFILES,
   udevRecordForFirstNic,
 } from './units.js';
 import { hostsFor } from './hosts.js';
+import { exists, maskUnits, setupTmpfiles, systemdUnitsImportingCredentials } from './mask-units.js';
+import type { VmSystemReport, VmSystemSpec } from './types.js';
+
+export type { NetworkReport, VmSystemReport, VmSystemSpec } from './types.js';
 
 export const SYSTEMD = SYSTEMD_BINARY;
-const GENERATORS = 'usr/lib/systemd/system-generators';
 const UNIT_DIR = SYSTEM_UNITS.dir;
-
-export interface VmSystemSpec {
-  hostname: string;
-  /** The workload's service; none when jeos.yaml names no command (the packages' own units run). */
-  workload?: WorkloadUnitSpec & { unit: string };
-  /**
-   * Kernel modules to insert at boot. With vm.network: networkd systemd-modules-load inserts
-   * them all by name; with busybox, the drivers among them (VM_MODULES) load only for the
-   * devices present, and the others by name.
-   */
-  modules: readonly string[];
-  /** What loads the drivers and takes the DHCP lease (vm.network; busybox by default). */
-  network?: VmNetwork;
-  /** Where the root file system is: the initramfs (the default) or a disk image. */
-  root?: VmRoot;
-  /** Booted from a disk image (the disk output): /var and the ESP mounted, boot assessment with this health check. */
-  disk?: { healthcheck?: DiskHealthcheck; update?: ImageUpdateSpec };
-  /** Keep what debugging the boot from the kernel command line needs (vm.debug). */
-  debug?: boolean;
-  sourceDateEpoch: number;
-}
-
-export interface VmSystemReport {
-  init: string;
-  hostname: string;
-  workloadUnit?: string;
-  /** Files jeos wrote, as absolute paths. */
-  files: string[];
-  enabled: string[];
-  /** Package units no longer started at boot, with the reason. */
-  disabled: Array<{ unit: string; reason: string }>;
-  masked: Array<{ unit: string; reason: string }>;
-  /** The image's sysctl settings: on the kernel command line (systemd-sysctl.service masked) when the kernel can apply them all. */
-  sysctl: SysctlRecord;
-  /** The image's tmpfiles.d entries: applied at build time and made in /run by /init (systemd-tmpfiles-setup.service masked), or left to that service, with the entry that needs it. */
-  tmpfiles: TmpfilesRecord;
-  /** What loads the drivers and takes the DHCP lease on eth0, and the modules loaded by name (the drivers of the devices present load by their aliases). */
-  network: NetworkReport;
-  /** The LANG systemd gives every service, and why (written to /etc/locale.conf unless a package ships one). */
-  locale: { lang: string; reason: string };
-}
-
-export interface NetworkReport {
-  by: string;
-  modulesByName: string[];
-}
-
-function exists(tree: ImageTree, ...paths: string[]): boolean {
-  return paths.some((p) => tree.stat(p) !== undefined);
-}
 
 /** The program a unit's first ExecStart= runs, without systemd's `-@:+!` prefixes. */
 function execOf(text: string): string | undefined {
@@ -195,50 +142,7 @@ export function setupVmSystem(tree: ImageTree, spec: VmSystemSpec): VmSystemRepo
     report.network = { by: 'BusyBox modprobe and udhcpc (/init, before systemd)', modulesByName: named };
   }
 
-  // With agetty in the image (util-linux, for a workload's own use), login prompts are still left out:
-  // every account's password is locked, so they let no one in, and serial-getty@ttyS0 waits 90 s for
-  // dev-ttyS0.device, which nothing announces without udev, holding multi-user.target back that long.
-  const agetty = exists(tree, 'usr/sbin/agetty', 'sbin/agetty');
-  if (!agetty || !spec.debug) {
-    mask('getty.target', agetty ? 'no login prompts: every password is locked, and the serial console\'s getty would wait 90 s for a device unit nothing announces without udev (vm.debug: true keeps them)' : 'no agetty in the image (util-linux): no login prompts');
-    link('etc/systemd/system-generators/systemd-getty-generator', '/dev/null');
-  }
-  const hasModprobe = exists(tree, 'usr/sbin/modprobe', 'sbin/modprobe');
-  const applies = (rule: MaskRule): boolean => {
-    switch (rule.when) {
-      case undefined:
-        return true;
-      case 'no-modprobe':
-        return !hasModprobe;
-      case 'initramfs-root':
-        return spec.root !== 'disk';
-      case 'no-debug':
-        return !spec.debug;
-    }
-  };
-  for (const rule of VM_MASKS) {
-    if (applies(rule) && findUnit(tree, rule.unit, SYSTEM_UNITS.paths)) mask(rule.unit, rule.reason);
-  }
-  // A file in /usr/lib/<dir> is masked by a link to /dev/null of the same name in /etc/<dir>.
-  const maskFiles = (rules: readonly MaskRule[], shipped: string, etc: string) => {
-    for (const rule of rules) {
-      if (!applies(rule) || !exists(tree, `${shipped}/${rule.unit}`)) continue;
-      link(`${etc}/${rule.unit}`, '/dev/null');
-      report.masked.push({ unit: rule.unit, reason: rule.reason });
-    }
-  };
-  maskFiles(VM_GENERATOR_MASKS, GENERATORS, 'etc/systemd/system-generators');
-  maskFiles(VM_SYSCTL_MASKS, 'usr/lib/sysctl.d', 'etc/sysctl.d');
-  const sysctl = planSysctl(tree, 'systemd');
-  report.sysctl = sysctlRecord(sysctl, 'systemd');
-  if (sysctl.args && findUnit(tree, 'systemd-sysctl.service', SYSTEM_UNITS.paths)) {
-    const n = sysctl.args.length;
-    mask('systemd-sysctl.service', n ? `the kernel applies the image's ${n} sysctl setting${n === 1 ? '' : 's'} from its command line` : 'the image has no sysctl settings');
-  }
-  if (!exists(tree, 'usr/bin/dbus-daemon', 'usr/bin/dbus-broker')) {
-    mask('systemd-logind.service', 'no D-Bus daemon in the image: logind cannot run without it');
-  }
-  maskFiles(VM_TMPFILES_MASKS, 'usr/lib/tmpfiles.d', 'etc/tmpfiles.d');
+  maskUnits(tree, spec, report, { link, mask });
   const runLines = setupTmpfiles(tree, spec, report, mask);
   if (busyboxNetwork) {
     // The answer to jeos audit --against vm:NAME, started by /init like udhcpc (no unit, no systemd-executor).
@@ -296,73 +200,6 @@ function setupDiskBoot(
   if (disk.update) setupImageUpdate(disk.update, t);
 }
 
-const TMPFILES_SETUP = 'systemd-tmpfiles-setup.service';
-
-/**
- * The image's tmpfiles.d entries without systemd-tmpfiles-setup.service (see tmpfiles.ts):
- * applied to the tree now, and /run's made by /init (vm.network: busybox), whose lines
- * this returns. The service stays when an entry needs it, when the root is a disk (a tmpfs
- * is mounted on its /tmp at boot, and the disk keeps what a boot leaves), when vm.network:
- * networkd leaves no BusyBox script to make /run's entries, or when a unit that starts
- * before sysinit.target is ordered after the service.
- */
-function setupTmpfiles(tree: ImageTree, spec: VmSystemSpec, report: VmSystemReport, mask: (unit: string, reason: string) => void): string[] {
-  if (!findUnit(tree, TMPFILES_SETUP, SYSTEM_UNITS.paths)) {
-    report.tmpfiles = tmpfilesNotDone('not applied', `the image has no ${TMPFILES_SETUP}`);
-    return [];
-  }
-  const plan = planTmpfiles(tree, { hostname: spec.hostname, journal: 'journald', sourceDateEpoch: spec.sourceDateEpoch });
-  const masked = new Set(report.masked.map((m) => m.unit));
-  const keep =
-    plan.needsService ??
-    (spec.root === 'disk' ? 'the root is a disk: a tmpfs is mounted on its /tmp at boot, and the disk keeps what a boot leaves for the next' : undefined) ??
-    (spec.network === 'networkd' && plan.bootLines.length ? `vm.network: networkd: no BusyBox script runs before sysinit.target to make the ${plan.record.boot.length} entries in /run` : undefined) ??
-    unitsOrderedAfter(tree, TMPFILES_SETUP, masked);
-  if (keep) {
-    report.tmpfiles = tmpfilesNotDone(TMPFILES_SETUP, keep);
-    return [];
-  }
-  plan.apply();
-  report.tmpfiles = { ...plan.record, on: plan.record.boot.length ? 'the build, and /init for /run' : 'the build' };
-  const n = plan.record.build.length + plan.record.boot.length;
-  mask(TMPFILES_SETUP, `jeos applied the image's ${n} tmpfiles.d entr${n === 1 ? 'y' : 'ies'} at build time${plan.record.boot.length ? `, and /init makes the ${plan.record.boot.length} in /run` : ''}`);
-  return plan.bootLines;
-}
-
-/** An enabled unit that starts before sysinit.target (DefaultDependencies=no) and is ordered after `unit`, unless masked: it would start before the entries exist. */
-function unitsOrderedAfter(tree: ImageTree, unit: string, masked: ReadonlySet<string>): string | undefined {
-  const enabled = new Set<string>();
-  for (const dir of SYSTEM_UNITS.paths) {
-    if (!tree.isDir(dir)) continue;
-    for (const sub of tree.list(dir)) if (/\.(wants|requires)$/.test(sub) && tree.isDir(`${dir}/${sub}`)) tree.list(`${dir}/${sub}`).forEach((u) => enabled.add(u));
-  }
-  for (const dir of SYSTEM_UNITS.paths) {
-    if (!tree.isDir(dir)) continue;
-    for (const name of tree.list(dir)) {
-      if (masked.has(name) || name === unit || !enabled.has(name)) continue;
-      const text = tree.readFile(`${dir}/${name}`)?.toString('utf8');
-      const entries = unitEntries(text ?? '', 'Unit');
-      if (!entries.some(([k, v]) => k === 'DefaultDependencies' && /^(no|false|0)$/i.test(v.trim()))) continue;
-      const after = entries.filter(([k]) => k === 'After').flatMap(([, v]) => v.split(/\s+/));
-      if (after.includes(unit)) return `/${dir}/${name} starts before sysinit.target and is ordered after ${unit}`;
-    }
-  }
-  return undefined;
-}
-
-/** systemd's own services (systemd-*.service, shipped in /usr/lib) that import credentials, unless masked. */
-function systemdUnitsImportingCredentials(tree: ImageTree, masked: ReadonlySet<string>): string[] {
-  const shipped = SYSTEM_UNITS.paths.filter((dir) => dir !== UNIT_DIR && tree.isDir(dir));
-  const units = new Set<string>();
-  for (const dir of shipped) {
-    for (const name of tree.list(dir)) {
-      if (!name.startsWith('systemd-') || !name.endsWith('.service') || name.includes('@') || masked.has(name)) continue;
-      const text = tree.readFile(`${dir}/${name}`)?.toString('utf8') ?? '';
-      if (/^\s*ImportCredential\s*=\s*\S/m.test(text)) units.add(name);
-    }
-  }
-  return [...units].sort();
-}
 
 /**
  * systemd gives every service the LANG of /etc/locale.conf, and C.UTF-8 without one.
