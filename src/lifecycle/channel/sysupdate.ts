@@ -60,6 +60,8 @@ function transfer(lines: { source: string[]; target: string[]; transfer?: string
   return [
     '# Written by jeos: follows the channel named below (docs/channels.md).',
     '[Transfer]',
+    // %A is os-release's IMAGE_VERSION, the image's version (src/build/steps.ts): what InstancesMax removes
+    // to make room is never the running version's.
     'ProtectVersion=%A',
     'Verify=yes',
     ...(lines.transfer ?? []),
