@@ -1,6 +1,7 @@
 // The compiled CLI and library (dist/, from `npm run build`) on plain Node, against a signed loopback repository.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -128,6 +129,15 @@ describe('jeos CLI (compiled)', () => {
     assert.match(console.stderr, /^error\[E_TEST_CONSOLE_WITHOUT_VM\]: --console keeps a VM's serial console: it goes with --vm or --disk$/m);
     const image = await jeos('test', dir, '--image', 'x.img');
     assert.match(image.stderr, /^error\[E_TEST_IMAGE_WITHOUT_DISK\]/m);
+    // A console file that cannot be written: refused before QEMU starts, and nothing is left running.
+    if (existsSync('/usr/share/OVMF/OVMF_CODE_4M.fd') && spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status === 0) {
+      const gpt = Buffer.alloc(4096);
+      gpt.write('EFI PART', 512, 'latin1');
+      await writeFile(join(work, 'gpt.img'), gpt);
+      const unwritable = await jeos('test', dir, '--disk', '--image', join(work, 'gpt.img'), '--console', join(work, 'no/such/dir/console.log'));
+      assert.equal(unwritable.code, 1, unwritable.stderr);
+      assert.match(unwritable.stderr, /^error\[E_VM_CONSOLE_FILE\]: cannot write the console to .*no\/such\/dir\/console\.log: ENOENT$/m);
+    }
   });
 
   test('the library entry point exports the same functions', async () => {

@@ -150,6 +150,8 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   // Under UEFI this is only what is added to the boot entry's own command line.
   const cmdline = joinCmdline(image.cmdline, options.extraCmdline, added);
 
+  // Before the sockets and their directory: a refusal here leaves nothing behind.
+  const consoleFile = options.consoleFile ? await openConsoleFile(options.consoleFile) : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'jeos-vm-'));
   const sockets = { console: join(dir, 'console.sock'), report: join(dir, 'report.sock'), qmp: join(dir, 'qmp.sock') };
   const servers = await Promise.all([listen(sockets.console), listen(sockets.report), listen(sockets.qmp)]);
@@ -170,7 +172,6 @@ export async function startVm(options: StartVmOptions): Promise<VmHandle> {
   });
 
   const consoleLog = new ConsoleLog(60);
-  const consoleFile = options.consoleFile ? await openConsoleFile(options.consoleFile) : undefined;
   const reportReader = new ReportReader();
   let stderr = '';
   let shutdownReason: string | null = null;
