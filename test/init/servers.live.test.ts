@@ -76,7 +76,7 @@ describe('jeos init for common Debian servers', () => {
     assert.equal(starved.code, 1);
     const s = JSON.parse(starved.stdout);
     assert.equal(s.code, 'E_VM_OUT_OF_MEMORY', s.failure);
-    assert.match(s.failure, /ran out of memory with 96 MiB \(".*(deadlocked on memory|Out of memory)/);
+    assert.match(s.failure, /ran out of memory with 96 MiB \(".*(deadlocked on memory|Out of memory|invoked oom-killer)/);
     assert.match(s.hint, /at least \d+ MiB to boot\. Give the VM more: jeos test --vm --memory \d+/);
   });
 

@@ -2,7 +2,7 @@
  * The serial console as lines with host timestamps, and what they say: when the
  * kernel started, when it ran /init, which systemd units failed, whether it ran out of memory.
  */
-import { outOfMemoryLine } from './memory.js';
+import { outOfMemoryLine, saysOutOfMemory } from './memory.js';
 
 /** CSI sequences (colours, cursor moves), OSC sequences and other two-byte escapes. */
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
@@ -52,7 +52,7 @@ export class ConsoleLog {
   readonly markers: ConsoleMarkers = { kernel: null, linuxVersion: null, userspace: null };
   /** Units systemd said it failed to start, in order, each once. */
   readonly failedUnits: string[] = [];
-  /** The first line that said the guest ran out of memory (kept whatever the tail drops). */
+  /** The first line that said the guest ran out of memory, else of the kernel's report of it (kept whatever the tail drops). */
   outOfMemory: string | undefined;
   private readonly lines: ConsoleLine[] = [];
   private partial = '';
@@ -85,7 +85,11 @@ export class ConsoleLog {
     const text = cleanLine(raw).trimEnd();
     if (this.markers.linuxVersion === null && /\bLinux version \d/.test(text)) this.markers.linuxVersion = ms;
     if (this.markers.userspace === null && /\bRun \S+ as init process\b/.test(text)) this.markers.userspace = ms;
-    this.outOfMemory ??= outOfMemoryLine(text);
+    // The first plain line; a line of the kernel's report only until one comes.
+    if (this.outOfMemory === undefined || !saysOutOfMemory(this.outOfMemory)) {
+      const found = outOfMemoryLine(text);
+      if (found !== undefined && (this.outOfMemory === undefined || saysOutOfMemory(found))) this.outOfMemory = found;
+    }
     const unit = failedUnitOf(text);
     if (unit && !this.failedUnits.includes(unit)) this.failedUnits.push(unit);
     const line = { ms, text };

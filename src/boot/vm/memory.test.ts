@@ -28,4 +28,11 @@ test('the console lines that say the guest ran out of memory, kept by the consol
   for (let i = 0; i < 10; i++) log.feed(new TextEncoder().encode(`Call Trace line ${i}\n`), 2);
   assert.ok(!log.tail().includes('deadlocked'));
   assert.equal(log.outOfMemory, 'Kernel panic - not syncing: System is deadlocked on memory');
+  // The plain lines came garbled (characters lost): the report's first line says it, until a plain one comes.
+  assert.equal(outOfMemoryLine('[ 3.1] named invoked oom-killer: gfp_mask=0x140cca, order=0\n[ 3.2] Kernel panic - not syncing: Systeis deadlocd on memory'), 'named invoked oom-killer: gfp_mask=0x140cca, order=0');
+  const garbled = new ConsoleLog(3);
+  garbled.feed(new TextEncoder().encode('[ 3.1] named invoked oom-killer: gfp_mask=0x140cca, order=0\n[ 3.15] Out of memory and no killable processes...\n'), 1);
+  assert.equal(garbled.outOfMemory, 'named invoked oom-killer: gfp_mask=0x140cca, order=0');
+  garbled.feed(new TextEncoder().encode('[ 3.2] Kernel panic - not syncing: System is deadlocked on memory\n[ 3.3] Out of memory: Killed process 1\n'), 2);
+  assert.equal(garbled.outOfMemory, 'Kernel panic - not syncing: System is deadlocked on memory', 'a plain line replaces the report\'s, and stays');
 });

@@ -46,9 +46,22 @@ export function vmMemoryFit(initrd: InitrdSizes, defaultMiB = DEFAULT_VM_MEMORY_
 
 /** Console lines that say the guest ran out of memory (the kernel's words). */
 const OUT_OF_MEMORY = [/System is deadlocked on memory/, /Kernel panic - not syncing: Out of memory/, /Out of memory: Killed process/, /Initramfs unpacking failed: write error/, /\boom-kill:/];
+/**
+ * Other lines of the kernel's out-of-memory report, which say it less plainly: taken when none of the
+ * above came through readable (the kernel's console drops characters when the host reads it late).
+ */
+const OUT_OF_MEMORY_REPORT = [/\binvoked oom-killer: /, /Out of memory and no killable processes/];
 
-/** The first console line that says the guest ran out of memory, if any. */
+const bare = (line: string) => line.replace(/^\[\s*[\d.]+\]\s*/, '').trim();
+
+/** Whether a line says plainly that the guest ran out of memory (not only a line of the report). */
+export function saysOutOfMemory(line: string): boolean {
+  return OUT_OF_MEMORY.some((re) => re.test(line));
+}
+
+/** The first console line that says the guest ran out of memory, else the first line of the kernel's report, if any. */
 export function outOfMemoryLine(console: string): string | undefined {
-  for (const line of console.split('\n')) if (OUT_OF_MEMORY.some((re) => re.test(line))) return line.replace(/^\[\s*[\d.]+\]\s*/, '').trim();
-  return undefined;
+  const lines = console.split('\n');
+  const plain = lines.find(saysOutOfMemory) ?? lines.find((line) => OUT_OF_MEMORY_REPORT.some((re) => re.test(line)));
+  return plain === undefined ? undefined : bare(plain);
 }
