@@ -102,7 +102,10 @@ done
 $bb mkdir -p ${VAR_PARTITION_MOUNT} ${ESP_MOUNT}
 $bb mount -t ext4 -o noatime "$var" ${VAR_PARTITION_MOUNT} || exit 1
 $bb mount -t overlay overlay -o lowerdir=/var,upperdir=${VAR_PARTITION_MOUNT}/upper,workdir=${VAR_PARTITION_MOUNT}/work /var || exit 1
-${espRepairScript()}$bb mount -t vfat -o umask=0077,codepage=437,iocharset=ascii "$esp" ${ESP_MOUNT} || exit 1
+# sync: FAT has no journal, so only synchronous writes keep the order they were made in on the disk (a version's
+# kernel and initrd whole before the entry that names them; a power cut once left an entry naming two empty files,
+# on which systemd-boot halts instead of falling back).
+${espRepairScript()}$bb mount -t vfat -o sync,umask=0077,codepage=437,iocharset=ascii "$esp" ${ESP_MOUNT} || exit 1
 ${espSalvageCleanup(ESP_MOUNT)}`;
 }
 
