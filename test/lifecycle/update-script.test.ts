@@ -264,6 +264,32 @@ describe('jeos-update in the image: release.json checked before systemd-sysupdat
     for (const r of [full, cut, other]) assert.deepEqual(r.calls, ['sysupdate update 2.0'], 'no reboot after a failed install');
   });
 
+  test('a version whose files (as its signed release.json lists them) do not fit on the ESP is refused before anything is downloaded', async () => {
+    const r = release('2.0', new Date(Date.now() + 30 * DAY));
+    // Bigger than any test machine's disk; the lock is not written to the ESP, so its size does not count.
+    r.files = [
+      { name: 'jeos-2.0.linux', size: 2 ** 20, sha256: '0'.repeat(64) },
+      { name: 'jeos-2.0.initrd', size: 2 ** 50, sha256: '0'.repeat(64) },
+      { name: 'jeos-2.0.lock', size: 2 ** 52, sha256: '0'.repeat(64) },
+    ];
+    await put(r);
+    const dir = await mkdtemp(join(work, 'machine-'));
+    // Another version sysupdate installed (it may remove it first: counted as room) and the running one's (never removed).
+    await mkdir(join(dir, 'esp/jeos'), { recursive: true });
+    await writeFile(join(dir, 'esp/jeos/jeos-1.5.linux'), Buffer.alloc(200 * 1024, 1));
+    await writeFile(join(dir, 'esp/jeos/jeos-1.0.initrd'), Buffer.alloc(600 * 1024, 1));
+    const full = await run('2.0', { dir, keepEsp: true });
+    assert.equal(full.code, 1, full.out);
+    assert.deepEqual(full.calls, [], 'systemd-sysupdate was not asked to install');
+    assert.match(full.out, /refused: no room on the ESP \(.*\/esp\) for version 2\.0: its kernel, initrd and entry take 1073741825\.1 MB, [\d.]+ MB free and 0\.2 MB of older versions to remove \(nothing downloaded\)/);
+    // What fits is installed: the lock's size is not counted.
+    r.files = r.files.filter((f) => f.name !== 'jeos-2.0.initrd');
+    await put(r);
+    const fits = await run('2.0', { dir, keepEsp: true });
+    assert.equal(fits.code, 0, fits.out);
+    assert.deepEqual(fits.calls, ['sysupdate update 2.0', 'systemctl reboot']);
+  });
+
   test('the reboot window: installed, the reboot left to the window\'s timer', async () => {
     const windowed = join(work, 'jeos-update-window');
     await writeFile(windowed, updateScript('Sun *-*-* 03:00'));

@@ -175,7 +175,18 @@ end=$($bb date -u -d "$($bb echo "$until" | $bb sed 's/T/ /; s/Z$//')" +%s) || r
 now=\${JEOS_NOW:-$($bb date -u +%s)}
 [ "$now" -lt "$end" ] || refuse "release $version expired at $until"
 
-# 4. Kernel, initrd, then the entry with +3 (systemd-sysupdate checks them against SHA256SUMS).
+# 4. Room on the ESP for what release.json says the version's kernel, initrd and entry take (64 KiB a file for
+# clusters and directory entries), counting as free what systemd-sysupdate may remove first (its other versions'
+# files; never the running version's). Refused here, nothing is downloaded: the ESP is mounted sync, and a FAT
+# filled cluster by cluster takes minutes to say it is full (docs/channels.md).
+need=$($bb awk '/^  "files": / { n = split($0, f, /[{]"name":"/); for (i = 2; i <= n; i++) { split(f[i], a, /"/); if (a[1] !~ /[.](linux|initrd|conf)$/) continue; if (match(f[i], /"size":[0-9]+/)) s += substr(f[i], RSTART + 7, RLENGTH - 7) + 65536 } } END { printf "%.0f", s / 1024 + 0.5 }' "$release")
+free=$($bb df -P -k "$esp" | $bb awk 'NR == 2 { print $4 + 0 }')
+reclaimable=$(for f in "$esp"/${SYSUPDATE_DIR}/jeos-*; do [ -f "$f" ] && case \${f##*/} in "jeos-$running".*) ;; *) $bb du -k "$f";; esac; done | $bb awk '{ s += $1 } END { print s + 0 }')
+mb() { $bb awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+[ "\${need:-0}" -le "$((\${free:-0} + reclaimable))" ] ||
+  refuse "no room on the ESP ($esp) for version $version: its kernel, initrd and entry take $(mb "$need") MB, $(mb "$free") MB free$([ "$reclaimable" = 0 ] || echo " and $(mb "$reclaimable") MB of older versions to remove") (nothing downloaded)"
+
+# 5. Kernel, initrd, then the entry with +3 (systemd-sysupdate checks them against SHA256SUMS).
 log "installing $version (running $running, release valid until $until)"
 # Through a pipe, so sysupdate logs to it (to the journal natively otherwise, which jeos test's console lacks).
 { $sysupdate update "$version" 2>&1; echo $? >"$tmp/update.rc"; } | $bb tee "$tmp/update.log"
@@ -191,7 +202,7 @@ if [ "$($bb cat "$tmp/update.rc")" != 0 ]; then
 fi
 log "installed $version"
 
-# 5. Into the new version: the boot assessment keeps it or falls back after three tries.
+# 6. Into the new version: the boot assessment keeps it or falls back after three tries.
 ${now ? `log "rebooting into $version"
 $systemctl reboot` : `$bb mkdir -p "\${pending%/*}" && echo "$version" >"$pending"
 log "rebooting into $version in the window (${reboot.replace(/["$`\\]/g, '')})"`}
