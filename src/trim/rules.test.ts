@@ -1,9 +1,11 @@
 /**
  * Rules of the trim's table that fire on a runtime's module: the time-zone database is kept
  * when Python's zoneinfo or pytz is (radicale imports pytz, which reads tzdata.zi at import),
- * and only then.
+ * and only then. And the gconv converters, for a program that converts character sets (the
+ * host's own iconv) but not for gpg, which imports iconv_open and has no use for it in the image.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { configureImage } from '../configure/index.js';
 import { installFake, mergedUsrTree, type FakePackage } from '../../test/support/configure/packages.js';
@@ -61,4 +63,26 @@ test('tzdata: a program that reaches neither the database nor a time-zone module
   const { record } = trim(tree, packages, ['/usr/sbin/server']);
   assert.equal(tree.get('usr/share/zoneinfo/tzdata.zi'), undefined);
   assert.equal(record.rules.find((r) => r.name === 'tzdata'), undefined);
+});
+
+test('gconv: kept for a program that converts character sets (the host\'s iconv), not for gpg, which imports iconv_open too', (t) => {
+  const host = ['/usr/bin/iconv', '/usr/bin/gpg'];
+  const absent = host.filter((p) => !existsSync(p));
+  if (absent.length) return t.skip(`${absent.join(', ')} not on this machine (apt-get install gpg)`);
+  const real = (p: string) => ({ content: readFileSync(p), mode: 0o755 });
+  const withGconv = () =>
+    image([
+      { name: 'libc6-converters', files: { [`/${T}/gconv/EUC-TW.so`]: lib('EUC-TW.so'), [`/${T}/gconv/gconv-modules.cache`]: 'cache\n' } },
+      { name: 'libc-bin', files: { '/usr/bin/iconv': real('/usr/bin/iconv') } },
+      { name: 'gpg', files: { '/usr/bin/gpg': real('/usr/bin/gpg') } },
+    ]);
+  const converts = withGconv();
+  const kept = trim(converts.tree, converts.packages, ['/usr/bin/iconv']);
+  assert.ok(converts.tree.get(`${T}/gconv/EUC-TW.so`), 'iconv keeps the converters');
+  assert.equal(kept.record.rules.find((r) => r.name === 'gconv')?.by, '/usr/bin/iconv');
+  const verifies = withGconv();
+  const dropped = trim(verifies.tree, verifies.packages, ['/usr/bin/gpg']);
+  assert.ok(verifies.tree.get('usr/bin/gpg'));
+  assert.equal(verifies.tree.get(`${T}/gconv/EUC-TW.so`), undefined, 'gpg does not');
+  assert.equal(dropped.record.rules.find((r) => r.name === 'gconv'), undefined);
 });

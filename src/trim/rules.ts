@@ -55,9 +55,12 @@ export const TRIM_RULES: readonly TrimRule[] = [
     // a C++ program that converts character sets itself imports iconv_open and still fires the rule.
     // libxml2 reads and writes UTF-8, UTF-16, ISO-8859-1 and ASCII with its own converters and calls iconv
     // only for a document declared in another encoding (bind9 and nsd kept 8 MB of converters for it);
-    // coreutils' printf calls it only to print a \u escape in a locale that is not UTF-8 (images run C.UTF-8).
+    // coreutils' printf calls it only to print a \u escape in a locale that is not UTF-8 (images run C.UTF-8);
+    // gpg and gpgv only when the locale's character set is none of UTF-8, ASCII and Latin-1 (gnupg's
+    // common/utf8conv.c), and they fall back to Latin-1 when iconv_open fails (a disk that follows a channel
+    // kept 8 MB of converters, 14% of its initrd, for the gpg its jeos-update runs).
     // Glibc converts between UTF-8, UTF-16/32, UCS-2/4 and ASCII without a gconv module either way.
-    when: { imports: ['iconv_open', 'iconv'], notFrom: [`${LIB}/libstdc++.so.*`, `${LIB}/libxml2.so.*`, 'usr/bin/printf'] },
+    when: { imports: ['iconv_open', 'iconv'], notFrom: [`${LIB}/libstdc++.so.*`, `${LIB}/libxml2.so.*`, 'usr/bin/printf', 'usr/bin/gpg', 'usr/bin/gpgv'] },
     keep: [`${LIB}/gconv/**`],
   },
   {
