@@ -2,7 +2,7 @@
  * Rules of the trim's table that fire on a runtime's module: the time-zone database is kept
  * when Python's zoneinfo or pytz is (radicale imports pytz, which reads tzdata.zi at import),
  * and only then. And the gconv converters, for a program that converts character sets (the
- * host's own iconv) but not for gpg, which imports iconv_open and has no use for it in the image.
+ * host's own iconv) but not for gpg or fsck.fat, which import iconv_open and do without it in the image.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -65,8 +65,8 @@ test('tzdata: a program that reaches neither the database nor a time-zone module
   assert.equal(record.rules.find((r) => r.name === 'tzdata'), undefined);
 });
 
-test('gconv: kept for a program that converts character sets (the host\'s iconv), not for gpg, which imports iconv_open too', (t) => {
-  const host = ['/usr/bin/iconv', '/usr/bin/gpg'];
+test('gconv: kept for a program that converts character sets (the host\'s iconv), not for gpg or fsck.fat, which import iconv_open too', (t) => {
+  const host = ['/usr/bin/iconv', '/usr/bin/gpg', '/usr/sbin/fsck.fat'];
   const absent = host.filter((p) => !existsSync(p));
   if (absent.length) return t.skip(`${absent.join(', ')} not on this machine (apt-get install gpg)`);
   const real = (p: string) => ({ content: readFileSync(p), mode: 0o755 });
@@ -75,14 +75,20 @@ test('gconv: kept for a program that converts character sets (the host\'s iconv)
       { name: 'libc6-converters', files: { [`/${T}/gconv/EUC-TW.so`]: lib('EUC-TW.so'), [`/${T}/gconv/gconv-modules.cache`]: 'cache\n' } },
       { name: 'libc-bin', files: { '/usr/bin/iconv': real('/usr/bin/iconv') } },
       { name: 'gpg', files: { '/usr/bin/gpg': real('/usr/bin/gpg') } },
+      { name: 'dosfstools', files: { '/usr/sbin/fsck.fat': real('/usr/sbin/fsck.fat') } },
     ]);
   const converts = withGconv();
   const kept = trim(converts.tree, converts.packages, ['/usr/bin/iconv']);
   assert.ok(converts.tree.get(`${T}/gconv/EUC-TW.so`), 'iconv keeps the converters');
   assert.equal(kept.record.rules.find((r) => r.name === 'gconv')?.by, '/usr/bin/iconv');
   const verifies = withGconv();
-  const dropped = trim(verifies.tree, verifies.packages, ['/usr/bin/gpg']);
-  assert.ok(verifies.tree.get('usr/bin/gpg'));
-  assert.equal(verifies.tree.get(`${T}/gconv/EUC-TW.so`), undefined, 'gpg does not');
+  const dropped = trimImage(verifies.tree, verifies.packages, {
+    architecture: 'amd64',
+    settings: { enabled: true, keep: [], locales: [] },
+    roots: [{ why: 'command', argv: ['/usr/bin/gpg'] }, { why: 'healthcheck', argv: ['/usr/sbin/fsck.fat'] }],
+    requested: [],
+  });
+  assert.ok(verifies.tree.get('usr/bin/gpg') && verifies.tree.get('usr/sbin/fsck.fat'));
+  assert.equal(verifies.tree.get(`${T}/gconv/EUC-TW.so`), undefined, 'gpg and fsck.fat do not');
   assert.equal(dropped.record.rules.find((r) => r.name === 'gconv'), undefined);
 });

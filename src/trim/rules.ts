@@ -56,11 +56,16 @@ export const TRIM_RULES: readonly TrimRule[] = [
     // libxml2 reads and writes UTF-8, UTF-16, ISO-8859-1 and ASCII with its own converters and calls iconv
     // only for a document declared in another encoding (bind9 and nsd kept 8 MB of converters for it);
     // coreutils' printf calls it only to print a \u escape in a locale that is not UTF-8 (images run C.UTF-8);
-    // gpg and gpgv only when the locale's character set is none of UTF-8, ASCII and Latin-1 (gnupg's
-    // common/utf8conv.c), and they fall back to Latin-1 when iconv_open fails (a disk that follows a channel
-    // kept 8 MB of converters, 14% of its initrd, for the gpg its jeos-update runs).
+    // GnuPG's programs only when the locale's character set is none of UTF-8, ASCII and Latin-1 (gnupg's
+    // common/utf8conv.c), and they fall back to Latin-1 when iconv_open fails; fsck.fat to show a name in the
+    // FAT's code page, 850 by default, for which it has a table of its own when iconv_open fails; libidn2,
+    // libunistring and libpsl (curl's) between the locale's character set and UTF-8. A disk that follows a
+    // channel kept 8.2 MB of converters (3.7 MB in its LZ4 initrd of 27 MB) for gpg, keyboxd, fsck.fat and curl.
     // Glibc converts between UTF-8, UTF-16/32, UCS-2/4 and ASCII without a gconv module either way.
-    when: { imports: ['iconv_open', 'iconv'], notFrom: [`${LIB}/libstdc++.so.*`, `${LIB}/libxml2.so.*`, 'usr/bin/printf', 'usr/bin/gpg', 'usr/bin/gpgv'] },
+    when: {
+      imports: ['iconv_open', 'iconv'],
+      notFrom: [`${LIB}/libstdc++.so.*`, `${LIB}/libxml2.so.*`, 'usr/bin/printf', 'usr/bin/gpg*', 'usr/bin/dirmngr', 'usr/lib/gnupg/*', 'usr/sbin/fsck.fat', `${LIB}/libidn2.so.*`, `${LIB}/libunistring.so.*`, `${LIB}/libpsl.so.*`],
+    },
     keep: [`${LIB}/gconv/**`],
   },
   {
