@@ -31,8 +31,14 @@ function image(extra: FakePackage[]) {
   return { tree, packages };
 }
 
-const trim = (tree: ImageTree, packages: ReturnType<typeof image>['packages'], argv: string[]) =>
-  trimImage(tree, packages, { architecture: 'amd64', settings: { enabled: true, keep: [], locales: [] }, roots: [{ why: 'command', argv }], requested: [] });
+/** The trim with `argv` as the workload's command (and any more programs as its health checks). */
+const trim = (tree: ImageTree, packages: ReturnType<typeof image>['packages'], argv: string[], ...checks: string[][]) =>
+  trimImage(tree, packages, {
+    architecture: 'amd64',
+    settings: { enabled: true, keep: [], locales: [] },
+    roots: [{ why: 'command', argv }, ...checks.map((c) => ({ why: 'healthcheck' as const, argv: c }))],
+    requested: [],
+  });
 
 const python: FakePackage = {
   name: 'python3.13-minimal',
@@ -82,12 +88,7 @@ test('gconv: kept for a program that converts character sets (the host\'s iconv)
   assert.ok(converts.tree.get(`${T}/gconv/EUC-TW.so`), 'iconv keeps the converters');
   assert.equal(kept.record.rules.find((r) => r.name === 'gconv')?.by, '/usr/bin/iconv');
   const verifies = withGconv();
-  const dropped = trimImage(verifies.tree, verifies.packages, {
-    architecture: 'amd64',
-    settings: { enabled: true, keep: [], locales: [] },
-    roots: [{ why: 'command', argv: ['/usr/bin/gpg'] }, { why: 'healthcheck', argv: ['/usr/sbin/fsck.fat'] }],
-    requested: [],
-  });
+  const dropped = trim(verifies.tree, verifies.packages, ['/usr/bin/gpg'], ['/usr/sbin/fsck.fat']);
   assert.ok(verifies.tree.get('usr/bin/gpg') && verifies.tree.get('usr/sbin/fsck.fat'));
   assert.equal(verifies.tree.get(`${T}/gconv/EUC-TW.so`), undefined, 'gpg and fsck.fat do not');
   assert.equal(dropped.record.rules.find((r) => r.name === 'gconv'), undefined);

@@ -5,9 +5,10 @@
 // directory after another while the machine runs; its update timer checks every 15 s.
 // Boot 1: 2.0 is blessed, then meets in turn a tampered payload, a channel that goes away in the
 // middle of the initrd's download, a version too big for the ESP's free space (a full ESP: once as
-// its release.json says, once with release.json understating it), a tampered SHA256SUMS, a channel signed by another key, an expired release.json and an older
-// version: systemd-sysupdate (trixie's) or jeos-update refuses each, with the reason on the
-// console; power cut; the ESP holds 2.0 alone, nothing half-written. Boot 2: 2.0 boots and is blessed again; the channel now
+// its release.json says, once with release.json understating it), a tampered SHA256SUMS, a channel
+// signed by another key, an expired release.json and an older version: systemd-sysupdate (trixie's)
+// or jeos-update refuses each, with the reason on the console; power cut; the ESP holds 2.0 alone,
+// nothing half-written. Boot 2: 2.0 boots and is blessed again; the channel now
 // offers the failing 3.0: installed, rebooted into, three failed tries, 2.0 again, and two more
 // timer runs later 3.0 has not been fetched again. Two boots of the disk (docs/channels.md has the time).
 import assert from 'node:assert/strict';

@@ -93,6 +93,9 @@ log() { echo "jeos-update: $*"; }
 why() { $bb grep -m 1 'DOWNLOAD INVALID' "$1" || $bb grep -v '^$' "$1" | $bb tail -n 1; }
 refuse() { log "refused: $*"; exit 1; }
 vercmp() { $bb awk -v A="$1" -v B="$2" '${VERCMP_AWK}' </dev/null; }
+# The ESP's free space in KiB, and KiB as MB with one decimal.
+espfree() { $bb df -P -k "$esp" | $bb awk 'NR == 2 { print $4 + 0 }'; }
+mb() { $bb awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # Only from a blessed version (jeos-update.service is ordered after boot-complete.target; this says whether it was reached).
 $systemctl is-active --quiet boot-complete.target || { log "the running version has not completed its boot (on trial): no update now"; exit 0; }
@@ -180,9 +183,8 @@ now=\${JEOS_NOW:-$($bb date -u +%s)}
 # files; never the running version's). Refused here, nothing is downloaded: the ESP is mounted sync, and a FAT
 # filled cluster by cluster takes minutes to say it is full (docs/channels.md).
 need=$($bb awk '/^  "files": / { n = split($0, f, /[{]"name":"/); for (i = 2; i <= n; i++) { split(f[i], a, /"/); if (a[1] !~ /[.](linux|initrd|conf)$/) continue; if (match(f[i], /"size":[0-9]+/)) s += substr(f[i], RSTART + 7, RLENGTH - 7) + 65536 } } END { printf "%.0f", s / 1024 + 0.5 }' "$release")
-free=$($bb df -P -k "$esp" | $bb awk 'NR == 2 { print $4 + 0 }')
+free=$(espfree)
 reclaimable=$(for f in "$esp"/${SYSUPDATE_DIR}/jeos-*; do [ -f "$f" ] && case \${f##*/} in "jeos-$running".*) ;; *) $bb du -k "$f";; esac; done | $bb awk '{ s += $1 } END { print s + 0 }')
-mb() { $bb awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 [ "\${need:-0}" -le "$((\${free:-0} + reclaimable))" ] ||
   refuse "no room on the ESP ($esp) for version $version: its kernel, initrd and entry take $(mb "$need") MB, $(mb "$free") MB free$([ "$reclaimable" = 0 ] || echo " and $(mb "$reclaimable") MB of older versions to remove") (nothing downloaded)"
 
@@ -194,7 +196,7 @@ if [ "$($bb cat "$tmp/update.rc")" != 0 ]; then
   reason=$(why "$tmp/update.log")
   # Two failures that say little by themselves: a full ESP, and a download the channel's server cut off.
   if $bb grep -q 'No space left on device' "$tmp/update.log"; then
-    reason="$reason: $($bb df -P -k "$esp" | $bb awk 'NR == 2 { printf "%.1f", $4 / 1024 }') MB free on the ESP ($esp), too little for version $version's files"
+    reason="$reason: $(mb "$(espfree)") MB free on the ESP ($esp), too little for version $version's files"
   elif $bb grep -q 'Failed to retrieve' "$tmp/update.log"; then
     reason="$reason: a download from $channel did not complete"
   fi
